@@ -1,0 +1,200 @@
+/*
+ * mkletter.h - typeset letters (YAML front matter + CommonMark body) into PDF.
+ *
+ * # mkletter
+ *
+ * This header is the whole public interface of libmkletter, and its manual.
+ * Read it top to bottom: the one-call interface comes first, then the
+ * renderer and letter handles that a program uses to render many letters,
+ * then errors.
+ *
+ * Conventions, true of every function below:
+ *
+ *  - Every name starts with `mkl_` (functions, types) or `MKL_` (macros,
+ *    enum values).
+ *  - Handles are opaque. Each `*_new` or `*_parse*` function that gives you
+ *    a handle says which function frees it; every free function accepts NULL.
+ *  - Fallible functions return an `mkl_status`: `MKL_OK` (0) or a negative
+ *    code. The library never calls exit() or abort() and never lets a
+ *    longjmp escape. The details of the last failure (message, file, line,
+ *    column) are kept on the renderer and read with mkl_renderer_error().
+ *  - Strings are UTF-8 and NUL-terminated unless a length is passed. Strings
+ *    you pass in are copied; you keep ownership of them.
+ *  - The header is valid C99 and C++; no dependency's header is included.
+ *
+ * The letter file format and the command-line contract are described in
+ * README.md and in the project's letter-format specification.
+ */
+#ifndef MKLETTER_H
+#define MKLETTER_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MKL_API
+#elif defined(__GNUC__)
+#define MKL_API __attribute__((visibility("default")))
+#else
+#define MKL_API
+#endif
+
+/* ## Version */
+
+#define MKLETTER_VERSION_MAJOR 0
+#define MKLETTER_VERSION_MINOR 1
+#define MKLETTER_VERSION_PATCH 0
+#define MKLETTER_VERSION_STRING "0.1.0"
+/** MAJOR*10000 + MINOR*100 + PATCH, for compile-time comparisons. */
+#define MKLETTER_VERSION_NUMBER \
+    (MKLETTER_VERSION_MAJOR * 10000 + MKLETTER_VERSION_MINOR * 100 + MKLETTER_VERSION_PATCH)
+
+/** The version of the library actually linked, as "MAJOR.MINOR.PATCH".
+ * The string is static; do not free it. */
+MKL_API const char *mkl_version(void);
+
+/* ## Status codes */
+
+typedef enum mkl_status {
+    MKL_OK = 0,
+    MKL_ERR_NOMEM = -1,     /**< an allocation failed */
+    MKL_ERR_INPUT = -2,     /**< the letter is not valid (syntax, key, type, value) */
+    MKL_ERR_FONT = -3,      /**< a font family cannot be found or used, or no font covers a character */
+    MKL_ERR_IMAGE = -4,     /**< an image cannot be read or decoded */
+    MKL_ERR_READ = -5,      /**< an input file cannot be read */
+    MKL_ERR_WRITE = -6,     /**< the output cannot be written */
+    MKL_ERR_ARGUMENT = -7,  /**< a function was called with an invalid argument */
+    MKL_ERR_PDF = -8,       /**< the PDF back end failed (an internal error) */
+    MKL_ERR_LIMIT = -9      /**< the input exceeds a documented limit */
+} mkl_status;
+
+/** A short English text for a status code ("out of memory", ...).
+ * The string is static; do not free it. */
+MKL_API const char *mkl_status_str(mkl_status status);
+
+/* ## Errors
+ *
+ * The detail of a failure. `file` is the letter (or image, font, data) file
+ * the error is about, `line` and `column` are 1-based positions in it, or 0
+ * when the error has no position. `message` is a complete English sentence
+ * fragment such as "unknown key 'subjet'". mkl_error_format() joins them as
+ * "FILE:LINE:COL: message", the form the command prints.
+ */
+typedef struct mkl_error {
+    mkl_status code;
+    int line;
+    int column;
+    char file[1024];
+    char message[1024];
+} mkl_error;
+
+/** Write "FILE:LINE:COL: message" (parts that are unknown are left out) into
+ * `buf` of `size` bytes, always NUL-terminated when size > 0. Returns the
+ * length the full text needs, like snprintf. */
+MKL_API int mkl_error_format(const mkl_error *err, char *buf, size_t size);
+
+/* ## Options
+ *
+ * Options grow over time. Always initialise them with mkl_options_init(),
+ * which sets `struct_size`, so a program built against an older header keeps
+ * working with a newer library.
+ */
+typedef struct mkl_options {
+    size_t struct_size;     /**< set by mkl_options_init(); do not change */
+    const char *font_dir;   /**< extra folder searched first for fonts, or NULL */
+    long long creation_time;/**< document creation date as a Unix time; 0 = now
+                                 (or $SOURCE_DATE_EPOCH when set) */
+    int page_numbers;       /**< 1 (default): "Page x of y" on every page; 0: none */
+} mkl_options;
+
+/** Fill `opts` with the defaults. */
+MKL_API void mkl_options_init(mkl_options *opts);
+
+/* ## Simple interface */
+
+/** Render the letter file `letter_path` to the PDF file `pdf_path`.
+ *
+ * `opts` may be NULL for the defaults. On failure the details go to `err`
+ * when it is not NULL. The PDF is written to a temporary file in the target
+ * folder and renamed into place only when complete, so an existing file is
+ * never replaced by a broken one and a failed call leaves no file behind.
+ * Returns MKL_OK or the error code. */
+MKL_API mkl_status mkl_render_file(const char *letter_path, const char *pdf_path,
+                                   const mkl_options *opts, mkl_error *err);
+
+/* ## Renderer
+ *
+ * A renderer holds what can be reused from one letter to the next: the font
+ * database, loaded fonts and the last error. Create one per thread; a
+ * renderer must not be used by two threads at once.
+ */
+typedef struct mkl_renderer mkl_renderer;
+
+/** Create a renderer with `opts` (NULL for the defaults) and store it in
+ * `*out`. Free it with mkl_renderer_free(). Returns MKL_OK, MKL_ERR_NOMEM
+ * or MKL_ERR_ARGUMENT. */
+MKL_API mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out);
+
+/** Free a renderer and everything it caches. NULL is allowed. Letters parsed
+ * with it stay valid. */
+MKL_API void mkl_renderer_free(mkl_renderer *r);
+
+/** The detail of the last failed call made with `r`. The pointer stays
+ * valid until the next call with `r` or until `r` is freed; do not free it. */
+MKL_API const mkl_error *mkl_renderer_error(const mkl_renderer *r);
+
+/* ## Letters */
+
+typedef struct mkl_letter mkl_letter;
+
+/** Parse the letter file at `path` and store the letter in `*out`. Paths in
+ * the letter (images) are taken relative to the file's folder. Free the
+ * letter with mkl_letter_free(). On failure `*out` is NULL and the error,
+ * with the file, line and column, is kept on `r`. */
+MKL_API mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter **out);
+
+/** Parse a letter from the `len` bytes at `text`. `name` is the file name
+ * used in error messages (NULL for "<letter>"), `base_dir` the folder that
+ * relative paths are resolved from (NULL for the current folder). The text
+ * is copied. Free the letter with mkl_letter_free(). */
+MKL_API mkl_status mkl_letter_parse(mkl_renderer *r, const char *text, size_t len,
+                                    const char *name, const char *base_dir, mkl_letter **out);
+
+/** Free a letter. NULL is allowed. */
+MKL_API void mkl_letter_free(mkl_letter *letter);
+
+/* ## Rendering */
+
+/** Render `letter` to the PDF file `path`, atomically (temporary file, then
+ * rename; nothing is left behind on failure). */
+MKL_API mkl_status mkl_render_to_file(mkl_renderer *r, const mkl_letter *letter, const char *path);
+
+/** Render `letter` into a new buffer stored in `*data` (length `*len`).
+ * The caller frees the buffer with mkl_free(). */
+MKL_API mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter,
+                                        unsigned char **data, size_t *len);
+
+/** A writer callback: consume `len` bytes, return 0 on success or non-zero
+ * to stop rendering with MKL_ERR_WRITE. */
+typedef int (*mkl_write_fn)(void *user, const unsigned char *data, size_t len);
+
+/** Render `letter` and hand the PDF bytes, in order, to `write`. The bytes
+ * are only handed over once the whole PDF has been made, so an error in the
+ * letter never leads to a partial output. */
+MKL_API mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter,
+                                        mkl_write_fn write, void *user);
+
+/** The number of pages of the last letter rendered with `r` (0 before). */
+MKL_API int mkl_renderer_page_count(const mkl_renderer *r);
+
+/** Free memory the library handed to the caller (mkl_render_to_memory). */
+MKL_API void mkl_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MKLETTER_H */

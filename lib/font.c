@@ -1,0 +1,358 @@
+/* font.c - font database: font folders first, then Fontconfig. See font.h. */
+#include "font.h"
+
+#include <dirent.h>
+#include <fontconfig/fontconfig.h>
+#include <hb-ot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mkl_fontdb {
+    char **dirs;
+    size_t ndirs;
+    int scanned;
+    MKL_VEC(mkl_face *) faces;   /* every face known, loaded or not */
+    MKL_VEC(char *) names;       /* normalized family names, parallel to faces: "a\0b\0\0" lists */
+    int fc_ready;
+};
+
+/* Lower-case ASCII, drop spaces, '-' and '_': "Nanum Myeongjo" == "NanumMyeongjo". */
+static void norm(const char *s, char *out, size_t outsz) {
+    size_t o = 0;
+    for (; *s && o + 1 < outsz; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == ' ' || c == '-' || c == '_') continue;
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    out[o] = 0;
+}
+
+static unsigned be16(const char *p) { return ((unsigned)(unsigned char)p[0] << 8) | (unsigned char)p[1]; }
+
+static int has_table(hb_face_t *f, hb_tag_t tag) {
+    hb_blob_t *b = hb_face_reference_table(f, tag);
+    unsigned len = hb_blob_get_length(b);
+    hb_blob_destroy(b);
+    return len > 0;
+}
+
+/* Read style bits and names of a face (without creating an hb_font). */
+static void face_style(hb_face_t *f, int *bold, int *italic, int *weight) {
+    hb_blob_t *b = hb_face_reference_table(f, HB_TAG('O', 'S', '/', '2'));
+    unsigned len;
+    const char *d = hb_blob_get_data(b, &len);
+    *bold = *italic = 0;
+    *weight = 400;
+    if (len >= 64) {
+        *weight = (int)be16(d + 4);
+        unsigned sel = be16(d + 62);
+        *italic = (sel & 1) != 0;
+        *bold = (sel & 32) != 0 || *weight >= 600;
+    }
+    hb_blob_destroy(b);
+}
+
+static char *name_utf8(hb_face_t *f, hb_ot_name_id_t id, hb_language_t lang) {
+    char buf[256];
+    unsigned len = sizeof buf;
+    if (!hb_ot_name_get_utf8(f, id, lang, &len, buf) || !len) return NULL;
+    return mkl__strndup(buf, strlen(buf));
+}
+
+/* Build the "\0"-separated list of normalized family names of a face. */
+static char *family_names(hb_face_t *f) {
+    unsigned n = 0;
+    const hb_ot_name_entry_t *entries = hb_ot_name_list_names(f, &n);
+    mkl_buf b = {0};
+    for (unsigned i = 0; i < n; i++) {
+        if (entries[i].name_id != HB_OT_NAME_ID_FONT_FAMILY && entries[i].name_id != HB_OT_NAME_ID_TYPOGRAPHIC_FAMILY)
+            continue;
+        char buf[256], nb[256];
+        unsigned len = sizeof buf;
+        if (!hb_ot_name_get_utf8(f, entries[i].name_id, entries[i].language, &len, buf)) continue;
+        norm(buf, nb, sizeof nb);
+        if (nb[0]) mkl__buf_add(&b, nb, strlen(nb) + 1);
+    }
+    mkl__buf_add(&b, "", 1);
+    if (b.oom) { mkl__buf_free(&b); return NULL; }
+    return b.s;
+}
+
+static void face_free(mkl_face *f) {
+    if (!f) return;
+    hb_font_destroy(f->font);
+    hb_face_destroy(f->face);
+    hb_blob_destroy(f->blob);
+    mkl__free(f->path);
+    mkl__free(f->family);
+    mkl__free(f->psname);
+    mkl__free(f);
+}
+
+/* Register a face found at path/index. Returns MKL_OK, or an error only for OOM;
+ * unusable files are skipped silently (they are not the one asked for). */
+static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl_face **out) {
+    if (out) *out = NULL;
+    hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
+    if (!blob) return MKL_OK;
+    hb_face_t *hf = hb_face_create(blob, index);
+    if (hb_face_get_glyph_count(hf) == 0 || !has_table(hf, HB_TAG('g', 'l', 'y', 'f'))) {
+        hb_face_destroy(hf);
+        hb_blob_destroy(blob);
+        return MKL_OK;
+    }
+    mkl_face *f = mkl__calloc(1, sizeof *f);
+    char *names = family_names(hf);
+    mkl_face **slot = f && names ? MKL_PUSH(&db->faces) : NULL;
+    char **nslot = slot ? MKL_PUSH(&db->names) : NULL;
+    if (!nslot) {
+        if (slot) db->faces.n--;
+        mkl__free(names);
+        mkl__free(f);
+        hb_face_destroy(hf);
+        hb_blob_destroy(blob);
+        return MKL_ERR_NOMEM;
+    }
+    f->id = (int)db->faces.n - 1;
+    f->path = mkl__strdup(path);
+    f->index = index;
+    f->blob = blob;
+    f->face = hf;
+    f->family = name_utf8(hf, HB_OT_NAME_ID_TYPOGRAPHIC_FAMILY, hb_language_from_string("en", -1));
+    if (!f->family) f->family = name_utf8(hf, HB_OT_NAME_ID_FONT_FAMILY, hb_language_from_string("en", -1));
+    f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID);
+    if (!f->psname) f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, hb_language_from_string("en", -1));
+    face_style(hf, &f->bold, &f->italic, &f->weight);
+    *slot = f;
+    *nslot = names;
+    if (!f->path) return MKL_ERR_NOMEM;
+    if (out) *out = f;
+    return MKL_OK;
+}
+
+static int has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    if (a < b) return 0;
+    for (size_t i = 0; i < b; i++) {
+        char c = s[a - b + i];
+        if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != suf[i]) return 0;
+    }
+    return 1;
+}
+
+static mkl_status scan_dirs(mkl_fontdb *db) {
+    db->scanned = 1;
+    for (size_t d = 0; d < db->ndirs; d++) {
+        DIR *dir = opendir(db->dirs[d]);
+        if (!dir) continue;
+        /* sorted, so that the result does not depend on directory order */
+        MKL_VEC(char *) files = {0};
+        struct dirent *ent;
+        mkl_status st = MKL_OK;
+        while ((ent = readdir(dir)) && !st) {
+            if (!has_suffix(ent->d_name, ".ttf") && !has_suffix(ent->d_name, ".ttc")) continue;
+            char **slot = MKL_PUSH(&files);
+            if (!slot || !(*slot = mkl__strdup(ent->d_name))) st = MKL_ERR_NOMEM;
+        }
+        closedir(dir);
+        for (size_t i = 1; i < files.n; i++)
+            for (size_t j = i; j > 0 && strcmp(files.v[j - 1], files.v[j]) > 0; j--) {
+                char *t = files.v[j]; files.v[j] = files.v[j - 1]; files.v[j - 1] = t;
+            }
+        for (size_t i = 0; i < files.n; i++) {
+            if (!st) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", db->dirs[d], files.v[i]);
+                if (has_suffix(path, ".ttc")) {
+                    hb_blob_t *b = hb_blob_create_from_file_or_fail(path);
+                    unsigned nf = b ? hb_face_count(b) : 0;
+                    hb_blob_destroy(b);
+                    for (unsigned k = 0; k < nf && !st; k++) st = add_face(db, path, k, NULL);
+                } else {
+                    st = add_face(db, path, 0, NULL);
+                }
+            }
+            mkl__free(files.v[i]);
+        }
+        mkl__free(files.v);
+        if (st) return st;
+    }
+    return MKL_OK;
+}
+
+mkl_status mkl__fontdb_new(const char *const *dirs, size_t ndirs, mkl_fontdb **out, mkl_error *e) {
+    *out = NULL;
+    mkl_fontdb *db = mkl__calloc(1, sizeof *db);
+    if (!db) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    db->dirs = mkl__calloc(ndirs ? ndirs : 1, sizeof *db->dirs);
+    if (!db->dirs) { mkl__free(db); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+    for (size_t i = 0; i < ndirs; i++) {
+        if (!dirs[i]) continue;
+        if (!(db->dirs[db->ndirs++] = mkl__strdup(dirs[i]))) {
+            mkl__fontdb_free(db);
+            return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        }
+    }
+    *out = db;
+    return MKL_OK;
+}
+
+void mkl__fontdb_free(mkl_fontdb *db) {
+    if (!db) return;
+    for (size_t i = 0; i < db->faces.n; i++) face_free(db->faces.v[i]);
+    for (size_t i = 0; i < db->names.n; i++) mkl__free(db->names.v[i]);
+    for (size_t i = 0; i < db->ndirs; i++) mkl__free(db->dirs[i]);
+    mkl__free(db->faces.v);
+    mkl__free(db->names.v);
+    mkl__free(db->dirs);
+    mkl__free(db);
+}
+
+static int names_match(const char *list, const char *want) {
+    for (const char *p = list; *p; p += strlen(p) + 1)
+        if (!strcmp(p, want)) return 1;
+    return 0;
+}
+
+/* Best face of a family among those known: exact style, else the nearest. */
+static mkl_face *best_known(mkl_fontdb *db, const char *want, int bold, int italic) {
+    mkl_face *best = NULL;
+    int best_score = -1;
+    for (size_t i = 0; i < db->faces.n; i++) {
+        if (!names_match(db->names.v[i], want)) continue;
+        mkl_face *f = db->faces.v[i];
+        int score = (f->bold == bold ? 2 : 0) + (f->italic == italic ? 4 : 0);
+        if (!f->italic && italic && f->bold == bold) score += 1; /* upright of same weight over other weight */
+        if (score > best_score) { best = f; best_score = score; }
+    }
+    return best;
+}
+
+static mkl_status load_face(mkl_face *f, mkl_error *e) {
+    if (f->loaded) return MKL_OK;
+    f->font = hb_font_create(f->face);
+    if (!f->font || f->font == hb_font_get_empty())
+        return mkl__err(e, MKL_ERR_NOMEM, f->path, 0, 0, "out of memory loading the font");
+    hb_ot_font_set_funcs(f->font);
+    f->upem = hb_face_get_upem(f->face);
+    hb_position_t v;
+    f->ascender = hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_ASCENDER, &v) ? v : (int)(f->upem * 0.8);
+    f->descender = hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_HORIZONTAL_DESCENDER, &v) ? v : -(int)(f->upem * 0.2);
+    f->cap_height = hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_CAP_HEIGHT, &v) && v > 0 ? v : (int)(f->upem * 0.7);
+    f->x_height = hb_ot_metrics_get_position(f->font, HB_OT_METRICS_TAG_X_HEIGHT, &v) && v > 0 ? v : (int)(f->upem * 0.45);
+    hb_blob_t *head = hb_face_reference_table(f->face, HB_TAG('h', 'e', 'a', 'd'));
+    unsigned len;
+    const char *d = hb_blob_get_data(head, &len);
+    if (len >= 54) {
+        for (int i = 0; i < 4; i++) f->bbox[i] = (int16_t)be16(d + 36 + 2 * i);
+    } else {
+        f->bbox[0] = 0; f->bbox[1] = f->descender; f->bbox[2] = (int)f->upem; f->bbox[3] = f->ascender;
+    }
+    hb_blob_destroy(head);
+    hb_blob_t *post = hb_face_reference_table(f->face, HB_TAG('p', 'o', 's', 't'));
+    d = hb_blob_get_data(post, &len);
+    if (len >= 8) f->italic_angle = (int16_t)be16(d + 4) + be16(d + 6) / 65536.0;
+    hb_blob_destroy(post);
+    if (!f->psname) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "Font%d", f->id);
+        if (!(f->psname = mkl__strdup(buf))) return mkl__err(e, MKL_ERR_NOMEM, f->path, 0, 0, "out of memory");
+    }
+    f->loaded = 1;
+    return MKL_OK;
+}
+
+/* Ask Fontconfig for `family`; add the matching file if it really is that family. */
+static mkl_status fc_lookup(mkl_fontdb *db, const char *family, const char *want, int bold, int italic) {
+    if (!db->fc_ready) {
+        if (!FcInit()) return MKL_OK;
+        db->fc_ready = 1;
+    }
+    FcPattern *pat = FcPatternCreate();
+    if (!pat) return MKL_ERR_NOMEM;
+    FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)family);
+    FcPatternAddInteger(pat, FC_WEIGHT, bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(pat, FC_SLANT, italic ? FC_SLANT_ITALIC : FC_SLANT_ROMAN);
+    FcConfigSubstitute(NULL, pat, FcMatchPattern);
+    FcDefaultSubstitute(pat);
+    FcResult res;
+    FcFontSet *set = FcFontSort(NULL, pat, FcFalse, NULL, &res);
+    FcPatternDestroy(pat);
+    if (!set) return MKL_OK;
+    mkl_status st = MKL_OK;
+    for (int i = 0; i < set->nfont && !st; i++) {
+        FcPattern *m = set->fonts[i];
+        int fam_ok = 0;
+        FcChar8 *fam;
+        for (int k = 0; FcPatternGetString(m, FC_FAMILY, k, &fam) == FcResultMatch; k++) {
+            char nb[256];
+            norm((const char *)fam, nb, sizeof nb);
+            if (!strcmp(nb, want)) fam_ok = 1;
+        }
+        if (!fam_ok) continue;
+        FcChar8 *file;
+        int index = 0;
+        if (FcPatternGetString(m, FC_FILE, 0, &file) != FcResultMatch) continue;
+        FcPatternGetInteger(m, FC_INDEX, 0, &index);
+        int known = 0;
+        for (size_t k = 0; k < db->faces.n; k++)
+            if (!strcmp(db->faces.v[k]->path, (const char *)file) && db->faces.v[k]->index == (unsigned)index) known = 1;
+        if (!known) st = add_face(db, (const char *)file, (unsigned)(index & 0xFFFF), NULL);
+    }
+    FcFontSetDestroy(set);
+    return st;
+}
+
+/* Is there a file of this family that we could not use (e.g. CFF)? For the message. */
+static int fc_has_family(mkl_fontdb *db, const char *want, char *file, size_t filesz) {
+    if (!db->fc_ready) return 0;
+    FcPattern *pat = FcPatternCreate();
+    FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, FC_FILE, (char *)0);
+    FcFontSet *set = pat && os ? FcFontList(NULL, pat, os) : NULL;
+    int found = 0;
+    for (int i = 0; set && i < set->nfont && !found; i++) {
+        FcChar8 *fam, *f;
+        for (int k = 0; FcPatternGetString(set->fonts[i], FC_FAMILY, k, &fam) == FcResultMatch; k++) {
+            char nb[256];
+            norm((const char *)fam, nb, sizeof nb);
+            if (!strcmp(nb, want) && FcPatternGetString(set->fonts[i], FC_FILE, 0, &f) == FcResultMatch) {
+                snprintf(file, filesz, "%s", (const char *)f);
+                found = 1;
+                break;
+            }
+        }
+    }
+    if (set) FcFontSetDestroy(set);
+    if (os) FcObjectSetDestroy(os);
+    if (pat) FcPatternDestroy(pat);
+    return found;
+}
+
+mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e) {
+    *out = NULL;
+    char want[256];
+    norm(family, want, sizeof want);
+    mkl_status st;
+    if (!db->scanned && (st = scan_dirs(db))) return mkl__err(e, st, NULL, 0, 0, "out of memory reading font folders");
+    mkl_face *f = best_known(db, want, bold, italic);
+    if (!f) {
+        /* not in the font folders: ask Fontconfig. A family found in the folders is
+         * taken from there alone (nearest style), so output does not depend on the
+         * machine and Fontconfig is never initialised for the bundled fonts. */
+        if ((st = fc_lookup(db, family, want, bold, italic))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
+        f = best_known(db, want, bold, italic);
+    }
+    if (!f) {
+        char file[1024];
+        if (fc_has_family(db, want, file, sizeof file))
+            return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0,
+                            "font family '%s' (%s) has no TrueType outlines; only TrueType (glyf) fonts can be embedded",
+                            family, file);
+        return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and Fontconfig)",
+                        family);
+    }
+    if ((st = load_face(f, e))) return st;
+    *out = f;
+    return MKL_OK;
+}

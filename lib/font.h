@@ -1,0 +1,51 @@
+/* font.h - finding and loading fonts.
+ *
+ * Families are looked up first in the font folders (the bundled fonts/ and any
+ * folder the caller adds), then through Fontconfig. Only TrueType-outline faces
+ * ('glyf') are accepted: they are the only ones the PDF stage can embed.
+ * A face is loaded once per database (HarfBuzz face and font, metrics) and
+ * shared by every document rendered with it. */
+#ifndef MKL_FONT_H
+#define MKL_FONT_H
+
+#include <hb.h>
+
+#include "util.h"
+
+typedef struct mkl_face {
+    int id;                   /* index in the database, stable */
+    char *path;
+    unsigned index;           /* face index in a collection */
+    char *family;             /* English family name */
+    char *psname;             /* PostScript name, for the PDF BaseFont */
+    int bold, italic;
+    hb_blob_t *blob;
+    hb_face_t *face;
+    hb_font_t *font;          /* scale = upem: positions in font units */
+    unsigned upem;
+    /* metrics in font units */
+    int ascender, descender, cap_height, x_height;
+    int bbox[4];
+    double italic_angle;
+    int weight;
+    int loaded;
+} mkl_face;
+
+typedef struct mkl_fontdb mkl_fontdb;
+
+/* `dirs` are searched in order before Fontconfig. Free with mkl__fontdb_free(). */
+mkl_status mkl__fontdb_new(const char *const *dirs, size_t ndirs, mkl_fontdb **out, mkl_error *e);
+void mkl__fontdb_free(mkl_fontdb *db);
+
+/* Find `family` in the wanted style. If the family has no such style the
+ * nearest one is used (bold italic -> bold -> regular). The face stays owned
+ * by the database. Errors: MKL_ERR_FONT with a message naming the family. */
+mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e);
+
+/* Glyph of code point `cp` in `f`, or 0 if the face does not cover it. */
+static inline hb_codepoint_t mkl__face_glyph(const mkl_face *f, uint32_t cp) {
+    hb_codepoint_t g = 0;
+    return hb_font_get_nominal_glyph(f->font, cp, &g) ? g : 0;
+}
+
+#endif

@@ -1,0 +1,693 @@
+/* layout.c - the letter's parts placed on pages. See layout.h.
+ *
+ * Vertical rhythm: body text sits on a grid of `lead` points from the top
+ * margin; every part that breaks the grid (letterhead, CC, tables) is
+ * followed by a snap back onto it. The cursor `y` is the baseline of the last
+ * line placed. */
+#include "layout.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "linebreak.h"
+
+enum { AL_LEFT, AL_RIGHT, AL_CENTER, AL_JUSTIFY };
+
+static const float BLACK[3] = {0, 0, 0};
+static const float GRAY[3] = {0.33f, 0.33f, 0.33f};
+static const float LINKC[3] = {0.05f, 0.2f, 0.55f};
+
+typedef struct Par {
+    mkl_shaped s;
+    mkl_lines_out lines;
+    double w1, w;      /* first and other line widths */
+    double indent;     /* x offset of lines after the first, relative to the first */
+    double lead;
+    int align;
+    const float *rgb;
+    char *own;         /* text owned by the paragraph, or NULL */
+} Par;
+
+typedef struct LC {
+    const mkl_doc *doc;
+    mkl_layout *L;
+    mkl_shaper *sh;
+    mkl_error *e;
+    const mkl_layout_opts *o;
+    mkl_fontset body, head;
+    int ko;
+    double pw, ph, ml, mr, mt, mb, tw;
+    double size, lead;
+    double grid0;         /* baseline grid origin */
+    double bottom;        /* lowest baseline allowed */
+    double cont_top;      /* cursor at the top of continuation pages */
+    int page;             /* current page index */
+    double y;
+    int at_top;           /* nothing placed yet on this page */
+} LC;
+
+static mkl_status oom(LC *c) { return mkl__err(c->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+
+static void par_free(Par *p) {
+    mkl__shaped_free(&p->s);
+    mkl__free(p->lines.v);
+    mkl__free(p->own);
+    memset(p, 0, sizeof *p);
+}
+
+static mkl_status new_page(LC *c) {
+    mkl_page *pg = MKL_PUSH(&c->L->pages);
+    if (!pg) return oom(c);
+    c->page = (int)c->L->pages.n - 1;
+    c->y = c->cont_top;
+    c->at_top = 1;
+    return MKL_OK;
+}
+
+static mkl_page *cur(LC *c) { return &c->L->pages.v[c->page]; }
+
+static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, double w, double gray) {
+    mkl_prule *r = MKL_PUSH(&cur(c)->rules);
+    if (!r) return oom(c);
+    *r = (mkl_prule){(float)x0, (float)y0, (float)x1, (float)y1, (float)w, (float)gray};
+    return MKL_OK;
+}
+
+/* Shape and break rich text into a paragraph. */
+static mkl_status par_make(LC *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
+                           double w1, double w, double indent, int align, const float *rgb, int line) {
+    mkl_shape_opts so = {size, c->doc->lang, c->ko, style, c->doc->file, line};
+    mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
+    if (st) return st;
+    p->w1 = w1;
+    p->w = w;
+    p->indent = indent;
+    p->lead = lead;
+    p->align = align;
+    p->rgb = rgb;
+    return mkl__break_lines(&p->s, w1, w, align == AL_JUSTIFY, &p->lines, c->e);
+}
+
+/* A paragraph of one plain string. The text is copied into the paragraph, so
+ * the caller's string may go away before the lines are placed. */
+static mkl_status par_plain(LC *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                            double w, int align, const float *rgb) {
+    size_t n = strlen(text);
+    char *copy = mkl__strndup(text, n);
+    if (!copy) return oom(c);
+    mkl__free(p->own);
+    p->own = copy;
+    mkl_srun run = {0, (uint32_t)n, 0, -1};
+    mkl_rich r = {copy, n, &run, 1};
+    return par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
+}
+
+/* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
+static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double baseline) {
+    const mkl_line *ln = &p->lines.v[li];
+    const mkl_shaped *s = &p->s;
+    double avail = li == 0 ? p->w1 : p->w;
+    if (li > 0) x += p->indent;
+    double extra = 0, pen = x;
+    if (p->align == AL_JUSTIFY && !ln->last && ln->nspaces > 0) extra = (avail - ln->width) / ln->nspaces;
+    else if (p->align == AL_RIGHT) pen = x + avail - ln->width;
+    else if (p->align == AL_CENTER) pen = x + (avail - ln->width) / 2;
+    mkl_layout *L = c->L;
+    mkl_page *pg = cur(c);
+    mkl_prun *run = NULL;
+    mkl_plink *lk = NULL;
+    int32_t lk_id = -1;
+    for (size_t i = ln->start; i < ln->end; i++) {
+        const mkl_glyph *g = &s->g[i];
+        const float *rgb = g->link >= 0 ? LINKC : p->rgb;
+        if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb)) {
+            if (!(run = MKL_PUSH(&pg->runs))) return oom(c);
+            run->face = g->face;
+            run->size = g->size;
+            memcpy(run->rgb, rgb, sizeof run->rgb);
+            run->first = L->glyphs.n;
+        }
+        mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
+        if (!pgl) return oom(c);
+        pgl->gid = g->gid;
+        pgl->x = (float)(pen + g->xoff);
+        pgl->y = (float)(baseline - g->yoff);
+        pgl->toff = (uint32_t)L->text.n;
+        pgl->tlen = g->tlen;
+        if (g->tlen) mkl__buf_add(&L->text, s->text + g->toff, g->tlen);
+        if (L->text.oom) return oom(c);
+        run->count++;
+        double adv = g->adv + ((g->flags & MKL_G_SPACE) ? extra : 0);
+        if (g->link >= 0) {
+            if (!lk || lk_id != g->link) {
+                if (!(lk = MKL_PUSH(&pg->links))) return oom(c);
+                lk_id = g->link;
+                lk->uri = c->doc->links[g->link];
+                lk->x0 = (float)pen;
+                lk->y0 = (float)(baseline - g->size * 0.85);
+                lk->y1 = (float)(baseline + g->size * 0.25);
+            }
+            lk->x1 = (float)(pen + adv);
+        } else {
+            lk = NULL;
+            lk_id = -1;
+        }
+        pen += adv;
+    }
+    return MKL_OK;
+}
+
+/* Lines of the current page still free below the cursor, at `lead`, after `space`. */
+static int lines_free(LC *c, double space, double lead) {
+    double room = c->bottom - (c->y + space);
+    return room < lead - 1e-6 ? 0 : (int)floor((room + 1e-6) / lead);
+}
+
+/* Move the cursor down by `space` unless at the top of a page. */
+static void space_before(LC *c, double space) {
+    if (!c->at_top) c->y += space;
+}
+
+static void snap(LC *c) {
+    double k = ceil((c->y - c->grid0) / c->lead - 1e-6);
+    c->y = c->grid0 + k * c->lead;
+}
+
+/* Place a paragraph in the text column at x, flowing over pages, with no
+ * orphan (a lone first line at a page end) and no widow (a lone last line). */
+static mkl_status par_flow_at(LC *c, Par *p, double x, double space, int *first_page, double *first_base) {
+    size_t n = p->lines.n, i = 0;
+    mkl_status st;
+    if (!n) return MKL_OK;
+    space_before(c, space);
+    while (i < n) {
+        size_t fit = (size_t)lines_free(c, 0, p->lead);
+        size_t rest = n - i;
+        size_t take = fit >= rest ? rest : fit;
+        if (take < rest) {
+            if (i == 0 && take < 2) take = 0;                    /* orphan */
+            else if (rest - take == 1 && take >= 2) take--;      /* widow */
+            if (take == 0 && c->at_top) take = MKL_MAX(fit, 1); /* a page cannot hold even this: go on */
+        }
+        for (size_t k = 0; k < take; k++, i++) {
+            c->y += p->lead;
+            if (i == 0 && first_page) {
+                *first_page = c->page;
+                *first_base = c->y;
+            }
+            if ((st = emit_line(c, p, i, x, c->y))) return st;
+            c->at_top = 0;
+        }
+        if (i < n && (st = new_page(c))) return st;
+    }
+    return MKL_OK;
+}
+
+static mkl_status par_flow(LC *c, Par *p, double x, double space) { return par_flow_at(c, p, x, space, NULL, NULL); }
+
+/* Lines of text that stay together at a fixed place (no page break inside). */
+static mkl_status par_at(LC *c, Par *p, double x, double first_baseline) {
+    mkl_status st;
+    for (size_t i = 0; i < p->lines.n; i++)
+        if ((st = emit_line(c, p, i, x, first_baseline + i * p->lead))) return st;
+    return MKL_OK;
+}
+
+static mkl_status block_at(LC *c, const mkl_lines *lines, double x, double w, double y, double size, double lead,
+                           int style, int align, const float *rgb, double *bottom) {
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    for (size_t i = 0; i < lines->n && !st; i++) {
+        if (!(st = par_plain(c, &p, &c->body, lines->v[i], size, lead, style, w, align, rgb))) {
+            st = par_at(c, &p, x, y);
+            y += p.lines.n * lead;
+        }
+    }
+    par_free(&p);
+    *bottom = y - lead;
+    return st;
+}
+
+/* ---- the parts of a letter ---------------------------------------------- */
+
+static mkl_status letterhead(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st;
+    Par p = {0};
+    double base = c->mt + 16;
+    if (!d->lh_name) return MKL_OK;
+    double lsize = 8.5, llead = 10.5;
+    size_t nl = d->lh_lines.n;
+    double first_line = c->mt + 7;
+    if (nl) base = MKL_MAX(base, first_line + (nl - 1) * llead);
+    /* the name, left */
+    if ((st = par_plain(c, &p, &c->head, d->lh_name, 17, 20, MKL_STYLE_BOLD, c->tw * 0.62, AL_LEFT, BLACK))) goto out;
+    double name_base = base - (p.lines.n - 1) * 20.0;
+    if (name_base < c->mt + 16) {
+        base += c->mt + 16 - name_base;
+        name_base = c->mt + 16;
+    }
+    if ((st = par_at(c, &p, c->ml, name_base))) goto out;
+    /* the lines, right-aligned, the last on the name's baseline */
+    for (size_t i = 0; i < nl; i++) {
+        if ((st = par_plain(c, &p, &c->head, d->lh_lines.v[i], lsize, llead, 0, c->tw * 0.38, AL_RIGHT, GRAY))) goto out;
+        if ((st = par_at(c, &p, c->ml + c->tw * 0.62, base - (nl - 1 - i) * llead))) goto out;
+    }
+    double rule_y = base + 9;
+    if ((st = add_rule(c, c->ml, rule_y, c->pw - c->mr, rule_y, 0.6, 0.25))) goto out;
+    c->y = rule_y;
+    c->at_top = 0;
+out:
+    par_free(&p);
+    return st;
+}
+
+static mkl_status heading_block(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    /* date (with place), right */
+    if (d->date || d->place) {
+        char buf[512];
+        if (d->date && d->place) snprintf(buf, sizeof buf, c->ko ? "%s, %s" : "%s, %s", d->place, d->date);
+        else snprintf(buf, sizeof buf, "%s", d->date ? d->date : d->place);
+        c->y += 2 * c->lead;
+        snap(c);
+        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK))) goto out;
+        if ((st = par_at(c, &p, c->ml, c->y))) goto out;
+        c->y += (p.lines.n - 1) * c->lead;
+        c->at_top = 0;
+    }
+    /* addressee left, sender (from) right */
+    if (d->to.n || d->from.n) {
+        c->y += 2 * c->lead;
+        snap(c);
+        double top = c->y, b1 = top - c->lead, b2 = top - c->lead;
+        double fw = d->from.n ? c->tw * 0.36 : 0;
+        if (d->to.n && (st = block_at(c, &d->to, c->ml, c->tw - fw - 12, top, c->size, c->lead, 0, AL_LEFT, BLACK, &b1)))
+            goto out;
+        if (d->from.n &&
+            (st = block_at(c, &d->from, c->pw - c->mr - fw, fw, top, c->size - 1.5, c->lead - 2, 0, AL_LEFT, GRAY, &b2)))
+            goto out;
+        c->y = MKL_MAX(b1, b2);
+        c->at_top = 0;
+    }
+    /* CC: a hanging label, the blocks side by side in two columns */
+    if (d->ncc) {
+        const char *label = c->ko ? "\xEC\xB0\xB8\xEC\xA1\xB0" : "CC."; /* 참조 */
+        double csize = c->size - 1, clead = round(csize * 1.27);
+        if ((st = par_plain(c, &p, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
+        double lw = MKL_MAX(p.lines.n ? p.lines.v[0].width : 0, 2.5 * csize) + csize;
+        c->y += c->lead + clead;
+        double top = c->y;
+        if ((st = par_at(c, &p, c->ml, top))) goto out;
+        int cols = d->ncc >= 2 ? 2 : 1;
+        double gutter = 1.5 * csize, cw = (c->tw - lw - (cols - 1) * gutter) / cols;
+        double y = top, maxb = top;
+        for (size_t i = 0; i < d->ncc; i++) {
+            int col = (int)(i % cols);
+            double b;
+            if ((st = block_at(c, &d->cc[i], c->ml + lw + col * (cw + gutter), cw, y, csize, clead, 0, AL_LEFT, BLACK, &b)))
+                goto out;
+            maxb = MKL_MAX(maxb, b);
+            if (col == cols - 1) y = maxb + 2 * clead;
+        }
+        c->y = maxb;
+    }
+out:
+    par_free(&p);
+    return st;
+}
+
+/* Keep `needed` points of what follows on this page, else start a new one. */
+static mkl_status keep(LC *c, double needed) {
+    if (!c->at_top && c->y + needed > c->bottom + 1e-6) return new_page(c);
+    return MKL_OK;
+}
+
+static mkl_status subject_opening(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par ps = {0}, po = {0};
+    if (d->subject) {
+        mkl_buf b = {0};
+        mkl__buf_adds(&b, c->ko ? "\xEC\xA0\x9C\xEB\xAA\xA9: " : "Re: "); /* 제목: */
+        mkl__buf_adds(&b, d->subject);
+        if (b.oom) { mkl__buf_free(&b); return oom(c); }
+        st = par_plain(c, &ps, &c->body, b.s, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK);
+        mkl__buf_free(&b);
+        if (st) goto out;
+    }
+    if (d->opening && (st = par_plain(c, &po, &c->body, d->opening, c->size, c->lead, 0, c->tw, AL_LEFT, BLACK)))
+        goto out;
+    snap(c);
+    /* subject + opening + two lines of the body stay together */
+    double need = (ps.lines.n ? (ps.lines.n + 1) * c->lead : 0) + (po.lines.n ? (po.lines.n + 1) * c->lead : 0) +
+                  3 * c->lead;
+    if ((st = keep(c, need))) goto out;
+    if (ps.lines.n && (st = par_flow(c, &ps, c->ml, 2 * c->lead))) goto out;
+    if (po.lines.n && (st = par_flow(c, &po, c->ml, (ps.lines.n ? 1 : 2) * c->lead))) goto out;
+out:
+    par_free(&ps);
+    par_free(&po);
+    return st;
+}
+
+static mkl_status body(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0}, m = {0};
+    for (size_t i = 0; i < d->nblocks && !st; i++) {
+        const mkl_block *b = &d->blocks[i];
+        double indent = 0, right = 0, space = c->lead;
+        int align = AL_JUSTIFY, style = 0;
+        double size = c->size;
+        switch (b->kind) {
+        case MKL_BLOCK_ITEM: indent = b->level * 1.6 * c->size; if (b->tight && !b->marker) space = 0; else if (b->tight && i > 0 && d->blocks[i - 1].kind == MKL_BLOCK_ITEM) space = 0; break;
+        case MKL_BLOCK_QUOTE: indent = 2 * c->size; right = 2 * c->size; break;
+        case MKL_BLOCK_HEADING: align = AL_LEFT; style = MKL_STYLE_BOLD; break;
+        default: indent = b->level * 1.6 * c->size; break;
+        }
+        double w = c->tw - indent - right;
+        if ((st = par_make(c, &p, &c->body, &b->rich, size, c->lead, style, w, w, 0, align, BLACK, b->line))) break;
+        if (b->kind == MKL_BLOCK_HEADING && (st = keep(c, (p.lines.n + 3) * c->lead + space))) break;
+        int fpage = c->page;
+        double fbase = 0;
+        if ((st = par_flow_at(c, &p, c->ml + indent, space, &fpage, &fbase))) break;
+        if (b->marker && p.lines.n) {
+            /* the marker hangs in the indent, on the first line's baseline */
+            if ((st = par_plain(c, &m, &c->body, b->marker, size, c->lead, 0, 1.3 * c->size, AL_RIGHT, BLACK))) break;
+            int save = c->page;
+            c->page = fpage;
+            st = par_at(c, &m, c->ml + indent - 1.6 * c->size, fbase);
+            c->page = save;
+        }
+    }
+    par_free(&p);
+    par_free(&m);
+    return st;
+}
+
+static mkl_status closing(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    if (!d->closing && !d->nsignatures) return MKL_OK;
+    double sig_h = d->nsignatures ? 6 * c->lead : 0;
+    if (d->closing) {
+        if ((st = par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->tw, AL_LEFT, BLACK))) goto out;
+        if ((st = keep(c, c->lead + p.lines.n * c->lead + sig_h))) goto out;
+        if ((st = par_flow(c, &p, c->ml, c->lead))) goto out;
+    } else if ((st = keep(c, c->lead + sig_h))) {
+        goto out;
+    }
+    if (d->nsignatures) {
+        /* side by side, up to three a row, room above each name to sign */
+        int per_row = (int)MKL_MIN(d->nsignatures, 3);
+        double gutter = 1.5 * c->size, cw = (c->tw - (per_row - 1) * gutter) / per_row;
+        for (size_t i = 0; i < d->nsignatures; i += (size_t)per_row) {
+            if ((st = keep(c, sig_h))) goto out;
+            double nb = c->y + 4 * c->lead, maxb = nb;
+            for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
+                const mkl_signature *s = &d->signatures[i + (size_t)k];
+                double x = c->ml + k * (cw + gutter), b = nb;
+                if ((st = par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
+                if ((st = par_at(c, &p, x, nb))) goto out;
+                b = nb + (p.lines.n - 1) * c->lead;
+                if (s->title) {
+                    double ts = c->size - 1.5;
+                    if ((st = par_plain(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
+                    if ((st = par_at(c, &p, x, b + c->lead - 2))) goto out;
+                    b += p.lines.n * (c->lead - 2);
+                }
+                maxb = MKL_MAX(maxb, b);
+            }
+            c->y = maxb;
+            c->at_top = 0;
+        }
+    }
+out:
+    par_free(&p);
+    return st;
+}
+
+/* One group of co-signers as a table: entries never split, columns balanced on
+ * every page the table spans, flowing over pages. */
+static mkl_status group_table(LC *c, const mkl_group *g) {
+    mkl_status st = MKL_OK;
+    double tsize = c->size - 1, tlead = round(tsize * 1.27), gutter = 2 * tsize;
+    int cols = g->columns;
+    double cw = (c->tw - (cols - 1) * gutter) / cols, hang = tsize;
+    size_t n = g->nentries;
+    Par *ps = mkl__calloc(n ? n : 1, sizeof *ps);
+    Par h = {0};
+    if (!ps) return oom(c);
+    for (size_t i = 0; i < n && !st; i++) {
+        const mkl_entry *en = &g->entries[i];
+        mkl_buf b = {0};
+        mkl__buf_adds(&b, en->name);
+        mkl_srun runs[2];
+        size_t nr = 1;
+        runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1};
+        if (en->note) {
+            mkl__buf_adds(&b, ", ");
+            mkl__buf_adds(&b, en->note);
+            runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1};
+            nr = 2;
+        }
+        if (b.oom) { mkl__buf_free(&b); st = oom(c); break; }
+        mkl_rich r = {b.s, b.n, runs, nr};
+        st = par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
+        ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
+    }
+    if (st) goto out;
+    snap(c);
+    if (g->heading) {
+        if ((st = par_plain(c, &h, &c->body, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
+        /* the heading never ends a page: keep it with two rows */
+        size_t first_rows = 0;
+        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++) first_rows = MKL_MAX(first_rows, ps[i].lines.n);
+        if ((st = keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
+        if ((st = par_flow(c, &h, c->ml, c->lead))) goto out;
+        c->y += tlead * 0.35;
+    } else {
+        space_before(c, c->lead - tlead);
+    }
+    size_t i = 0;
+    while (i < n) {
+        int avail = lines_free(c, 0, tlead);
+        /* entries that fit on this page: fill column by column */
+        size_t j = i;
+        int col = 0, used = 0;
+        while (j < n) {
+            int h1 = (int)ps[j].lines.n;
+            if (used + h1 > avail) {
+                if (++col >= cols) break;
+                used = 0;
+                if (h1 > avail) break;
+            }
+            used += h1;
+            j++;
+        }
+        if (j == i) {
+            if (c->at_top) j = i + 1; /* an entry taller than a page: set it anyway */
+            else { if ((st = new_page(c))) goto out; continue; }
+        }
+        /* balance: the least column height that holds entries [i, j) in `cols` columns */
+        int total = 0, tallest = 0;
+        for (size_t k = i; k < j; k++) { total += (int)ps[k].lines.n; tallest = MKL_MAX(tallest, (int)ps[k].lines.n); }
+        int H = MKL_MAX((total + cols - 1) / cols, tallest);
+        for (;; H++) {
+            int cc = 0, u = 0;
+            for (size_t k = i; k < j; k++) {
+                int h1 = (int)ps[k].lines.n;
+                if (u + h1 > H) { cc++; u = 0; }
+                u += h1;
+            }
+            if (cc < cols) break;
+        }
+        double top = c->y;
+        int cc = 0, u = 0;
+        for (size_t k = i; k < j; k++) {
+            int h1 = (int)ps[k].lines.n;
+            if (u + h1 > H) { cc++; u = 0; }
+            if ((st = par_at(c, &ps[k], c->ml + cc * (cw + gutter), top + (u + 1) * tlead))) goto out;
+            u += h1;
+        }
+        c->y = top + H * tlead;
+        c->at_top = 0;
+        i = j;
+        if (i < n && (st = new_page(c))) goto out;
+    }
+out:
+    for (size_t k = 0; k < n; k++) par_free(&ps[k]);
+    mkl__free(ps);
+    par_free(&h);
+    return st;
+}
+
+static mkl_status endmatter(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    for (size_t i = 0; i < d->ngroups && !st; i++) {
+        c->y += c->lead;
+        st = group_table(c, &d->groups[i]);
+    }
+    if (st) goto out;
+    if (d->enclosures.n) {
+        const char *label = c->ko ? "\xEB\xB6\x99\xEC\x9E\x84" /* 붙임 */ : d->enclosures.n > 1 ? "Enclosures:" : "Enclosure:";
+        snap(c);
+        if ((st = par_plain(c, &p, &c->body, label, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
+        if ((st = keep(c, 2 * c->lead + MKL_MIN(d->enclosures.n, 3) * c->lead))) goto out;
+        if ((st = par_flow(c, &p, c->ml, 2 * c->lead))) goto out;
+        for (size_t i = 0; i < d->enclosures.n; i++) {
+            if ((st = par_plain(c, &p, &c->body, d->enclosures.v[i], c->size, c->lead, 0, c->tw - 1.6 * c->size, AL_LEFT, BLACK)))
+                goto out;
+            if ((st = par_flow(c, &p, c->ml + 1.6 * c->size, 0))) goto out;
+        }
+    }
+    if (d->ps) {
+        mkl_buf b = {0};
+        mkl__buf_adds(&b, "P.S. ");
+        mkl__buf_adds(&b, d->ps);
+        if (b.oom) { mkl__buf_free(&b); st = oom(c); goto out; }
+        snap(c);
+        st = par_plain(c, &p, &c->body, b.s, c->size, c->lead, 0, c->tw, AL_JUSTIFY, BLACK);
+        if (!st) {
+            p.w = p.w1; /* no hanging indent */
+            p.indent = 0;
+            st = mkl__break_lines(&p.s, c->tw, c->tw, 1, &p.lines, c->e);
+        }
+        if (!st) st = par_flow(c, &p, c->ml, 2 * c->lead);
+        mkl__buf_free(&b);
+    }
+out:
+    par_free(&p);
+    return st;
+}
+
+/* Continuation headers on pages 2+ and "Page x of y" on every page. */
+static mkl_status page_furniture(LC *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    int total = (int)c->L->pages.n;
+    double fsize = 8.5;
+    for (int i = 0; i < total && !st; i++) {
+        c->page = i;
+        char buf[1024];
+        if (c->ko) snprintf(buf, sizeof buf, "%d / %d", i + 1, total);
+        else snprintf(buf, sizeof buf, "Page %d of %d", i + 1, total);
+        if (i > 0) {
+            mkl_buf b = {0};
+            if (d->to.n) mkl__buf_adds(&b, d->to.v[0]);
+            if (d->date) {
+                if (b.n) mkl__buf_adds(&b, "  \xC2\xB7  ");
+                mkl__buf_adds(&b, d->date);
+            }
+            if (b.oom) { st = oom(c); break; }
+            double hb = c->mt + fsize;
+            if (b.n) {
+                st = par_plain(c, &p, &c->body, b.s, fsize, fsize * 1.25, 0, c->tw * 0.7, AL_LEFT, GRAY);
+                if (!st) {
+                    p.lines.n = MKL_MIN(p.lines.n, 1);
+                    st = par_at(c, &p, c->ml, hb);
+                }
+            }
+            mkl__buf_free(&b);
+            if (!st) {
+                char pb[64];
+                if (c->ko) snprintf(pb, sizeof pb, "%d\xEC\xAA\xBD", i + 1); /* 쪽 */
+                else snprintf(pb, sizeof pb, "Page %d", i + 1);
+                st = par_plain(c, &p, &c->body, pb, fsize, fsize * 1.25, 0, c->tw * 0.3, AL_RIGHT, GRAY);
+                if (!st) st = par_at(c, &p, c->ml + c->tw * 0.7, hb);
+            }
+            if (!st) st = add_rule(c, c->ml, hb + 5, c->pw - c->mr, hb + 5, 0.4, 0.5);
+        }
+        if (!st && c->o->page_numbers) {
+            st = par_plain(c, &p, &c->body, buf, fsize, fsize * 1.25, 0, c->tw, AL_CENTER, GRAY);
+            if (!st) st = par_at(c, &p, c->ml, c->ph - c->mb + 2 * c->lead);
+        }
+    }
+    par_free(&p);
+    return st;
+}
+
+static const char *const DEFAULT_BODY_EN[] = {"Liberation Serif", "NanumMyeongjo"};
+static const char *const DEFAULT_BODY_KO[] = {"NanumMyeongjo", "Liberation Serif"};
+static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumGothic"};
+static const char *const DEFAULT_HEAD_KO[] = {"NanumGothic", "Liberation Serif"};
+
+mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
+                       mkl_error *e) {
+    LC c = {0};
+    c.doc = doc;
+    c.L = out;
+    c.sh = sh;
+    c.e = e;
+    c.o = o;
+    c.ko = doc->lang && !strcmp(doc->lang, "ko");
+    c.body.db = c.head.db = db;
+    if (doc->font_body.nfamilies) {
+        c.body.families = doc->font_body.families;
+        c.body.nfamilies = doc->font_body.nfamilies;
+    } else {
+        c.body.families = c.ko ? DEFAULT_BODY_KO : DEFAULT_BODY_EN;
+        c.body.nfamilies = 2;
+    }
+    if (doc->font_heading.nfamilies) {
+        c.head.families = doc->font_heading.families;
+        c.head.nfamilies = doc->font_heading.nfamilies;
+    } else if (doc->font_body.nfamilies) {
+        c.head = c.body;
+    } else {
+        c.head.families = c.ko ? DEFAULT_HEAD_KO : DEFAULT_HEAD_EN;
+        c.head.nfamilies = 2;
+    }
+    /* an unknown family is an error even if no character needs it */
+    mkl_status st;
+    if ((st = mkl__fontset_resolve(&c.body, 0, e)) || (st = mkl__fontset_resolve(&c.head, 0, e))) {
+        if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
+        return st;
+    }
+    switch (doc->paper) {
+    case MKL_PAPER_LETTER: c.pw = 612; c.ph = 792; break;
+    case MKL_PAPER_LEGAL: c.pw = 612; c.ph = 1008; break;
+    default: c.pw = 595.276; c.ph = 841.89; break;
+    }
+    out->width = c.pw;
+    out->height = c.ph;
+    double mm = 72 / 25.4;
+    c.ml = 25 * mm;
+    c.mr = 22 * mm;
+    c.mt = 15 * mm;
+    c.mb = 22 * mm;
+    c.tw = c.pw - c.ml - c.mr;
+    c.size = doc->font_size;
+    c.lead = round(c.size * 1.27 * 2) / 2;
+    c.grid0 = c.mt;
+    c.bottom = c.ph - c.mb;
+    c.cont_top = c.mt + 8.5 + 5 + 0.5 * c.lead;
+    if ((st = new_page(&c))) return st;
+    c.y = c.mt;
+    if ((st = letterhead(&c)) || (st = heading_block(&c)) || (st = subject_opening(&c)) || (st = body(&c)) ||
+        (st = closing(&c)) || (st = endmatter(&c)) || (st = page_furniture(&c))) {
+        if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
+        return st;
+    }
+    return MKL_OK;
+}
+
+void mkl__layout_free(mkl_layout *l) {
+    for (size_t i = 0; i < l->pages.n; i++) {
+        mkl__free(l->pages.v[i].runs.v);
+        mkl__free(l->pages.v[i].rules.v);
+        mkl__free(l->pages.v[i].links.v);
+    }
+    mkl__free(l->pages.v);
+    mkl__free(l->glyphs.v);
+    mkl__buf_free(&l->text);
+    memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,40 @@
+/* layout.h - document model -> pages of positioned glyphs and rules.
+ *
+ * The page model is what the PDF stage draws: nothing in it depends on PDF.
+ * Coordinates are points from the top-left corner of the page, y downwards;
+ * glyph positions are baselines. */
+#ifndef MKL_LAYOUT_H
+#define MKL_LAYOUT_H
+
+#include "model.h"
+#include "shape.h"
+
+typedef struct mkl_pglyph { uint32_t gid; float x, y; uint32_t toff, tlen; } mkl_pglyph;
+typedef struct mkl_prun { mkl_face *face; float size; float rgb[3]; size_t first, count; } mkl_prun;
+typedef struct mkl_prule { float x0, y0, x1, y1, width, gray; } mkl_prule;
+typedef struct mkl_plink { float x0, y0, x1, y1; const char *uri; } mkl_plink;
+
+typedef struct mkl_page {
+    MKL_VEC(mkl_prun) runs;
+    MKL_VEC(mkl_prule) rules;
+    MKL_VEC(mkl_plink) links;
+} mkl_page;
+
+typedef struct mkl_layout {
+    double width, height;
+    MKL_VEC(mkl_page) pages;
+    MKL_VEC(mkl_pglyph) glyphs;   /* runs index into this */
+    mkl_buf text;                 /* glyph texts (toff, tlen) index into this */
+} mkl_layout;
+
+typedef struct mkl_layout_opts {
+    const char *const *font_dirs;
+    int page_numbers;
+} mkl_layout_opts;
+
+/* Lay out `doc`. `out` must be zeroed; free with mkl__layout_free() on success or failure. */
+mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
+                       mkl_error *e);
+void mkl__layout_free(mkl_layout *l);
+
+#endif

@@ -1,0 +1,162 @@
+/* linebreak.c - total-fit line breaking. See linebreak.h. */
+#include "linebreak.h"
+
+#include <math.h>
+#include <string.h>
+
+#define STRETCH 0.6   /* a space may grow by this share of its width before badness 100 */
+#define SHRINK 0.2    /* and shrink by this share at most */
+#define INF_COST 1e30
+
+typedef struct Cand { size_t pos; double penalty; double cost; size_t prev; } Cand;
+
+static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int nsp, int last) {
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 32;
+        mkl_line *nv = mkl__realloc(out->v, cap * sizeof *nv);
+        if (!nv) return 0;
+        out->v = nv;
+        out->cap = cap;
+    }
+    mkl_line *l = &out->v[out->n++];
+    l->start = start;
+    l->end = end;
+    l->width = w;
+    l->nspaces = nsp;
+    l->last = last;
+    return 1;
+}
+
+typedef struct Sums { double *w, *sw; int *ns; } Sums;
+
+static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
+    while (b > a && (s->g[b - 1].flags & MKL_G_SPACE)) b--;
+    return b;
+}
+
+/* Break glyphs [a, b) (no hard break inside) into lines. */
+static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, size_t b, double w1, double w,
+                                int justify, int first_line, mkl_lines_out *out, mkl_error *e) {
+    /* candidates: a, every allowed break inside, b */
+    MKL_VEC(Cand) c = {0};
+    Cand *x = MKL_PUSH(&c);
+    if (!x) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    x->pos = a;
+    double maxw = w1 > w ? w1 : w;
+    size_t lastpos = a;
+    for (size_t k = a + 1; k <= b; k++) {
+        if (k < b && !(s->g[k].flags & MKL_G_BREAK)) continue;
+        /* a word wider than the line: allow breaks between its clusters (emergency) */
+        size_t wend = trim_end(s, lastpos, k);
+        if (S->w[wend] - S->w[lastpos] > maxw) {
+            for (size_t q = lastpos + 1; q < wend; q++) {
+                if (!(s->g[q].flags & MKL_G_CSTART)) continue;
+                if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+                x->pos = q;
+                x->penalty = 3000;
+            }
+        }
+        if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+        x->pos = k;
+        lastpos = k;
+    }
+    c.v[0].cost = 0;
+    for (size_t j = 1; j < c.n; j++) {
+        c.v[j].cost = INF_COST;
+        c.v[j].prev = j - 1;
+        int is_last = j == c.n - 1;
+        double best_over = INF_COST;
+        for (size_t i = j; i-- > 0;) {
+            if (c.v[i].cost >= INF_COST) continue;
+            size_t ls = c.v[i].pos, le = trim_end(s, ls, c.v[j].pos);
+            double lw = (i == 0 && first_line) ? w1 : w;
+            double nat = S->w[le] - S->w[ls];
+            double spc = S->sw[le] - S->sw[ls];
+            double cost;
+            if (nat > lw) {
+                double shrink = spc * SHRINK;
+                if (nat - lw > shrink + 1e-6) {
+                    /* overfull: only as a last resort, the least overfull one */
+                    double over = nat - lw;
+                    if (over < best_over && c.v[j].cost >= INF_COST) {
+                        best_over = over;
+                        c.v[j].prev = i;
+                    }
+                    break;  /* earlier starts are only wider */
+                }
+                double r = shrink > 0 ? (nat - lw) / shrink : 0;
+                cost = pow(1 + 100 * r * r * r, 2);
+            } else if (is_last) {
+                cost = 1;
+            } else if (justify) {
+                double stretch = spc * STRETCH;
+                double r = stretch > 0 ? (lw - nat) / stretch : ((lw - nat) > 1 ? 100 : 0);
+                double bad = 100 * r * r * r;
+                if (bad > 1e7) bad = 1e7;
+                cost = pow(1 + bad, 2);
+            } else {
+                double em = s->g[ls].size > 0 ? s->g[ls].size : 10;
+                double slack = (lw - nat) / em;
+                cost = 1 + slack * slack * slack;
+            }
+            cost += c.v[j].penalty * c.v[j].penalty + c.v[i].cost;
+            if (cost < c.v[j].cost) {
+                c.v[j].cost = cost;
+                c.v[j].prev = i;
+            }
+        }
+        if (c.v[j].cost >= INF_COST) c.v[j].cost = 1e25 + c.v[c.v[j].prev].cost; /* overfull, but go on */
+    }
+    /* backtrack */
+    size_t nl = 0;
+    for (size_t j = c.n - 1; j > 0; j = c.v[j].prev) nl++;
+    size_t base = out->n;
+    for (size_t k = 0; k < nl; k++)
+        if (!line_push(out, 0, 0, 0, 0, 0)) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+    size_t k = nl;
+    for (size_t j = c.n - 1; j > 0; j = c.v[j].prev) {
+        mkl_line *l = &out->v[base + --k];
+        size_t ls = c.v[c.v[j].prev].pos;
+        l->start = ls;
+        l->end = trim_end(s, ls, c.v[j].pos);
+        l->width = S->w[l->end] - S->w[ls];
+        l->nspaces = S->ns[l->end] - S->ns[ls];
+        l->last = j == c.n - 1;
+    }
+    mkl__free(c.v);
+    return MKL_OK;
+}
+
+mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double width, int justify, mkl_lines_out *out,
+                            mkl_error *e) {
+    out->n = 0;
+    if (s->n == 0) return MKL_OK;
+    Sums S;
+    S.w = mkl__malloc((s->n + 1) * sizeof *S.w);
+    S.sw = mkl__malloc((s->n + 1) * sizeof *S.sw);
+    S.ns = mkl__malloc((s->n + 1) * sizeof *S.ns);
+    mkl_status st = MKL_OK;
+    if (!S.w || !S.sw || !S.ns) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!st) {
+        S.w[0] = S.sw[0] = 0;
+        S.ns[0] = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            int sp = (s->g[i].flags & MKL_G_SPACE) && s->g[i].adv > 0;
+            S.w[i + 1] = S.w[i] + s->g[i].adv;
+            S.sw[i + 1] = S.sw[i] + (sp ? s->g[i].adv : 0);
+            S.ns[i + 1] = S.ns[i] + sp;
+        }
+        size_t a = 0;
+        int first = 1;
+        for (size_t k = 1; k <= s->n && !st; k++) {
+            if (k < s->n && !(s->g[k].flags & MKL_G_HARD)) continue;
+            st = break_segment(s, &S, a, k, first_width, width, justify, first, out, e);
+            first = 0;
+            a = k;
+        }
+    }
+    mkl__free(S.w);
+    mkl__free(S.sw);
+    mkl__free(S.ns);
+    return st;
+}

@@ -1,0 +1,27 @@
+/* linebreak.h - choose where the lines of a shaped paragraph end.
+ *
+ * Total-fit: among all break opportunities the set of breaks with the least
+ * total badness is chosen (Knuth-Plass without hyphenation), so spacing is
+ * even across the paragraph, not only line by line. A word wider than the
+ * line is broken between clusters, so no line runs into the margin. */
+#ifndef MKL_LINEBREAK_H
+#define MKL_LINEBREAK_H
+
+#include "shape.h"
+
+typedef struct mkl_line {
+    size_t start, end;  /* glyphs [start, end): trailing spaces excluded */
+    double width;       /* natural width in points */
+    int nspaces;        /* stretchable spaces inside the line */
+    int last;           /* last line of the paragraph, or ends with a hard break */
+} mkl_line;
+
+typedef struct mkl_lines_out { mkl_line *v; size_t n, cap; } mkl_lines_out;
+
+/* Break `s` into lines `first_width` wide for the first line and `width` for
+ * the others. `justify` selects the cost model (justified vs ragged). Lines go
+ * to `out` (reset first; its memory is reused). */
+mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double width, int justify, mkl_lines_out *out,
+                            mkl_error *e);
+
+#endif

@@ -1,0 +1,87 @@
+/* model.h - the document model: what a letter says, independent of how it is set.
+ * Produced by parse.c, consumed by layout.c. Everything hangs off one arena owned
+ * by the mkl_doc, freed by mkl__doc_free(). */
+#ifndef MKL_MODEL_H
+#define MKL_MODEL_H
+
+#include "util.h"
+
+enum { MKL_STYLE_BOLD = 1, MKL_STYLE_ITALIC = 2, MKL_STYLE_CODE = 4 };
+
+/* A run of styled text inside a rich string: bytes [start, end). link = index
+ * into mkl_doc.links or -1. */
+typedef struct mkl_srun { uint32_t start, end; uint8_t style; int32_t link; } mkl_srun;
+
+/* Text with inline styles. text is NUL-terminated; runs cover it in order. */
+typedef struct mkl_rich {
+    const char *text;
+    size_t len;
+    mkl_srun *runs;
+    size_t nruns;
+} mkl_rich;
+
+typedef enum { MKL_BLOCK_PARA, MKL_BLOCK_ITEM, MKL_BLOCK_HEADING, MKL_BLOCK_QUOTE } mkl_block_kind;
+
+typedef struct mkl_block {
+    mkl_block_kind kind;
+    int level;            /* list nesting (1 = top) or heading level */
+    const char *marker;   /* list marker ("•", "3.") or NULL */
+    int tight;            /* list item in a tight list: no space before it */
+    int line;             /* source line of the block in the letter file */
+    mkl_rich rich;
+} mkl_block;
+
+typedef struct mkl_lines { const char **v; size_t n; } mkl_lines;   /* one string a line */
+
+typedef struct mkl_entry { const char *name; const char *note; } mkl_entry;
+
+typedef struct mkl_group {
+    const char *heading;  /* or NULL */
+    int columns;
+    mkl_entry *entries;
+    size_t nentries;
+} mkl_group;
+
+typedef struct mkl_signature { const char *name, *title, *image; } mkl_signature;
+
+typedef enum { MKL_PAPER_A4, MKL_PAPER_LETTER, MKL_PAPER_LEGAL } mkl_paper;
+typedef enum { MKL_LAYOUT_PLAIN, MKL_LAYOUT_DIN5008A, MKL_LAYOUT_DIN5008B, MKL_LAYOUT_US_WINDOW } mkl_layout_kind;
+
+typedef struct mkl_fontspec {
+    const char **families;   /* fallback order */
+    size_t nfamilies;
+} mkl_fontspec;
+
+typedef struct mkl_doc {
+    mkl_arena arena;
+    const char *file;       /* name for error messages */
+    const char *base_dir;   /* folder of the letter file ("" = current) */
+    const char *lang;       /* "en" or "ko" */
+    mkl_paper paper;
+    mkl_layout_kind layout;
+    const char *date;       /* formatted for display, or NULL */
+    const char *place;
+    const char *lh_name;    /* letterhead */
+    mkl_lines lh_lines;
+    const char *lh_logo;
+    mkl_lines from, to;
+    mkl_lines *cc;          /* ncc blocks */
+    size_t ncc;
+    const char *subject, *opening, *closing;
+    mkl_signature *signatures;
+    size_t nsignatures;
+    mkl_group *groups;
+    size_t ngroups;
+    mkl_lines enclosures;
+    const char *ps;
+    mkl_fontspec font_body, font_heading;
+    double font_size;       /* points */
+    const char **links;     /* URLs referenced by mkl_srun.link */
+    size_t nlinks;
+    mkl_block *blocks;      /* the body */
+    size_t nblocks;
+} mkl_doc;
+
+void mkl__doc_free(mkl_doc *doc);
+
+#endif

@@ -1,0 +1,661 @@
+/* parse.c - letter file -> document model.
+ *
+ * The front matter is read with libyaml's document loader (so every node keeps
+ * its line and column), the body with cmark. Every key of the spec is checked
+ * for type and value here, so that later stages can trust the model. */
+#include "parse.h"
+
+#include <cmark.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+typedef struct P {
+    mkl_doc *doc;
+    yaml_document_t *ydoc;
+    mkl_error *e;
+    const char *name;
+    int body_line;        /* line of the body's first line in the file, minus 1 */
+    MKL_VEC(const char *) links;
+} P;
+
+#define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
+#define NODE_COL(n) ((int)(n)->start_mark.column + 1)
+
+static mkl_status perr(P *p, yaml_node_t *n, const char *fmt, const char *a, const char *b) {
+    char msg[900];
+    snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+    return mkl__err(p->e, MKL_ERR_INPUT, p->name, n ? NODE_LINE(n) : 0, n ? NODE_COL(n) : 0, "%s", msg);
+}
+static mkl_status oom(P *p) { return mkl__err(p->e, MKL_ERR_NOMEM, p->name, 0, 0, "out of memory"); }
+
+static const char *kind_name(yaml_node_t *n) {
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a string";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
+    }
+}
+
+/* Trim a scalar (block scalars keep a final newline) and copy it into the arena. */
+static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **out) {
+    if (n->type != YAML_SCALAR_NODE)
+        return perr(p, n, "'%s' must be a string, not %s", key, kind_name(n));
+    const char *s = (const char *)n->data.scalar.value;
+    size_t len = n->data.scalar.length;
+    while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
+    if (memchr(s, 0, len)) return perr(p, n, "'%s' contains a NUL character", key, NULL);
+    *out = mkl__arena_strndup(&p->doc->arena, s, len);
+    return *out ? MKL_OK : oom(p);
+}
+
+/* A block of lines: a multi-line string (one line a line) or a list of strings. */
+static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *out) {
+    MKL_VEC(const char *) v = {0};
+    mkl_status st = MKL_OK;
+    if (n->type == YAML_SCALAR_NODE) {
+        const char *s;
+        if ((st = get_str(p, n, key, &s))) return st;
+        const char *ls = s;
+        for (;;) {
+            const char *nl = strchr(ls, '\n');
+            size_t l = nl ? (size_t)(nl - ls) : strlen(ls);
+            while (l && (ls[l - 1] == ' ' || ls[l - 1] == '\r' || ls[l - 1] == '\t')) l--;
+            const char **slot = MKL_PUSH(&v);
+            if (!slot || !(*slot = mkl__arena_strndup(&p->doc->arena, ls, l))) { st = oom(p); break; }
+            if (!nl) break;
+            ls = nl + 1;
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+            yaml_node_t *c = yaml_document_get_node(p->ydoc, *it);
+            const char **slot = MKL_PUSH(&v);
+            if (!slot) { st = oom(p); break; }
+            if ((st = get_str(p, c, key, slot))) break;
+        }
+    } else {
+        return perr(p, n, "'%s' must be a string or a list of strings, not %s", key, kind_name(n));
+    }
+    if (!st) {
+        out->n = v.n;
+        out->v = mkl__arena_alloc(&p->doc->arena, (v.n ? v.n : 1) * sizeof *out->v);
+        if (!out->v) st = oom(p);
+        else if (v.n) memcpy(out->v, v.v, v.n * sizeof *out->v);
+    }
+    mkl__free(v.v);
+    return st;
+}
+
+static int key_is(yaml_node_t *k, const char *name) {
+    return k->type == YAML_SCALAR_NODE && strlen(name) == k->data.scalar.length &&
+           !memcmp(k->data.scalar.value, name, k->data.scalar.length);
+}
+
+/* Check that every key of mapping `n` is one of `known` (NULL-terminated). */
+static mkl_status check_keys(P *p, yaml_node_t *n, const char *where, const char *const *known) {
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->ydoc, pr->key);
+        if (k->type != YAML_SCALAR_NODE) return perr(p, k, "a key in %s must be a plain string", where, NULL);
+        int ok = 0;
+        for (const char *const *q = known; *q; q++) ok |= key_is(k, *q);
+        if (!ok) {
+            char kbuf[128];
+            snprintf(kbuf, sizeof kbuf, "%.*s", (int)MKL_MIN(k->data.scalar.length, 100), k->data.scalar.value);
+            return perr(p, k, "unknown key '%s' in %s", kbuf, where);
+        }
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
+            yaml_node_t *k2 = yaml_document_get_node(p->ydoc, q->key);
+            if (k2->type == YAML_SCALAR_NODE && k2->data.scalar.length == k->data.scalar.length &&
+                !memcmp(k2->data.scalar.value, k->data.scalar.value, k->data.scalar.length))
+                return perr(p, k, "key '%s' is given twice in %s", (const char *)k->data.scalar.value, where);
+        }
+    }
+    return MKL_OK;
+}
+
+static yaml_node_t *map_get(P *p, yaml_node_t *n, const char *key) {
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++)
+        if (key_is(yaml_document_get_node(p->ydoc, pr->key), key)) return yaml_document_get_node(p->ydoc, pr->value);
+    return NULL;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) return 0;
+    *out = v;
+    return 1;
+}
+
+int mkl__format_date(const char *iso, const char *lang, char *out, size_t outsz) {
+    static const char *months[] = {"January", "February", "March", "April", "May", "June", "July",
+                                   "August", "September", "October", "November", "December"};
+    int y, m, d;
+    char tail;
+    if (strlen(iso) != 10 || iso[4] != '-' || iso[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)iso[i])) return 0;
+    if (sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return 0;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
+    if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
+    if (lang && !strcmp(lang, "ko"))
+        snprintf(out, outsz, "%d\xEB\x85\x84 %d\xEC\x9B\x94 %d\xEC\x9D\xBC", y, m, d); /* 년 월 일 */
+    else
+        snprintf(out, outsz, "%s %d, %d", months[m - 1], d, y);
+    return 1;
+}
+
+static mkl_status parse_fonts(P *p, yaml_node_t *n) {
+    static const char *const keys[] = {"body", "heading", "size", NULL};
+    mkl_status st;
+    if (n->type != YAML_MAPPING_NODE) return perr(p, n, "'fonts' must be a mapping, not %s", kind_name(n), NULL);
+    if ((st = check_keys(p, n, "'fonts'", keys))) return st;
+    const char *roles[2] = {"body", "heading"};
+    mkl_fontspec *specs[2] = {&p->doc->font_body, &p->doc->font_heading};
+    for (int r = 0; r < 2; r++) {
+        yaml_node_t *v = map_get(p, n, roles[r]);
+        if (!v) continue;
+        mkl_lines l = {0};
+        if (v->type == YAML_SCALAR_NODE) {
+            const char *s;
+            if ((st = get_str(p, v, roles[r], &s))) return st;
+            l.v = mkl__arena_alloc(&p->doc->arena, sizeof *l.v);
+            if (!l.v) return oom(p);
+            l.v[0] = s;
+            l.n = 1;
+        } else if ((st = get_lines(p, v, roles[r], &l))) {
+            return st;
+        }
+        if (!l.n) return perr(p, v, "'fonts: %s' names no font family", roles[r], NULL);
+        for (size_t i = 0; i < l.n; i++)
+            if (!l.v[i][0]) return perr(p, v, "'fonts: %s' has an empty family name", roles[r], NULL);
+        specs[r]->families = l.v;
+        specs[r]->nfamilies = l.n;
+    }
+    yaml_node_t *sz = map_get(p, n, "size");
+    if (sz) {
+        const char *s;
+        if ((st = get_str(p, sz, "size", &s))) return st;
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || (strcmp(end, "pt") && strcmp(end, "")) || !(v >= 6 && v <= 24))
+            return perr(p, sz, "'size' must be a point size from 6pt to 24pt, like 11pt, not '%s'", s, NULL);
+        p->doc->font_size = v;
+    }
+    return MKL_OK;
+}
+
+static mkl_status parse_entry(P *p, yaml_node_t *n, mkl_entry *out) {
+    mkl_status st;
+    if (n->type == YAML_SCALAR_NODE) return get_str(p, n, "entries", &out->name);
+    if (n->type != YAML_MAPPING_NODE)
+        return perr(p, n, "a signatory entry must be a string or {name, note}, not %s", kind_name(n), NULL);
+    static const char *const keys[] = {"name", "note", NULL};
+    if ((st = check_keys(p, n, "a signatory entry", keys))) return st;
+    yaml_node_t *v = map_get(p, n, "name");
+    if (!v) return perr(p, n, "a signatory entry needs a 'name'", NULL, NULL);
+    if ((st = get_str(p, v, "name", &out->name))) return st;
+    if ((v = map_get(p, n, "note")) && (st = get_str(p, v, "note", &out->note))) return st;
+    return MKL_OK;
+}
+
+static mkl_status parse_signatories(P *p, yaml_node_t *n) {
+    mkl_status st;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return perr(p, n, "'signatories' must be a list of groups, not %s", kind_name(n), NULL);
+    size_t ng = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    mkl_group *g = mkl__arena_alloc(&p->doc->arena, (ng ? ng : 1) * sizeof *g);
+    if (!g) return oom(p);
+    p->doc->groups = g;
+    p->doc->ngroups = ng;
+    for (size_t i = 0; i < ng; i++) {
+        yaml_node_t *gn = yaml_document_get_node(p->ydoc, n->data.sequence.items.start[i]);
+        if (gn->type != YAML_MAPPING_NODE)
+            return perr(p, gn, "a signatory group must be a mapping with 'entries', not %s", kind_name(gn), NULL);
+        static const char *const keys[] = {"heading", "columns", "entries", NULL};
+        if ((st = check_keys(p, gn, "a signatory group", keys))) return st;
+        yaml_node_t *v;
+        if ((v = map_get(p, gn, "heading")) && (st = get_str(p, v, "heading", &g[i].heading))) return st;
+        g[i].columns = 1;
+        if ((v = map_get(p, gn, "columns"))) {
+            const char *s;
+            long c;
+            if ((st = get_str(p, v, "columns", &s))) return st;
+            if (!parse_int(s, 1, 4, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
+            g[i].columns = (int)c;
+        }
+        if (!(v = map_get(p, gn, "entries"))) return perr(p, gn, "a signatory group needs 'entries'", NULL, NULL);
+        if (v->type != YAML_SEQUENCE_NODE) return perr(p, v, "'entries' must be a list, not %s", kind_name(v), NULL);
+        size_t ne = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        g[i].entries = mkl__arena_alloc(&p->doc->arena, (ne ? ne : 1) * sizeof *g[i].entries);
+        if (!g[i].entries) return oom(p);
+        g[i].nentries = ne;
+        for (size_t k = 0; k < ne; k++)
+            if ((st = parse_entry(p, yaml_document_get_node(p->ydoc, v->data.sequence.items.start[k]), &g[i].entries[k])))
+                return st;
+    }
+    return MKL_OK;
+}
+
+static mkl_status parse_signatures(P *p, yaml_node_t *n) {
+    mkl_status st;
+    if (n->type != YAML_SEQUENCE_NODE)
+        return perr(p, n, "'signatures' must be a list, not %s", kind_name(n), NULL);
+    size_t ns = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    mkl_signature *s = mkl__arena_alloc(&p->doc->arena, (ns ? ns : 1) * sizeof *s);
+    if (!s) return oom(p);
+    p->doc->signatures = s;
+    p->doc->nsignatures = ns;
+    for (size_t i = 0; i < ns; i++) {
+        yaml_node_t *sn = yaml_document_get_node(p->ydoc, n->data.sequence.items.start[i]);
+        if (sn->type != YAML_MAPPING_NODE)
+            return perr(p, sn, "a signature must be a mapping with 'name', not %s", kind_name(sn), NULL);
+        static const char *const keys[] = {"name", "title", "image", NULL};
+        if ((st = check_keys(p, sn, "a signature", keys))) return st;
+        yaml_node_t *v;
+        if (!(v = map_get(p, sn, "name"))) return perr(p, sn, "a signature needs a 'name'", NULL, NULL);
+        if ((st = get_str(p, v, "name", &s[i].name))) return st;
+        if ((v = map_get(p, sn, "title")) && (st = get_str(p, v, "title", &s[i].title))) return st;
+        if ((v = map_get(p, sn, "image")) && (st = get_str(p, v, "image", &s[i].image))) return st;
+    }
+    return MKL_OK;
+}
+
+static mkl_status parse_front(P *p, yaml_node_t *root) {
+    static const char *const keys[] = {"lang", "paper", "layout", "date", "place", "letterhead", "from", "to", "cc",
+                                       "subject", "opening", "closing", "signatures", "signatories", "enclosures",
+                                       "ps", "fonts", NULL};
+    mkl_doc *d = p->doc;
+    mkl_status st;
+    if (root->type != YAML_MAPPING_NODE)
+        return perr(p, root, "the front matter must be a mapping of keys (like 'subject: ...'), not %s", kind_name(root), NULL);
+    if ((st = check_keys(p, root, "the front matter", keys))) return st;
+    yaml_node_t *v;
+    const char *s;
+    if ((v = map_get(p, root, "lang"))) {
+        if ((st = get_str(p, v, "lang", &s))) return st;
+        if (strcmp(s, "en") && strcmp(s, "ko")) return perr(p, v, "'lang' must be 'en' or 'ko', not '%s'", s, NULL);
+        d->lang = s;
+    }
+    if ((v = map_get(p, root, "paper"))) {
+        if ((st = get_str(p, v, "paper", &s))) return st;
+        if (!strcmp(s, "a4")) d->paper = MKL_PAPER_A4;
+        else if (!strcmp(s, "letter")) d->paper = MKL_PAPER_LETTER;
+        else if (!strcmp(s, "legal")) d->paper = MKL_PAPER_LEGAL;
+        else return perr(p, v, "'paper' must be a4, letter or legal, not '%s'", s, NULL);
+    }
+    if ((v = map_get(p, root, "layout"))) {
+        if ((st = get_str(p, v, "layout", &s))) return st;
+        if (!strcmp(s, "plain")) d->layout = MKL_LAYOUT_PLAIN;
+        else if (!strcmp(s, "din5008a") || !strcmp(s, "din5008b") || !strcmp(s, "us-window"))
+            return perr(p, v, "'layout: %s' (address window placement) is not implemented yet; use 'plain'", s, NULL);
+        else return perr(p, v, "'layout' must be plain, din5008a, din5008b or us-window, not '%s'", s, NULL);
+    }
+    if ((v = map_get(p, root, "date"))) {
+        if ((st = get_str(p, v, "date", &s))) return st;
+        char buf[64];
+        if (mkl__format_date(s, d->lang, buf, sizeof buf)) {
+            if (!(d->date = mkl__arena_strndup(&d->arena, buf, strlen(buf)))) return oom(p);
+        } else if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' && isdigit((unsigned char)s[0])) {
+            return perr(p, v, "'date' looks like an ISO date but '%s' is not a valid date", s, NULL);
+        } else {
+            d->date = s;
+        }
+    }
+    if ((v = map_get(p, root, "place")) && (st = get_str(p, v, "place", &d->place))) return st;
+    if ((v = map_get(p, root, "letterhead"))) {
+        if (v->type != YAML_MAPPING_NODE) return perr(p, v, "'letterhead' must be a mapping with 'name', not %s", kind_name(v), NULL);
+        static const char *const lk[] = {"name", "lines", "logo", NULL};
+        if ((st = check_keys(p, v, "'letterhead'", lk))) return st;
+        yaml_node_t *w;
+        if (!(w = map_get(p, v, "name"))) return perr(p, v, "'letterhead' needs a 'name'", NULL, NULL);
+        if ((st = get_str(p, w, "name", &d->lh_name))) return st;
+        if ((w = map_get(p, v, "lines")) && (st = get_lines(p, w, "lines", &d->lh_lines))) return st;
+        if ((w = map_get(p, v, "logo"))) {
+            if ((st = get_str(p, w, "logo", &d->lh_logo))) return st;
+            return perr(p, w, "'logo' images are not implemented yet", NULL, NULL);
+        }
+    }
+    if ((v = map_get(p, root, "from")) && (st = get_lines(p, v, "from", &d->from))) return st;
+    if ((v = map_get(p, root, "to")) && (st = get_lines(p, v, "to", &d->to))) return st;
+    if ((v = map_get(p, root, "cc"))) {
+        if (v->type == YAML_SCALAR_NODE) {
+            if (!(d->cc = mkl__arena_alloc(&d->arena, sizeof *d->cc))) return oom(p);
+            d->ncc = 1;
+            if ((st = get_lines(p, v, "cc", &d->cc[0]))) return st;
+        } else if (v->type == YAML_SEQUENCE_NODE) {
+            size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+            if (!(d->cc = mkl__arena_alloc(&d->arena, (n ? n : 1) * sizeof *d->cc))) return oom(p);
+            d->ncc = n;
+            for (size_t i = 0; i < n; i++) {
+                yaml_node_t *c = yaml_document_get_node(p->ydoc, v->data.sequence.items.start[i]);
+                if (c->type != YAML_SCALAR_NODE)
+                    return perr(p, c, "each 'cc' block must be a (multi-line) string, not %s", kind_name(c), NULL);
+                if ((st = get_lines(p, c, "cc", &d->cc[i]))) return st;
+            }
+        } else {
+            return perr(p, v, "'cc' must be a list of blocks, not %s", kind_name(v), NULL);
+        }
+    }
+    if ((v = map_get(p, root, "subject")) && (st = get_str(p, v, "subject", &d->subject))) return st;
+    if ((v = map_get(p, root, "opening")) && (st = get_str(p, v, "opening", &d->opening))) return st;
+    if ((v = map_get(p, root, "closing")) && (st = get_str(p, v, "closing", &d->closing))) return st;
+    if ((v = map_get(p, root, "signatures")) && (st = parse_signatures(p, v))) return st;
+    if ((v = map_get(p, root, "signatories")) && (st = parse_signatories(p, v))) return st;
+    if ((v = map_get(p, root, "enclosures")) && (st = get_lines(p, v, "enclosures", &d->enclosures))) return st;
+    if ((v = map_get(p, root, "ps")) && (st = get_str(p, v, "ps", &d->ps))) return st;
+    if ((v = map_get(p, root, "fonts")) && (st = parse_fonts(p, v))) return st;
+    return MKL_OK;
+}
+
+/* ---- body ---------------------------------------------------------------- */
+
+typedef struct RichB {
+    mkl_buf text;
+    MKL_VEC(mkl_srun) runs;
+} RichB;
+
+static void rich_add(RichB *r, const char *s, size_t n, int style, int link) {
+    if (!n) return;
+    uint32_t start = (uint32_t)r->text.n;
+    mkl__buf_add(&r->text, s, n);
+    mkl_srun *last = r->runs.n ? &r->runs.v[r->runs.n - 1] : NULL;
+    if (last && last->style == style && last->link == link && last->end == start) {
+        last->end = (uint32_t)r->text.n;
+        return;
+    }
+    mkl_srun *run = MKL_PUSH(&r->runs);
+    if (!run) { r->text.oom = 1; return; }
+    run->start = start;
+    run->end = (uint32_t)r->text.n;
+    run->style = (uint8_t)style;
+    run->link = link;
+}
+
+static int add_link(P *p, const char *url) {
+    const char **slot = MKL_PUSH(&p->links);
+    if (!slot) return -1;
+    *slot = mkl__arena_strndup(&p->doc->arena, url, strlen(url));
+    return *slot ? (int)p->links.n - 1 : -1;
+}
+
+/* Collect the inline content of `node` into r. */
+static void inlines(P *p, cmark_node *node, RichB *r, int style, int link) {
+    for (cmark_node *c = cmark_node_first_child(node); c; c = cmark_node_next(c)) {
+        const char *lit;
+        switch (cmark_node_get_type(c)) {
+        case CMARK_NODE_TEXT:
+        case CMARK_NODE_HTML_INLINE:
+            lit = cmark_node_get_literal(c);
+            if (lit) rich_add(r, lit, strlen(lit), style, link);
+            break;
+        case CMARK_NODE_CODE:
+            lit = cmark_node_get_literal(c);
+            if (lit) rich_add(r, lit, strlen(lit), style | MKL_STYLE_CODE, link);
+            break;
+        case CMARK_NODE_SOFTBREAK: rich_add(r, " ", 1, style, link); break;
+        case CMARK_NODE_LINEBREAK: rich_add(r, "\n", 1, style, link); break;
+        case CMARK_NODE_EMPH: inlines(p, c, r, style | MKL_STYLE_ITALIC, link); break;
+        case CMARK_NODE_STRONG: inlines(p, c, r, style | MKL_STYLE_BOLD, link); break;
+        case CMARK_NODE_LINK: {
+            const char *url = cmark_node_get_url(c);
+            int l = url && *url ? add_link(p, url) : link;
+            if (url && *url && l < 0) r->text.oom = 1;
+            inlines(p, c, r, style, l);
+            break;
+        }
+        case CMARK_NODE_IMAGE: inlines(p, c, r, style, link); break; /* alt text */
+        default: inlines(p, c, r, style, link); break;
+        }
+    }
+}
+
+typedef struct BodyB {
+    MKL_VEC(mkl_block) blocks;
+} BodyB;
+
+static mkl_status finish_rich(P *p, RichB *r, mkl_rich *out) {
+    if (r->text.oom) { mkl__buf_free(&r->text); mkl__free(r->runs.v); return oom(p); }
+    /* trim trailing white space (a hard break at the end of a paragraph) */
+    size_t len = r->text.n;
+    while (len && (r->text.s[len - 1] == ' ' || r->text.s[len - 1] == '\n')) len--;
+    out->text = mkl__arena_strndup(&p->doc->arena, r->text.s ? r->text.s : "", len);
+    size_t nr = 0;
+    for (size_t i = 0; i < r->runs.n; i++)
+        if (r->runs.v[i].start < len) nr++;
+    out->runs = mkl__arena_alloc(&p->doc->arena, (nr ? nr : 1) * sizeof *out->runs);
+    mkl_status st = (out->text && out->runs) ? MKL_OK : oom(p);
+    if (!st) {
+        for (size_t i = 0; i < nr; i++) {
+            out->runs[i] = r->runs.v[i];
+            if (out->runs[i].end > len) out->runs[i].end = (uint32_t)len;
+        }
+        out->nruns = nr;
+        out->len = len;
+    }
+    mkl__buf_free(&r->text);
+    mkl__free(r->runs.v);
+    return st;
+}
+
+static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, int level, const char *marker,
+                            int tight, int style) {
+    RichB r = {0};
+    if (cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK || cmark_node_get_type(n) == CMARK_NODE_HTML_BLOCK) {
+        const char *lit = cmark_node_get_literal(n);
+        if (lit) rich_add(&r, lit, strlen(lit), style | MKL_STYLE_CODE, -1);
+    } else {
+        inlines(p, n, &r, style, -1);
+    }
+    mkl_block *blk = MKL_PUSH(&b->blocks);
+    if (!blk) { mkl__buf_free(&r.text); mkl__free(r.runs.v); return oom(p); }
+    blk->kind = kind;
+    blk->level = level;
+    blk->tight = tight;
+    blk->line = cmark_node_get_start_line(n) + p->body_line;
+    if (marker && !(blk->marker = mkl__arena_strndup(&p->doc->arena, marker, strlen(marker)))) {
+        mkl__buf_free(&r.text);
+        mkl__free(r.runs.v);
+        return oom(p);
+    }
+    return finish_rich(p, &r, &blk->rich);
+}
+
+static mkl_status walk_node(P *p, BodyB *b, cmark_node *n, int level, int quote, int depth);
+
+static mkl_status walk_children(P *p, BodyB *b, cmark_node *parent, int level, int quote, int depth) {
+    mkl_status st = MKL_OK;
+    for (cmark_node *n = cmark_node_first_child(parent); n && !st; n = cmark_node_next(n))
+        st = walk_node(p, b, n, level, quote, depth);
+    return st;
+}
+
+static int is_textblock(cmark_node_type t) {
+    return t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_CODE_BLOCK || t == CMARK_NODE_HTML_BLOCK ||
+           t == CMARK_NODE_HEADING;
+}
+
+static mkl_status walk_node(P *p, BodyB *b, cmark_node *n, int level, int quote, int depth) {
+    mkl_status st = MKL_OK;
+    if (depth > 32)
+        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, cmark_node_get_start_line(n) + p->body_line,
+                        cmark_node_get_start_column(n), "the body nests lists or quotes more than 32 deep");
+    int qstyle = quote ? MKL_STYLE_ITALIC : 0;
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_PARAGRAPH:
+    case CMARK_NODE_CODE_BLOCK:
+    case CMARK_NODE_HTML_BLOCK:
+        return add_block(p, b, n, quote ? MKL_BLOCK_QUOTE : MKL_BLOCK_PARA, level, NULL, 0, qstyle);
+    case CMARK_NODE_HEADING:
+        return add_block(p, b, n, MKL_BLOCK_HEADING, cmark_node_get_heading_level(n), NULL, 0, MKL_STYLE_BOLD);
+    case CMARK_NODE_BLOCK_QUOTE: return walk_children(p, b, n, level, 1, depth + 1);
+    case CMARK_NODE_LIST: {
+        int ordered = cmark_node_get_list_type(n) == CMARK_ORDERED_LIST;
+        int num = cmark_node_get_list_start(n);
+        int tight = cmark_node_get_list_tight(n);
+        for (cmark_node *item = cmark_node_first_child(n); item && !st; item = cmark_node_next(item), num++) {
+            char marker[32];
+            if (ordered)
+                snprintf(marker, sizeof marker, "%d%c", num, cmark_node_get_list_delim(n) == CMARK_PAREN_DELIM ? ')' : '.');
+            else
+                snprintf(marker, sizeof marker, "%s", level % 2 ? "\xE2\x80\x93" : "\xE2\x80\xA2"); /* – or • */
+            int first = 1;
+            for (cmark_node *c = cmark_node_first_child(item); c && !st; c = cmark_node_next(c)) {
+                if (is_textblock(cmark_node_get_type(c)))
+                    st = add_block(p, b, c, MKL_BLOCK_ITEM, level + 1, first ? marker : NULL, tight, qstyle);
+                else
+                    st = walk_node(p, b, c, level + 1, quote, depth + 1);
+                first = 0;
+            }
+        }
+        return st;
+    }
+    default: return MKL_OK; /* thematic breaks and the like are not letter content */
+    }
+}
+
+/* ---- the whole file ------------------------------------------------------ */
+
+/* Find the front matter: the text must start with a line "---"; it ends at the
+ * next line "---" or "...". Returns 0 if there is no closing line. */
+static int split_front(const char *t, size_t len, size_t *fm_start, size_t *fm_end, size_t *body, int *body_line) {
+    size_t i = 0;
+    if (len >= 3 && !memcmp(t, "\xEF\xBB\xBF", 3)) i = 3;
+    if (len - i < 3 || memcmp(t + i, "---", 3)) return -1;
+    i += 3;
+    while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r')) i++;
+    if (i < len && t[i] != '\n') return -1;
+    i++;
+    *fm_start = i;
+    int line = 2;
+    while (i <= len) {
+        size_t e = i;
+        while (e < len && t[e] != '\n') e++;
+        size_t le = e;
+        while (le > i && (t[le - 1] == ' ' || t[le - 1] == '\t' || t[le - 1] == '\r')) le--;
+        if ((le - i == 3) && (!memcmp(t + i, "---", 3) || !memcmp(t + i, "...", 3))) {
+            *fm_end = i;
+            *body = e < len ? e + 1 : len;
+            *body_line = line;
+            return 1;
+        }
+        if (e >= len) break;
+        i = e + 1;
+        line++;
+    }
+    return 0;
+}
+
+static void utf8_pos(const char *t, size_t off, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (t[i] == '\n') { (*line)++; *col = 1; }
+        else if (((unsigned char)t[i] & 0xC0) != 0x80) (*col)++;
+    }
+}
+
+mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
+                             mkl_error *e) {
+    *out = NULL;
+    if (!name) name = "<letter>";
+    size_t bad = mkl__utf8_invalid(text, len);
+    if (bad != (size_t)-1) {
+        int l, c;
+        utf8_pos(text, bad, &l, &c);
+        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "invalid UTF-8 (byte 0x%02X); the letter must be UTF-8 text",
+                        (unsigned char)text[bad]);
+    }
+    if (memchr(text, 0, len)) {
+        int l, c;
+        utf8_pos(text, (size_t)((const char *)memchr(text, 0, len) - text), &l, &c);
+        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "NUL byte in the letter; the letter must be text");
+    }
+    size_t fs, fe, bs;
+    int body_line;
+    int r = split_front(text, len, &fs, &fe, &bs, &body_line);
+    if (r < 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the letter must start with a '---' line that opens the front matter");
+    if (r == 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the front matter opened here is never closed by a '---' line");
+
+    mkl_doc *doc = mkl__calloc(1, sizeof *doc);
+    if (!doc) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    P p = {.doc = doc, .e = e, .name = name, .body_line = body_line};
+    mkl_status st = MKL_OK;
+    doc->lang = "en";
+    doc->font_size = 11;
+    if (!(doc->file = mkl__arena_strndup(&doc->arena, name, strlen(name))) ||
+        !(doc->base_dir = mkl__arena_strndup(&doc->arena, base_dir ? base_dir : "", base_dir ? strlen(base_dir) : 0))) {
+        mkl__doc_free(doc);
+        return oom(&p);
+    }
+
+    /* front matter */
+    yaml_parser_t parser;
+    yaml_document_t ydoc;
+    if (!yaml_parser_initialize(&parser)) { mkl__doc_free(doc); return oom(&p); }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text + fs, fe - fs);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    if (!yaml_parser_load(&parser, &ydoc)) {
+        int l = (int)parser.problem_mark.line + 2, c = (int)parser.problem_mark.column + 1;
+        if (parser.error == YAML_MEMORY_ERROR) st = oom(&p);
+        else
+            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
+                          parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        mkl__doc_free(doc);
+        return st;
+    }
+    yaml_parser_delete(&parser);
+    /* libyaml counts lines from the start of the front matter; shift all marks by the '---' line */
+    for (yaml_node_t *n = ydoc.nodes.start; n < ydoc.nodes.top; n++) n->start_mark.line += 1;
+    p.ydoc = &ydoc;
+    yaml_node_t *root = yaml_document_get_root_node(&ydoc);
+    if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) st = parse_front(&p, root);
+    yaml_document_delete(&ydoc);
+    p.ydoc = NULL;
+
+    /* body */
+    if (!st) {
+        cmark_node *body = cmark_parse_document(text + bs, len - bs, CMARK_OPT_SMART);
+        if (!body) st = oom(&p);
+        else {
+            BodyB b = {0};
+            st = walk_children(&p, &b, body, 0, 0, 0);
+            cmark_node_free(body);
+            if (!st) {
+                doc->blocks = mkl__arena_alloc(&doc->arena, (b.blocks.n ? b.blocks.n : 1) * sizeof *doc->blocks);
+                if (!doc->blocks) st = oom(&p);
+                else {
+                    if (b.blocks.n) memcpy(doc->blocks, b.blocks.v, b.blocks.n * sizeof *doc->blocks);
+                    doc->nblocks = b.blocks.n;
+                }
+            }
+            mkl__free(b.blocks.v);
+        }
+    }
+    if (!st) {
+        doc->links = mkl__arena_alloc(&doc->arena, (p.links.n ? p.links.n : 1) * sizeof *doc->links);
+        if (!doc->links) st = oom(&p);
+        else {
+            if (p.links.n) memcpy(doc->links, p.links.v, p.links.n * sizeof *doc->links);
+            doc->nlinks = p.links.n;
+        }
+    }
+    mkl__free(p.links.v);
+    if (st) {
+        mkl__doc_free(doc);
+        return st;
+    }
+    *out = doc;
+    return MKL_OK;
+}
+
+void mkl__doc_free(mkl_doc *doc) {
+    if (!doc) return;
+    mkl__arena_free(&doc->arena);
+    mkl__free(doc);
+}

@@ -1,0 +1,16 @@
+/* parse.h - letter file (YAML front matter + CommonMark body) -> document model. */
+#ifndef MKL_PARSE_H
+#define MKL_PARSE_H
+
+#include "model.h"
+
+/* Parse `len` bytes of letter text. `name` is used in error messages,
+ * `base_dir` for relative paths. On success *out is a new document the caller
+ * frees with mkl__doc_free(); on failure *out is NULL and `e` says why and where. */
+mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir,
+                             mkl_doc **out, mkl_error *e);
+
+/* Format an ISO date (YYYY-MM-DD) for `lang`; returns 0 if `iso` is not one. */
+int mkl__format_date(const char *iso, const char *lang, char *out, size_t outsz);
+
+#endif

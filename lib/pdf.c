@@ -1,0 +1,489 @@
+/* pdf.c - the PDF back end on libharu 2.3.0. See pdf.h.
+ *
+ * libharu's public API cannot draw glyph IDs, writes no TJ and writes a
+ * malformed ToUnicode, so this module uses libharu for the document
+ * structure (page tree, xref, streams, compression, info) and builds the font
+ * objects itself through libharu's installed internal headers (HPDF_Dict,
+ * HPDF_Xref, page content streams). Those internals are tied to 2.3.0: the
+ * build refuses other versions and the run-time check refuses a different
+ * shared library. */
+#include "pdf.h"
+
+#include <hb-subset.h>
+#include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_objects.h>
+#include <hpdf_pages.h>
+#include <hpdf_streams.h>
+#include <hpdf_version.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#if HPDF_VERSION_ID != 20300
+#error "pdf.c uses libharu internals of version 2.3.0 exactly (HPDF_VERSION_ID 20300)"
+#endif
+
+const char *mkl__pdf_backend_version(void) { return HPDF_GetVersion(); }
+int mkl__pdf_backend_ok(void) { return !strcmp(HPDF_GetVersion(), "2.3.0"); }
+
+typedef struct Ctx {
+    HPDF_STATUS err, detail;
+    int quiet;
+} Ctx;
+
+static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
+    Ctx *c = user;
+    if (c->quiet) return;
+    if (!c->err) {
+        c->err = error_no;
+        c->detail = detail_no;
+    }
+}
+
+/* One embedded font: a face and the (glyph, text) pairs drawn with it. */
+typedef struct PFont {
+    mkl_face *face;
+    HPDF_Dict type0;
+    /* CIDs from 1; cid_gid[cid], cid_text (offset,len into the layout text) */
+    MKL_VEC(uint32_t) cid_gid;
+    MKL_VEC(uint32_t) cid_toff;
+    MKL_VEC(uint32_t) cid_tlen;
+    uint32_t *hash;            /* open addressing: 0 = empty, else cid */
+    size_t hcap;
+} PFont;
+
+typedef struct W {
+    const mkl_layout *L;
+    HPDF_Doc pdf;
+    Ctx ctx;
+    mkl_error *e;
+    MKL_VEC(PFont) fonts;
+} W;
+
+static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+
+static mkl_status hpdf_fail(W *w, const char *what) {
+    if (w->ctx.err == HPDF_FAILD_TO_ALLOC_MEM) return oom(w);
+    return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end (libharu) failed in %s: error 0x%04X, detail %u", what,
+                    (unsigned)w->ctx.err, (unsigned)w->ctx.detail);
+}
+
+static uint32_t hash_pair(uint32_t gid, const char *t, uint32_t n) {
+    uint32_t h = 2166136261u ^ gid;
+    for (uint32_t i = 0; i < n; i++) h = (h ^ (unsigned char)t[i]) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
+    for (size_t i = 0; i < w->fonts.n; i++)
+        if (w->fonts.v[i].face == face) {
+            *out = &w->fonts.v[i];
+            return MKL_OK;
+        }
+    PFont *f = MKL_PUSH(&w->fonts);
+    if (!f) return oom(w);
+    f->face = face;
+    f->hcap = 1024;
+    f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
+    uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
+    if (!f->hash || !z0 || !z1 || !z2) return oom(w);
+    f->type0 = HPDF_Dict_New(w->pdf->mmgr);
+    if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return hpdf_fail(w, "creating a font");
+    *out = f;
+    return MKL_OK;
+}
+
+/* The CID of (gid, text) in font f, allocated on first use. */
+static mkl_status cid_for(W *w, PFont *f, uint32_t gid, uint32_t toff, uint32_t tlen, uint32_t *cid) {
+    const char *t = w->L->text.s ? w->L->text.s + toff : "";
+    if (f->cid_gid.n * 2 >= f->hcap) {
+        size_t ncap = f->hcap * 2;
+        uint32_t *nh = mkl__calloc(ncap, sizeof *nh);
+        if (!nh) return oom(w);
+        for (size_t c = 1; c < f->cid_gid.n; c++) {
+            uint32_t h = hash_pair(f->cid_gid.v[c], w->L->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]) & (ncap - 1);
+            while (nh[h]) h = (h + 1) & (ncap - 1);
+            nh[h] = (uint32_t)c;
+        }
+        mkl__free(f->hash);
+        f->hash = nh;
+        f->hcap = ncap;
+    }
+    uint32_t h = hash_pair(gid, t, tlen) & (f->hcap - 1);
+    for (;;) {
+        uint32_t c = f->hash[h];
+        if (!c) break;
+        if (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && !memcmp(w->L->text.s + f->cid_toff.v[c], t, tlen)) {
+            *cid = c;
+            return MKL_OK;
+        }
+        h = (h + 1) & (f->hcap - 1);
+    }
+    if (f->cid_gid.n >= 0xFFFF)
+        return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
+    uint32_t *a = MKL_PUSH(&f->cid_gid), *b = MKL_PUSH(&f->cid_toff), *c = MKL_PUSH(&f->cid_tlen);
+    if (!a || !b || !c) return oom(w);
+    *a = gid;
+    *b = toff;
+    *c = tlen;
+    *cid = (uint32_t)(f->cid_gid.n - 1);
+    f->hash[h] = *cid;
+    return MKL_OK;
+}
+
+/* Shortest decimal for a coordinate: up to 3 decimals, no trailing zeros. */
+static void num(mkl_buf *b, double v) {
+    char s[32];
+    double r = round(v * 1000) / 1000;
+    if (r == 0) r = 0; /* no "-0" */
+    int n = snprintf(s, sizeof s, "%.3f", r);
+    while (n > 0 && s[n - 1] == '0') n--;
+    if (n > 0 && s[n - 1] == '.') n--;
+    mkl__buf_add(b, s, (size_t)n);
+}
+
+static double glyph_w1000(const mkl_face *f, uint32_t gid) {
+    return hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem;
+}
+
+static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf *b) {
+    const mkl_layout *L = w->L;
+    double H = L->height;
+    mkl_status st;
+    float rgb[3] = {0, 0, 0};
+    for (size_t r = 0; r < pg->rules.n; r++) {
+        const mkl_prule *ru = &pg->rules.v[r];
+        mkl__buf_adds(b, "q ");
+        num(b, ru->gray);
+        mkl__buf_adds(b, " G ");
+        num(b, ru->width);
+        mkl__buf_adds(b, " w ");
+        num(b, ru->x0);
+        mkl__buf_adds(b, " ");
+        num(b, H - ru->y0);
+        mkl__buf_adds(b, " m ");
+        num(b, ru->x1);
+        mkl__buf_adds(b, " ");
+        num(b, H - ru->y1);
+        mkl__buf_adds(b, " l S Q\n");
+    }
+    if (!pg->runs.n) return MKL_OK;
+    mkl__buf_adds(b, "BT\n");
+    PFont *curf = NULL;
+    float cursize = -1;
+    for (size_t r = 0; r < pg->runs.n; r++) {
+        const mkl_prun *run = &pg->runs.v[r];
+        if (!run->count) continue;
+        PFont *f = NULL;
+        if ((st = font_for(w, run->face, &f))) return st;
+        if (f != curf || run->size != cursize) {
+            const char *name = HPDF_Page_GetLocalFontName(page, f->type0);
+            if (!name) return hpdf_fail(w, "adding a font to a page");
+            mkl__buf_printf(b, "/%s ", name);
+            num(b, run->size);
+            mkl__buf_adds(b, " Tf\n");
+            curf = f;
+            cursize = run->size;
+        }
+        if (memcmp(rgb, run->rgb, sizeof rgb)) {
+            memcpy(rgb, run->rgb, sizeof rgb);
+            for (int k = 0; k < 3; k++) {
+                num(b, rgb[k]);
+                mkl__buf_adds(b, " ");
+            }
+            mkl__buf_adds(b, "rg\n");
+        }
+        double size = run->size;
+        double ex = 0, ey = 0; /* where the pen is after the last glyph written */
+        int open = 0;
+        for (size_t i = run->first; i < run->first + run->count; i++) {
+            const mkl_pglyph *g = &L->glyphs.v[i];
+            uint32_t cid = 0;
+            if ((st = cid_for(w, f, g->gid, g->toff, g->tlen, &cid))) return st;
+            double gx = g->x, gy = g->y;
+            if (!open || fabs(gy - ey) > 0.0005 || fabs(gx - ex) * 1000 / size > 30000) {
+                if (open) mkl__buf_adds(b, ">] TJ\n");
+                mkl__buf_adds(b, "1 0 0 1 ");
+                num(b, gx);
+                mkl__buf_adds(b, " ");
+                num(b, H - gy);
+                mkl__buf_adds(b, " Tm [<");
+                open = 1;
+            } else {
+                double adj = -(gx - ex) * 1000 / size;
+                if (fabs(adj) >= 0.05) {
+                    mkl__buf_adds(b, ">");
+                    num(b, round(adj * 10) / 10);
+                    mkl__buf_adds(b, "<");
+                    /* keep the pen where the PDF viewer will have it */
+                    gx = ex - round(adj * 10) / 10 * size / 1000;
+                }
+            }
+            mkl__buf_printf(b, "%04X", cid);
+            ex = gx + glyph_w1000(f->face, g->gid) * size / 1000;
+            ey = gy;
+        }
+        if (open) mkl__buf_adds(b, ">] TJ\n");
+    }
+    mkl__buf_adds(b, "ET\n");
+    return b->oom ? oom(w) : MKL_OK;
+}
+
+static void put_utf16be(mkl_buf *b, const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp = mkl__utf8_next(s, n, &i);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            mkl__buf_printf(b, "%04X%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+        } else {
+            mkl__buf_printf(b, "%04X", cp);
+        }
+    }
+}
+
+static HPDF_Dict stream_new(W *w) {
+    HPDF_Dict d = HPDF_DictStream_New(w->pdf->mmgr, w->pdf->xref);
+    if (d) d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
+    return d;
+}
+
+/* Subset the font and write its objects. */
+static mkl_status font_finish(W *w, PFont *f, int index) {
+    HPDF_MMgr mm = w->pdf->mmgr;
+    mkl_face *face = f->face;
+    mkl_status st = MKL_OK;
+    hb_subset_input_t *in = hb_subset_input_create_or_fail();
+    if (!in) return oom(w);
+    hb_set_t *gs = hb_subset_input_glyph_set(in);
+    for (size_t c = 0; c < f->cid_gid.n; c++) hb_set_add(gs, f->cid_gid.v[c]);
+    hb_set_clear(hb_subset_input_unicode_set(in));
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
+    hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
+    static const char *const tags[] = {"GSUB", "GPOS", "GDEF", "kern", "gasp", "hdmx", "LTSH", "VDMX", "DSIG",
+                                       "JSTF", "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap"};
+    for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) hb_set_add(drop, hb_tag_from_string(tags[i], 4));
+    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(face->face, in);
+    hb_subset_input_destroy(in);
+    if (!plan) return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
+    const hb_map_t *o2n = hb_subset_plan_old_to_new_glyph_mapping(plan);
+    hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
+    hb_blob_t *blob = sub ? hb_face_reference_blob(sub) : NULL;
+    unsigned blen = 0;
+    const char *bdata = blob ? hb_blob_get_data(blob, &blen) : NULL;
+    mkl_buf tb = {0};
+    if (!bdata || !blen) {
+        st = mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
+        goto out;
+    }
+
+    /* subset tag: six letters from the glyph set, so identical input gives identical output */
+    char tag[8], base[256];
+    uint32_t h = 2166136261u ^ (uint32_t)index;
+    for (size_t c = 0; c < f->cid_gid.n; c++) h = (h ^ f->cid_gid.v[c]) * 16777619u;
+    for (int i = 0; i < 6; i++) { tag[i] = (char)('A' + h % 26); h /= 26; if (!h) h = 0x9E3779B9u + (uint32_t)i; }
+    tag[6] = 0;
+    snprintf(base, sizeof base, "%s+%s", tag, face->psname);
+    for (char *p = base; *p; p++)
+        if (*p <= ' ' || *p > '~' || strchr("()<>[]{}/%#", *p)) *p = '-';
+
+    HPDF_STATUS r = HPDF_OK;
+    /* FontFile2 */
+    HPDF_Dict ff = stream_new(w);
+    if (!ff) { st = hpdf_fail(w, "creating a font file"); goto out; }
+    r |= HPDF_Stream_Write(ff->stream, (const HPDF_BYTE *)bdata, blen);
+    r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
+
+    /* FontDescriptor */
+    double k = 1000.0 / face->upem;
+    HPDF_Dict fd = HPDF_Dict_New(mm);
+    if (!fd || HPDF_Xref_Add(w->pdf->xref, fd) != HPDF_OK) { st = hpdf_fail(w, "creating a font descriptor"); goto out; }
+    r |= HPDF_Dict_AddName(fd, "Type", "FontDescriptor");
+    r |= HPDF_Dict_AddName(fd, "FontName", base);
+    r |= HPDF_Dict_AddNumber(fd, "Flags", 4 | (face->italic ? 64 : 0));
+    HPDF_Array bbox = HPDF_Array_New(mm);
+    r |= HPDF_Dict_Add(fd, "FontBBox", bbox);
+    for (int i = 0; i < 4 && bbox; i++) r |= HPDF_Array_AddNumber(bbox, (HPDF_INT32)lround(face->bbox[i] * k));
+    r |= HPDF_Dict_AddReal(fd, "ItalicAngle", (HPDF_REAL)face->italic_angle);
+    r |= HPDF_Dict_AddNumber(fd, "Ascent", (HPDF_INT32)lround(face->ascender * k));
+    r |= HPDF_Dict_AddNumber(fd, "Descent", (HPDF_INT32)lround(face->descender * k));
+    r |= HPDF_Dict_AddNumber(fd, "CapHeight", (HPDF_INT32)lround(face->cap_height * k));
+    r |= HPDF_Dict_AddNumber(fd, "StemV", face->bold ? 140 : 80);
+    r |= HPDF_Dict_Add(fd, "FontFile2", ff);
+
+    /* CIDFontType2 with /W and CIDToGIDMap */
+    HPDF_Dict cf = HPDF_Dict_New(mm);
+    if (!cf || HPDF_Xref_Add(w->pdf->xref, cf) != HPDF_OK) { st = hpdf_fail(w, "creating a CID font"); goto out; }
+    r |= HPDF_Dict_AddName(cf, "Type", "Font");
+    r |= HPDF_Dict_AddName(cf, "Subtype", "CIDFontType2");
+    r |= HPDF_Dict_AddName(cf, "BaseFont", base);
+    HPDF_Dict si = HPDF_Dict_New(mm);
+    r |= HPDF_Dict_Add(cf, "CIDSystemInfo", si);
+    if (si) {
+        r |= HPDF_Dict_Add(si, "Registry", HPDF_String_New(mm, "Adobe", NULL));
+        r |= HPDF_Dict_Add(si, "Ordering", HPDF_String_New(mm, "Identity", NULL));
+        r |= HPDF_Dict_AddNumber(si, "Supplement", 0);
+    }
+    r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
+    r |= HPDF_Dict_AddNumber(cf, "DW", (HPDF_INT32)lround(glyph_w1000(face, 0)));
+    HPDF_Array wa = HPDF_Array_New(mm);
+    r |= HPDF_Dict_Add(cf, "W", wa);
+    if (wa && f->cid_gid.n > 1) {
+        r |= HPDF_Array_AddNumber(wa, 1);
+        HPDF_Array ws = HPDF_Array_New(mm);
+        r |= HPDF_Array_Add(wa, ws);
+        for (size_t c = 1; c < f->cid_gid.n && ws; c++) {
+            double wv = glyph_w1000(face, f->cid_gid.v[c]);
+            if (wv == floor(wv)) r |= HPDF_Array_AddNumber(ws, (HPDF_INT32)wv);
+            else r |= HPDF_Array_AddReal(ws, (HPDF_REAL)wv);
+        }
+    }
+    HPDF_Dict map = stream_new(w);
+    if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
+    for (size_t c = 0; c < f->cid_gid.n; c++) {
+        hb_codepoint_t ng = hb_map_get(o2n, f->cid_gid.v[c]);
+        if (ng == HB_MAP_VALUE_INVALID) ng = 0;
+        HPDF_BYTE two[2] = {(HPDF_BYTE)(ng >> 8), (HPDF_BYTE)(ng & 0xFF)};
+        r |= HPDF_Stream_Write(map->stream, two, 2);
+    }
+    r |= HPDF_Dict_Add(cf, "CIDToGIDMap", map);
+
+    /* ToUnicode */
+    HPDF_Dict tu = stream_new(w);
+    if (!tu) { st = hpdf_fail(w, "creating a ToUnicode map"); goto out; }
+    mkl__buf_adds(&tb, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                       "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                       "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                       "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (size_t c0 = 1; c0 < f->cid_gid.n; c0 += 100) {
+        size_t n = 0, end = MKL_MIN(c0 + 100, f->cid_gid.n);
+        for (size_t c = c0; c < end; c++) n += f->cid_tlen.v[c] > 0;
+        if (!n) continue;
+        mkl__buf_printf(&tb, "%zu beginbfchar\n", n);
+        for (size_t c = c0; c < end; c++) {
+            if (!f->cid_tlen.v[c]) continue;
+            mkl__buf_printf(&tb, "<%04zX> <", c);
+            put_utf16be(&tb, w->L->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]);
+            mkl__buf_adds(&tb, ">\n");
+        }
+        mkl__buf_adds(&tb, "endbfchar\n");
+    }
+    mkl__buf_adds(&tb, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    if (tb.oom) { st = oom(w); goto out; }
+    r |= HPDF_Stream_Write(tu->stream, (const HPDF_BYTE *)tb.s, (HPDF_UINT)tb.n);
+
+    /* Type0 */
+    r |= HPDF_Dict_AddName(f->type0, "Type", "Font");
+    r |= HPDF_Dict_AddName(f->type0, "Subtype", "Type0");
+    r |= HPDF_Dict_AddName(f->type0, "BaseFont", base);
+    r |= HPDF_Dict_AddName(f->type0, "Encoding", "Identity-H");
+    HPDF_Array df = HPDF_Array_New(mm);
+    r |= HPDF_Dict_Add(f->type0, "DescendantFonts", df);
+    if (df) r |= HPDF_Array_Add(df, cf);
+    r |= HPDF_Dict_Add(f->type0, "ToUnicode", tu);
+    if (r != HPDF_OK || w->ctx.err || !bbox || !si || !wa || !df) st = hpdf_fail(w, "writing a font");
+out:
+    mkl__buf_free(&tb);
+    hb_blob_destroy(blob);
+    hb_face_destroy(sub);
+    hb_subset_plan_destroy(plan);
+    return st;
+}
+
+static mkl_status build(W *w, const mkl_pdf_info *info) {
+    const mkl_layout *L = w->L;
+    mkl_status st;
+    HPDF_Doc pdf = w->pdf;
+    if (HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL) != HPDF_OK || HPDF_UseUTFEncodings(pdf) != HPDF_OK ||
+        HPDF_SetCurrentEncoder(pdf, "UTF-8") != HPDF_OK)
+        return hpdf_fail(w, "setting up the document");
+    mkl_buf b = {0};
+    for (size_t p = 0; p < L->pages.n; p++) {
+        const mkl_page *pg = &L->pages.v[p];
+        HPDF_Page page = HPDF_AddPage(pdf);
+        if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)L->width) != HPDF_OK ||
+            HPDF_Page_SetHeight(page, (HPDF_REAL)L->height) != HPDF_OK) {
+            mkl__buf_free(&b);
+            return hpdf_fail(w, "adding a page");
+        }
+        b.n = 0;
+        if ((st = page_content(w, page, pg, &b))) {
+            mkl__buf_free(&b);
+            return st;
+        }
+        if (b.n && HPDF_Stream_Write(((HPDF_PageAttr)page->attr)->stream, (const HPDF_BYTE *)b.s, (HPDF_UINT)b.n) != HPDF_OK) {
+            mkl__buf_free(&b);
+            return hpdf_fail(w, "writing a page");
+        }
+        for (size_t k = 0; k < pg->links.n; k++) {
+            const mkl_plink *lk = &pg->links.v[k];
+            HPDF_Rect rect = {lk->x0, (HPDF_REAL)(L->height - lk->y1), lk->x1, (HPDF_REAL)(L->height - lk->y0)};
+            HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(page, rect, lk->uri);
+            if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK) {
+                mkl__buf_free(&b);
+                return hpdf_fail(w, "adding a link");
+            }
+        }
+    }
+    mkl__buf_free(&b);
+    for (size_t i = 0; i < w->fonts.n; i++)
+        if ((st = font_finish(w, &w->fonts.v[i], (int)i))) return st;
+    if (info->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, info->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
+    if (info->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, info->author) != HPDF_OK)
+        return hpdf_fail(w, "setting the author");
+    if (HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "mkletter " MKLETTER_VERSION_STRING) != HPDF_OK)
+        return hpdf_fail(w, "setting the creator");
+    time_t t = (time_t)info->ctime;
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) {
+        HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
+        if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
+    }
+    return MKL_OK;
+}
+
+mkl_status mkl__pdf_write(const mkl_layout *l, const mkl_pdf_info *info, mkl_buf *out, mkl_error *e) {
+    if (!mkl__pdf_backend_ok())
+        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "libharu %s is linked, but mkletter was written for libharu 2.3.0",
+                        HPDF_GetVersion());
+    W w = {0};
+    w.L = l;
+    w.e = e;
+    w.pdf = HPDF_New(on_error, &w.ctx);
+    if (!w.pdf) return oom(&w);
+    mkl_status st = build(&w, info);
+    if (!st) {
+        if (HPDF_SaveToStream(w.pdf) != HPDF_OK || w.ctx.err) st = hpdf_fail(&w, "saving");
+    }
+    if (!st) {
+        HPDF_UINT32 size = HPDF_GetStreamSize(w.pdf);
+        size_t at = out->n;
+        mkl__buf_add(out, "", 0);
+        if (!out->oom && out->cap < at + size + 1) {
+            /* grow once */
+            char *ns = mkl__realloc(out->s, at + size + 1);
+            if (!ns) out->oom = 1;
+            else { out->s = ns; out->cap = at + size + 1; }
+        }
+        if (out->oom) st = oom(&w);
+        else {
+            HPDF_UINT32 got = size;
+            w.ctx.quiet = 1; /* reading to the end reports "end of stream" */
+            HPDF_ReadFromStream(w.pdf, (HPDF_BYTE *)out->s + at, &got);
+            if (got != size) st = mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end returned %u of %u bytes",
+                                           (unsigned)got, (unsigned)size);
+            else { out->n = at + size; out->s[out->n] = 0; }
+        }
+    }
+    for (size_t i = 0; i < w.fonts.n; i++) {
+        mkl__free(w.fonts.v[i].cid_gid.v);
+        mkl__free(w.fonts.v[i].cid_toff.v);
+        mkl__free(w.fonts.v[i].cid_tlen.v);
+        mkl__free(w.fonts.v[i].hash);
+    }
+    mkl__free(w.fonts.v);
+    HPDF_Free(w.pdf);
+    return st;
+}

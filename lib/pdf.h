@@ -1,0 +1,25 @@
+/* pdf.h - laid-out pages -> PDF bytes. The only module that knows libharu.
+ *
+ * Fonts are embedded as Type0/CIDFontType2 with Identity-H: each font is
+ * subset with hb-subset (hinting and layout tables dropped, glyphs renumbered),
+ * and this module writes its own CIDToGIDMap, /W and ToUnicode CMap. Each run
+ * of glyphs becomes one TJ with the exact positions of the layout. */
+#ifndef MKL_PDF_H
+#define MKL_PDF_H
+
+#include "layout.h"
+
+typedef struct mkl_pdf_info {
+    const char *title;     /* or NULL */
+    const char *author;    /* or NULL */
+    long long ctime;       /* creation time, Unix seconds (UTC) */
+} mkl_pdf_info;
+
+/* Write the PDF for `l` into `out` (appended). */
+mkl_status mkl__pdf_write(const mkl_layout *l, const mkl_pdf_info *info, mkl_buf *out, mkl_error *e);
+
+/* The libharu version linked, and whether it is the one this module was written for. */
+const char *mkl__pdf_backend_version(void);
+int mkl__pdf_backend_ok(void);
+
+#endif

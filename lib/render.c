@@ -1,0 +1,290 @@
+/* render.c - the public interface (mkletter.h): renderer and letter handles,
+ * the pipeline parse -> layout -> PDF, and atomic file output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "font.h"
+#include "layout.h"
+#include "mkletter.h"
+#include "parse.h"
+#include "pdf.h"
+#include "shape.h"
+#include "util.h"
+
+#ifndef MKL_FONT_DIR_INSTALLED
+#define MKL_FONT_DIR_INSTALLED ""
+#endif
+#ifndef MKL_FONT_DIR_SOURCE
+#define MKL_FONT_DIR_SOURCE ""
+#endif
+
+struct mkl_renderer {
+    mkl_options opts;
+    char *font_dir;
+    mkl_fontdb *db;
+    mkl_shaper *sh;
+    mkl_error err;
+    int pages;
+};
+
+struct mkl_letter {
+    mkl_doc *doc;
+};
+
+const char *mkl_version(void) { return MKLETTER_VERSION_STRING; }
+
+const char *mkl_status_str(mkl_status s) {
+    switch (s) {
+    case MKL_OK: return "success";
+    case MKL_ERR_NOMEM: return "out of memory";
+    case MKL_ERR_INPUT: return "invalid letter";
+    case MKL_ERR_FONT: return "font error";
+    case MKL_ERR_IMAGE: return "image error";
+    case MKL_ERR_READ: return "cannot read input";
+    case MKL_ERR_WRITE: return "cannot write output";
+    case MKL_ERR_ARGUMENT: return "invalid argument";
+    case MKL_ERR_PDF: return "PDF back end error";
+    case MKL_ERR_LIMIT: return "input exceeds a limit";
+    }
+    return "unknown status";
+}
+
+int mkl_error_format(const mkl_error *err, char *buf, size_t size) {
+    if (!err) return snprintf(buf, size, "%s", "");
+    const char *msg = err->message[0] ? err->message : mkl_status_str(err->code);
+    if (err->file[0] && err->line > 0 && err->column > 0)
+        return snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line, err->column, msg);
+    if (err->file[0] && err->line > 0) return snprintf(buf, size, "%s:%d: %s", err->file, err->line, msg);
+    if (err->file[0]) return snprintf(buf, size, "%s: %s", err->file, msg);
+    return snprintf(buf, size, "%s", msg);
+}
+
+void mkl_options_init(mkl_options *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->page_numbers = 1;
+}
+
+void mkl_free(void *p) { mkl__free(p); }
+
+mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
+    if (!out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl_renderer *r = mkl__calloc(1, sizeof *r);
+    if (!r) return MKL_ERR_NOMEM;
+    mkl_options_init(&r->opts);
+    if (opts) {
+        if (opts->struct_size < offsetof(mkl_options, font_dir) + sizeof opts->font_dir) {
+            mkl__free(r);
+            return MKL_ERR_ARGUMENT;
+        }
+        memcpy(&r->opts, opts, MKL_MIN(opts->struct_size, sizeof r->opts));
+        r->opts.struct_size = sizeof r->opts;
+    }
+    if (r->opts.font_dir && !(r->font_dir = mkl__strdup(r->opts.font_dir))) {
+        mkl__free(r);
+        return MKL_ERR_NOMEM;
+    }
+    r->opts.font_dir = r->font_dir;
+    /* font folders: the caller's, $MKLETTER_FONT_DIR, the installed fonts, the source tree's */
+    const char *dirs[4];
+    size_t nd = 0;
+    if (r->font_dir) dirs[nd++] = r->font_dir;
+    const char *env = getenv("MKLETTER_FONT_DIR");
+    if (env && *env) dirs[nd++] = env;
+    if (MKL_FONT_DIR_INSTALLED[0]) dirs[nd++] = MKL_FONT_DIR_INSTALLED;
+    if (MKL_FONT_DIR_SOURCE[0]) dirs[nd++] = MKL_FONT_DIR_SOURCE;
+    mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
+    if (!st) st = mkl__shaper_new(&r->sh, &r->err);
+    if (st) {
+        mkl_renderer_free(r);
+        return st;
+    }
+    *out = r;
+    return MKL_OK;
+}
+
+void mkl_renderer_free(mkl_renderer *r) {
+    if (!r) return;
+    mkl__shaper_free(r->sh);
+    mkl__fontdb_free(r->db);
+    mkl__free(r->font_dir);
+    mkl__free(r);
+}
+
+const mkl_error *mkl_renderer_error(const mkl_renderer *r) { return r ? &r->err : NULL; }
+int mkl_renderer_page_count(const mkl_renderer *r) { return r ? r->pages : 0; }
+
+mkl_status mkl_letter_parse(mkl_renderer *r, const char *text, size_t len, const char *name, const char *base_dir,
+                            mkl_letter **out) {
+    if (!r || !out || (!text && len)) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    mkl_letter *l = mkl__calloc(1, sizeof *l);
+    if (!l) return mkl__err(&r->err, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    mkl_status st = mkl__parse_letter(text ? text : "", len, name, base_dir, &l->doc, &r->err);
+    if (st) {
+        mkl__free(l);
+        return st;
+    }
+    *out = l;
+    return MKL_OK;
+}
+
+mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter **out) {
+    if (!r || !path || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    char *text;
+    size_t len;
+    mkl_status st = mkl__read_file(path, &text, &len, &r->err);
+    if (st) return st;
+    char *dir = mkl__strdup(path);
+    if (!dir) {
+        mkl__free(text);
+        return mkl__err(&r->err, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[1] = 0;
+    else dir[0] = 0;
+    st = mkl_letter_parse(r, text, len, path, dir, out);
+    mkl__free(dir);
+    mkl__free(text);
+    return st;
+}
+
+void mkl_letter_free(mkl_letter *l) {
+    if (!l) return;
+    mkl__doc_free(l->doc);
+    mkl__free(l);
+}
+
+static long long creation_time(const mkl_renderer *r) {
+    if (r->opts.creation_time) return r->opts.creation_time;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (!*end && v >= 0) return v;
+    }
+    return (long long)time(NULL);
+}
+
+/* The whole pipeline into a memory buffer. */
+static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
+    if (!r || !letter) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&r->err);
+    mkl_layout L = {0};
+    mkl_layout_opts lo = {NULL, r->opts.page_numbers};
+    mkl_status st = mkl__layout(letter->doc, r->db, r->sh, &lo, &L, &r->err);
+    if (!st) {
+        r->pages = (int)L.pages.n;
+        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, creation_time(r)};
+        st = mkl__pdf_write(&L, &info, out, &r->err);
+    }
+    mkl__layout_free(&L);
+    if (st && !r->err.code) r->err.code = st;
+    return st;
+}
+
+mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter, unsigned char **data, size_t *len) {
+    if (!data || !len) return MKL_ERR_ARGUMENT;
+    *data = NULL;
+    *len = 0;
+    mkl_buf b = {0};
+    mkl_status st = render_buf(r, letter, &b);
+    if (st) {
+        mkl__buf_free(&b);
+        return st;
+    }
+    *data = (unsigned char *)b.s;
+    *len = b.n;
+    return MKL_OK;
+}
+
+mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter, mkl_write_fn write, void *user) {
+    if (!write) return MKL_ERR_ARGUMENT;
+    mkl_buf b = {0};
+    mkl_status st = render_buf(r, letter, &b);
+    if (!st && b.n && write(user, (const unsigned char *)b.s, b.n))
+        st = mkl__err(&r->err, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
+    mkl__buf_free(&b);
+    return st;
+}
+
+/* Write `data` to `path` through a temporary file in the same folder + rename. */
+static mkl_status write_atomic(const char *path, const char *data, size_t len, mkl_error *e) {
+    size_t pl = strlen(path);
+    char *tmp = mkl__malloc(pl + 32);
+    if (!tmp) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    snprintf(tmp, pl + 32, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        mkl_status st = mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(errno));
+        mkl__free(tmp);
+        return st;
+    }
+    /* mkstemp makes 0600; give the file the usual mode for new files */
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);
+    size_t off = 0;
+    int err = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (!err && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (err) {
+        unlink(tmp);
+        mkl__free(tmp);
+        return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
+    }
+    mkl__free(tmp);
+    return MKL_OK;
+}
+
+mkl_status mkl_render_to_file(mkl_renderer *r, const mkl_letter *letter, const char *path) {
+    if (!r || !letter || !path) return MKL_ERR_ARGUMENT;
+    mkl_buf b = {0};
+    mkl_status st = render_buf(r, letter, &b);
+    if (!st) st = write_atomic(path, b.s, b.n, &r->err);
+    mkl__buf_free(&b);
+    return st;
+}
+
+mkl_status mkl_render_file(const char *letter_path, const char *pdf_path, const mkl_options *opts, mkl_error *err) {
+    if (err) memset(err, 0, sizeof *err);
+    if (!letter_path || !pdf_path) {
+        if (err) err->code = MKL_ERR_ARGUMENT;
+        return MKL_ERR_ARGUMENT;
+    }
+    mkl_renderer *r;
+    mkl_status st = mkl_renderer_new(opts, &r);
+    if (st) {
+        if (err) mkl__err(err, st, NULL, 0, 0, "%s", mkl_status_str(st));
+        return st;
+    }
+    mkl_letter *l = NULL;
+    st = mkl_letter_parse_file(r, letter_path, &l);
+    if (!st) st = mkl_render_to_file(r, l, pdf_path);
+    if (st && err) *err = r->err;
+    mkl_letter_free(l);
+    mkl_renderer_free(r);
+    return st;
+}

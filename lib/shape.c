@@ -1,0 +1,314 @@
+/* shape.c - font fallback per cluster, HarfBuzz shaping per run, ICU line-break
+ * opportunities. See shape.h. */
+#include "shape.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/utext.h>
+
+struct mkl_shaper {
+    hb_buffer_t *buf;
+    UBreakIterator *brk;
+    /* scratch, reused */
+    MKL_VEC(uint32_t) cps;      /* code point at each char index */
+    MKL_VEC(uint32_t) offs;     /* byte offset of each char */
+    MKL_VEC(int16_t) facei;     /* chosen face index per char */
+    MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
+    MKL_VEC(UChar) u16;
+    MKL_VEC(uint32_t) u16_byte; /* byte offset for each UTF-16 unit */
+};
+
+mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e) {
+    *out = NULL;
+    mkl_shaper *sh = mkl__calloc(1, sizeof *sh);
+    if (!sh) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    sh->buf = hb_buffer_create();
+    if (!hb_buffer_allocation_successful(sh->buf)) {
+        mkl__shaper_free(sh);
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
+    UErrorCode uerr = U_ZERO_ERROR;
+    sh->brk = ubrk_open(UBRK_LINE, "en", NULL, 0, &uerr);
+    if (U_FAILURE(uerr)) {
+        mkl__shaper_free(sh);
+        return mkl__err(e, uerr == U_MEMORY_ALLOCATION_ERROR ? MKL_ERR_NOMEM : MKL_ERR_PDF, NULL, 0, 0,
+                        "ICU line breaker: %s", u_errorName(uerr));
+    }
+    *out = sh;
+    return MKL_OK;
+}
+
+void mkl__shaper_free(mkl_shaper *sh) {
+    if (!sh) return;
+    hb_buffer_destroy(sh->buf);
+    if (sh->brk) ubrk_close(sh->brk);
+    mkl__free(sh->cps.v);
+    mkl__free(sh->offs.v);
+    mkl__free(sh->facei.v);
+    mkl__free(sh->brk_before.v);
+    mkl__free(sh->u16.v);
+    mkl__free(sh->u16_byte.v);
+    mkl__free(sh);
+}
+
+void mkl__shaped_free(mkl_shaped *s) {
+    mkl__free(s->g);
+    memset(s, 0, sizeof *s);
+}
+
+mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
+    style &= 3;
+    if (fs->resolved[style]) return MKL_OK;
+    size_t n = MKL_MIN(fs->nfamilies, 8);
+    for (size_t i = 0; i < n; i++) {
+        mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], (style & MKL_STYLE_BOLD) != 0,
+                                         (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
+        if (st) return st;
+    }
+    fs->resolved[style] = 1;
+    return MKL_OK;
+}
+
+/* Vector helpers that make room for `n` elements. */
+#define RESERVE(vec, count)                                                                             \
+    ((vec).cap >= (count) ? 1                                                                           \
+                          : ((vec).v = mkl__realloc((vec).v, (count) * sizeof *(vec).v)) ? ((vec).cap = (count), 1) : 0)
+
+static int is_hangul(uint32_t c) {
+    return (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) ||
+           (c >= 0xA960 && c <= 0xA97F) || (c >= 0xD7B0 && c <= 0xD7FF);
+}
+
+/* Characters that take the font of the text around them when it covers them. */
+static int is_neutral(uint32_t c) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == 0xA0) return 1;
+    int8_t t = u_charType((UChar32)c);
+    switch (t) {
+    case U_SPACE_SEPARATOR:
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
+    case U_FINAL_PUNCTUATION:
+    case U_OTHER_PUNCTUATION:
+    case U_NON_SPACING_MARK:
+    case U_ENCLOSING_MARK:
+    case U_COMBINING_SPACING_MARK:
+    case U_FORMAT_CHAR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_error *e) {
+    size_t nch = sh->cps.n;
+    if (!RESERVE(sh->u16, 2 * nch + 1) || !RESERVE(sh->u16_byte, 2 * nch + 2) || !RESERVE(sh->brk_before, len + 1))
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    size_t u = 0;
+    for (size_t i = 0; i < nch; i++) {
+        uint32_t c = sh->cps.v[i];
+        if (c >= 0x10000) {
+            sh->u16.v[u] = (UChar)(0xD800 + ((c - 0x10000) >> 10));
+            sh->u16_byte.v[u++] = sh->offs.v[i];
+            sh->u16.v[u] = (UChar)(0xDC00 + ((c - 0x10000) & 0x3FF));
+            sh->u16_byte.v[u++] = sh->offs.v[i];
+        } else {
+            sh->u16.v[u] = (UChar)c;
+            sh->u16_byte.v[u++] = sh->offs.v[i];
+        }
+    }
+    sh->u16_byte.v[u] = (uint32_t)len;
+    memset(sh->brk_before.v, 0, len + 1);
+    UErrorCode uerr = U_ZERO_ERROR;
+    ubrk_setText(sh->brk, sh->u16.v, (int32_t)u, &uerr);
+    if (U_FAILURE(uerr)) return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "ICU line breaker: %s", u_errorName(uerr));
+    for (int32_t p = ubrk_first(sh->brk); p != UBRK_DONE; p = ubrk_next(sh->brk)) {
+        if (p <= 0 || (size_t)p >= u) continue;
+        int hard = ubrk_getRuleStatus(sh->brk) >= UBRK_LINE_HARD && ubrk_getRuleStatus(sh->brk) < UBRK_LINE_HARD_LIMIT;
+        sh->brk_before.v[sh->u16_byte.v[p]] = hard ? 2 : 1;
+    }
+    if (keep_all) {
+        /* CSS word-break: keep-all: no soft break between two letters of Hangul. */
+        for (size_t i = 1; i < nch; i++) {
+            uint32_t a = sh->cps.v[i - 1], b = sh->cps.v[i];
+            if (sh->brk_before.v[sh->offs.v[i]] == 1 && is_hangul(b) && (is_hangul(a) || u_isalnum((UChar32)a)))
+                sh->brk_before.v[sh->offs.v[i]] = 0;
+            else if (sh->brk_before.v[sh->offs.v[i]] == 1 && is_hangul(a) && u_isalnum((UChar32)b))
+                sh->brk_before.v[sh->offs.v[i]] = 0;
+        }
+    }
+    return MKL_OK;
+}
+
+/* Style and link at `byte`; *cursor moves forward through the runs (bytes are asked in order). */
+static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link) {
+    while (*cursor < r->nruns && r->runs[*cursor].end <= byte) (*cursor)++;
+    if (*cursor < r->nruns && byte >= r->runs[*cursor].start) {
+        *link = r->runs[*cursor].link;
+        return r->runs[*cursor].style;
+    }
+    *link = -1;
+    return 0;
+}
+
+mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
+                      mkl_error *e) {
+    const char *text = r->text;
+    size_t len = r->len;
+    out->text = text;
+    out->len = len;
+    out->n = 0;
+    mkl_status st;
+    sh->cps.n = sh->offs.n = sh->facei.n = 0;
+    if (!RESERVE(sh->cps, len + 1) || !RESERVE(sh->offs, len + 1) || !RESERVE(sh->facei, len + 1))
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < len;) {
+        sh->offs.v[sh->cps.n] = (uint32_t)i;
+        sh->cps.v[sh->cps.n++] = mkl__utf8_next(text, len, &i);
+    }
+    size_t nch = sh->cps.n;
+    sh->offs.v[nch] = (uint32_t)len;
+
+    /* 1. choose a face for every character */
+    size_t cur = 0;
+    int32_t link;
+    for (size_t i = 0; i < nch; i++) {
+        int style = (style_at(r, sh->offs.v[i], &cur, &link) | o->style) & 3;
+        if ((st = mkl__fontset_resolve(fs, style, e))) return st;
+        uint32_t c = sh->cps.v[i];
+        uint32_t probe = (c == '\n' || c == '\t') ? ' ' : c;
+        int chosen = -1;
+        if (is_neutral(c) && i > 0) {
+            /* take the font of the preceding character if it has this one */
+            int prev = sh->facei.v[i - 1];
+            if (mkl__face_glyph(fs->faces[style][prev], probe)) chosen = prev;
+        }
+        if (chosen < 0 && (c == 0x200B || c == 0x200C || c == 0x200D || c == 0xFE0F || c == 0xAD))
+            chosen = i ? sh->facei.v[i - 1] : 0;
+        for (size_t f = 0; chosen < 0 && f < MKL_MIN(fs->nfamilies, 8); f++)
+            if (mkl__face_glyph(fs->faces[style][f], probe)) chosen = (int)f;
+        if (chosen < 0)
+            return mkl__err(e, MKL_ERR_FONT, o->file, o->line, 0,
+                            "no font covers the character U+%04X (fonts tried: %s%s)", (unsigned)c, fs->families[0],
+                            fs->nfamilies > 1 ? " and its fallbacks" : "");
+        sh->facei.v[i] = (int16_t)chosen;
+    }
+    /* neutral characters that open the text take the font of the first letter after them */
+    size_t first = 0;
+    while (first < nch && is_neutral(sh->cps.v[first])) first++;
+    if (first < nch) {
+        cur = 0;
+        for (size_t i = 0; i < first; i++) {
+            int style = (style_at(r, sh->offs.v[i], &cur, &link) | o->style) & 3;
+            uint32_t c = sh->cps.v[i];
+            if (mkl__face_glyph(fs->faces[style][sh->facei.v[first]], (c == '\n' || c == '\t') ? ' ' : c))
+                sh->facei.v[i] = sh->facei.v[first];
+        }
+    }
+
+    if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
+
+    /* 2. shape runs of one face and style */
+    hb_language_t lang = hb_language_from_string(o->lang ? o->lang : "en", -1);
+    static const hb_feature_t feats[] = {{HB_TAG('k', 'e', 'r', 'n'), 1, 0, (unsigned)-1}};
+    size_t i = 0;
+    cur = 0;
+    while (i < nch) {
+        int style = style_at(r, sh->offs.v[i], &cur, &link) | o->style;
+        int fi = sh->facei.v[i];
+        size_t j = i + 1, cur2 = cur;
+        while (j < nch) {
+            int32_t l2;
+            int s2 = style_at(r, sh->offs.v[j], &cur2, &l2) | o->style;
+            if (sh->facei.v[j] != fi || s2 != style || l2 != link) break;
+            j++;
+        }
+        mkl_face *face = fs->faces[style & 3][fi];
+        hb_buffer_clear_contents(sh->buf);
+        hb_buffer_add_utf8(sh->buf, text, (int)len, sh->offs.v[i], (int)(sh->offs.v[j] - sh->offs.v[i]));
+        hb_buffer_set_direction(sh->buf, HB_DIRECTION_LTR);
+        hb_buffer_set_language(sh->buf, lang);
+        hb_buffer_guess_segment_properties(sh->buf);
+        hb_buffer_set_cluster_level(sh->buf, HB_BUFFER_CLUSTER_LEVEL_MONOTONE_CHARACTERS);
+        hb_shape(face->font, sh->buf, feats, 1);
+        if (!hb_buffer_allocation_successful(sh->buf)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        unsigned ng;
+        hb_glyph_info_t *gi = hb_buffer_get_glyph_infos(sh->buf, &ng);
+        hb_glyph_position_t *gp = hb_buffer_get_glyph_positions(sh->buf, &ng);
+        if (out->n + ng > out->cap) {
+            size_t cap = out->cap ? out->cap : 256;
+            while (cap < out->n + ng) cap *= 2;
+            mkl_glyph *ngl = mkl__realloc(out->g, cap * sizeof *ngl);
+            if (!ngl) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+            out->g = ngl;
+            out->cap = cap;
+        }
+        double scale = o->size / face->upem;
+        size_t runend = sh->offs.v[j];
+        for (unsigned k = 0; k < ng;) {
+            /* one cluster: glyphs [k, k2), text [cs, ce) */
+            uint32_t cs = gi[k].cluster;
+            unsigned k2 = k;
+            while (k2 < ng && gi[k2].cluster == cs) k2++;
+            uint32_t ce = k2 < ng ? gi[k2].cluster : (uint32_t)runend;
+            size_t nchars = 0;
+            for (size_t b = cs; b < ce; b++) nchars += ((unsigned char)text[b] & 0xC0) != 0x80;
+            size_t tpos = cs;
+            for (unsigned g = k; g < k2; g++) {
+                mkl_glyph *G = &out->g[out->n++];
+                memset(G, 0, sizeof *G);
+                G->face = face;
+                G->gid = gi[g].codepoint;
+                G->cluster = cs;
+                G->adv = (float)(gp[g].x_advance * scale);
+                G->xoff = (float)(gp[g].x_offset * scale);
+                G->yoff = (float)(gp[g].y_offset * scale);
+                G->size = (float)o->size;
+                G->style = (uint8_t)style;
+                G->link = link;
+                if (nchars == (size_t)(k2 - k)) {
+                    size_t nb = tpos;
+                    mkl__utf8_next(text, len, &nb);
+                    G->toff = (uint32_t)tpos;
+                    G->tlen = (uint32_t)(nb - tpos);
+                    tpos = nb;
+                } else if (g == k) {
+                    G->toff = cs;
+                    G->tlen = ce - cs;
+                }
+                if (g == k) {
+                    G->flags |= MKL_G_CSTART;
+                    uint8_t b = sh->brk_before.v[cs];
+                    if (b) G->flags |= MKL_G_BREAK;
+                    if (b == 2) G->flags |= MKL_G_HARD;
+                    char c0 = text[cs];
+                    if (c0 == ' ' || c0 == '\t' || (ce - cs == 2 && !memcmp(text + cs, "\xC2\xA0", 2))) G->flags |= MKL_G_SPACE;
+                    if (c0 == '\n') {
+                        G->flags |= MKL_G_SPACE;
+                        G->adv = 0;
+                        G->tlen = 0;
+                    }
+                }
+            }
+            k = k2;
+        }
+        i = j;
+    }
+    return MKL_OK;
+}
+
+mkl_status mkl__shape_plain(mkl_shaper *sh, mkl_fontset *fs, const char *text, const mkl_shape_opts *o,
+                            mkl_shaped *out, mkl_error *e) {
+    mkl_srun run = {0, (uint32_t)strlen(text), 0, -1};
+    mkl_rich r = {text, strlen(text), &run, 1};
+    return mkl__shape(sh, fs, &r, o, out, e);
+}
+
+double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b) {
+    double w = 0;
+    for (size_t i = a; i < b; i++) w += s->g[i].adv;
+    return w;
+}

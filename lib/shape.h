@@ -1,0 +1,73 @@
+/* shape.h - rich text -> positioned glyphs, with font fallback and line-break
+ * opportunities. One mkl_shaper is reused for every paragraph of a render. */
+#ifndef MKL_SHAPE_H
+#define MKL_SHAPE_H
+
+#include "font.h"
+#include "model.h"
+
+enum {
+    MKL_G_SPACE = 1,   /* an interword space: stretches when justifying, dropped at a line end */
+    MKL_G_BREAK = 2,   /* a line may break before this glyph */
+    MKL_G_HARD = 4,    /* a line must break before this glyph */
+    MKL_G_CSTART = 8   /* first glyph of its cluster: break positions only fall here */
+};
+
+typedef struct mkl_glyph {
+    mkl_face *face;
+    uint32_t gid;
+    uint32_t cluster;     /* byte offset of the cluster in the text */
+    uint32_t toff, tlen;  /* the text this glyph stands for (ToUnicode); tlen 0 = none */
+    float adv, xoff, yoff; /* points */
+    float size;
+    uint8_t style, flags;
+    int32_t link;
+} mkl_glyph;
+
+/* The families of one role (body, heading), resolved lazily per style. */
+typedef struct mkl_fontset {
+    mkl_fontdb *db;
+    const char *const *families;
+    size_t nfamilies;
+    mkl_face *faces[4][8];   /* [style & 3][i] */
+    int resolved[4];
+} mkl_fontset;
+
+/* Resolve style `style` (MKL_STYLE_BOLD | MKL_STYLE_ITALIC) of every family:
+ * an unknown family is an error (MKL_ERR_FONT). */
+mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e);
+
+typedef struct mkl_shaped {
+    const char *text;
+    size_t len;
+    mkl_glyph *g;
+    size_t n, cap;
+} mkl_shaped;
+
+typedef struct mkl_shaper mkl_shaper;
+mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e);
+void mkl__shaper_free(mkl_shaper *sh);
+
+typedef struct mkl_shape_opts {
+    double size;
+    const char *lang;   /* "en", "ko" */
+    int keep_all;       /* Korean: no break between two Hangul letters (CSS keep-all) */
+    int style;          /* added to every run's style */
+    const char *file;   /* for error messages */
+    int line;           /* source line, for error messages */
+} mkl_shape_opts;
+
+/* Shape `r` into `out` (which is reset; its memory is reused). Errors: a
+ * character no font of the set covers (MKL_ERR_FONT, naming U+XXXX). */
+mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
+                      mkl_error *e);
+void mkl__shaped_free(mkl_shaped *s);
+
+/* Shape a plain string (one style). */
+mkl_status mkl__shape_plain(mkl_shaper *sh, mkl_fontset *fs, const char *text, const mkl_shape_opts *o,
+                            mkl_shaped *out, mkl_error *e);
+
+/* Sum of advances of glyphs [a, b). */
+double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b);
+
+#endif

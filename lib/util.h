@@ -1,0 +1,58 @@
+/* util.h - memory, growable buffers, errors and UTF-8 helpers shared by every stage.
+ * Internal to libmkletter: nothing here is part of the public interface. */
+#ifndef MKL_UTIL_H
+#define MKL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mkletter.h"
+
+/* All library allocations go through these, so that allocation-failure tests
+ * can make the n-th allocation fail (mkl__fail_alloc_after). */
+void *mkl__malloc(size_t n);
+void *mkl__calloc(size_t n, size_t size);
+void *mkl__realloc(void *p, size_t n);
+void mkl__free(void *p);
+char *mkl__strndup(const char *s, size_t n);
+char *mkl__strdup(const char *s);
+/* Test hook: after `n` more successful allocations, fail every one (-1 = never). */
+void mkl__fail_alloc_after(long n);
+
+/* Growable array: `MKL_VEC(T) v = {0};` then mkl__vec_push(&v, sizeof(T)). */
+#define MKL_VEC(T) struct { T *v; size_t n, cap; }
+/* Make room for one more element; returns a pointer to it (zeroed), or NULL on OOM. */
+void *mkl__vec_grow(void *vec, size_t elem_size);
+#define MKL_PUSH(vecp) ((__typeof__((vecp)->v))mkl__vec_grow((vecp), sizeof(*(vecp)->v)))
+
+/* Growable byte string, always NUL-terminated when non-empty. */
+typedef struct mkl_buf { char *s; size_t n, cap; int oom; } mkl_buf;
+void mkl__buf_add(mkl_buf *b, const char *s, size_t n);
+void mkl__buf_adds(mkl_buf *b, const char *s);
+void mkl__buf_printf(mkl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mkl__buf_free(mkl_buf *b);
+
+/* Arena: many small allocations freed at once. */
+typedef struct mkl_arena { struct mkl_arena_block *head; } mkl_arena;
+void *mkl__arena_alloc(mkl_arena *a, size_t n);   /* zeroed, 8-aligned; NULL on OOM */
+char *mkl__arena_strndup(mkl_arena *a, const char *s, size_t n);
+void mkl__arena_free(mkl_arena *a);
+
+/* Errors: set the detail and return the code. */
+mkl_status mkl__err(mkl_error *e, mkl_status code, const char *file, int line, int col,
+                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void mkl__err_clear(mkl_error *e);
+
+/* UTF-8: decode one code point at s[*i] (advancing *i); invalid bytes give 0xFFFD. */
+uint32_t mkl__utf8_next(const char *s, size_t len, size_t *i);
+int mkl__utf8_put(char *out, uint32_t cp);   /* writes 1-4 bytes, returns count */
+/* Offset of the first invalid byte, or (size_t)-1 if `s` is valid UTF-8. */
+size_t mkl__utf8_invalid(const char *s, size_t len);
+
+/* Read a whole file. */
+mkl_status mkl__read_file(const char *path, char **data, size_t *len, mkl_error *e);
+
+#define MKL_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MKL_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif
