@@ -669,7 +669,13 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     c.lead = round(c.size * 1.27 * 2) / 2;
     c.grid0 = c.mt;
     c.bottom = c.ph - c.mb;
-    c.cont_top = c.mt + 8.5 + 5 + 0.5 * c.lead;
+    /* continuation pages: the header, its rule, then the body on the grid */
+    c.cont_top = c.mt + ceil((8.5 + 5 + 0.8 * c.lead) / c.lead) * c.lead;
+    out->margin[0] = c.ml;
+    out->margin[1] = c.mt;
+    out->margin[2] = c.mr;
+    out->margin[3] = c.mb;
+    out->lead = c.lead;
     if ((st = new_page(&c))) return st;
     c.y = c.mt;
     if ((st = letterhead(&c)) || (st = heading_block(&c)) || (st = subject_opening(&c)) || (st = body(&c)) ||

@@ -22,6 +22,8 @@ typedef struct mkl_page {
 
 typedef struct mkl_layout {
     double width, height;
+    double margin[4];             /* left, top, right, bottom: the text area */
+    double lead;                  /* body baseline grid step, from margin[1] */
     MKL_VEC(mkl_page) pages;
     MKL_VEC(mkl_pglyph) glyphs;   /* runs index into this */
     mkl_buf text;                 /* glyph texts (toff, tlen) index into this */

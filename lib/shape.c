@@ -103,6 +103,22 @@ static int is_neutral(uint32_t c) {
     }
 }
 
+/* Format and joining controls: drawn by no font, they go with the text around them. */
+static int is_invisible(uint32_t c) {
+    return c == 0x200B || c == 0x200C || c == 0x200D || c == 0x2060 || c == 0xFE0F || c == 0xFE0E || c == 0xAD;
+}
+
+static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
+    for (size_t f = 0; f < MKL_MIN(fs->nfamilies, 8); f++)
+        if (mkl__face_glyph(fs->faces[style][f], cp)) return (int)f;
+    return -1;
+}
+
+static mkl_status uncovered(const mkl_fontset *fs, const mkl_shape_opts *o, uint32_t c, mkl_error *e) {
+    return mkl__err(e, MKL_ERR_FONT, o->file, o->line, 0, "no font covers the character U+%04X (fonts tried: %s%s)",
+                    (unsigned)c, fs->families[0], fs->nfamilies > 1 ? " and its fallbacks" : "");
+}
+
 static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_error *e) {
     size_t nch = sh->cps.n;
     if (!RESERVE(sh->u16, 2 * nch + 1) || !RESERVE(sh->u16_byte, 2 * nch + 2) || !RESERVE(sh->brk_before, len + 1))
@@ -172,41 +188,43 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
     size_t nch = sh->cps.n;
     sh->offs.v[nch] = (uint32_t)len;
 
-    /* 1. choose a face for every character */
+    /* 1. choose a face for every character. Letters take the first font of the
+     * list that covers them; neutral characters (spaces, punctuation, marks)
+     * follow the text around them so that a phrase never flips fonts:
+     * opening punctuation the letter after it, the others the one before. */
     size_t cur = 0;
     int32_t link;
     for (size_t i = 0; i < nch; i++) {
         int style = (style_at(r, sh->offs.v[i], &cur, &link) | o->style) & 3;
         if ((st = mkl__fontset_resolve(fs, style, e))) return st;
+        sh->facei.v[i] = -1;
+        if (!is_neutral(sh->cps.v[i])) {
+            if ((sh->facei.v[i] = (int16_t)first_cover(fs, style, sh->cps.v[i])) < 0) return uncovered(fs, o, sh->cps.v[i], e);
+        }
+    }
+    cur = 0;
+    int next_face = -1;   /* face of the next non-neutral character */
+    size_t next_at = 0;
+    for (size_t i = 0; i < nch; i++) {
+        int style = (style_at(r, sh->offs.v[i], &cur, &link) | o->style) & 3;
         uint32_t c = sh->cps.v[i];
+        if (sh->facei.v[i] >= 0) continue;
+        if (next_at <= i) {
+            next_at = i + 1;
+            while (next_at < nch && sh->facei.v[next_at] < 0) next_at++;
+            next_face = next_at < nch ? sh->facei.v[next_at] : -1;
+        }
+        int prev_face = i > 0 ? sh->facei.v[i - 1] : -1;
+        int8_t t = u_charType((UChar32)c);
+        int opening = t == U_START_PUNCTUATION || t == U_INITIAL_PUNCTUATION;
+        int want[2] = {opening ? next_face : prev_face, opening ? prev_face : next_face};
         uint32_t probe = (c == '\n' || c == '\t') ? ' ' : c;
         int chosen = -1;
-        if (is_neutral(c) && i > 0) {
-            /* take the font of the preceding character if it has this one */
-            int prev = sh->facei.v[i - 1];
-            if (mkl__face_glyph(fs->faces[style][prev], probe)) chosen = prev;
-        }
-        if (chosen < 0 && (c == 0x200B || c == 0x200C || c == 0x200D || c == 0xFE0F || c == 0xAD))
-            chosen = i ? sh->facei.v[i - 1] : 0;
-        for (size_t f = 0; chosen < 0 && f < MKL_MIN(fs->nfamilies, 8); f++)
-            if (mkl__face_glyph(fs->faces[style][f], probe)) chosen = (int)f;
-        if (chosen < 0)
-            return mkl__err(e, MKL_ERR_FONT, o->file, o->line, 0,
-                            "no font covers the character U+%04X (fonts tried: %s%s)", (unsigned)c, fs->families[0],
-                            fs->nfamilies > 1 ? " and its fallbacks" : "");
+        for (int k = 0; k < 2 && chosen < 0; k++)
+            if (want[k] >= 0 && (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c))) chosen = want[k];
+        if (chosen < 0) chosen = is_invisible(c) ? 0 : first_cover(fs, style, probe);
+        if (chosen < 0) return uncovered(fs, o, c, e);
         sh->facei.v[i] = (int16_t)chosen;
-    }
-    /* neutral characters that open the text take the font of the first letter after them */
-    size_t first = 0;
-    while (first < nch && is_neutral(sh->cps.v[first])) first++;
-    if (first < nch) {
-        cur = 0;
-        for (size_t i = 0; i < first; i++) {
-            int style = (style_at(r, sh->offs.v[i], &cur, &link) | o->style) & 3;
-            uint32_t c = sh->cps.v[i];
-            if (mkl__face_glyph(fs->faces[style][sh->facei.v[first]], (c == '\n' || c == '\t') ? ' ' : c))
-                sh->facei.v[i] = sh->facei.v[first];
-        }
     }
 
     if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;

@@ -1,0 +1,58 @@
+/* Unit tests of font lookup: bundled folder first, styles, errors. */
+#include <stdlib.h>
+
+#include "fixture.h"
+
+static void test_bundled(void) {
+    mkl_error e = {0};
+    mkl_face *f[4];
+    for (int s = 0; s < 4; s++) {
+        CHECK(mkl__fontdb_find(fx_db, "Liberation Serif", s & 1, (s & 2) != 0, &f[s], &e) == MKL_OK);
+        CHECK(f[s] && f[s]->bold == (s & 1) && f[s]->italic == ((s & 2) != 0));
+        CHECK(f[s] && strstr(f[s]->path, MKL_TEST_FONT_DIR) == f[s]->path); /* from the bundled folder */
+    }
+    CHECK(f[0] != f[1] && f[1] != f[3]);
+    CHECK(!strcmp(f[0]->family, "Liberation Serif") && !strcmp(f[0]->psname, "LiberationSerif"));
+    CHECK(f[0]->upem == 2048 && f[0]->ascender > 0 && f[0]->descender < 0 && f[0]->cap_height > 0);
+    mkl_face *again;
+    CHECK(mkl__fontdb_find(fx_db, "liberation-serif", 0, 0, &again, &e) == MKL_OK && again == f[0]);
+    /* Nanum Myeongjo: names with and without space, Korean name; no italic -> upright */
+    mkl_face *n1, *n2, *n3, *n4;
+    CHECK(mkl__fontdb_find(fx_db, "NanumMyeongjo", 0, 0, &n1, &e) == MKL_OK);
+    CHECK(mkl__fontdb_find(fx_db, "Nanum Myeongjo", 0, 0, &n2, &e) == MKL_OK && n1 == n2);
+    CHECK(mkl__fontdb_find(fx_db, "\xEB\x82\x98\xEB\x88\x94\xEB\xAA\x85\xEC\xA1\xB0", 0, 0, &n3, &e) == MKL_OK && n3 == n1);
+    CHECK(mkl__fontdb_find(fx_db, "NanumMyeongjo", 0, 1, &n4, &e) == MKL_OK && n4 == n1);
+    CHECK(mkl__face_glyph(n1, 0xD55C) != 0);     /* 한 */
+    CHECK(mkl__face_glyph(f[0], 0xD55C) == 0);   /* Liberation has no Hangul */
+    CHECK(mkl__face_glyph(f[0], 0x2014) != 0);   /* — */
+}
+
+static void test_unknown(void) {
+    mkl_error e = {0};
+    mkl_face *f = (mkl_face *)1;
+    CHECK(mkl__fontdb_find(fx_db, "No Such Family 4711", 0, 0, &f, &e) == MKL_ERR_FONT);
+    CHECK(f == NULL);
+    CHECK(strstr(e.message, "No Such Family 4711") != NULL);
+}
+
+static void test_fontset(void) {
+    mkl_fontset fs = fx_body();
+    mkl_error e = {0};
+    CHECK(mkl__fontset_resolve(&fs, MKL_STYLE_BOLD, &e) == MKL_OK);
+    CHECK(fs.faces[1][0]->bold && fs.faces[1][1]->bold);
+    const char *const bad[] = {"Liberation Serif", "Missing Family"};
+    mkl_fontset fb = {0};
+    fb.db = fx_db;
+    fb.families = bad;
+    fb.nfamilies = 2;
+    CHECK(mkl__fontset_resolve(&fb, 0, &e) == MKL_ERR_FONT && strstr(e.message, "Missing Family"));
+}
+
+int main(void) {
+    fx_init();
+    test_bundled();
+    test_unknown();
+    test_fontset();
+    fx_done();
+    return check_done();
+}

@@ -1,0 +1,98 @@
+/* Unit tests of line breaking: widths respected, total fit, emergency breaks. */
+#include <stdlib.h>
+
+#include "fixture.h"
+#include "linebreak.h"
+
+static const char *TEXT =
+    "We appreciate your recent efforts to promote peace, dialogue, and engagement with the North Korean "
+    "government. We also note the key role the Republic of Korea (ROK, South Korea) has played in recent "
+    "years supporting North Korea resolutions at the HRC and the UN General Assembly (UNGA), including "
+    "resolutions that established the 2013 UN Commission of Inquiry (COI) on the human rights situation.";
+
+static void test_widths(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    fx_shape(&fs, TEXT, "en", &s);
+    for (double w = 120; w <= 480; w += 60) {
+        CHECK(mkl__break_lines(&s, w, w, 1, &L, &e) == MKL_OK);
+        size_t covered = 0;
+        int fits = 1, last_ok = 1;
+        for (size_t i = 0; i < L.n; i++) {
+            double nat = L.v[i].width, sp = 0;
+            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
+                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
+            if (nat - 0.2 * sp > w + 1e-6) fits = 0;          /* shrinking more than allowed */
+            if (L.v[i].last != (i == L.n - 1)) last_ok = 0;
+            covered += L.v[i].end - L.v[i].start;
+        }
+        CHECK_MSG(fits, "a line overflows at width %g", w);
+        CHECK(last_ok);
+        CHECK(L.n >= 2 && covered + L.n - 1 == s.n); /* every glyph placed but the spaces at breaks */
+    }
+    /* the first line may have its own width */
+    CHECK(mkl__break_lines(&s, 200, 400, 1, &L, &e) == MKL_OK);
+    CHECK(L.n > 1 && L.v[0].width <= 200 * 1.05 && L.v[1].width > 300);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+static void test_emergency(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    char word[700];
+    for (int i = 0; i < 600; i++) word[i] = (char)('a' + i % 26);
+    strcpy(word + 600, " end");
+    fx_shape(&fs, word, "en", &s);
+    CHECK(mkl__break_lines(&s, 300, 300, 1, &L, &e) == MKL_OK);
+    int fits = 1;
+    for (size_t i = 0; i < L.n; i++) fits &= L.v[i].width <= 300 + 1e-6;
+    CHECK(fits);
+    CHECK(L.n >= 10);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+static void test_hard_break(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    fx_shape(&fs, "short\nline", "en", &s);
+    CHECK(mkl__break_lines(&s, 400, 400, 1, &L, &e) == MKL_OK);
+    CHECK(L.n == 2 && L.v[0].last && L.v[1].last);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+static void test_even_spacing(void) {
+    /* total fit: no line much looser than the others (ratio of max to median stretch) */
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    fx_shape(&fs, TEXT, "en", &s);
+    CHECK(mkl__break_lines(&s, 250, 250, 1, &L, &e) == MKL_OK);
+    double worst = 0;
+    for (size_t i = 0; i + 1 < L.n; i++) {
+        double slack = (250 - L.v[i].width) / (L.v[i].nspaces ? L.v[i].nspaces : 1);
+        if (slack > worst) worst = slack;
+    }
+    CHECK_MSG(worst < 11 * 0.5, "a space stretched by %.2fpt at 11pt", worst);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+int main(void) {
+    fx_init();
+    test_widths();
+    test_emergency();
+    test_hard_break();
+    test_even_spacing();
+    fx_done();
+    return check_done();
+}
