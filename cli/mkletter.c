@@ -9,7 +9,7 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv] [--duplex] [--pdfa] [--quiet]\n"
+            "usage: mkletter LETTER [-o OUT.pdf] [--no-page-numbers] [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "\n"
@@ -78,6 +78,10 @@ int main(int argc, char **argv) {
         }
     }
     (void)quiet;
+    if (out && !*out) {
+        fprintf(stderr, "mkletter: the output file name is empty\n");
+        return EXIT_USAGE;
+    }
     if (!in) {
         usage(stderr);
         return EXIT_USAGE;

@@ -620,6 +620,24 @@ static const char *const DEFAULT_BODY_KO[] = {"NanumMyeongjo", "Liberation Serif
 static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumGothic"};
 static const char *const DEFAULT_HEAD_KO[] = {"NanumGothic", "Liberation Serif"};
 
+/* Resolve the upright style of every family of a role; an unknown family is an
+ * error at the place the letter names it. */
+static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const char *file, mkl_error *e) {
+    for (size_t i = 0; i < fs->nfamilies; i++) {
+        mkl_face *f;
+        mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], 0, 0, &f, e);
+        if (st) {
+            snprintf(e->file, sizeof e->file, "%s", file);
+            if (spec->families == (const char **)fs->families && spec->line) {
+                e->line = spec->line[i];
+                e->column = spec->col[i];
+            }
+            return st;
+        }
+    }
+    return mkl__fontset_resolve(fs, 0, e);
+}
+
 mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
                        mkl_error *e) {
     LC c = {0};
@@ -648,10 +666,9 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     }
     /* an unknown family is an error even if no character needs it */
     mkl_status st;
-    if ((st = mkl__fontset_resolve(&c.body, 0, e)) || (st = mkl__fontset_resolve(&c.head, 0, e))) {
-        if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
+    if ((st = resolve_named(&c.body, &doc->font_body, doc->file, e)) ||
+        (st = resolve_named(&c.head, &doc->font_heading, doc->file, e)))
         return st;
-    }
     switch (doc->paper) {
     case MKL_PAPER_LETTER: c.pw = 612; c.ph = 792; break;
     case MKL_PAPER_LEGAL: c.pw = 612; c.ph = 1008; break;

@@ -50,6 +50,7 @@ typedef enum { MKL_LAYOUT_PLAIN, MKL_LAYOUT_DIN5008A, MKL_LAYOUT_DIN5008B, MKL_L
 typedef struct mkl_fontspec {
     const char **families;   /* fallback order */
     size_t nfamilies;
+    int *line, *col;         /* where each family is named in the letter */
 } mkl_fontspec;
 
 typedef struct mkl_doc {

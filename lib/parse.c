@@ -175,6 +175,15 @@ static mkl_status parse_fonts(P *p, yaml_node_t *n) {
             if (!l.v[i][0]) return perr(p, v, "'fonts: %s' has an empty family name", roles[r], NULL);
         specs[r]->families = l.v;
         specs[r]->nfamilies = l.n;
+        specs[r]->line = mkl__arena_alloc(&p->doc->arena, l.n * sizeof(int));
+        specs[r]->col = mkl__arena_alloc(&p->doc->arena, l.n * sizeof(int));
+        if (!specs[r]->line || !specs[r]->col) return oom(p);
+        for (size_t i = 0; i < l.n; i++) {
+            yaml_node_t *at = v->type == YAML_SEQUENCE_NODE
+                                  ? yaml_document_get_node(p->ydoc, v->data.sequence.items.start[i]) : v;
+            specs[r]->line[i] = NODE_LINE(at);
+            specs[r]->col[i] = NODE_COL(at);
+        }
     }
     yaml_node_t *sz = map_get(p, n, "size");
     if (sz) {
@@ -600,8 +609,18 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
     yaml_parser_set_input_string(&parser, (const unsigned char *)text + fs, fe - fs);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
     if (!yaml_parser_load(&parser, &ydoc)) {
-        int l = (int)parser.problem_mark.line + 2, c = (int)parser.problem_mark.column + 1;
+        /* point at the construct that is broken (an unclosed quote starts there),
+         * and say where libyaml noticed it */
+        int pl = (int)parser.problem_mark.line + 2, pc = (int)parser.problem_mark.column + 1;
+        int l = pl, c = pc;
+        if (parser.context && parser.context_mark.line + 2 <= (size_t)pl) {
+            l = (int)parser.context_mark.line + 2;
+            c = (int)parser.context_mark.column + 1;
+        }
         if (parser.error == YAML_MEMORY_ERROR) st = oom(&p);
+        else if (l != pl || c != pc)
+            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s: %s at line %d, column %d", parser.context,
+                          parser.problem ? parser.problem : "syntax error", pl, pc);
         else
             st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
                           parser.context ? " " : "", parser.context ? parser.context : "");

@@ -122,7 +122,7 @@ static void test_errors(void) {
     E("---\nsignatories:\n  - entries: [{name: a, nott: b}]\n---\n", MKL_ERR_INPUT, 3, 25, "unknown key 'nott'");
     E("---\nsubject: a\n", MKL_ERR_INPUT, 1, 1, "never closed");
     E("subject: a\n", MKL_ERR_INPUT, 1, 1, "must start with a '---'");
-    E("---\nto: \"unterminated\n---\n", MKL_ERR_INPUT, 3, 0, "YAML");
+    E("---\nto: \"unterminated\n---\n", MKL_ERR_INPUT, 2, 5, "while scanning a quoted scalar");
     E("---\nlang: fr\n---\n", MKL_ERR_INPUT, 2, 7, "'lang' must be 'en' or 'ko'");
     E("---\npaper: a5\n---\n", MKL_ERR_INPUT, 2, 8, "'paper' must be");
     E("---\ndate: 2020-02-30\n---\n", MKL_ERR_INPUT, 2, 7, "not a valid date");
