@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fontconfig/fontconfig.h>
+#include <ft2build.h>
+#include FT_FREETYPE_H
 #include <hb-ot.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ struct mkl_fontdb {
     MKL_VEC(mkl_face *) faces;   /* every face known, loaded or not */
     MKL_VEC(char *) names;       /* normalized family names, parallel to faces: "a\0b\0\0" lists */
     int fc_ready;
+    FT_Library ft;               /* validates a face before it is used */
 };
 
 /* Lower-case ASCII, drop spaces, '-' and '_': "Nanum Myeongjo" == "NanumMyeongjo". */
@@ -203,6 +206,7 @@ void mkl__fontdb_free(mkl_fontdb *db) {
     for (size_t i = 0; i < db->faces.n; i++) face_free(db->faces.v[i]);
     for (size_t i = 0; i < db->names.n; i++) mkl__free(db->names.v[i]);
     for (size_t i = 0; i < db->ndirs; i++) mkl__free(db->dirs[i]);
+    if (db->ft) FT_Done_FreeType(db->ft);
     mkl__free(db->faces.v);
     mkl__free(db->names.v);
     mkl__free(db->dirs);
@@ -229,8 +233,54 @@ static mkl_face *best_known(mkl_fontdb *db, const char *want, int bold, int ital
     return best;
 }
 
-static mkl_status load_face(mkl_face *f, mkl_error *e) {
+/* HarfBuzz reads whatever it can of a damaged file; FreeType checks the
+ * tables a renderer needs. A face FreeType refuses is an error, not tofu. */
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Every table of the face's directory lies inside the file (a truncated or
+ * damaged file fails here, where HarfBuzz and FreeType would read on). */
+static int sfnt_dir_ok(const unsigned char *d, size_t len, unsigned index) {
+    size_t off = 0;
+    if (len >= 12 && !memcmp(d, "ttcf", 4)) {
+        if (index >= be32(d + 8) || 16 + 4 * (size_t)index > len) return 0;
+        off = be32(d + 12 + 4 * (size_t)index);
+    }
+    if (off > len || len - off < 12) return 0;
+    size_t nt = (size_t)d[off + 4] << 8 | d[off + 5];
+    if (nt == 0 || (len - off - 12) / 16 < nt) return 0;
+    for (size_t t = 0; t < nt; t++) {
+        const unsigned char *rec = d + off + 12 + 16 * t;
+        uint32_t toff = be32(rec + 8), tlen = be32(rec + 12);
+        if (toff > len || tlen > len - toff) return 0;
+    }
+    return 1;
+}
+
+static mkl_status validate_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
+    unsigned blen;
+    const unsigned char *bdata = (const unsigned char *)hb_blob_get_data(f->blob, &blen);
+    if (!sfnt_dir_ok(bdata, blen, f->index))
+        return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or truncated (a table lies past its end)");
+    if (!db->ft && FT_Init_FreeType(&db->ft)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "cannot start FreeType");
+    unsigned len;
+    const char *data = hb_blob_get_data(f->blob, &len);
+    FT_Face ff;
+    FT_Error fe = FT_New_Memory_Face(db->ft, (const FT_Byte *)data, (FT_Long)len, (FT_Long)f->index, &ff);
+    if (fe) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged (FreeType error %d)", fe);
+    int ok = FT_IS_SFNT(ff) && FT_HAS_HORIZONTAL(ff) && ff->num_glyphs > 0 && (ff->face_flags & FT_FACE_FLAG_SCALABLE);
+    /* load one outline to see that glyf/loca are readable */
+    if (ok && FT_Load_Glyph(ff, ff->num_glyphs > 1 ? 1 : 0, FT_LOAD_NO_SCALE | FT_LOAD_NO_HINTING)) ok = 0;
+    FT_Done_Face(ff);
+    if (!ok) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or not a scalable TrueType font");
+    return MKL_OK;
+}
+
+static mkl_status load_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
     if (f->loaded) return MKL_OK;
+    mkl_status st = validate_face(db, f, e);
+    if (st) return st;
     f->font = hb_font_create(f->face);
     if (!f->font || f->font == hb_font_get_empty())
         return mkl__err(e, MKL_ERR_NOMEM, f->path, 0, 0, "out of memory loading the font");
@@ -352,7 +402,7 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
         return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and Fontconfig)",
                         family);
     }
-    if ((st = load_face(f, e))) return st;
+    if ((st = load_face(db, f, e))) return st;
     *out = f;
     return MKL_OK;
 }

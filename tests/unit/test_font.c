@@ -48,11 +48,46 @@ static void test_fontset(void) {
     CHECK(mkl__fontset_resolve(&fb, 0, &e) == MKL_ERR_FONT && strstr(e.message, "Missing Family"));
 }
 
+/* A font whose glyph table is damaged: refused with a message naming the file. */
+static void test_damaged(void) {
+    char dir[] = "/tmp/mkl-font-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char path[256];
+    snprintf(path, sizeof path, "%s/Damaged.ttf", dir);
+    FILE *in = fopen(MKL_TEST_FONT_DIR "/LiberationSerif-Regular.ttf", "rb");
+    static unsigned char buf[600000];
+    size_t n = in ? fread(buf, 1, sizeof buf, in) : 0;
+    if (in) fclose(in);
+    /* make the 'glyf' table reach past the end of the file, as in a truncated copy */
+    unsigned ntables = (unsigned)(buf[4] << 8 | buf[5]);
+    for (unsigned t = 0; t < ntables; t++) {
+        unsigned char *rec = buf + 12 + 16 * t;
+        if (!memcmp(rec, "glyf", 4)) rec[12] = 0x7F;
+    }
+    FILE *out = fopen(path, "wb");
+    if (out) {
+        fwrite(buf, 1, n, out);
+        fclose(out);
+    }
+    const char *dirs[] = {dir};
+    mkl_fontdb *db;
+    mkl_error e = {0};
+    mkl_face *f = NULL;
+    CHECK(mkl__fontdb_new(dirs, 1, &db, &e) == MKL_OK);
+    CHECK(mkl__fontdb_find(db, "Liberation Serif", 0, 0, &f, &e) == MKL_ERR_FONT);
+    CHECK_MSG(strstr(e.message, "damaged") && strstr(e.file, "Damaged.ttf"), "%s: %s", e.file, e.message);
+    CHECK(f == NULL);
+    mkl__fontdb_free(db);
+    remove(path);
+    remove(dir);
+}
+
 int main(void) {
     fx_init();
     test_bundled();
     test_unknown();
     test_fontset();
+    test_damaged();
     fx_done();
     return check_done();
 }
