@@ -45,6 +45,11 @@ typedef struct LC {
     int page;             /* current page index */
     double y;
     int at_top;           /* nothing placed yet on this page */
+    /* the text being set: its language and Hangul line-break mode, and where it
+     * comes from in the letter (for errors) */
+    const char *lang;
+    int keep_all;
+    int src_line, src_col;
 } LC;
 
 static mkl_status oom(LC *c) { return mkl__err(c->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -77,9 +82,12 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
 /* Shape and break rich text into a paragraph. */
 static mkl_status par_make(LC *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                            double w1, double w, double indent, int align, const float *rgb, int line) {
-    mkl_shape_opts so = {size, c->doc->lang, c->ko, style, c->doc->file, line};
+    mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line};
     mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
-    if (st) return st;
+    if (st) {
+        if (!line && c->src_col && c->e->line == c->src_line) c->e->column = c->src_col;
+        return st;
+    }
     p->w1 = w1;
     p->w = w;
     p->indent = indent;
@@ -94,11 +102,13 @@ static mkl_status par_make(LC *c, Par *p, mkl_fontset *fs, const mkl_rich *r, do
 static mkl_status par_plain(LC *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
                             double w, int align, const float *rgb) {
     size_t n = strlen(text);
+    /* a string of the front matter: errors point at it */
+    if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
     char *copy = mkl__strndup(text, n);
     if (!copy) return oom(c);
     mkl__free(p->own);
     p->own = copy;
-    mkl_srun run = {0, (uint32_t)n, 0, -1};
+    mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
     mkl_rich r = {copy, n, &run, 1};
     return par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
 }
@@ -109,8 +119,8 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
     const mkl_shaped *s = &p->s;
     double avail = li == 0 ? p->w1 : p->w;
     if (li > 0) x += p->indent;
-    double extra = 0, pen = x;
-    if (p->align == AL_JUSTIFY && !ln->last && ln->nspaces > 0) extra = (avail - ln->width) / ln->nspaces;
+    double extra = 0, pen = x, hgap = 0; /* per space; per em between Hangul syllables */
+    if (p->align == AL_JUSTIFY && !ln->last) mkl__justify(s, ln, avail, &extra, &hgap);
     else if (p->align == AL_RIGHT) pen = x + avail - ln->width;
     else if (p->align == AL_CENTER) pen = x + (avail - ln->width) / 2;
     mkl_layout *L = c->L;
@@ -120,6 +130,7 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
     int32_t lk_id = -1;
     for (size_t i = ln->start; i < ln->end; i++) {
         const mkl_glyph *g = &s->g[i];
+        if (hgap > 0 && i > ln->start && (g->flags & MKL_G_HGAP)) pen += hgap * g->size;
         const float *rgb = g->link >= 0 ? LINKC : p->rgb;
         if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb)) {
             if (!(run = MKL_PUSH(&pg->runs))) return oom(c);
@@ -335,7 +346,7 @@ static mkl_status subject_opening(LC *c) {
         mkl__buf_adds(&b, c->ko ? "\xEC\xA0\x9C\xEB\xAA\xA9: " : "Re: "); /* 제목: */
         mkl__buf_adds(&b, d->subject);
         if (b.oom) { mkl__buf_free(&b); return oom(c); }
-        st = par_plain(c, &ps, &c->body, b.s, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK);
+        st = par_plain(c, &ps, &c->head, b.s, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK);
         mkl__buf_free(&b);
         if (st) goto out;
     }
@@ -370,7 +381,14 @@ static mkl_status body(LC *c) {
         default: indent = b->level * 1.6 * c->size; break;
         }
         double w = c->tw - indent - right;
-        if ((st = par_make(c, &p, &c->body, &b->rich, size, c->lead, style, w, w, 0, align, BLACK, b->line))) break;
+        int lang = b->lang ? b->lang : mkl__doc_lang(d);
+        c->lang = lang == MKL_LANG_KO ? "ko" : "en";
+        c->keep_all = !(b->syllable >= 0 ? b->syllable : d->syllable);
+        mkl_fontset *fs = b->kind == MKL_BLOCK_HEADING ? &c->head : &c->body;
+        st = par_make(c, &p, fs, &b->rich, size, c->lead, style, w, w, 0, align, BLACK, b->line);
+        c->lang = d->lang;
+        c->keep_all = 1;
+        if (st) break;
         if (b->kind == MKL_BLOCK_HEADING && (st = keep(c, (p.lines.n + 3) * c->lead + space))) break;
         int fpage = c->page;
         double fbase = 0;
@@ -449,22 +467,23 @@ static mkl_status group_table(LC *c, const mkl_group *g) {
         mkl__buf_adds(&b, en->name);
         mkl_srun runs[2];
         size_t nr = 1;
-        runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1};
+        runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
         if (en->note) {
             mkl__buf_adds(&b, ", ");
             mkl__buf_adds(&b, en->note);
-            runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1};
+            runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
             nr = 2;
         }
         if (b.oom) { mkl__buf_free(&b); st = oom(c); break; }
         mkl_rich r = {b.s, b.n, runs, nr};
+        if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
         st = par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
         ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
     }
     if (st) goto out;
     snap(c);
     if (g->heading) {
-        if ((st = par_plain(c, &h, &c->body, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
+        if ((st = par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
         /* the heading never ends a page: keep it with two rows */
         size_t first_rows = 0;
         for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++) first_rows = MKL_MAX(first_rows, ps[i].lines.n);
@@ -539,7 +558,7 @@ static mkl_status endmatter(LC *c) {
     if (d->enclosures.n) {
         const char *label = c->ko ? "\xEB\xB6\x99\xEC\x9E\x84" /* 붙임 */ : d->enclosures.n > 1 ? "Enclosures:" : "Enclosure:";
         snap(c);
-        if ((st = par_plain(c, &p, &c->body, label, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
+        if ((st = par_plain(c, &p, &c->head, label, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
         if ((st = keep(c, 2 * c->lead + MKL_MIN(d->enclosures.n, 3) * c->lead))) goto out;
         if ((st = par_flow(c, &p, c->ml, 2 * c->lead))) goto out;
         for (size_t i = 0; i < d->enclosures.n; i++) {
@@ -615,10 +634,13 @@ static mkl_status page_furniture(LC *c) {
     return st;
 }
 
-static const char *const DEFAULT_BODY_EN[] = {"Liberation Serif", "NanumMyeongjo"};
-static const char *const DEFAULT_BODY_KO[] = {"NanumMyeongjo", "Liberation Serif"};
-static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumGothic"};
-static const char *const DEFAULT_HEAD_KO[] = {"NanumGothic", "Liberation Serif"};
+/* Default fonts: Latin from a Latin font, Hangul from a Korean one, in one
+ * fallback chain (the Latin font first, so that Latin in Korean text is set in
+ * its companion). Korean letterheads and headings are set in Gothic (dotum)
+ * with Liberation Sans, Korean text in Myeongjo (batang) with Liberation Serif. */
+static const char *const DEFAULT_BODY[] = {"Liberation Serif", "NanumMyeongjo"};
+static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumMyeongjo"};
+static const char *const DEFAULT_HEAD_KO[] = {"Liberation Sans", "NanumGothic"};
 
 /* Resolve the upright style of every family of a role; an unknown family is an
  * error at the place the letter names it. */
@@ -647,12 +669,14 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     c.e = e;
     c.o = o;
     c.ko = doc->lang && !strcmp(doc->lang, "ko");
+    c.lang = doc->lang;
+    c.keep_all = 1;
     c.body.db = c.head.db = db;
     if (doc->font_body.nfamilies) {
         c.body.families = doc->font_body.families;
         c.body.nfamilies = doc->font_body.nfamilies;
     } else {
-        c.body.families = c.ko ? DEFAULT_BODY_KO : DEFAULT_BODY_EN;
+        c.body.families = DEFAULT_BODY;
         c.body.nfamilies = 2;
     }
     if (doc->font_heading.nfamilies) {

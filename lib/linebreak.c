@@ -4,8 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#define STRETCH 0.6   /* a space may grow by this share of its width before badness 100 */
-#define SHRINK 0.2    /* and shrink by this share at most */
 #define INF_COST 1e30
 
 typedef struct Cand { size_t pos; double penalty; double cost; size_t prev; } Cand;
@@ -27,7 +25,7 @@ static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int
     return 1;
 }
 
-typedef struct Sums { double *w, *sw; int *ns; } Sums;
+typedef struct Sums { double *w, *sw, *hg; int *ns; } Sums;  /* prefix sums: width, space width, Hangul-gap stretch, spaces */
 
 static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
     while (b > a && (s->g[b - 1].flags & MKL_G_SPACE)) b--;
@@ -49,11 +47,25 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         /* a word wider than the line: allow breaks between its clusters (emergency) */
         size_t wend = trim_end(s, lastpos, k);
         if (S->w[wend] - S->w[lastpos] > maxw) {
-            for (size_t q = lastpos + 1; q < wend; q++) {
-                if (!(s->g[q].flags & MKL_G_CSTART)) continue;
-                if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
-                x->pos = q;
-                x->penalty = 3000;
+            /* between clusters, where the line-start and line-end rules allow; if a
+             * piece is still too wide (a long number), anywhere between clusters */
+            int strict = 1;
+            size_t before = c.n;
+            for (int pass = 0; pass < 2; pass++) {
+                size_t prev = lastpos;
+                double widest = 0;
+                for (size_t q = lastpos + 1; q < wend; q++) {
+                    if (!(s->g[q].flags & MKL_G_CSTART) || (strict && (s->g[q].flags & MKL_G_NOBREAK))) continue;
+                    if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+                    x->pos = q;
+                    x->penalty = strict ? 3000 : 6000;
+                    widest = MKL_MAX(widest, S->w[q] - S->w[prev]);
+                    prev = q;
+                }
+                widest = MKL_MAX(widest, S->w[wend] - S->w[prev]);
+                if (widest <= maxw || !strict) break;
+                c.n = before;
+                strict = 0;
             }
         }
         if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -74,7 +86,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {
-                double shrink = spc * SHRINK;
+                double shrink = spc * MKL_SPACE_SHRINK;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     double over = nat - lw;
@@ -89,7 +101,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             } else if (is_last) {
                 cost = 1;
             } else if (justify) {
-                double stretch = spc * STRETCH;
+                double stretch = spc * MKL_SPACE_STRETCH + (S->hg[le] - S->hg[ls + 1 <= le ? ls + 1 : le]);
                 double r = stretch > 0 ? (lw - nat) / stretch : ((lw - nat) > 1 ? 100 : 0);
                 double bad = 100 * r * r * r;
                 if (bad > 1e7) bad = 1e7;
@@ -135,16 +147,18 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
     S.w = mkl__malloc((s->n + 1) * sizeof *S.w);
     S.sw = mkl__malloc((s->n + 1) * sizeof *S.sw);
     S.ns = mkl__malloc((s->n + 1) * sizeof *S.ns);
+    S.hg = mkl__malloc((s->n + 1) * sizeof *S.hg);
     mkl_status st = MKL_OK;
-    if (!S.w || !S.sw || !S.ns) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!S.w || !S.sw || !S.ns || !S.hg) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (!st) {
-        S.w[0] = S.sw[0] = 0;
+        S.w[0] = S.sw[0] = S.hg[0] = 0;
         S.ns[0] = 0;
         for (size_t i = 0; i < s->n; i++) {
             int sp = (s->g[i].flags & MKL_G_SPACE) && s->g[i].adv > 0;
             S.w[i + 1] = S.w[i] + s->g[i].adv;
             S.sw[i + 1] = S.sw[i] + (sp ? s->g[i].adv : 0);
             S.ns[i + 1] = S.ns[i] + sp;
+            S.hg[i + 1] = S.hg[i] + ((s->g[i].flags & MKL_G_HGAP) ? MKL_HGAP_STRETCH * s->g[i].size : 0);
         }
         size_t a = 0;
         int first = 1;
@@ -158,5 +172,27 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
     mkl__free(S.w);
     mkl__free(S.sw);
     mkl__free(S.ns);
+    mkl__free(S.hg);
     return st;
+}
+
+void mkl__justify(const mkl_shaped *s, const mkl_line *ln, double avail, double *space_extra, double *hgap_extra) {
+    double slack = avail - ln->width, sp = 0, hg = 0;
+    *space_extra = *hgap_extra = 0;
+    for (size_t i = ln->start; i < ln->end; i++) {
+        const mkl_glyph *g = &s->g[i];
+        if ((g->flags & MKL_G_SPACE) && g->adv > 0) sp += g->adv;
+        if ((g->flags & MKL_G_HGAP) && i > ln->start) hg += MKL_HGAP_STRETCH * g->size;
+    }
+    if (slack < 0) {
+        /* shrink: spaces only */
+        if (ln->nspaces) *space_extra = slack / ln->nspaces;
+        return;
+    }
+    double cap = sp * MKL_SPACE_STRETCH + hg;
+    if (cap <= 0) return;
+    /* every piece of glue stretches by the same ratio of its stretchability */
+    double r = slack / cap;
+    if (ln->nspaces) *space_extra = r * sp * MKL_SPACE_STRETCH / ln->nspaces;
+    *hgap_extra = r * MKL_HGAP_STRETCH;  /* per em */
 }

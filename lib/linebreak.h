@@ -16,6 +16,18 @@ typedef struct mkl_line {
     int last;           /* last line of the paragraph, or ends with a hard break */
 } mkl_line;
 
+/* The glue model shared by the breaker and the layout: a space may stretch by
+ * MKL_SPACE_STRETCH of its width (badness 100) and shrink by MKL_SPACE_SHRINK;
+ * a gap between two Hangul syllables may stretch by MKL_HGAP_STRETCH em. */
+#define MKL_SPACE_STRETCH 0.6
+#define MKL_SPACE_SHRINK 0.2
+#define MKL_HGAP_STRETCH 0.035
+
+/* How a justified line of natural width `ln->width` fills `avail`: the extra
+ * width of each space and of each Hangul gap (MKL_G_HGAP glyph). */
+void mkl__justify(const mkl_shaped *s, const struct mkl_line *ln, double avail, double *space_extra,
+                  double *hgap_extra);
+
 typedef struct mkl_lines_out { mkl_line *v; size_t n, cap; } mkl_lines_out;
 
 /* Break `s` into lines `first_width` wide for the first line and `width` for

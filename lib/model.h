@@ -8,9 +8,11 @@
 
 enum { MKL_STYLE_BOLD = 1, MKL_STYLE_ITALIC = 2, MKL_STYLE_CODE = 4 };
 
+enum { MKL_LANG_INHERIT = 0, MKL_LANG_EN = 1, MKL_LANG_KO = 2 };
+
 /* A run of styled text inside a rich string: bytes [start, end). link = index
- * into mkl_doc.links or -1. */
-typedef struct mkl_srun { uint32_t start, end; uint8_t style; int32_t link; } mkl_srun;
+ * into mkl_doc.links or -1; lang = MKL_LANG_* (INHERIT: the block's). */
+typedef struct mkl_srun { uint32_t start, end; uint8_t style; int32_t link; uint8_t lang; } mkl_srun;
 
 /* Text with inline styles. text is NUL-terminated; runs cover it in order. */
 typedef struct mkl_rich {
@@ -28,6 +30,8 @@ typedef struct mkl_block {
     const char *marker;   /* list marker ("•", "3.") or NULL */
     int tight;            /* list item in a tight list: no space before it */
     int line;             /* source line of the block in the letter file */
+    int lang;             /* MKL_LANG_*; INHERIT: the letter's */
+    int syllable;         /* Hangul line breaks: -1 the letter's, 0 between words, 1 between syllables */
     mkl_rich rich;
 } mkl_block;
 
@@ -81,7 +85,19 @@ typedef struct mkl_doc {
     size_t nlinks;
     mkl_block *blocks;      /* the body */
     size_t nblocks;
+    int date_official;      /* date-style: official ("2020. 2. 21.") */
+    int syllable;           /* hangul-breaks: syllable */
+    /* where each front-matter string was written, for errors found later */
+    struct mkl_srcpos { const char *s; int line, col; } *pos;
+    size_t npos;
 } mkl_doc;
+
+/* Where the front-matter string `s` (a pointer into the model) was written;
+ * 0 if unknown. */
+int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col);
+
+/* The language of the letter as MKL_LANG_*. */
+int mkl__doc_lang(const mkl_doc *doc);
 
 void mkl__doc_free(mkl_doc *doc);
 

@@ -6,6 +6,7 @@
 #include "parse.h"
 
 #include <cmark.h>
+#include <strings.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@ typedef struct P {
     const char *name;
     int body_line;        /* line of the body's first line in the file, minus 1 */
     MKL_VEC(const char *) links;
+    MKL_VEC(struct mkl_srcpos) pos;
+    /* body: the <div lang=... hangul-breaks=...> blocks open around the current one */
+    struct { int lang, syllable; } divs[16];
+    int ndivs, div_depth_ignored;
 } P;
 
 #define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
@@ -49,7 +54,11 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
     if (memchr(s, 0, len)) return perr(p, n, "'%s' contains a NUL character", key, NULL);
     *out = mkl__arena_strndup(&p->doc->arena, s, len);
-    return *out ? MKL_OK : oom(p);
+    if (!*out) return oom(p);
+    struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
+    if (!sp) return oom(p);
+    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), NODE_COL(n)};
+    return MKL_OK;
 }
 
 /* A block of lines: a multi-line string (one line a line) or a list of strings. */
@@ -66,6 +75,11 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
             while (l && (ls[l - 1] == ' ' || ls[l - 1] == '\r' || ls[l - 1] == '\t')) l--;
             const char **slot = MKL_PUSH(&v);
             if (!slot || !(*slot = mkl__arena_strndup(&p->doc->arena, ls, l))) { st = oom(p); break; }
+            struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
+            if (!sp) { st = oom(p); break; }
+            /* a block scalar ('|') starts on the line after its indicator */
+            int blockish = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE || n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
+            *sp = (struct mkl_srcpos){*slot, NODE_LINE(n) + blockish + (int)(v.n - 1), blockish ? 0 : NODE_COL(n)};
             if (!nl) break;
             ls = nl + 1;
         }
@@ -130,7 +144,7 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
     return 1;
 }
 
-int mkl__format_date(const char *iso, const char *lang, char *out, size_t outsz) {
+int mkl__format_date(const char *iso, const char *lang, int official, char *out, size_t outsz) {
     static const char *months[] = {"January", "February", "March", "April", "May", "June", "July",
                                    "August", "September", "October", "November", "December"};
     int y, m, d;
@@ -142,10 +156,11 @@ int mkl__format_date(const char *iso, const char *lang, char *out, size_t outsz)
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return 0;
     if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 0;
-    if (lang && !strcmp(lang, "ko"))
-        snprintf(out, outsz, "%d\xEB\x85\x84 %d\xEC\x9B\x94 %d\xEC\x9D\xBC", y, m, d); /* 년 월 일 */
-    else
-        snprintf(out, outsz, "%s %d, %d", months[m - 1], d, y);
+    int ko = lang && !strcmp(lang, "ko");
+    if (ko && official) snprintf(out, outsz, "%d. %d. %d.", y, m, d);  /* Korean official documents */
+    else if (ko) snprintf(out, outsz, "%d\xEB\x85\x84 %d\xEC\x9B\x94 %d\xEC\x9D\xBC", y, m, d); /* 년 월 일 */
+    else if (official) snprintf(out, outsz, "%d %s %d", d, months[m - 1], y);
+    else snprintf(out, outsz, "%s %d, %d", months[m - 1], d, y);
     return 1;
 }
 
@@ -275,9 +290,9 @@ static mkl_status parse_signatures(P *p, yaml_node_t *n) {
 }
 
 static mkl_status parse_front(P *p, yaml_node_t *root) {
-    static const char *const keys[] = {"lang", "paper", "layout", "date", "place", "letterhead", "from", "to", "cc",
-                                       "subject", "opening", "closing", "signatures", "signatories", "enclosures",
-                                       "ps", "fonts", NULL};
+    static const char *const keys[] = {"lang", "paper", "layout", "date", "date-style", "place", "letterhead", "from",
+                                       "to", "cc", "subject", "opening", "closing", "signatures", "signatories",
+                                       "enclosures", "ps", "fonts", "hangul-breaks", NULL};
     mkl_doc *d = p->doc;
     mkl_status st;
     if (root->type != YAML_MAPPING_NODE)
@@ -304,10 +319,20 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
             return perr(p, v, "'layout: %s' (address window placement) is not implemented yet; use 'plain'", s, NULL);
         else return perr(p, v, "'layout' must be plain, din5008a, din5008b or us-window, not '%s'", s, NULL);
     }
+    if ((v = map_get(p, root, "date-style"))) {
+        if ((st = get_str(p, v, "date-style", &s))) return st;
+        if (!strcmp(s, "official")) d->date_official = 1;
+        else if (strcmp(s, "long")) return perr(p, v, "'date-style' must be 'long' or 'official', not '%s'", s, NULL);
+    }
+    if ((v = map_get(p, root, "hangul-breaks"))) {
+        if ((st = get_str(p, v, "hangul-breaks", &s))) return st;
+        if (!strcmp(s, "syllable")) d->syllable = 1;
+        else if (strcmp(s, "word")) return perr(p, v, "'hangul-breaks' must be 'word' or 'syllable', not '%s'", s, NULL);
+    }
     if ((v = map_get(p, root, "date"))) {
         if ((st = get_str(p, v, "date", &s))) return st;
         char buf[64];
-        if (mkl__format_date(s, d->lang, buf, sizeof buf)) {
+        if (mkl__format_date(s, d->lang, d->date_official, buf, sizeof buf)) {
             if (!(d->date = mkl__arena_strndup(&d->arena, buf, strlen(buf)))) return oom(p);
         } else if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' && isdigit((unsigned char)s[0])) {
             return perr(p, v, "'date' looks like an ISO date but '%s' is not a valid date", s, NULL);
@@ -366,14 +391,19 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
 typedef struct RichB {
     mkl_buf text;
     MKL_VEC(mkl_srun) runs;
+    uint8_t langs[16];     /* open <span lang=...> elements */
+    int nlangs, ignored;
 } RichB;
+
+static uint8_t rich_lang(const RichB *r) { return r->nlangs ? r->langs[r->nlangs - 1] : MKL_LANG_INHERIT; }
 
 static void rich_add(RichB *r, const char *s, size_t n, int style, int link) {
     if (!n) return;
     uint32_t start = (uint32_t)r->text.n;
+    uint8_t lang = rich_lang(r);
     mkl__buf_add(&r->text, s, n);
     mkl_srun *last = r->runs.n ? &r->runs.v[r->runs.n - 1] : NULL;
-    if (last && last->style == style && last->link == link && last->end == start) {
+    if (last && last->style == style && last->link == link && last->lang == lang && last->end == start) {
         last->end = (uint32_t)r->text.n;
         return;
     }
@@ -383,6 +413,48 @@ static void rich_add(RichB *r, const char *s, size_t n, int style, int link) {
     run->end = (uint32_t)r->text.n;
     run->style = (uint8_t)style;
     run->link = link;
+    run->lang = lang;
+}
+
+/* The value of attribute `name` in an HTML tag, copied into out; 0 if absent. */
+static int html_attr(const char *tag, const char *name, char *out, size_t outsz) {
+    size_t nl = strlen(name);
+    for (const char *q = tag; (q = strstr(q, name)); q += nl) {
+        if (q > tag && !isspace((unsigned char)q[-1])) continue;
+        const char *v = q + nl;
+        while (isspace((unsigned char)*v)) v++;
+        if (*v != '=') continue;
+        v++;
+        while (isspace((unsigned char)*v)) v++;
+        char quote = (*v == '"' || *v == '\'') ? *v++ : 0;
+        size_t k = 0;
+        while (*v && (quote ? *v != quote : !isspace((unsigned char)*v) && *v != '>') && k + 1 < outsz) out[k++] = *v++;
+        out[k] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int lang_code(const char *v) {
+    if (!strncmp(v, "en", 2) && (!v[2] || v[2] == '-')) return MKL_LANG_EN;
+    if (!strncmp(v, "ko", 2) && (!v[2] || v[2] == '-')) return MKL_LANG_KO;
+    return -1;
+}
+
+/* Is `lit` exactly one opening tag `<name ...>` or closing tag `</name>`? 1 open, 2 close, 0 neither. */
+static int html_tag(const char *lit, const char *name) {
+    size_t nl = strlen(name);
+    const char *q = lit;
+    while (isspace((unsigned char)*q)) q++;
+    int close = q[0] == '<' && q[1] == '/';
+    q += close ? 2 : 1;
+    if (lit[0] != '<' && !isspace((unsigned char)lit[0])) return 0;
+    if (strncasecmp(q, name, nl) || (q[nl] != '>' && !isspace((unsigned char)q[nl]))) return 0;
+    const char *gt = strchr(q, '>');
+    if (!gt) return 0;
+    for (gt++; *gt; gt++)
+        if (!isspace((unsigned char)*gt)) return 0;
+    return close ? 2 : 1;
 }
 
 static int add_link(P *p, const char *url) {
@@ -398,10 +470,28 @@ static void inlines(P *p, cmark_node *node, RichB *r, int style, int link) {
         const char *lit;
         switch (cmark_node_get_type(c)) {
         case CMARK_NODE_TEXT:
-        case CMARK_NODE_HTML_INLINE:
             lit = cmark_node_get_literal(c);
             if (lit) rich_add(r, lit, strlen(lit), style, link);
             break;
+        case CMARK_NODE_HTML_INLINE: {
+            lit = cmark_node_get_literal(c);
+            if (!lit) break;
+            int t = html_tag(lit, "span");
+            char v[32];
+            if (t == 1) {
+                int lc = html_attr(lit, "lang", v, sizeof v) ? lang_code(v) : -1;
+                if (lc < 0 || r->nlangs == 16) r->ignored++; /* a span we do not act on: keep nesting right */
+                else r->langs[r->nlangs++] = (uint8_t)lc;
+            } else if (t == 2) {
+                if (r->ignored) r->ignored--;
+                else if (r->nlangs) r->nlangs--;
+            } else if (html_tag(lit, "br")) {
+                rich_add(r, "\n", 1, style, link);
+            } else if (strncmp(lit, "<!--", 4)) {
+                rich_add(r, lit, strlen(lit), style, link); /* other markup is set as written */
+            }
+            break;
+        }
         case CMARK_NODE_CODE:
             lit = cmark_node_get_literal(c);
             if (lit) rich_add(r, lit, strlen(lit), style | MKL_STYLE_CODE, link);
@@ -456,7 +546,8 @@ static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, 
     RichB r = {0};
     if (cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK || cmark_node_get_type(n) == CMARK_NODE_HTML_BLOCK) {
         const char *lit = cmark_node_get_literal(n);
-        if (lit) rich_add(&r, lit, strlen(lit), style | MKL_STYLE_CODE, -1);
+        int code = cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK ? MKL_STYLE_CODE : 0;
+        if (lit) rich_add(&r, lit, strlen(lit), style | code, -1);
     } else {
         inlines(p, n, &r, style, -1);
     }
@@ -465,6 +556,8 @@ static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, 
     blk->kind = kind;
     blk->level = level;
     blk->tight = tight;
+    blk->lang = p->ndivs ? p->divs[p->ndivs - 1].lang : MKL_LANG_INHERIT;
+    blk->syllable = p->ndivs ? p->divs[p->ndivs - 1].syllable : -1;
     blk->line = cmark_node_get_start_line(n) + p->body_line;
     if (marker && !(blk->marker = mkl__arena_strndup(&p->doc->arena, marker, strlen(marker)))) {
         mkl__buf_free(&r.text);
@@ -495,9 +588,37 @@ static mkl_status walk_node(P *p, BodyB *b, cmark_node *n, int level, int quote,
                         cmark_node_get_start_column(n), "the body nests lists or quotes more than 32 deep");
     int qstyle = quote ? MKL_STYLE_ITALIC : 0;
     switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_HTML_BLOCK: {
+        const char *lit = cmark_node_get_literal(n);
+        if (!lit || !strncmp(lit, "<!--", 4)) return MKL_OK; /* comments are not set */
+        int t = html_tag(lit, "div");
+        if (t == 1) {
+            /* <div lang="en" hangul-breaks="syllable">: applies to the blocks up to </div> */
+            char v[32];
+            int lang = p->ndivs ? p->divs[p->ndivs - 1].lang : MKL_LANG_INHERIT;
+            int syl = p->ndivs ? p->divs[p->ndivs - 1].syllable : -1;
+            int line = cmark_node_get_start_line(n) + p->body_line;
+            if (html_attr(lit, "lang", v, sizeof v) && (lang = lang_code(v)) < 0)
+                return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1, "lang=\"%s\": only 'en' and 'ko' are supported", v);
+            if (html_attr(lit, "hangul-breaks", v, sizeof v)) {
+                if (!strcmp(v, "syllable")) syl = 1;
+                else if (!strcmp(v, "word")) syl = 0;
+                else return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1,
+                                     "hangul-breaks=\"%s\": must be 'word' or 'syllable'", v);
+            }
+            if (p->ndivs == 16) return mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1, "more than 16 nested <div> blocks");
+            p->divs[p->ndivs].lang = lang;
+            p->divs[p->ndivs++].syllable = syl;
+            return MKL_OK;
+        }
+        if (t == 2) {
+            if (p->ndivs) p->ndivs--;
+            return MKL_OK;
+        }
+        return add_block(p, b, n, quote ? MKL_BLOCK_QUOTE : MKL_BLOCK_PARA, level, NULL, 0, qstyle);
+    }
     case CMARK_NODE_PARAGRAPH:
     case CMARK_NODE_CODE_BLOCK:
-    case CMARK_NODE_HTML_BLOCK:
         return add_block(p, b, n, quote ? MKL_BLOCK_QUOTE : MKL_BLOCK_PARA, level, NULL, 0, qstyle);
     case CMARK_NODE_HEADING:
         return add_block(p, b, n, MKL_BLOCK_HEADING, cmark_node_get_heading_level(n), NULL, 0, MKL_STYLE_BOLD);
@@ -665,6 +786,15 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
         }
     }
     mkl__free(p.links.v);
+    if (!st) {
+        doc->pos = mkl__arena_alloc(&doc->arena, (p.pos.n ? p.pos.n : 1) * sizeof *doc->pos);
+        if (!doc->pos) st = oom(&p);
+        else {
+            if (p.pos.n) memcpy(doc->pos, p.pos.v, p.pos.n * sizeof *doc->pos);
+            doc->npos = p.pos.n;
+        }
+    }
+    mkl__free(p.pos.v);
     if (st) {
         mkl__doc_free(doc);
         return st;
@@ -672,6 +802,18 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
     *out = doc;
     return MKL_OK;
 }
+
+int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col) {
+    for (size_t i = 0; i < doc->npos; i++)
+        if (doc->pos[i].s == s) {
+            *line = doc->pos[i].line;
+            *col = doc->pos[i].col;
+            return 1;
+        }
+    return 0;
+}
+
+int mkl__doc_lang(const mkl_doc *doc) { return doc->lang && !strcmp(doc->lang, "ko") ? MKL_LANG_KO : MKL_LANG_EN; }
 
 void mkl__doc_free(mkl_doc *doc) {
     if (!doc) return;

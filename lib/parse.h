@@ -10,7 +10,9 @@
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir,
                              mkl_doc **out, mkl_error *e);
 
-/* Format an ISO date (YYYY-MM-DD) for `lang`; returns 0 if `iso` is not one. */
-int mkl__format_date(const char *iso, const char *lang, char *out, size_t outsz);
+/* Format an ISO date (YYYY-MM-DD) for `lang`, in the long form ("February 21,
+ * 2020", "2020년 2월 21일") or the official one ("21 February 2020",
+ * "2020. 2. 21."); returns 0 if `iso` is not a valid ISO date. */
+int mkl__format_date(const char *iso, const char *lang, int official, char *out, size_t outsz);
 
 #endif

@@ -16,6 +16,7 @@ struct mkl_shaper {
     MKL_VEC(uint32_t) offs;     /* byte offset of each char */
     MKL_VEC(int16_t) facei;     /* chosen face index per char */
     MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
+    MKL_VEC(uint8_t) prohib;    /* per byte: 1 = a break before it is prohibited */
     MKL_VEC(UChar) u16;
     MKL_VEC(uint32_t) u16_byte; /* byte offset for each UTF-16 unit */
 };
@@ -48,6 +49,7 @@ void mkl__shaper_free(mkl_shaper *sh) {
     mkl__free(sh->offs.v);
     mkl__free(sh->facei.v);
     mkl__free(sh->brk_before.v);
+    mkl__free(sh->prohib.v);
     mkl__free(sh->u16.v);
     mkl__free(sh->u16_byte.v);
     mkl__free(sh);
@@ -119,6 +121,31 @@ static mkl_status uncovered(const mkl_fontset *fs, const mkl_shape_opts *o, uint
                     (unsigned)c, fs->families[0], fs->nfamilies > 1 ? " and its fallbacks" : "");
 }
 
+/* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
+ * that never begin a line (closing brackets and quotes, hyphens and dashes,
+ * dividing punctuation, middle dots, full stops, commas, ...) and characters
+ * that never end one (opening brackets and quotes). */
+static int no_line_start(uint32_t c) {
+    static const uint32_t set[] = {')', ']', '}', 0x3015, 0x3009, 0x300B, 0x300D, 0x300F, 0x3011, 0x3017, 0x3019,
+                                   0x2019, 0x201D, 0xFF09, 0xFF5D, 0xFF3D, 0x2010, '-', 0x2014, 0x2013, 0x301C,
+                                   '?', '!', 0xFF1F, 0xFF01, 0x00B7, 0x30FB, ':', ';', 0xFF1A, 0xFF1B, '.', 0x3002,
+                                   0xFF0E, ',', 0x3001, 0xFF0C, 0x3003, 0x30FC, '%', 0x2030, 0x2103, 0x00B0, 0x2032,
+                                   0x2033, 0x2026, 0x2025};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++)
+        if (set[i] == c) return 1;
+    return 0;
+}
+
+static int no_line_end(uint32_t c) {
+    static const uint32_t set[] = {'(', '[', '{', 0x3014, 0x3008, 0x300A, 0x300C, 0x300E, 0x3010, 0x3016, 0x3018,
+                                   0x2018, 0x201C, 0xFF08, 0xFF5B, 0xFF3B};
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++)
+        if (set[i] == c) return 1;
+    return 0;
+}
+
+static int is_digit(uint32_t c) { return c >= '0' && c <= '9'; }
+
 static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_error *e) {
     size_t nch = sh->cps.n;
     if (!RESERVE(sh->u16, 2 * nch + 1) || !RESERVE(sh->u16_byte, 2 * nch + 2) || !RESERVE(sh->brk_before, len + 1))
@@ -146,15 +173,22 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
         int hard = ubrk_getRuleStatus(sh->brk) >= UBRK_LINE_HARD && ubrk_getRuleStatus(sh->brk) < UBRK_LINE_HARD_LIMIT;
         sh->brk_before.v[sh->u16_byte.v[p]] = hard ? 2 : 1;
     }
-    if (keep_all) {
-        /* CSS word-break: keep-all: no soft break between two letters of Hangul. */
-        for (size_t i = 1; i < nch; i++) {
-            uint32_t a = sh->cps.v[i - 1], b = sh->cps.v[i];
-            if (sh->brk_before.v[sh->offs.v[i]] == 1 && is_hangul(b) && (is_hangul(a) || u_isalnum((UChar32)a)))
-                sh->brk_before.v[sh->offs.v[i]] = 0;
-            else if (sh->brk_before.v[sh->offs.v[i]] == 1 && is_hangul(a) && u_isalnum((UChar32)b))
-                sh->brk_before.v[sh->offs.v[i]] = 0;
+    if (!RESERVE(sh->prohib, len + 1)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    memset(sh->prohib.v, 0, len + 1);
+    for (size_t i = 1; i < nch; i++) {
+        uint32_t a = sh->cps.v[i - 1], b = sh->cps.v[i];
+        uint8_t *brk = &sh->brk_before.v[sh->offs.v[i]];
+        /* line-start and line-end prohibitions, and digit runs ("2014", "100%") stay whole */
+        if (no_line_start(b) || no_line_end(a) || (is_digit(a) && is_digit(b)) || (a == 0x2014 && b == 0x2014) ||
+            (a == 0x2026 && b == 0x2026)) {
+            sh->prohib.v[sh->offs.v[i]] = 1;
+            if (*brk == 1) *brk = 0;
         }
+        /* CSS word-break: keep-all: no soft break inside a Korean word (eojeol),
+         * nor between Hangul and letters or digits attached to it */
+        if (keep_all && *brk == 1 &&
+            ((is_hangul(b) && (is_hangul(a) || u_isalnum((UChar32)a))) || (is_hangul(a) && u_isalnum((UChar32)b))))
+            *brk = 0;
     }
     return MKL_OK;
 }
@@ -230,25 +264,28 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
     if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
 
     /* 2. shape runs of one face and style */
-    hb_language_t lang = hb_language_from_string(o->lang ? o->lang : "en", -1);
+    hb_language_t langs[3] = {hb_language_from_string(o->lang ? o->lang : "en", -1), hb_language_from_string("en", -1),
+                              hb_language_from_string("ko", -1)};
     static const hb_feature_t feats[] = {{HB_TAG('k', 'e', 'r', 'n'), 1, 0, (unsigned)-1}};
     size_t i = 0;
     cur = 0;
     while (i < nch) {
         int style = style_at(r, sh->offs.v[i], &cur, &link) | o->style;
         int fi = sh->facei.v[i];
+        int rl = cur < r->nruns && sh->offs.v[i] >= r->runs[cur].start ? r->runs[cur].lang : 0;
         size_t j = i + 1, cur2 = cur;
         while (j < nch) {
             int32_t l2;
             int s2 = style_at(r, sh->offs.v[j], &cur2, &l2) | o->style;
-            if (sh->facei.v[j] != fi || s2 != style || l2 != link) break;
+            int rl2 = cur2 < r->nruns && sh->offs.v[j] >= r->runs[cur2].start ? r->runs[cur2].lang : 0;
+            if (sh->facei.v[j] != fi || s2 != style || l2 != link || rl2 != rl) break;
             j++;
         }
         mkl_face *face = fs->faces[style & 3][fi];
         hb_buffer_clear_contents(sh->buf);
         hb_buffer_add_utf8(sh->buf, text, (int)len, sh->offs.v[i], (int)(sh->offs.v[j] - sh->offs.v[i]));
         hb_buffer_set_direction(sh->buf, HB_DIRECTION_LTR);
-        hb_buffer_set_language(sh->buf, lang);
+        hb_buffer_set_language(sh->buf, langs[rl <= 2 ? rl : 0]);
         hb_buffer_guess_segment_properties(sh->buf);
         hb_buffer_set_cluster_level(sh->buf, HB_BUFFER_CLUSTER_LEVEL_MONOTONE_CHARACTERS);
         hb_shape(face->font, sh->buf, feats, 1);
@@ -299,6 +336,9 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 }
                 if (g == k) {
                     G->flags |= MKL_G_CSTART;
+                    if (sh->prohib.v[cs]) G->flags |= MKL_G_NOBREAK;
+                    size_t cpos = cs;
+                    if (is_hangul(mkl__utf8_next(text, len, &cpos))) G->flags |= MKL_G_HANGUL;
                     uint8_t b = sh->brk_before.v[cs];
                     if (b) G->flags |= MKL_G_BREAK;
                     if (b == 2) G->flags |= MKL_G_HARD;
@@ -315,12 +355,22 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         }
         i = j;
     }
+    /* gaps between two Hangul syllables: the only place, besides spaces, where
+     * justification may add space (KLREQ: never around punctuation) */
+    int prev_hangul = 0;
+    for (size_t k = 0; k < out->n; k++) {
+        mkl_glyph *G = &out->g[k];
+        if (!(G->flags & MKL_G_CSTART)) continue;
+        int h = (G->flags & MKL_G_HANGUL) != 0;
+        if (h && prev_hangul) G->flags |= MKL_G_HGAP;
+        prev_hangul = h;
+    }
     return MKL_OK;
 }
 
 mkl_status mkl__shape_plain(mkl_shaper *sh, mkl_fontset *fs, const char *text, const mkl_shape_opts *o,
                             mkl_shaped *out, mkl_error *e) {
-    mkl_srun run = {0, (uint32_t)strlen(text), 0, -1};
+    mkl_srun run = {0, (uint32_t)strlen(text), 0, -1, 0};
     mkl_rich r = {text, strlen(text), &run, 1};
     return mkl__shape(sh, fs, &r, o, out, e);
 }

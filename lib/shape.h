@@ -10,7 +10,11 @@ enum {
     MKL_G_SPACE = 1,   /* an interword space: stretches when justifying, dropped at a line end */
     MKL_G_BREAK = 2,   /* a line may break before this glyph */
     MKL_G_HARD = 4,    /* a line must break before this glyph */
-    MKL_G_CSTART = 8   /* first glyph of its cluster: break positions only fall here */
+    MKL_G_CSTART = 8,  /* first glyph of its cluster: break positions only fall here */
+    MKL_G_NOBREAK = 16,/* never break before this glyph, not even in an emergency (KLREQ line-start and
+                          line-end rules, digit runs) */
+    MKL_G_HANGUL = 32, /* the cluster is Hangul */
+    MKL_G_HGAP = 64    /* a Hangul cluster right after another: justification may widen the gap before it */
 };
 
 typedef struct mkl_glyph {
@@ -50,8 +54,8 @@ void mkl__shaper_free(mkl_shaper *sh);
 
 typedef struct mkl_shape_opts {
     double size;
-    const char *lang;   /* "en", "ko" */
-    int keep_all;       /* Korean: no break between two Hangul letters (CSS keep-all) */
+    const char *lang;   /* "en", "ko": the text's language; runs with a lang of their own override it */
+    int keep_all;       /* no break between two Hangul letters (CSS keep-all): Korean words stay whole */
     int style;          /* added to every run's style */
     const char *file;   /* for error messages */
     int line;           /* source line, for error messages */

@@ -105,10 +105,17 @@ static void test_defaults_and_dates(void) {
         mkl__doc_free(d);
     }
     char buf[64];
-    CHECK(mkl__format_date("2024-02-29", "en", buf, sizeof buf) && !strcmp(buf, "February 29, 2024"));
-    CHECK(!mkl__format_date("2023-02-29", "en", buf, sizeof buf));
-    CHECK(!mkl__format_date("2023-13-01", "en", buf, sizeof buf));
-    CHECK(!mkl__format_date("20230-1-01", "en", buf, sizeof buf));
+    CHECK(mkl__format_date("2024-02-29", "en", 0, buf, sizeof buf) && !strcmp(buf, "February 29, 2024"));
+    CHECK(mkl__format_date("2024-02-09", "en", 1, buf, sizeof buf) && !strcmp(buf, "9 February 2024"));
+    CHECK(mkl__format_date("2020-02-21", "ko", 1, buf, sizeof buf) && !strcmp(buf, "2020. 2. 21."));
+    CHECK(!mkl__format_date("2023-02-29", "en", 0, buf, sizeof buf));
+    CHECK(!mkl__format_date("2023-13-01", "en", 0, buf, sizeof buf));
+    CHECK(!mkl__format_date("20230-1-01", "en", 0, buf, sizeof buf));
+    d = parse_ok("---\nlang: ko\ndate-style: official\ndate: 2020-02-21\nhangul-breaks: syllable\n---\n");
+    if (d) {
+        CHECK(!strcmp(d->date, "2020. 2. 21.") && d->syllable == 1);
+        mkl__doc_free(d);
+    }
 }
 
 static void test_errors(void) {
@@ -133,11 +140,40 @@ static void test_errors(void) {
     E("---\n- a\n- b\n---\n", MKL_ERR_INPUT, 2, 1, "must be a mapping");
     E("---\nsignatures: [{title: x}]\n---\n", MKL_ERR_INPUT, 2, 14, "needs a 'name'");
     E("---\nlayout: din5008a\n---\n", MKL_ERR_INPUT, 2, 9, "not implemented yet");
+    E("---\ndate-style: short\n---\n", MKL_ERR_INPUT, 2, 13, "'date-style' must be");
+    E("---\nhangul-breaks: some\n---\n", MKL_ERR_INPUT, 2, 16, "'hangul-breaks' must be");
+    E("---\n---\n\n<div lang=\"fr\">\n\nx\n\n</div>\n", MKL_ERR_INPUT, 4, 1, "only 'en' and 'ko'");
+    E("---\n---\n\n<div hangul-breaks=\"x\">\n\ny\n", MKL_ERR_INPUT, 4, 1, "must be 'word' or 'syllable'");
 #undef E
     const char bad[] = "---\nsubject: a\n---\n\nok \xFF here\n";
     parse_err(bad, sizeof bad - 1, MKL_ERR_INPUT, 5, 4, "invalid UTF-8");
     const char nul[] = "---\nsubject: a\n---\nx\0y\n";
     parse_err(nul, sizeof nul - 1, MKL_ERR_INPUT, 4, 2, "NUL");
+}
+
+static void test_markup(void) {
+    /* <div lang hangul-breaks> around blocks, <span lang> inside, comments dropped */
+    mkl_doc *d = parse_ok("---\nlang: ko\n---\n\n<div lang=\"en\" hangul-breaks=\"syllable\">\n\nEnglish.\n\n</div>\n\n"
+                          "<!-- a note -->\n\n\xED\x95\x9C <span lang=\"en\">Tom\xC3\xA1s</span> \xEA\xB8\x80<br>x\n");
+    if (!d) return;
+    CHECK(d->nblocks == 2);
+    if (d->nblocks == 2) {
+        CHECK(d->blocks[0].lang == MKL_LANG_EN && d->blocks[0].syllable == 1);
+        CHECK(d->blocks[1].lang == MKL_LANG_INHERIT && d->blocks[1].syllable == -1);
+        const mkl_rich *r = &d->blocks[1].rich;
+        CHECK(!strcmp(r->text, "\xED\x95\x9C Tom\xC3\xA1s \xEA\xB8\x80\nx"));
+        CHECK(r->nruns == 3 && r->runs[1].lang == MKL_LANG_EN && r->runs[0].lang == 0 && r->runs[2].lang == 0);
+        CHECK(r->nruns == 3 && r->runs[1].start == 4 && r->runs[1].end == 10);
+    }
+    int line, col;
+    CHECK(mkl__doc_pos(d, d->lang, &line, &col) && line == 2 && col == 7);
+    mkl__doc_free(d);
+    d = parse_ok("---\nto: |\n  A\n  B\nsubject: S\n---\n");
+    if (d) {
+        CHECK(mkl__doc_pos(d, d->to.v[1], &line, &col) && line == 4);
+        CHECK(mkl__doc_pos(d, d->subject, &line, &col) && line == 5 && col == 10);
+        mkl__doc_free(d);
+    }
 }
 
 static void test_nested_limit(void) {
@@ -152,6 +188,7 @@ int main(void) {
     test_full_front_matter();
     test_defaults_and_dates();
     test_errors();
+    test_markup();
     test_nested_limit();
     return check_done();
 }
