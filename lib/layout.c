@@ -262,7 +262,7 @@ static mkl_status letterhead(LC *c) {
     if ((st = par_at(c, &p, c->ml, name_base))) goto out;
     /* the lines, right-aligned, the last on the name's baseline */
     for (size_t i = 0; i < nl; i++) {
-        if ((st = par_plain(c, &p, &c->head, d->lh_lines.v[i], lsize, llead, 0, c->tw * 0.38, AL_RIGHT, GRAY))) goto out;
+        if ((st = par_plain(c, &p, &c->body, d->lh_lines.v[i], lsize, llead, 0, c->tw * 0.38, AL_RIGHT, GRAY))) goto out;
         if ((st = par_at(c, &p, c->ml + c->tw * 0.62, base - (nl - 1 - i) * llead))) goto out;
     }
     double rule_y = base + 9;
@@ -639,6 +639,9 @@ static mkl_status page_furniture(LC *c) {
  * its companion). Korean letterheads and headings are set in Gothic (dotum)
  * with Liberation Sans, Korean text in Myeongjo (batang) with Liberation Serif. */
 static const char *const DEFAULT_BODY[] = {"Liberation Serif", "NanumMyeongjo"};
+/* Bold Hangul in body text is set in Gothic, as Korean typesetters do (and
+ * one Korean font fewer is embedded). */
+static const char *const DEFAULT_BODY_BOLD[] = {"Liberation Serif", "NanumGothic"};
 static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumMyeongjo"};
 static const char *const DEFAULT_HEAD_KO[] = {"Liberation Sans", "NanumGothic"};
 
@@ -677,6 +680,8 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
         c.body.nfamilies = doc->font_body.nfamilies;
     } else {
         c.body.families = DEFAULT_BODY;
+        c.body.bold_families = DEFAULT_BODY_BOLD;
+        c.body.nbold = 2;
         c.body.nfamilies = 2;
     }
     if (doc->font_heading.nfamilies) {

@@ -18,6 +18,7 @@
 #include <hpdf_version.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -144,8 +145,11 @@ static void num(mkl_buf *b, double v) {
     mkl__buf_add(b, s, (size_t)n);
 }
 
-static double glyph_w1000(const mkl_face *f, uint32_t gid) {
-    return hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem;
+/* The glyph's width as written in /W: whole 1/1000 em (some viewers read
+ * /DW only as an integer). The content stream tracks the pen with the same
+ * value and corrects the difference to HarfBuzz's advance with TJ numbers. */
+static int glyph_w1000(const mkl_face *f, uint32_t gid) {
+    return (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
 }
 
 static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf *b) {
@@ -196,39 +200,42 @@ static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf
             mkl__buf_adds(b, "rg\n");
         }
         double size = run->size;
-        double ex = 0, ey = 0; /* where the pen is after the last glyph written */
+        double pen = 0, ey = 0; /* where the viewer's pen is after the last glyph written */
         int open = 0;
         for (size_t i = run->first; i < run->first + run->count; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
             uint32_t cid = 0;
             if ((st = cid_for(w, f, g->gid, g->toff, g->tlen, &cid))) return st;
-            double gx = g->x, gy = g->y;
-            if (!open || fabs(gy - ey) > 0.0005 || fabs(gx - ex) * 1000 / size > 30000) {
+            if (!open || fabs(g->y - ey) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 mkl__buf_adds(b, "1 0 0 1 ");
-                num(b, gx);
+                num(b, g->x);
                 mkl__buf_adds(b, " ");
-                num(b, H - gy);
+                num(b, H - g->y);
                 mkl__buf_adds(b, " Tm [<");
                 open = 1;
+                pen = g->x;
             } else {
-                double adj = -(gx - ex) * 1000 / size;
-                if (fabs(adj) >= 0.05) {
-                    mkl__buf_adds(b, ">");
-                    num(b, round(adj * 10) / 10);
-                    mkl__buf_adds(b, "<");
-                    /* keep the pen where the PDF viewer will have it */
-                    gx = ex - round(adj * 10) / 10 * size / 1000;
+                /* move the pen to the glyph's place when it is off by half a unit or more */
+                double adj = round(-(g->x - pen) * 1000 / size);
+                if (adj != 0) {
+                    mkl__buf_printf(b, ">%d<", (int)adj);
+                    pen -= adj * size / 1000;
                 }
             }
             mkl__buf_printf(b, "%04X", cid);
-            ex = gx + glyph_w1000(f->face, g->gid) * size / 1000;
-            ey = gy;
+            pen += glyph_w1000(f->face, g->gid) * size / 1000;
+            ey = g->y;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
     }
     mkl__buf_adds(b, "ET\n");
     return b->oom ? oom(w) : MKL_OK;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 static void put_utf16be(mkl_buf *b, const char *s, size_t n) {
@@ -327,19 +334,32 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         r |= HPDF_Dict_AddNumber(si, "Supplement", 0);
     }
     r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
-    r |= HPDF_Dict_AddNumber(cf, "DW", (HPDF_INT32)lround(glyph_w1000(face, 0)));
+    /* /DW is the most common width (every Hangul syllable, in a Korean font);
+     * /W lists the others as runs "c [w1 w2 ...]" */
+    size_t ncid = f->cid_gid.n;
+    int *wv = mkl__malloc(ncid * sizeof *wv), *sorted = mkl__malloc(ncid * sizeof *sorted);
+    if (!wv || !sorted) { mkl__free(wv); mkl__free(sorted); st = oom(w); goto out; }
+    for (size_t c = 0; c < ncid; c++) sorted[c] = wv[c] = glyph_w1000(face, f->cid_gid.v[c]);
+    qsort(sorted, ncid, sizeof *sorted, cmp_int);
+    int dw = sorted[0];
+    for (size_t a = 0, best = 0; a < ncid;) {
+        size_t b = a;
+        while (b < ncid && sorted[b] == sorted[a]) b++;
+        if (b - a > best) { best = b - a; dw = sorted[a]; }
+        a = b;
+    }
+    mkl__free(sorted);
+    r |= HPDF_Dict_AddNumber(cf, "DW", dw);
     HPDF_Array wa = HPDF_Array_New(mm);
     r |= HPDF_Dict_Add(cf, "W", wa);
-    if (wa && f->cid_gid.n > 1) {
-        r |= HPDF_Array_AddNumber(wa, 1);
+    for (size_t c = 1; c < ncid && wa;) {
+        if (wv[c] == dw) { c++; continue; }
+        r |= HPDF_Array_AddNumber(wa, (HPDF_INT32)c);
         HPDF_Array ws = HPDF_Array_New(mm);
         r |= HPDF_Array_Add(wa, ws);
-        for (size_t c = 1; c < f->cid_gid.n && ws; c++) {
-            double wv = glyph_w1000(face, f->cid_gid.v[c]);
-            if (wv == floor(wv)) r |= HPDF_Array_AddNumber(ws, (HPDF_INT32)wv);
-            else r |= HPDF_Array_AddReal(ws, (HPDF_REAL)wv);
-        }
+        for (; c < ncid && ws && wv[c] != dw; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
     }
+    mkl__free(wv);
     HPDF_Dict map = stream_new(w);
     if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
     for (size_t c = 0; c < f->cid_gid.n; c++) {

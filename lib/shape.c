@@ -63,12 +63,14 @@ void mkl__shaped_free(mkl_shaped *s) {
 mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
     style &= 3;
     if (fs->resolved[style]) return MKL_OK;
-    size_t n = MKL_MIN(fs->nfamilies, 8);
+    int bold = (style & MKL_STYLE_BOLD) != 0;
+    const char *const *fam = bold && fs->bold_families ? fs->bold_families : fs->families;
+    size_t n = MKL_MIN(bold && fs->bold_families ? fs->nbold : fs->nfamilies, 8);
     for (size_t i = 0; i < n; i++) {
-        mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], (style & MKL_STYLE_BOLD) != 0,
-                                         (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
+        mkl_status st = mkl__fontdb_find(fs->db, fam[i], bold, (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
         if (st) return st;
     }
+    fs->nfaces[style] = n;
     fs->resolved[style] = 1;
     return MKL_OK;
 }
@@ -111,7 +113,7 @@ static int is_invisible(uint32_t c) {
 }
 
 static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
-    for (size_t f = 0; f < MKL_MIN(fs->nfamilies, 8); f++)
+    for (size_t f = 0; f < fs->nfaces[style]; f++)
         if (mkl__face_glyph(fs->faces[style][f], cp)) return (int)f;
     return -1;
 }
@@ -255,7 +257,9 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         uint32_t probe = (c == '\n' || c == '\t') ? ' ' : c;
         int chosen = -1;
         for (int k = 0; k < 2 && chosen < 0; k++)
-            if (want[k] >= 0 && (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c))) chosen = want[k];
+            if (want[k] >= 0 && (size_t)want[k] < fs->nfaces[style] &&
+                (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
+                chosen = want[k];
         if (chosen < 0) chosen = is_invisible(c) ? 0 : first_cover(fs, style, probe);
         if (chosen < 0) return uncovered(fs, o, c, e);
         sh->facei.v[i] = (int16_t)chosen;

@@ -33,7 +33,10 @@ typedef struct mkl_fontset {
     mkl_fontdb *db;
     const char *const *families;
     size_t nfamilies;
+    const char *const *bold_families;  /* for bold styles, if not NULL (e.g. Hangul bold in Gothic) */
+    size_t nbold;
     mkl_face *faces[4][8];   /* [style & 3][i] */
+    size_t nfaces[4];
     int resolved[4];
 } mkl_fontset;
 
