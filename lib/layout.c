@@ -82,12 +82,10 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
 /* Shape and break rich text into a paragraph. */
 static mkl_status par_make(LC *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                            double w1, double w, double indent, int align, const float *rgb, int line) {
-    mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line};
+    mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line, c->doc->src,
+                         c->doc->srclen};
     mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
-    if (st) {
-        if (!line && c->src_col && c->e->line == c->src_line) c->e->column = c->src_col;
-        return st;
-    }
+    if (st) return st;
     p->w1 = w1;
     p->w = w;
     p->indent = indent;
@@ -242,35 +240,47 @@ static mkl_status block_at(LC *c, const mkl_lines *lines, double x, double w, do
 
 /* ---- the parts of a letter ---------------------------------------------- */
 
+/* The letterhead: the name on the left, the lines right-aligned beside it,
+ * both ending on one baseline, and a rule under them. Long lines wrap in the
+ * room the name leaves. */
 static mkl_status letterhead(LC *c) {
     const mkl_doc *d = c->doc;
-    mkl_status st;
-    Par p = {0};
-    double base = c->mt + 16;
     if (!d->lh_name) return MKL_OK;
-    double lsize = 8.5, llead = 10.5;
+    mkl_status st;
+    const double nsize = 17, nlead = 20, lsize = 8.5, llead = 10.5;
     size_t nl = d->lh_lines.n;
-    double first_line = c->mt + 7;
-    if (nl) base = MKL_MAX(base, first_line + (nl - 1) * llead);
-    /* the name, left */
-    if ((st = par_plain(c, &p, &c->head, d->lh_name, 17, 20, MKL_STYLE_BOLD, c->tw * 0.62, AL_LEFT, BLACK))) goto out;
-    double name_base = base - (p.lines.n - 1) * 20.0;
-    if (name_base < c->mt + 16) {
-        base += c->mt + 16 - name_base;
-        name_base = c->mt + 16;
-    }
-    if ((st = par_at(c, &p, c->ml, name_base))) goto out;
-    /* the lines, right-aligned, the last on the name's baseline */
+    Par name = {0};
+    Par *lines = mkl__calloc(nl ? nl : 1, sizeof *lines);
+    if (!lines) return oom(c);
+    if ((st = par_plain(c, &name, &c->head, d->lh_name, nsize, nlead, MKL_STYLE_BOLD, c->tw * 0.62, AL_LEFT, BLACK)))
+        goto out;
+    double wname = 0;
+    for (size_t i = 0; i < name.lines.n; i++) wname = MKL_MAX(wname, name.lines.v[i].width);
+    double wright = MKL_MAX(c->tw - wname - 2 * lsize, c->tw * 0.3);
+    size_t k = 0;
     for (size_t i = 0; i < nl; i++) {
-        if ((st = par_plain(c, &p, &c->body, d->lh_lines.v[i], lsize, llead, 0, c->tw * 0.38, AL_RIGHT, GRAY))) goto out;
-        if ((st = par_at(c, &p, c->ml + c->tw * 0.62, base - (nl - 1 - i) * llead))) goto out;
+        if ((st = par_plain(c, &lines[i], &c->body, d->lh_lines.v[i], lsize, llead, 0, wright, AL_RIGHT, GRAY))) goto out;
+        lines[i].w = wright;  /* wrapped lines stay flush right too */
+        lines[i].indent = 0;
+        if ((st = mkl__break_lines(&lines[i].s, wright, wright, 0, &lines[i].lines, c->e))) goto out;
+        k += lines[i].lines.n;
+    }
+    /* the common last baseline: low enough for both blocks below the top margin */
+    double base = MKL_MAX(c->mt + nsize + (name.lines.n - 1) * nlead, c->mt + lsize * 0.8 + (k ? k - 1 : 0) * llead);
+    if ((st = par_at(c, &name, c->ml, base - (name.lines.n - 1) * nlead))) goto out;
+    double y = base - (k ? k - 1 : 0) * llead;
+    for (size_t i = 0; i < nl; i++) {
+        if ((st = par_at(c, &lines[i], c->ml + c->tw - wright, y))) goto out;
+        y += lines[i].lines.n * llead;
     }
     double rule_y = base + 9;
     if ((st = add_rule(c, c->ml, rule_y, c->pw - c->mr, rule_y, 0.6, 0.25))) goto out;
     c->y = rule_y;
     c->at_top = 0;
 out:
-    par_free(&p);
+    par_free(&name);
+    for (size_t i = 0; i < nl; i++) par_free(&lines[i]);
+    mkl__free(lines);
     return st;
 }
 
@@ -313,8 +323,16 @@ static mkl_status heading_block(LC *c) {
         c->y += c->lead + clead;
         double top = c->y;
         if ((st = par_at(c, &p, c->ml, top))) goto out;
+        double gutter = 1.5 * csize;
         int cols = d->ncc >= 2 ? 2 : 1;
-        double gutter = 1.5 * csize, cw = (c->tw - lw - (cols - 1) * gutter) / cols;
+        /* side by side only if no line of any block has to wrap */
+        for (size_t i = 0; i < d->ncc && cols == 2 && !st; i++)
+            for (size_t k = 0; k < d->cc[i].n && cols == 2; k++) {
+                if ((st = par_plain(c, &p, &c->body, d->cc[i].v[k], csize, clead, 0, 1e6, AL_LEFT, BLACK))) break;
+                if (p.lines.n && p.lines.v[0].width > (c->tw - lw - gutter) / 2) cols = 1;
+            }
+        if (st) goto out;
+        double cw = (c->tw - lw - (cols - 1) * gutter) / cols;
         double y = top, maxb = top;
         for (size_t i = 0; i < d->ncc; i++) {
             int col = (int)(i % cols);
@@ -414,7 +432,9 @@ static mkl_status closing(LC *c) {
     if (!d->closing && !d->nsignatures) return MKL_OK;
     double sig_h = d->nsignatures ? 6 * c->lead : 0;
     if (d->closing) {
-        if ((st = par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->tw, AL_LEFT, BLACK))) goto out;
+        /* a Korean sign-off ("... 올림") stands at the right, an English closing at the left */
+        if ((st = par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->tw, c->ko ? AL_RIGHT : AL_LEFT, BLACK)))
+            goto out;
         if ((st = keep(c, c->lead + p.lines.n * c->lead + sig_h))) goto out;
         if ((st = par_flow(c, &p, c->ml, c->lead))) goto out;
     } else if ((st = keep(c, c->lead + sig_h))) {

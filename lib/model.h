@@ -60,6 +60,8 @@ typedef struct mkl_fontspec {
 typedef struct mkl_doc {
     mkl_arena arena;
     const char *file;       /* name for error messages */
+    const char *src;        /* the letter's text, for locating errors found after parsing */
+    size_t srclen;
     const char *base_dir;   /* folder of the letter file ("" = current) */
     const char *lang;       /* "en" or "ko" */
     mkl_paper paper;

@@ -717,7 +717,9 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
     mkl_status st = MKL_OK;
     doc->lang = "en";
     doc->font_size = 11;
+    doc->srclen = len;
     if (!(doc->file = mkl__arena_strndup(&doc->arena, name, strlen(name))) ||
+        !(doc->src = mkl__arena_strndup(&doc->arena, text, len)) ||
         !(doc->base_dir = mkl__arena_strndup(&doc->arena, base_dir ? base_dir : "", base_dir ? strlen(base_dir) : 0))) {
         mkl__doc_free(doc);
         return oom(&p);

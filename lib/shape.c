@@ -118,9 +118,30 @@ static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     return -1;
 }
 
-static mkl_status uncovered(const mkl_fontset *fs, const mkl_shape_opts *o, uint32_t c, mkl_error *e) {
-    return mkl__err(e, MKL_ERR_FONT, o->file, o->line, 0, "no font covers the character U+%04X (fonts tried: %s%s)",
-                    (unsigned)c, fs->families[0], fs->nfamilies > 1 ? " and its fallbacks" : "");
+static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_opts *o, uint32_t c, mkl_error *e) {
+    char tried[512] = "";
+    size_t at = 0;
+    for (size_t f = 0; f < fs->nfaces[style] && at < sizeof tried; f++) {
+        int n = snprintf(tried + at, sizeof tried - at, "%s%s", f ? ", " : "", fs->faces[style][f]->family);
+        if (n > 0) at += (size_t)n;
+    }
+    char utf8[5] = {0};
+    mkl__utf8_put(utf8, c);
+    /* find the character in the letter, from the text's first line on */
+    int line = o->line, col = 0;
+    if (o->src && line > 0) {
+        int l = 1;
+        size_t i = 0;
+        while (i < o->srclen && l < line)
+            if (o->src[i++] == '\n') l++;
+        for (int ccol = 1; i < o->srclen;) {
+            if (o->src[i] == '\n') { l++; ccol = 1; i++; continue; }
+            if (mkl__utf8_next(o->src, o->srclen, &i) == c) { line = l; col = ccol; break; }
+            ccol++;
+        }
+    }
+    return mkl__err(e, MKL_ERR_FONT, o->file, line, col, "no font covers the character U+%04X '%s' (fonts tried: %s)",
+                    (unsigned)c, utf8, tried);
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
@@ -186,10 +207,12 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
             sh->prohib.v[sh->offs.v[i]] = 1;
             if (*brk == 1) *brk = 0;
         }
-        /* CSS word-break: keep-all: no soft break inside a Korean word (eojeol),
-         * nor between Hangul and letters or digits attached to it */
-        if (keep_all && *brk == 1 &&
-            ((is_hangul(b) && (is_hangul(a) || u_isalnum((UChar32)a))) || (is_hangul(a) && u_isalnum((UChar32)b))))
+        /* CSS word-break: keep-all: no soft break inside a Korean word (eojeol).
+         * In either mode a number or a Latin word stays with the Hangul attached
+         * to it ("2013년", "HRC는"): only Hangul-Hangul breaks are optional. */
+        if (*brk == 1 && ((is_hangul(b) && is_hangul(a) && keep_all) ||
+                          (is_hangul(b) && !is_hangul(a) && u_isalnum((UChar32)a)) ||
+                          (is_hangul(a) && !is_hangul(b) && u_isalnum((UChar32)b))))
             *brk = 0;
     }
     return MKL_OK;
@@ -235,7 +258,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         if ((st = mkl__fontset_resolve(fs, style, e))) return st;
         sh->facei.v[i] = -1;
         if (!is_neutral(sh->cps.v[i])) {
-            if ((sh->facei.v[i] = (int16_t)first_cover(fs, style, sh->cps.v[i])) < 0) return uncovered(fs, o, sh->cps.v[i], e);
+            if ((sh->facei.v[i] = (int16_t)first_cover(fs, style, sh->cps.v[i])) < 0) return uncovered(fs, style, o, sh->cps.v[i], e);
         }
     }
     cur = 0;
@@ -261,7 +284,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
                 chosen = want[k];
         if (chosen < 0) chosen = is_invisible(c) ? 0 : first_cover(fs, style, probe);
-        if (chosen < 0) return uncovered(fs, o, c, e);
+        if (chosen < 0) return uncovered(fs, style, o, c, e);
         sh->facei.v[i] = (int16_t)chosen;
     }
 

@@ -62,6 +62,8 @@ typedef struct mkl_shape_opts {
     int style;          /* added to every run's style */
     const char *file;   /* for error messages */
     int line;           /* source line, for error messages */
+    const char *src;    /* the letter's text (or NULL): errors find the character in it */
+    size_t srclen;
 } mkl_shape_opts;
 
 /* Shape `r` into `out` (which is reset; its memory is reused). Errors: a

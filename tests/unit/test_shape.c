@@ -52,9 +52,12 @@ static void test_uncovered(void) {
     mkl_fontset fs = fx_body();
     mkl_shaped s = {0};
     mkl_error e = {0};
-    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 7};
+    const char *src = "line 1\nline 2\nx \xF0\x9F\x98\x80 y\n";
+    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 2, src, strlen(src)};
     CHECK(mkl__shape_plain(fx_sh, &fs, "x \xF0\x9F\x98\x80 y", &o, &s, &e) == MKL_ERR_FONT); /* 😀 */
-    CHECK(strstr(e.message, "U+1F600") != NULL && e.line == 7 && !strcmp(e.file, "t.md"));
+    CHECK_MSG(strstr(e.message, "U+1F600") != NULL && e.line == 3 && e.column == 3 && !strcmp(e.file, "t.md"),
+              "%d:%d %s", e.line, e.column, e.message);
+    CHECK(strstr(e.message, "Liberation Serif, NanumMyeongjo") != NULL);
     mkl__shaped_free(&s);
 }
 
@@ -70,6 +73,9 @@ static void test_breaks(void) {
     CHECK(count_flag(&s, MKL_G_BREAK) == 1);
     fx_shape(&fs, "\xEB\x8C\x80\xED\x95\x9C\xEB\xAF\xBC\xEA\xB5\xAD \xEC\x9D\xB8\xEA\xB6\x8C", "en", &s);
     CHECK(count_flag(&s, MKL_G_BREAK) == 5);   /* ICU default: between syllables */
+    /* but never between a number and the Hangul after it, nor before closing punctuation */
+    fx_shape(&fs, "2013\xEB\x85\x84 \xEB\x8C\x80\xED\x95\x9C)", "en", &s);  /* 2013년 대한) */
+    CHECK(count_flag(&s, MKL_G_BREAK) == 2);   /* before 대 and between 대|한 only */
     mkl__shaped_free(&s);
 }
 
