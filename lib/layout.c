@@ -83,7 +83,7 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
 static mkl_status par_make(LC *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                            double w1, double w, double indent, int align, const float *rgb, int line) {
     mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line, c->doc->src,
-                         c->doc->srclen};
+                         c->doc->srclen, align == AL_JUSTIFY};
     mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
     if (st) return st;
     p->w1 = w1;
@@ -163,6 +163,28 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
             lk_id = -1;
         }
         pen += adv;
+    }
+    if (ln->hyphen && ln->end > ln->start) {
+        /* the line ends inside a word: a plain hyphen-minus, so that text
+         * extraction joins the word again */
+        const mkl_glyph *g = &s->g[ln->end - 1];
+        mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
+        if (!pgl) return oom(c);
+        pgl->gid = mkl__face_glyph(g->face, '-');
+        pgl->x = (float)pen;
+        pgl->y = (float)baseline;
+        pgl->toff = (uint32_t)L->text.n;
+        pgl->tlen = 1;
+        mkl__buf_add(&L->text, "-", 1);
+        if (L->text.oom) return oom(c);
+        if (!run || run->face != g->face) {
+            if (!(run = MKL_PUSH(&pg->runs))) return oom(c);
+            run->face = g->face;
+            run->size = g->size;
+            memcpy(run->rgb, p->rgb, sizeof run->rgb);
+            run->first = L->glyphs.n - 1;
+        }
+        run->count++;
     }
     return MKL_OK;
 }

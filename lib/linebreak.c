@@ -6,7 +6,20 @@
 
 #define INF_COST 1e30
 
-typedef struct Cand { size_t pos; double penalty; double cost; size_t prev; } Cand;
+/* A break candidate. The DP keeps, per candidate, the best way to reach it
+ * with h = 0, 1, 2 hyphenated lines in a row just before it (never 3). */
+typedef struct Cand {
+    size_t pos;
+    double penalty;
+    int hyph;           /* breaking here adds a hyphen of width hyw */
+    double hyw;
+    double cost[3];
+    size_t prev[3];
+    int prevh[3];
+} Cand;
+
+#define HYPHEN_PENALTY 120.0      /* squared into the demerits, like TeX's \hyphenpenalty */
+#define DOUBLE_HYPHEN 20000.0     /* two hyphenated lines in a row */
 
 static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int nsp, int last) {
     if (out->n == out->cap) {
@@ -22,6 +35,7 @@ static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int
     l->width = w;
     l->nspaces = nsp;
     l->last = last;
+    l->hyphen = 0;
     return 1;
 }
 
@@ -41,7 +55,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
     if (!x) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     x->pos = a;
     double maxw = w1 > w ? w1 : w;
-    size_t lastpos = a;
+    size_t lastpos = a, word_cands = c.n;   /* candidates inside the current word start here */
     for (size_t k = a + 1; k <= b; k++) {
         if (k < b && !(s->g[k].flags & MKL_G_BREAK)) continue;
         /* a word wider than the line: allow breaks between its clusters (emergency) */
@@ -50,6 +64,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             /* between clusters, where the line-start and line-end rules allow; if a
              * piece is still too wide (a long number), anywhere between clusters */
             int strict = 1;
+            c.n = word_cands;   /* its hyphenation points are replaced by the cluster breaks */
             size_t before = c.n;
             for (int pass = 0; pass < 2; pass++) {
                 size_t prev = lastpos;
@@ -70,31 +85,37 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         }
         if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
         x->pos = k;
+        if (k < b && (s->g[k].flags & MKL_G_HYPH)) {
+            x->hyph = 1;
+            x->hyw = s->g[k].hyw;
+            continue;   /* a hyphen point is inside a word: the word goes on */
+        }
         lastpos = k;
+        word_cands = c.n;
     }
-    c.v[0].cost = 0;
+    for (size_t j = 0; j < c.n; j++)
+        for (int h = 0; h < 3; h++) { c.v[j].cost[h] = INF_COST; c.v[j].prev[h] = j ? j - 1 : 0; c.v[j].prevh[h] = 0; }
+    c.v[0].cost[0] = 0;
     for (size_t j = 1; j < c.n; j++) {
-        c.v[j].cost = INF_COST;
-        c.v[j].prev = j - 1;
+        Cand *cj = &c.v[j];
         int is_last = j == c.n - 1;
         double best_over = INF_COST;
+        size_t over_i = j - 1;
+        int feasible = 0;
         for (size_t i = j; i-- > 0;) {
-            if (c.v[i].cost >= INF_COST) continue;
-            size_t ls = c.v[i].pos, le = trim_end(s, ls, c.v[j].pos);
+            Cand *ci = &c.v[i];
+            size_t ls = ci->pos, le = cj->hyph ? cj->pos : trim_end(s, ls, cj->pos);
             double lw = (i == 0 && first_line) ? w1 : w;
-            double nat = S->w[le] - S->w[ls];
+            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : 0);
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {
                 double shrink = spc * MKL_SPACE_SHRINK;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
-                    double over = nat - lw;
-                    if (over < best_over && c.v[j].cost >= INF_COST) {
-                        best_over = over;
-                        c.v[j].prev = i;
-                    }
-                    break;  /* earlier starts are only wider */
+                    if (nat - lw < best_over) { best_over = nat - lw; over_i = i; }
+                    if (!cj->hyph) break;  /* earlier starts are only wider */
+                    continue;
                 }
                 double r = shrink > 0 ? (nat - lw) / shrink : 0;
                 cost = pow(1 + 100 * r * r * r, 2);
@@ -111,29 +132,57 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 double slack = (lw - nat) / em;
                 cost = 1 + slack * slack * slack;
             }
-            cost += c.v[j].penalty * c.v[j].penalty + c.v[i].cost;
-            if (cost < c.v[j].cost) {
-                c.v[j].cost = cost;
-                c.v[j].prev = i;
+            cost += cj->penalty * cj->penalty + (cj->hyph ? HYPHEN_PENALTY * HYPHEN_PENALTY : 0);
+            for (int hi = 0; hi < 3; hi++) {
+                if (ci->cost[hi] >= INF_COST) continue;
+                int hj = cj->hyph ? hi + 1 : 0;
+                if (hj > 2) continue;   /* never three hyphenated lines in a row */
+                double total = ci->cost[hi] + cost + (cj->hyph && hi ? DOUBLE_HYPHEN : 0);
+                if (total < cj->cost[hj]) {
+                    cj->cost[hj] = total;
+                    cj->prev[hj] = i;
+                    cj->prevh[hj] = hi;
+                    feasible = 1;
+                }
             }
         }
-        if (c.v[j].cost >= INF_COST) c.v[j].cost = 1e25 + c.v[c.v[j].prev].cost; /* overfull, but go on */
+        if (!feasible && !cj->hyph) {
+            /* nothing fits: the least overfull line, from the best state before it */
+            Cand *ci = &c.v[over_i];
+            int hi = ci->cost[0] <= ci->cost[1] ? (ci->cost[0] <= ci->cost[2] ? 0 : 2) : (ci->cost[1] <= ci->cost[2] ? 1 : 2);
+            if (ci->cost[hi] < INF_COST) {
+                cj->cost[0] = 1e25 + ci->cost[hi];
+                cj->prev[0] = over_i;
+                cj->prevh[0] = hi;
+            }
+        }
     }
-    /* backtrack */
+    /* backtrack from the best state of the end */
+    Cand *end = &c.v[c.n - 1];
+    int h = end->cost[0] <= end->cost[1] ? (end->cost[0] <= end->cost[2] ? 0 : 2) : (end->cost[1] <= end->cost[2] ? 1 : 2);
     size_t nl = 0;
-    for (size_t j = c.n - 1; j > 0; j = c.v[j].prev) nl++;
+    for (size_t j = c.n - 1, hh = (size_t)h; j > 0;) {
+        size_t pj = c.v[j].prev[hh];
+        hh = (size_t)c.v[j].prevh[hh];
+        j = pj;
+        nl++;
+    }
     size_t base = out->n;
     for (size_t k = 0; k < nl; k++)
         if (!line_push(out, 0, 0, 0, 0, 0)) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
     size_t k = nl;
-    for (size_t j = c.n - 1; j > 0; j = c.v[j].prev) {
+    for (size_t j = c.n - 1, hh = (size_t)h; j > 0;) {
         mkl_line *l = &out->v[base + --k];
-        size_t ls = c.v[c.v[j].prev].pos;
+        size_t pj = c.v[j].prev[hh];
+        size_t ls = c.v[pj].pos;
         l->start = ls;
-        l->end = trim_end(s, ls, c.v[j].pos);
-        l->width = S->w[l->end] - S->w[ls];
+        l->hyphen = c.v[j].hyph;
+        l->end = c.v[j].hyph ? c.v[j].pos : trim_end(s, ls, c.v[j].pos);
+        l->width = S->w[l->end] - S->w[ls] + (c.v[j].hyph ? c.v[j].hyw : 0);
         l->nspaces = S->ns[l->end] - S->ns[ls];
         l->last = j == c.n - 1;
+        hh = (size_t)c.v[j].prevh[hh];
+        j = pj;
     }
     mkl__free(c.v);
     return MKL_OK;

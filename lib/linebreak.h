@@ -14,6 +14,7 @@ typedef struct mkl_line {
     double width;       /* natural width in points */
     int nspaces;        /* stretchable spaces inside the line */
     int last;           /* last line of the paragraph, or ends with a hard break */
+    int hyphen;         /* ends inside a word: a hyphen is added after glyph end-1 (its width is in `width`) */
 } mkl_line;
 
 /* The glue model shared by the breaker and the layout: a space may stretch by

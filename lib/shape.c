@@ -2,6 +2,8 @@
  * opportunities. See shape.h. */
 #include "shape.h"
 
+#include "hyph.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unicode/ubrk.h>
@@ -11,6 +13,7 @@
 struct mkl_shaper {
     hb_buffer_t *buf;
     UBreakIterator *brk;
+    mkl_hyph *hyph;
     /* scratch, reused */
     MKL_VEC(uint32_t) cps;      /* code point at each char index */
     MKL_VEC(uint32_t) offs;     /* byte offset of each char */
@@ -30,6 +33,10 @@ mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e) {
         mkl__shaper_free(sh);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
+    if (mkl__hyph_new(&sh->hyph, e)) {
+        mkl__shaper_free(sh);
+        return MKL_ERR_NOMEM;
+    }
     UErrorCode uerr = U_ZERO_ERROR;
     sh->brk = ubrk_open(UBRK_LINE, "en", NULL, 0, &uerr);
     if (U_FAILURE(uerr)) {
@@ -45,6 +52,7 @@ void mkl__shaper_free(mkl_shaper *sh) {
     if (!sh) return;
     hb_buffer_destroy(sh->buf);
     if (sh->brk) ubrk_close(sh->brk);
+    mkl__hyph_free(sh->hyph);
     mkl__free(sh->cps.v);
     mkl__free(sh->offs.v);
     mkl__free(sh->facei.v);
@@ -219,6 +227,53 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
 }
 
 /* Style and link at `byte`; *cursor moves forward through the runs (bytes are asked in order). */
+static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link);
+
+/* Hyphenation points (brk_before = 3) in the words of text whose language has
+ * patterns. Not hyphenated: capitalised words (names), words in tokens with
+ * digits, '@', '/', ':' or '.' inside (numbers, e-mail addresses, URLs), and
+ * the last word of the paragraph. */
+static void mark_hyphens(mkl_shaper *sh, const mkl_rich *r, const char *text, size_t len, const char *lang) {
+    size_t nch = sh->cps.n, cur = 0;
+    size_t last_word = nch;
+    for (size_t i = nch; i-- > 0;)
+        if (u_isalpha((UChar32)sh->cps.v[i])) { last_word = i; break; }
+    for (size_t i = 0; i < nch;) {
+        /* a token: up to the next space */
+        if (u_isspace((UChar32)sh->cps.v[i])) { i++; continue; }
+        size_t t0 = i;
+        int skip = 0;
+        while (i < nch && !u_isspace((UChar32)sh->cps.v[i])) {
+            uint32_t c = sh->cps.v[i];
+            if (u_isdigit((UChar32)c) || c == '@' || c == '/' || c == ':' || c == '_' ||
+                (c == '.' && i + 1 < nch && u_isalpha((UChar32)sh->cps.v[i + 1])))
+                skip = 1;
+            i++;
+        }
+        if (skip || last_word < t0) continue;
+        /* the letter runs of the token */
+        for (size_t k = t0; k < i;) {
+            if (!u_isalpha((UChar32)sh->cps.v[k]) || is_hangul(sh->cps.v[k])) { k++; continue; }
+            size_t w0 = k;
+            while (k < i && u_isalpha((UChar32)sh->cps.v[k]) && !is_hangul(sh->cps.v[k])) k++;
+            if (u_isupper((UChar32)sh->cps.v[w0]) || (k > last_word && w0 <= last_word)) continue;
+            /* the language of the word: its run's, else the paragraph's */
+            int32_t link;
+            style_at(r, sh->offs.v[w0], &cur, &link);
+            int rl = cur < r->nruns && sh->offs.v[w0] >= r->runs[cur].start ? r->runs[cur].lang : 0;
+            const char *wl = rl == MKL_LANG_EN ? "en" : rl == MKL_LANG_KO ? "ko" : lang;
+            size_t b0 = sh->offs.v[w0], b1 = sh->offs.v[k];
+            uint8_t after[64];
+            if (b1 - b0 > sizeof after) continue;
+            memset(after, 0, sizeof after);
+            if (!mkl__hyph_word(sh->hyph, wl ? wl : "en", text + b0, b1 - b0, after)) continue;
+            for (size_t q = 0; q + 1 < b1 - b0; q++)
+                if (after[q] && !sh->brk_before.v[b0 + q + 1] && !sh->prohib.v[b0 + q + 1]) sh->brk_before.v[b0 + q + 1] = 3;
+        }
+    }
+    (void)len;
+}
+
 static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link) {
     while (*cursor < r->nruns && r->runs[*cursor].end <= byte) (*cursor)++;
     if (*cursor < r->nruns && byte >= r->runs[*cursor].start) {
@@ -289,6 +344,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
     }
 
     if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
+    if (o->hyphenate) mark_hyphens(sh, r, text, len, o->lang);
 
     /* 2. shape runs of one face and style */
     hb_language_t langs[3] = {hb_language_from_string(o->lang ? o->lang : "en", -1), hb_language_from_string("en", -1),
@@ -369,6 +425,12 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                     uint8_t b = sh->brk_before.v[cs];
                     if (b) G->flags |= MKL_G_BREAK;
                     if (b == 2) G->flags |= MKL_G_HARD;
+                    if (b == 3) {
+                        /* the hyphen is set in the font of the letter before the break */
+                        G->flags |= MKL_G_HYPH;
+                        hb_position_t hadv = hb_font_get_glyph_h_advance(face->font, mkl__face_glyph(face, '-'));
+                        G->hyw = (float)(hadv * scale);
+                    }
                     char c0 = text[cs];
                     if (c0 == ' ' || c0 == '\t' || (ce - cs == 2 && !memcmp(text + cs, "\xC2\xA0", 2))) G->flags |= MKL_G_SPACE;
                     if (c0 == '\n') {

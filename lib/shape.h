@@ -14,7 +14,8 @@ enum {
     MKL_G_NOBREAK = 16,/* never break before this glyph, not even in an emergency (KLREQ line-start and
                           line-end rules, digit runs) */
     MKL_G_HANGUL = 32, /* the cluster is Hangul */
-    MKL_G_HGAP = 64    /* a Hangul cluster right after another: justification may widen the gap before it */
+    MKL_G_HGAP = 64,   /* a Hangul cluster right after another: justification may widen the gap before it */
+    MKL_G_HYPH = 128   /* a line may break before this glyph with a hyphen (of width hyw) after the glyph before */
 };
 
 typedef struct mkl_glyph {
@@ -24,6 +25,7 @@ typedef struct mkl_glyph {
     uint32_t toff, tlen;  /* the text this glyph stands for (ToUnicode); tlen 0 = none */
     float adv, xoff, yoff; /* points */
     float size;
+    float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
     uint8_t style, flags;
     int32_t link;
 } mkl_glyph;
@@ -64,6 +66,7 @@ typedef struct mkl_shape_opts {
     int line;           /* source line, for error messages */
     const char *src;    /* the letter's text (or NULL): errors find the character in it */
     size_t srclen;
+    int hyphenate;      /* mark hyphenation points (justified text in a language with patterns) */
 } mkl_shape_opts;
 
 /* Shape `r` into `out` (which is reset; its memory is reused). Errors: a

@@ -35,7 +35,7 @@ static inline mkl_fontset fx_body(void) {
 /* Shape plain text at 11pt; aborts the test program on error. */
 static inline void fx_shape(mkl_fontset *fs, const char *text, const char *lang, mkl_shaped *out) {
     mkl_error e = {0};
-    mkl_shape_opts o = {11, lang, lang && !strcmp(lang, "ko"), 0, "t", 1, NULL, 0};
+    mkl_shape_opts o = {11, lang, lang && !strcmp(lang, "ko"), 0, "t", 1, NULL, 0, 0};
     if (mkl__shape_plain(fx_sh, fs, text, &o, out, &e)) {
         fprintf(stderr, "fixture: shaping '%s': %s\n", text, e.message);
         exit(2);

@@ -53,7 +53,7 @@ static void test_uncovered(void) {
     mkl_shaped s = {0};
     mkl_error e = {0};
     const char *src = "line 1\nline 2\nx \xF0\x9F\x98\x80 y\n";
-    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 2, src, strlen(src)};
+    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 2, src, strlen(src), 0};
     CHECK(mkl__shape_plain(fx_sh, &fs, "x \xF0\x9F\x98\x80 y", &o, &s, &e) == MKL_ERR_FONT); /* 😀 */
     CHECK_MSG(strstr(e.message, "U+1F600") != NULL && e.line == 3 && e.column == 3 && !strcmp(e.file, "t.md"),
               "%d:%d %s", e.line, e.column, e.message);

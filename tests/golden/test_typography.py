@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Typographic quality of the seed letter: interword spacing of justified lines
+(measured with shared/tools/spacing.py, the project's yardstick) and hyphenated
+line ends, which pdftotext must join again.
+
+usage: test_typography.py MKLETTER REPO_ROOT"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+mkletter, root = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what}: {detail}")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    pdf = os.path.join(tmp, "seed.pdf")
+    r = subprocess.run([mkletter, os.path.join(root, "examples", "open-letter.md"), "-o", pdf])
+    check(r.returncode == 0, "seed letter renders", r.returncode)
+
+    spacing = os.path.join(root, "..", "shared", "tools", "spacing.py")
+    if os.path.exists(spacing):
+        out = subprocess.run([sys.executable, spacing, pdf], capture_output=True, text=True).stdout
+        print("info:", out.strip())
+        m = re.search(r"p95=([\d.]+)em .*loose\(>0.55em\)=(\d+)", out)
+        check(m is not None, "spacing.py output", out)
+        if m:
+            check(float(m.group(1)) <= 0.37, "interword spacing p95 <= 0.37 line heights", m.group(1))
+            check(int(m.group(2)) == 0, "no justified line with a gap over 0.55", m.group(2))
+    else:
+        print("info: shared/tools/spacing.py not found; spacing not measured")
+
+    raw = subprocess.run(["pdftotext", "-raw", pdf, "-"], capture_output=True, text=True).stdout.splitlines()
+    # a hyphenated line end: a letter and '-' at the end, the next line going on in lower case
+    hyph = [(a, b) for a, b in zip(raw, raw[1:]) if re.search(r"[a-z]-$", a) and re.match(r"[a-z]", b)
+            and not a.endswith("wide-")]  # "wide-ranging" is written with its hyphen
+    print("info: hyphenated line ends:", [a.split()[-1] + b.split()[0] for a, b in hyph])
+    check(len(hyph) <= 4, "at most 4 hyphenated line ends", len(hyph))
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
+    words = set(re.findall(r"[A-Za-z’']+", text))
+    for a, b in hyph:
+        joined = a.split()[-1][:-1] + re.match(r"[a-z]+", b).group(0)
+        check(joined in words, f"pdftotext joins {joined!r}", "not found in the extracted text")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,89 @@
+/* Unit tests of hyphenation: libhyphen points, what is never hyphenated, and
+ * the breaker's limit of two hyphenated lines in a row. */
+#include <stdlib.h>
+
+#include "fixture.h"
+#include "hyph.h"
+#include "linebreak.h"
+
+static void test_points(void) {
+    mkl_hyph *h;
+    mkl_error e = {0};
+    CHECK(mkl__hyph_new(&h, &e) == MKL_OK);
+    uint8_t after[64] = {0};
+    const char *w = "hyphenation";   /* hy-phen-ation */
+    CHECK(mkl__hyph_word(h, "en", w, strlen(w), after) >= 2);
+    CHECK(after[1] && after[5]);          /* hy|phen|ation */
+    CHECK(!after[0] && !after[9]);         /* at least 2 letters before, 3 after */
+    memset(after, 0, sizeof after);
+    CHECK(mkl__hyph_word(h, "en", "cat", 3, after) == 0);   /* too short */
+    CHECK(mkl__hyph_word(h, "xx", w, strlen(w), after) == 0);   /* no patterns */
+    CHECK(mkl__hyph_word(h, "en", "abc1defgh", 9, after) == 0); /* not a plain word */
+    memset(after, 0, sizeof after);
+    const char *u = "\xC3\xBC" "berraschung";  /* non-ASCII letters keep their byte layout */
+    mkl__hyph_word(h, "en", u, strlen(u), after);
+    CHECK(!after[0]);   /* never inside a character */
+    mkl__hyph_free(h);
+}
+
+static size_t count_hyph(const mkl_shaped *s) {
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) n += (s->g[i].flags & MKL_G_HYPH) != 0;
+    return n;
+}
+
+static void shape_hy(const char *text, const char *lang, mkl_shaped *out) {
+    mkl_fontset fs = fx_body();
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, lang, 1, 0, "t", 1, NULL, 0, 1};
+    if (mkl__shape_plain(fx_sh, &fs, text, &o, out, &e)) {
+        fprintf(stderr, "%s\n", e.message);
+        exit(2);
+    }
+}
+
+static void test_never(void) {
+    mkl_shaped s = {0};
+    shape_hy("Representatives representatives", "en", &s);   /* capitalised: a name; last word: never */
+    CHECK(count_hyph(&s) == 0);
+    shape_hy("representatives end", "en", &s);
+    CHECK(count_hyph(&s) > 0);
+    shape_hy("https://organizations.example.org/representatives and unrepresentative@example.org end", "en", &s);
+    CHECK(count_hyph(&s) == 0);
+    shape_hy("12345678901234 end", "en", &s);
+    CHECK(count_hyph(&s) == 0);
+    shape_hy("\xEC\x9D\xB8\xEA\xB6\x8C\xEB\xB3\xB4\xED\x98\xB8\xEB\xA5\xBC \xEC\x9C\x84\xED\x95\x9C", "en", &s); /* 인권보호를 위한 */
+    CHECK(count_hyph(&s) == 0);
+    mkl__shaped_free(&s);
+}
+
+static void test_consecutive(void) {
+    /* long words in a narrow column: many hyphen points, never 3 hyphenated lines in a row */
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    shape_hy("internationalization responsibilities extraordinarily incomprehensibilities "
+             "telecommunications counterrevolutionaries institutionalization misunderstandings "
+             "characteristically representativeness interdisciplinary electroencephalograph end",
+             "en", &s);
+    CHECK(mkl__break_lines(&s, 90, 90, 1, &L, &e) == MKL_OK);
+    int run = 0, worst = 0, any = 0;
+    for (size_t i = 0; i < L.n; i++) {
+        run = L.v[i].hyphen ? run + 1 : 0;
+        any |= L.v[i].hyphen;
+        if (run > worst) worst = run;
+    }
+    CHECK(any);
+    CHECK_MSG(worst <= 2, "%d hyphenated lines in a row", worst);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+int main(void) {
+    fx_init();
+    test_points();
+    test_never();
+    test_consecutive();
+    fx_done();
+    return check_done();
+}
