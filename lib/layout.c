@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "linebreak.h"
+#include "parse.h"
 
 enum { AL_LEFT, AL_RIGHT, AL_CENTER, AL_JUSTIFY };
 
@@ -50,7 +51,18 @@ typedef struct LC {
     const char *lang;
     int keep_all;
     int src_line, src_col;
+    const char *date;     /* the letter's date as set: ISO dates formatted for its language */
+    char datebuf[64];
 } LC;
+
+/* "Place, date" (or either alone) into buf; 0 if the letter has neither. */
+static int date_line(const LC *c, char *buf, size_t n) {
+    const mkl_doc *d = c->doc;
+    if (c->date && d->place) snprintf(buf, n, "%s, %s", d->place, c->date);
+    else if (c->date || d->place) snprintf(buf, n, "%s", c->date ? c->date : d->place);
+    else return 0;
+    return 1;
+}
 
 static mkl_status oom(LC *c) { return mkl__err(c->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
 
@@ -306,15 +318,116 @@ out:
     return st;
 }
 
+/* Address windows, in points from the page's top-left corner.
+ * DIN 5008 (A4): the address field is 85 x 45 mm at 20 mm from the left, 27 mm
+ * (form A) or 45 mm (form B) from the top; its first 5 mm hold the return
+ * address, the next 12.7 mm notes, the last 27.3 mm the recipient, set 5 mm in
+ * from the field's edge. Fold marks at 87/192 mm (A) or 105/210 mm (B), the
+ * punch mark at 148.5 mm.
+ * US No. 10 (letter): the envelope's 4 1/2 x 1 1/8 in window, 7/8 in from the
+ * left and 1/2 in from the bottom, falls 2 1/8 in from the top of a letter
+ * folded in thirds resting in the envelope; the recipient starts there, 1/8 in
+ * inside the window, with the return address above it; folds at 3 2/3 and
+ * 7 1/3 in. */
+typedef struct Window {
+    double field_x, field_top, field_w, field_h;   /* the whole field */
+    double back_h;                                  /* return-address zone at its top */
+    double recip_top;                               /* top of the recipient zone */
+    double text_x;                                  /* left edge of the recipient's text */
+    double fold[2], hole;                           /* 0 = none */
+} Window;
+
+static int window_of(const mkl_doc *d, Window *w) {
+    const double mm = 72 / 25.4, in = 72;
+    memset(w, 0, sizeof *w);
+    switch (d->layout) {
+    case MKL_LAYOUT_DIN5008A:
+    case MKL_LAYOUT_DIN5008B: {
+        double top = d->layout == MKL_LAYOUT_DIN5008A ? 27 : 45;
+        *w = (Window){20 * mm, top * mm, 85 * mm, 45 * mm, 5 * mm, (top + 17.7) * mm, 25 * mm,
+                      {(d->layout == MKL_LAYOUT_DIN5008A ? 87 : 105) * mm, (d->layout == MKL_LAYOUT_DIN5008A ? 192 : 210) * mm},
+                      148.5 * mm};
+        return 1;
+    }
+    case MKL_LAYOUT_US_WINDOW:
+        *w = (Window){0.875 * in, 1.875 * in, 4.5 * in, 1.375 * in, 0.25 * in, 2.125 * in, 1.0 * in,
+                      {11.0 / 3 * in, 22.0 / 3 * in}, 0};
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The addressee in the window: return address, recipient, fold and punch marks;
+ * date and sender in the information block to the right. */
+static mkl_status window_block(LC *c, const Window *w) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    const double mm = 72 / 25.4;
+    /* return address: one small underlined line at the bottom of its zone,
+     * the sender's lines joined with commas, as many as fit */
+    const mkl_lines *src = d->from.n ? &d->from : &d->lh_lines;
+    const char *name = d->from.n ? NULL : d->lh_name;
+    double bs = 7, base = w->field_top + w->back_h - 1.4 * mm, width = w->field_w - (w->text_x - w->field_x);
+    for (size_t keep = src->n + 1; keep-- > 0 && !st;) {
+        mkl_buf b = {0};
+        if (name) mkl__buf_adds(&b, name);
+        for (size_t i = 0; i < keep; i++) {
+            if (b.n) mkl__buf_adds(&b, ", ");
+            mkl__buf_adds(&b, src->v[i]);
+        }
+        if (b.oom) { mkl__buf_free(&b); st = oom(c); break; }
+        if (b.n) st = par_plain(c, &p, &c->body, b.s, bs, 8.5, 0, width, AL_LEFT, GRAY);
+        mkl__buf_free(&b);
+        if (st || !p.lines.n) break;
+        if (p.lines.n == 1 || keep == 0) {   /* one line: it must not reach into the window */
+            p.lines.n = 1;
+            st = par_at(c, &p, w->text_x, base);
+            if (!st) st = add_rule(c, w->text_x, base + 1.2, w->text_x + p.lines.v[0].width, base + 1.2, 0.3, 0.33);
+            break;
+        }
+    }
+    if (st) goto out;
+    /* the recipient: 10 pt on 12 pt, the first baseline a cap height below the zone's top */
+    double rs = MKL_MIN(c->size - 1, 10), rl = 12, rw = w->field_w - 2 * (w->text_x - w->field_x), bottom;
+    if (d->to.n && (st = block_at(c, &d->to, w->text_x, rw, w->recip_top + rs * 0.75, rs, rl, 0, AL_LEFT, BLACK, &bottom)))
+        goto out;
+    /* information block: sender lines and the date, right of the field */
+    double ix = w->field_x + w->field_w + 10 * mm, iw = c->pw - c->mr - ix, iy = w->field_top + 5 * mm + c->size;
+    if (d->from.n && d->lh_name) {
+        if ((st = block_at(c, &d->from, ix, iw, iy, c->size - 2, c->lead - 3, 0, AL_LEFT, GRAY, &bottom))) goto out;
+        iy = bottom + 2 * (c->lead - 3);
+    }
+    char buf[512];
+    if (date_line(c, buf, sizeof buf)) {
+        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, iw, AL_RIGHT, BLACK))) goto out;
+        if ((st = par_at(c, &p, ix, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
+    }
+    /* fold marks and the punch mark in the left margin */
+    for (int k = 0; k < 2; k++)
+        if (w->fold[k] > 0 && w->fold[k] < c->ph && (st = add_rule(c, 5 * mm, w->fold[k], 10 * mm, w->fold[k], 0.3, 0.4)))
+            goto out;
+    if (w->hole > 0 && (st = add_rule(c, 5 * mm, w->hole, 12 * mm, w->hole, 0.3, 0.4))) goto out;
+    c->y = w->field_top + w->field_h;
+    c->at_top = 0;
+out:
+    par_free(&p);
+    return st;
+}
+
 static mkl_status heading_block(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
     Par p = {0};
+    Window win;
+    if (window_of(d, &win)) {
+        if ((st = window_block(c, &win))) return st;
+        goto cc;
+    }
     /* date (with place), right */
-    if (d->date || d->place) {
-        char buf[512];
-        if (d->date && d->place) snprintf(buf, sizeof buf, c->ko ? "%s, %s" : "%s, %s", d->place, d->date);
-        else snprintf(buf, sizeof buf, "%s", d->date ? d->date : d->place);
+    char buf[512];
+    if (date_line(c, buf, sizeof buf)) {
         c->y += 2 * c->lead;
         snap(c);
         if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK))) goto out;
@@ -336,6 +449,7 @@ static mkl_status heading_block(LC *c) {
         c->y = MKL_MAX(b1, b2);
         c->at_top = 0;
     }
+cc:
     /* CC: a hanging label, the blocks side by side in two columns */
     if (d->ncc) {
         const char *label = c->ko ? "\xEC\xB0\xB8\xEC\xA1\xB0" : "CC."; /* 참조 */
@@ -644,9 +758,9 @@ static mkl_status page_furniture(LC *c) {
         if (i > 0) {
             mkl_buf b = {0};
             if (d->to.n) mkl__buf_adds(&b, d->to.v[0]);
-            if (d->date) {
+            if (c->date) {
                 if (b.n) mkl__buf_adds(&b, "  \xC2\xB7  ");
-                mkl__buf_adds(&b, d->date);
+                mkl__buf_adds(&b, c->date);
             }
             if (b.oom) { st = oom(c); break; }
             double hb = c->mt + fsize;
@@ -716,6 +830,9 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     c.ko = doc->lang && !strcmp(doc->lang, "ko");
     c.lang = doc->lang;
     c.keep_all = 1;
+    c.date = doc->date;
+    if (doc->date && mkl__format_date(doc->date, doc->lang, doc->date_official, c.datebuf, sizeof c.datebuf))
+        c.date = c.datebuf;
     c.body.db = c.head.db = db;
     if (doc->font_body.nfamilies) {
         c.body.families = doc->font_body.families;

@@ -164,6 +164,60 @@ int mkl__format_date(const char *iso, const char *lang, int official, char *out,
     return 1;
 }
 
+mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, size_t msgsz) {
+#define BAD(...) return (snprintf(msg, msgsz, __VA_ARGS__), MKL_ERR_INPUT)
+    if (!strcmp(key, "lang")) {
+        if (strcmp(s, "en") && strcmp(s, "ko")) BAD("'lang' must be 'en' or 'ko', not '%.100s'", s);
+        d->lang = s;
+    } else if (!strcmp(key, "paper")) {
+        if (!strcmp(s, "a4")) d->paper = MKL_PAPER_A4;
+        else if (!strcmp(s, "letter")) d->paper = MKL_PAPER_LETTER;
+        else if (!strcmp(s, "legal")) d->paper = MKL_PAPER_LEGAL;
+        else BAD("'paper' must be a4, letter or legal, not '%.100s'", s);
+    } else if (!strcmp(key, "layout")) {
+        if (!strcmp(s, "plain")) d->layout = MKL_LAYOUT_PLAIN;
+        else if (!strcmp(s, "din5008a")) d->layout = MKL_LAYOUT_DIN5008A;
+        else if (!strcmp(s, "din5008b")) d->layout = MKL_LAYOUT_DIN5008B;
+        else if (!strcmp(s, "us-window")) d->layout = MKL_LAYOUT_US_WINDOW;
+        else BAD("'layout' must be plain, din5008a, din5008b or us-window, not '%.100s'", s);
+    } else if (!strcmp(key, "date-style")) {
+        if (!strcmp(s, "official")) d->date_official = 1;
+        else if (!strcmp(s, "long")) d->date_official = 0;
+        else BAD("'date-style' must be 'long' or 'official', not '%.100s'", s);
+    } else if (!strcmp(key, "hangul-breaks")) {
+        if (!strcmp(s, "syllable")) d->syllable = 1;
+        else if (!strcmp(s, "word")) d->syllable = 0;
+        else BAD("'hangul-breaks' must be 'word' or 'syllable', not '%.100s'", s);
+    } else if (!strcmp(key, "date")) {
+        /* kept as written; an ISO date is formatted for the letter's language when it is set */
+        char buf[64];
+        if (!mkl__format_date(s, "en", 0, buf, sizeof buf) && strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+            isdigit((unsigned char)s[0]))
+            BAD("'date' looks like an ISO date but '%.100s' is not a valid date", s);
+        d->date = s;
+    } else if (!strcmp(key, "place")) {
+        d->place = s;
+    } else if (!strcmp(key, "subject")) {
+        d->subject = s;
+    } else if (!strcmp(key, "opening")) {
+        d->opening = s;
+    } else if (!strcmp(key, "closing")) {
+        d->closing = s;
+    } else if (!strcmp(key, "ps")) {
+        d->ps = s;
+    } else if (!strcmp(key, "size")) {
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || (strcmp(end, "pt") && strcmp(end, "")) || !(v >= 6 && v <= 24))
+            BAD("'size' must be a point size from 6pt to 24pt, like 11pt, not '%.100s'", s);
+        d->font_size = v;
+    } else {
+        BAD("unknown key '%.100s'", key);
+    }
+    return MKL_OK;
+#undef BAD
+}
+
 static mkl_status parse_fonts(P *p, yaml_node_t *n) {
     static const char *const keys[] = {"body", "heading", "size", NULL};
     mkl_status st;
@@ -203,12 +257,10 @@ static mkl_status parse_fonts(P *p, yaml_node_t *n) {
     yaml_node_t *sz = map_get(p, n, "size");
     if (sz) {
         const char *s;
+        char msg[512];
         if ((st = get_str(p, sz, "size", &s))) return st;
-        char *end;
-        double v = strtod(s, &end);
-        if (end == s || (strcmp(end, "pt") && strcmp(end, "")) || !(v >= 6 && v <= 24))
-            return perr(p, sz, "'size' must be a point size from 6pt to 24pt, like 11pt, not '%s'", s, NULL);
-        p->doc->font_size = v;
+        if ((st = mkl__doc_set(p->doc, "size", s, msg, sizeof msg)))
+            return mkl__err(p->e, st, p->name, NODE_LINE(sz), NODE_COL(sz), "%s", msg);
     }
     return MKL_OK;
 }
@@ -300,47 +352,19 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
     if ((st = check_keys(p, root, "the front matter", keys))) return st;
     yaml_node_t *v;
     const char *s;
-    if ((v = map_get(p, root, "lang"))) {
-        if ((st = get_str(p, v, "lang", &s))) return st;
-        if (strcmp(s, "en") && strcmp(s, "ko")) return perr(p, v, "'lang' must be 'en' or 'ko', not '%s'", s, NULL);
-        d->lang = s;
-    }
-    if ((v = map_get(p, root, "paper"))) {
-        if ((st = get_str(p, v, "paper", &s))) return st;
-        if (!strcmp(s, "a4")) d->paper = MKL_PAPER_A4;
-        else if (!strcmp(s, "letter")) d->paper = MKL_PAPER_LETTER;
-        else if (!strcmp(s, "legal")) d->paper = MKL_PAPER_LEGAL;
-        else return perr(p, v, "'paper' must be a4, letter or legal, not '%s'", s, NULL);
-    }
-    if ((v = map_get(p, root, "layout"))) {
-        if ((st = get_str(p, v, "layout", &s))) return st;
-        if (!strcmp(s, "plain")) d->layout = MKL_LAYOUT_PLAIN;
-        else if (!strcmp(s, "din5008a") || !strcmp(s, "din5008b") || !strcmp(s, "us-window"))
-            return perr(p, v, "'layout: %s' (address window placement) is not implemented yet; use 'plain'", s, NULL);
-        else return perr(p, v, "'layout' must be plain, din5008a, din5008b or us-window, not '%s'", s, NULL);
-    }
-    if ((v = map_get(p, root, "date-style"))) {
-        if ((st = get_str(p, v, "date-style", &s))) return st;
-        if (!strcmp(s, "official")) d->date_official = 1;
-        else if (strcmp(s, "long")) return perr(p, v, "'date-style' must be 'long' or 'official', not '%s'", s, NULL);
-    }
-    if ((v = map_get(p, root, "hangul-breaks"))) {
-        if ((st = get_str(p, v, "hangul-breaks", &s))) return st;
-        if (!strcmp(s, "syllable")) d->syllable = 1;
-        else if (strcmp(s, "word")) return perr(p, v, "'hangul-breaks' must be 'word' or 'syllable', not '%s'", s, NULL);
-    }
-    if ((v = map_get(p, root, "date"))) {
-        if ((st = get_str(p, v, "date", &s))) return st;
-        char buf[64];
-        if (mkl__format_date(s, d->lang, d->date_official, buf, sizeof buf)) {
-            if (!(d->date = mkl__arena_strndup(&d->arena, buf, strlen(buf)))) return oom(p);
-        } else if (strlen(s) == 10 && s[4] == '-' && s[7] == '-' && isdigit((unsigned char)s[0])) {
-            return perr(p, v, "'date' looks like an ISO date but '%s' is not a valid date", s, NULL);
-        } else {
-            d->date = s;
+    /* the keys that take one string: checked by mkl__doc_set, the same code
+     * that checks them when a program builds a letter */
+    static const char *const scalars[] = {"lang", "paper", "layout", "date-style", "hangul-breaks", "date", "place",
+                                          "subject", "opening", "closing", "ps", NULL};
+    for (const char *const *k = scalars; *k; k++) {
+        if (!(v = map_get(p, root, *k))) continue;
+        if ((st = get_str(p, v, *k, &s))) return st;
+        char msg[512];
+        if ((st = mkl__doc_set(d, *k, s, msg, sizeof msg))) {
+            if (st == MKL_ERR_NOMEM) return oom(p);
+            return mkl__err(p->e, st, p->name, NODE_LINE(v), NODE_COL(v), "%s", msg);
         }
     }
-    if ((v = map_get(p, root, "place")) && (st = get_str(p, v, "place", &d->place))) return st;
     if ((v = map_get(p, root, "letterhead"))) {
         if (v->type != YAML_MAPPING_NODE) return perr(p, v, "'letterhead' must be a mapping with 'name', not %s", kind_name(v), NULL);
         static const char *const lk[] = {"name", "lines", "logo", NULL};
@@ -375,13 +399,9 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
             return perr(p, v, "'cc' must be a list of blocks, not %s", kind_name(v), NULL);
         }
     }
-    if ((v = map_get(p, root, "subject")) && (st = get_str(p, v, "subject", &d->subject))) return st;
-    if ((v = map_get(p, root, "opening")) && (st = get_str(p, v, "opening", &d->opening))) return st;
-    if ((v = map_get(p, root, "closing")) && (st = get_str(p, v, "closing", &d->closing))) return st;
     if ((v = map_get(p, root, "signatures")) && (st = parse_signatures(p, v))) return st;
     if ((v = map_get(p, root, "signatories")) && (st = parse_signatories(p, v))) return st;
     if ((v = map_get(p, root, "enclosures")) && (st = get_lines(p, v, "enclosures", &d->enclosures))) return st;
-    if ((v = map_get(p, root, "ps")) && (st = get_str(p, v, "ps", &d->ps))) return st;
     if ((v = map_get(p, root, "fonts")) && (st = parse_fonts(p, v))) return st;
     return MKL_OK;
 }

@@ -10,6 +10,12 @@
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir,
                              mkl_doc **out, mkl_error *e);
 
+/* Set a front-matter key that takes one string (lang, paper, layout, date,
+ * date-style, hangul-breaks, place, subject, opening, closing, ps, size),
+ * checking its value. `value` must live as long as the document (its arena).
+ * On a bad value returns MKL_ERR_INPUT with the reason in msg. */
+mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *value, char *msg, size_t msgsz);
+
 /* Format an ISO date (YYYY-MM-DD) for `lang`, in the long form ("February 21,
  * 2020", "2020년 2월 21일") or the official one ("21 February 2020",
  * "2020. 2. 21."); returns 0 if `iso` is not a valid ISO date. */
