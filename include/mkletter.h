@@ -166,6 +166,84 @@ MKL_API mkl_status mkl_letter_parse(mkl_renderer *r, const char *text, size_t le
 /** Free a letter. NULL is allowed. */
 MKL_API void mkl_letter_free(mkl_letter *letter);
 
+/* ## Building a letter in code
+ *
+ * A letter can also be built field by field, without a letter file, or a
+ * parsed letter completed. The calls below copy every string they are given.
+ * They are "sticky": after the first failure every later call does nothing
+ * and returns the same status, so a program can make all its calls and check
+ * mkl_letter_status() once; mkl_letter_error() says what went wrong.
+ */
+
+/** The parts of a letter, with the front-matter key each one stands for. */
+typedef enum mkl_field {
+    MKL_FIELD_LANG,          /**< "lang": "en" or "ko" */
+    MKL_FIELD_PAPER,         /**< "paper": "a4", "letter", "legal" */
+    MKL_FIELD_LAYOUT,        /**< "layout": "plain", "din5008a", "din5008b", "us-window" */
+    MKL_FIELD_DATE,          /**< "date": ISO (formatted per lang) or any text */
+    MKL_FIELD_DATE_STYLE,    /**< "date-style": "long" or "official" */
+    MKL_FIELD_PLACE,         /**< "place" */
+    MKL_FIELD_LETTERHEAD,    /**< letterhead name (set); letterhead lines (add_line) */
+    MKL_FIELD_FROM,          /**< sender block, one line a line */
+    MKL_FIELD_TO,            /**< addressee block, one line a line */
+    MKL_FIELD_SUBJECT,       /**< "subject" */
+    MKL_FIELD_OPENING,       /**< "opening" */
+    MKL_FIELD_CLOSING,       /**< "closing" */
+    MKL_FIELD_ENCLOSURES,    /**< enclosures, one a line */
+    MKL_FIELD_PS,            /**< "ps" */
+    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "word" or "syllable" */
+    MKL_FIELD_FONT_SIZE,     /**< "fonts: size", e.g. "11pt" */
+    MKL_FIELD_FONT_BODY,     /**< body font families in fallback order (add_line) */
+    MKL_FIELD_FONT_HEADING   /**< heading font families in fallback order (add_line) */
+} mkl_field;
+
+/** Text styles for mkl_letter_add_text(), or-ed together. */
+#define MKL_TEXT_BOLD 1
+#define MKL_TEXT_ITALIC 2
+
+/** Create an empty letter (English, A4, plain layout) in `*out`. Free it with
+ * mkl_letter_free(). `r` receives the error if this fails (MKL_ERR_NOMEM). */
+MKL_API mkl_status mkl_letter_new(mkl_renderer *r, mkl_letter **out);
+
+/** Set a one-string field; for a block field (FROM, TO, ENCLOSURES, the
+ * font lists) the value replaces the block, split at newlines. A bad value
+ * (an unknown paper, an invalid ISO date, ...) is MKL_ERR_INPUT. */
+MKL_API mkl_status mkl_letter_set(mkl_letter *l, mkl_field field, const char *value);
+
+/** Add a line to a block field: MKL_FIELD_LETTERHEAD (a letterhead line),
+ * FROM, TO, ENCLOSURES, FONT_BODY, FONT_HEADING. */
+MKL_API mkl_status mkl_letter_add_line(mkl_letter *l, mkl_field field, const char *line);
+
+/** Add a CC block, its lines separated by '\n'. */
+MKL_API mkl_status mkl_letter_add_cc(mkl_letter *l, const char *block);
+
+/** Start a new body paragraph; text goes to it with mkl_letter_add_text(). */
+MKL_API mkl_status mkl_letter_add_paragraph(mkl_letter *l);
+
+/** Add text to the last paragraph (one is started if there is none), in
+ * `style` (MKL_TEXT_BOLD | MKL_TEXT_ITALIC), as a link to `url` if not NULL.
+ * A '\n' in the text is a line break. */
+MKL_API mkl_status mkl_letter_add_text(mkl_letter *l, const char *text, unsigned style, const char *url);
+
+/** Add a signature: a name, an optional title and an optional image path
+ * (images are not supported yet: an image is MKL_ERR_IMAGE). */
+MKL_API mkl_status mkl_letter_add_signature(mkl_letter *l, const char *name, const char *title, const char *image);
+
+/** Start a group of co-signers, set as a table of `columns` (1 to 4); a NULL
+ * heading sets none. */
+MKL_API mkl_status mkl_letter_add_group(mkl_letter *l, const char *heading, int columns);
+
+/** Add a co-signer to the last group (one of 1 column is started if there is
+ * none); `note` may be NULL. */
+MKL_API mkl_status mkl_letter_add_entry(mkl_letter *l, const char *name, const char *note);
+
+/** MKL_OK, or the status of the first building call that failed. */
+MKL_API mkl_status mkl_letter_status(const mkl_letter *l);
+
+/** The detail of the first building call that failed (code MKL_OK if none).
+ * Valid until the letter is freed; do not free it. */
+MKL_API const mkl_error *mkl_letter_error(const mkl_letter *l);
+
 /* ## Rendering */
 
 /** Render `letter` to the PDF file `path`, atomically (temporary file, then

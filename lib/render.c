@@ -1,5 +1,7 @@
 /* render.c - the public interface (mkletter.h): renderer and letter handles,
  * the pipeline parse -> layout -> PDF, and atomic file output. */
+#define _GNU_SOURCE 1 /* dladdr */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +14,7 @@
 
 #include "font.h"
 #include "layout.h"
+#include "letter.h"
 #include "mkletter.h"
 #include "parse.h"
 #include "pdf.h"
@@ -24,6 +27,12 @@
 #ifndef MKL_FONT_DIR_SOURCE
 #define MKL_FONT_DIR_SOURCE ""
 #endif
+#ifndef MKL_FONTS_FROM_LIB
+#define MKL_FONTS_FROM_LIB "../share/mkletter/fonts"
+#endif
+#ifndef MKL_FONTS_FROM_BIN
+#define MKL_FONTS_FROM_BIN "../share/mkletter/fonts"
+#endif
 
 struct mkl_renderer {
     mkl_options opts;
@@ -34,9 +43,6 @@ struct mkl_renderer {
     int pages;
 };
 
-struct mkl_letter {
-    mkl_doc *doc;
-};
 
 const char *mkl_version(void) { return MKLETTER_VERSION_STRING; }
 
@@ -94,14 +100,36 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
         return MKL_ERR_NOMEM;
     }
     r->opts.font_dir = r->font_dir;
-    /* font folders: the caller's, $MKLETTER_FONT_DIR, the installed fonts, the source tree's */
-    const char *dirs[4];
+    /* font folders: the caller's, $MKLETTER_FONT_DIR, the fonts installed with
+     * this library (found from where the library or program is, so an
+     * installed tree can be moved), the configured install path, the source
+     * tree's. Folders that do not exist are skipped. */
+    const char *dirs[6];
+    char rel_lib[4096], rel_bin[4096];
     size_t nd = 0;
     if (r->font_dir) dirs[nd++] = r->font_dir;
     const char *env = getenv("MKLETTER_FONT_DIR");
     if (env && *env) dirs[nd++] = env;
+    Dl_info info;
+    if (dladdr((void *)&mkl_version, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        int n = (int)(slash - info.dli_fname);
+        snprintf(rel_lib, sizeof rel_lib, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_LIB);
+        snprintf(rel_bin, sizeof rel_bin, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_BIN);
+        dirs[nd++] = rel_lib;
+        dirs[nd++] = rel_bin;
+    }
     if (MKL_FONT_DIR_INSTALLED[0]) dirs[nd++] = MKL_FONT_DIR_INSTALLED;
     if (MKL_FONT_DIR_SOURCE[0]) dirs[nd++] = MKL_FONT_DIR_SOURCE;
+    /* of the bundled-font candidates (after the caller's and the environment's),
+     * only the first that exists is searched */
+    size_t first = (r->font_dir ? 1 : 0) + (env && *env ? 1 : 0), keep = first;
+    for (size_t i = first; i < nd; i++)
+        if (access(dirs[i], R_OK | X_OK) == 0) {
+            dirs[keep++] = dirs[i];
+            break;
+        }
+    nd = keep;
     mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
     if (st) {

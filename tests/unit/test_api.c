@@ -1,0 +1,123 @@
+/* The public interface as a program uses it: building a letter in code,
+ * sticky errors, output to memory, to a writer and to a file, and one
+ * renderer reused for many letters. */
+#include <mkletter.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+
+typedef struct Sink { size_t n, calls; int fail; } Sink;
+static int sink(void *user, const unsigned char *data, size_t len) {
+    Sink *s = user;
+    (void)data;
+    s->n += len;
+    s->calls++;
+    return s->fail;
+}
+
+static void test_build(mkl_renderer *r) {
+    mkl_letter *l;
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_PAPER, "letter") == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_DATE, "2020-02-21") == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_TO, "Moon Jae-in\nPresident") == MKL_OK);
+    CHECK(mkl_letter_add_cc(l, "A\nB") == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_SUBJECT, "Subject") == MKL_OK);
+    CHECK(mkl_letter_add_text(l, "Hello ", 0, NULL) == MKL_OK);       /* starts a paragraph */
+    CHECK(mkl_letter_add_text(l, "bold", MKL_TEXT_BOLD, "https://example.org") == MKL_OK);
+    CHECK(mkl_letter_add_paragraph(l) == MKL_OK);
+    for (int i = 0; i < 200; i++) CHECK(mkl_letter_add_text(l, "word ", (unsigned)(i % 3), NULL) == MKL_OK);
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Organisation %d", i);
+        CHECK(mkl_letter_add_entry(l, name, i % 2 ? "Seoul" : NULL) == MKL_OK);
+    }
+    CHECK(mkl_letter_status(l) == MKL_OK);
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    CHECK(mkl_render_to_memory(r, l, &pdf, &len) == MKL_OK);
+    CHECK(pdf && len > 1000 && !memcmp(pdf, "%PDF-", 5));
+    CHECK(mkl_renderer_page_count(r) >= 3);
+    mkl_free(pdf);
+    /* the writer gets the same bytes, once the PDF is complete */
+    Sink s = {0, 0, 0};
+    CHECK(mkl_render_to_writer(r, l, sink, &s) == MKL_OK && s.n == len);
+    Sink f = {0, 0, 1};
+    CHECK(mkl_render_to_writer(r, l, sink, &f) == MKL_ERR_WRITE);
+    mkl_letter_free(l);
+}
+
+static void test_sticky(mkl_renderer *r) {
+    mkl_letter *l;
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_PAPER, "a5") == MKL_ERR_INPUT);
+    CHECK(strstr(mkl_letter_error(l)->message, "'paper' must be") != NULL);
+    CHECK(mkl_letter_set(l, MKL_FIELD_SUBJECT, "later") == MKL_ERR_INPUT);   /* sticky */
+    CHECK(mkl_letter_status(l) == MKL_ERR_INPUT);
+    mkl_letter_free(l);
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_set(l, MKL_FIELD_DATE, "2021-02-30") == MKL_ERR_INPUT);
+    mkl_letter_free(l);
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_add_group(l, "x", 0) == MKL_ERR_INPUT);
+    mkl_letter_free(l);
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_add_text(l, "bad \xFF utf-8", 0, NULL) == MKL_ERR_INPUT);
+    mkl_letter_free(l);
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    CHECK(mkl_letter_add_line(l, MKL_FIELD_FONT_BODY, "No Such Family 77") == MKL_OK);
+    unsigned char *pdf;
+    size_t len;
+    CHECK(mkl_render_to_memory(r, l, &pdf, &len) == MKL_ERR_FONT);
+    CHECK(strstr(mkl_renderer_error(r)->message, "No Such Family 77") != NULL);
+    mkl_letter_free(l);
+    mkl_letter_free(NULL);
+    mkl_renderer_free(NULL);
+    CHECK(mkl_letter_set(NULL, MKL_FIELD_SUBJECT, "x") == MKL_ERR_ARGUMENT);
+}
+
+static void test_parse_then_complete(mkl_renderer *r) {
+    const char *t = "---\nsubject: S\nsignatories:\n  - columns: 2\n    entries: [a, b]\n---\n\nBody.\n";
+    mkl_letter *l;
+    CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &l) == MKL_OK);
+    CHECK(mkl_letter_add_entry(l, "c", NULL) == MKL_OK);   /* added to the parsed group */
+    CHECK(mkl_letter_add_text(l, " More.", MKL_TEXT_ITALIC, NULL) == MKL_OK);  /* to the parsed paragraph */
+    char path[] = "/tmp/mkl-api-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    CHECK(mkl_render_to_file(r, l, path) == MKL_OK);
+    FILE *f = fopen(path, "rb");
+    char head[5] = {0};
+    CHECK(f && fread(head, 1, 5, f) == 5 && !memcmp(head, "%PDF-", 5));
+    if (f) fclose(f);
+    remove(path);
+    mkl_letter_free(l);
+}
+
+static void test_errors(void) {
+    mkl_error e;
+    CHECK(mkl_render_file("/nonexistent/letter.md", "/tmp/x.pdf", NULL, &e) == MKL_ERR_READ);
+    char msg[256];
+    mkl_error_format(&e, msg, sizeof msg);
+    CHECK(strstr(msg, "/nonexistent/letter.md: cannot open") == msg);
+    CHECK(!strcmp(mkl_status_str(MKL_ERR_FONT), "font error"));
+    CHECK(!strcmp(mkl_version(), MKLETTER_VERSION_STRING));
+    mkl_options o;
+    mkl_options_init(&o);
+    CHECK(o.struct_size == sizeof o && o.page_numbers == 1);
+    o.struct_size = 1;   /* a caller with a broken options struct */
+    mkl_renderer *r = NULL;
+    CHECK(mkl_renderer_new(&o, &r) == MKL_ERR_ARGUMENT && r == NULL);
+}
+
+int main(void) {
+    mkl_renderer *r;
+    if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
+    test_build(r);
+    test_sticky(r);
+    test_parse_then_complete(r);
+    mkl_renderer_free(r);
+    test_errors();
+    return check_done();
+}
