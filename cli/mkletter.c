@@ -9,11 +9,12 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: mkletter LETTER [-o OUT.pdf] [--no-page-numbers] [--quiet]\n"
+            "usage: mkletter LETTER [-o OUT.pdf] [--pdfa] [--no-page-numbers] [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "\n"
             "  -o, --output OUT.pdf  where to write the PDF (default: LETTER with .pdf)\n"
+            "      --pdfa            write PDF/A-1b (archival)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
             "  -q, --quiet           no progress messages\n"
             "  -h, --help            this help\n"
@@ -36,7 +37,7 @@ static char *default_output(const char *in) {
 
 int main(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
-    int quiet = 0, page_numbers = 1;
+    int quiet = 0, page_numbers = 1, pdfa = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -57,7 +58,9 @@ int main(int argc, char **argv) {
             quiet = 1;
         } else if (!strcmp(a, "--no-page-numbers")) {
             page_numbers = 0;
-        } else if (!strcmp(a, "--merge") || !strcmp(a, "--duplex") || !strcmp(a, "--pdfa")) {
+        } else if (!strcmp(a, "--pdfa")) {
+            pdfa = 1;
+        } else if (!strcmp(a, "--merge") || !strcmp(a, "--duplex")) {
             fprintf(stderr, "mkletter: %s is not available in this version yet\n", a);
             return EXIT_USAGE;
         } else if (!strcmp(a, "--")) {
@@ -102,6 +105,7 @@ int main(int argc, char **argv) {
     mkl_options opts;
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
+    opts.pdfa = pdfa;
     mkl_error err;
     mkl_status st = mkl_render_file(in, out, &opts, &err);
     free(def);

@@ -13,6 +13,7 @@
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
+#include <hpdf_encrypt.h>
 #include <hpdf_pages.h>
 #include <hpdf_streams.h>
 #include <hpdf_version.h>
@@ -56,6 +57,7 @@ typedef struct PFont {
 } PFont;
 
 typedef struct W {
+    int pdfa;
     const mkl_layout *L;
     HPDF_Doc pdf;
     Ctx ctx;
@@ -319,6 +321,19 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddNumber(fd, "CapHeight", (HPDF_INT32)lround(face->cap_height * k));
     r |= HPDF_Dict_AddNumber(fd, "StemV", face->bold ? 140 : 80);
     r |= HPDF_Dict_Add(fd, "FontFile2", ff);
+    if (w->pdfa) {
+        /* PDF/A-1: a CIDSet naming every CID the subset has */
+        HPDF_Dict cs = stream_new(w);
+        if (!cs) { st = hpdf_fail(w, "creating a CIDSet"); goto out; }
+        size_t nb = (f->cid_gid.n + 7) / 8;
+        for (size_t byte = 0; byte < nb; byte++) {
+            HPDF_BYTE v = 0;
+            for (int bit = 0; bit < 8; bit++)
+                if (byte * 8 + (size_t)bit < f->cid_gid.n) v |= (HPDF_BYTE)(0x80 >> bit);
+            r |= HPDF_Stream_Write(cs->stream, &v, 1);
+        }
+        r |= HPDF_Dict_Add(fd, "CIDSet", cs);
+    }
 
     /* CIDFontType2 with /W and CIDToGIDMap */
     HPDF_Dict cf = HPDF_Dict_New(mm);
@@ -412,6 +427,109 @@ out:
     return st;
 }
 
+static void xml_escaped(mkl_buf *b, const char *s) {
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': mkl__buf_adds(b, "&amp;"); break;
+        case '<': mkl__buf_adds(b, "&lt;"); break;
+        case '>': mkl__buf_adds(b, "&gt;"); break;
+        case '"': mkl__buf_adds(b, "&quot;"); break;
+        default: mkl__buf_add(b, s, 1);
+        }
+    }
+}
+
+/* PDF/A-1b. libharu's own PDF/A code writes the output intent's profile under
+ * a misspelt key ("DestOutputProfile " with a space), does not escape XML and
+ * makes the file ID from the clock; so the XMP packet, the output intent and
+ * a reproducible ID are made here. */
+static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
+    HPDF_Doc pdf = w->pdf;
+    HPDF_MMgr mm = pdf->mmgr;
+    static const char *const icc[] = {"/usr/share/color/icc/sRGB.icc", "/usr/share/color/icc/colord/sRGB.icc",
+                                      "/usr/share/color/icc/ghostscript/srgb.icc"};
+    char *prof = NULL;
+    size_t plen = 0;
+    for (size_t i = 0; i < sizeof icc / sizeof *icc && !prof; i++) {
+        mkl_error ignore;
+        if (mkl__read_file(icc[i], &prof, &plen, &ignore)) prof = NULL;
+    }
+    if (!prof)
+        return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0,
+                        "PDF/A needs an sRGB ICC profile; none found (install Debian's icc-profiles-free)");
+    HPDF_STATUS r = HPDF_OK;
+    HPDF_Dict prof_stream = stream_new(w);
+    if (prof_stream) {
+        r |= HPDF_Dict_AddNumber(prof_stream, "N", 3);
+        r |= HPDF_Stream_Write(prof_stream->stream, (const HPDF_BYTE *)prof, (HPDF_UINT)plen);
+    }
+    mkl__free(prof);
+    HPDF_Dict intent = HPDF_Dict_New(mm);
+    HPDF_Array intents = HPDF_Array_New(mm);
+    if (!prof_stream || !intent || !intents || HPDF_Xref_Add(pdf->xref, intent) != HPDF_OK)
+        return hpdf_fail(w, "adding the sRGB output intent");
+    r |= HPDF_Dict_AddName(intent, "Type", "OutputIntent");
+    r |= HPDF_Dict_AddName(intent, "S", "GTS_PDFA1");
+    r |= HPDF_Dict_Add(intent, "OutputConditionIdentifier", HPDF_String_New(mm, "sRGB IEC61966-2.1", NULL));
+    r |= HPDF_Dict_Add(intent, "Info", HPDF_String_New(mm, "sRGB IEC61966-2.1", NULL));
+    r |= HPDF_Dict_Add(intent, "DestOutputProfile", prof_stream);
+    r |= HPDF_Array_Add(intents, intent);
+    r |= HPDF_Dict_Add(pdf->catalog, "OutputIntents", intents);
+
+    /* XMP: the same title, author, creator, producer and date as the info dictionary */
+    mkl_buf x = {0};
+    char date[96];
+    snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+             tm->tm_hour, tm->tm_min, tm->tm_sec);
+    const char *producer = HPDF_GetInfoAttr(pdf, HPDF_INFO_PRODUCER);
+    mkl__buf_adds(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+                      "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+                      "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n");
+    if (info->title) {
+        mkl__buf_adds(&x, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+        xml_escaped(&x, info->title);
+        mkl__buf_adds(&x, "</rdf:li></rdf:Alt></dc:title>\n");
+    }
+    if (info->author) {
+        mkl__buf_adds(&x, "<dc:creator><rdf:Seq><rdf:li>");
+        xml_escaped(&x, info->author);
+        mkl__buf_adds(&x, "</rdf:li></rdf:Seq></dc:creator>\n");
+    }
+    mkl__buf_printf(&x, "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n"
+                        "<xmp:CreatorTool>mkletter %s</xmp:CreatorTool><xmp:CreateDate>%s</xmp:CreateDate>\n"
+                        "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
+                        "<pdf:Producer>", MKLETTER_VERSION_STRING, date);
+    xml_escaped(&x, producer);
+    mkl__buf_adds(&x, "</pdf:Producer>\n</rdf:Description>\n"
+                      "<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">"
+                      "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>\n"
+                      "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>");
+    if (x.oom) { mkl__buf_free(&x); return oom(w); }
+    HPDF_Dict meta = HPDF_DictStream_New(mm, pdf->xref);   /* PDF/A-1: metadata is not compressed */
+    if (!meta) { mkl__buf_free(&x); return hpdf_fail(w, "adding the XMP metadata"); }
+    r |= HPDF_Dict_AddName(meta, "Type", "Metadata");
+    r |= HPDF_Dict_AddName(meta, "Subtype", "XML");
+    r |= HPDF_Stream_Write(meta->stream, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
+    r |= HPDF_Dict_Add(pdf->catalog, "Metadata", meta);
+
+    /* the file ID: from the document's content, so the same letter gives the same bytes */
+    HPDF_MD5_CTX md5;
+    HPDF_BYTE id[HPDF_MD5_KEY_LEN];
+    HPDF_MD5Init(&md5);
+    HPDF_MD5Update(&md5, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
+    if (w->L->text.n) HPDF_MD5Update(&md5, (const HPDF_BYTE *)w->L->text.s, (HPDF_UINT)w->L->text.n);
+    HPDF_MD5Final(id, &md5);
+    mkl__buf_free(&x);
+    HPDF_Array ida = HPDF_Array_New(mm);
+    if (!ida) return hpdf_fail(w, "adding the file ID");
+    r |= HPDF_Array_Add(ida, HPDF_Binary_New(mm, id, HPDF_MD5_KEY_LEN));
+    r |= HPDF_Array_Add(ida, HPDF_Binary_New(mm, id, HPDF_MD5_KEY_LEN));
+    r |= HPDF_Dict_Add(pdf->trailer, "ID", ida);
+    pdf->pdf_version = HPDF_VER_14;
+    if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "making the file PDF/A-1b");
+    return MKL_OK;
+}
+
 static mkl_status build(W *w, const mkl_pdf_info *info) {
     const mkl_layout *L = w->L;
     mkl_status st;
@@ -441,7 +559,8 @@ static mkl_status build(W *w, const mkl_pdf_info *info) {
             const mkl_plink *lk = &pg->links.v[k];
             HPDF_Rect rect = {lk->x0, (HPDF_REAL)(L->height - lk->y1), lk->x1, (HPDF_REAL)(L->height - lk->y0)};
             HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(page, rect, lk->uri);
-            if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK) {
+            if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK ||
+                (w->pdfa && HPDF_Dict_AddNumber(a, "F", 4) != HPDF_OK)) {   /* PDF/A: printable */
                 mkl__buf_free(&b);
                 return hpdf_fail(w, "adding a link");
             }
@@ -456,10 +575,14 @@ static mkl_status build(W *w, const mkl_pdf_info *info) {
     if (HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "mkletter " MKLETTER_VERSION_STRING) != HPDF_OK)
         return hpdf_fail(w, "setting the creator");
     time_t t = (time_t)info->ctime;
-    struct tm tm;
+    struct tm tm = {0};
     if (gmtime_r(&t, &tm)) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
+    }
+    if (w->pdfa) {
+        mkl_status st2 = pdfa(w, info, &tm);
+        if (st2) return st2;
     }
     return MKL_OK;
 }
@@ -469,6 +592,7 @@ mkl_status mkl__pdf_write(const mkl_layout *l, const mkl_pdf_info *info, mkl_buf
         return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "libharu %s is linked, but mkletter was written for libharu 2.3.0",
                         HPDF_GetVersion());
     W w = {0};
+    w.pdfa = info->pdfa;
     w.L = l;
     w.e = e;
     w.pdf = HPDF_New(on_error, &w.ctx);

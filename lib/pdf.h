@@ -13,6 +13,7 @@ typedef struct mkl_pdf_info {
     const char *title;     /* or NULL */
     const char *author;    /* or NULL */
     long long ctime;       /* creation time, Unix seconds (UTC) */
+    int pdfa;              /* write PDF/A-1b */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

@@ -215,7 +215,7 @@ static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf 
     mkl_status st = mkl__layout(letter->doc, r->db, r->sh, &lo, &L, &r->err);
     if (!st) {
         r->pages = (int)L.pages.n;
-        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, creation_time(r)};
+        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, creation_time(r), r->opts.pdfa};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);
