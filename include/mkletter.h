@@ -228,8 +228,10 @@ MKL_API mkl_status mkl_letter_add_paragraph(mkl_letter *l);
  * A '\n' in the text is a line break. */
 MKL_API mkl_status mkl_letter_add_text(mkl_letter *l, const char *text, unsigned style, const char *url);
 
-/** Add a signature: a name, an optional title and an optional image path
- * (images are not supported yet: an image is MKL_ERR_IMAGE). */
+/** Add a signature: a name, an optional title and an optional image (a PNG,
+ * transparency kept, or a JPEG) of the signature, set above the name. The
+ * image is read when the letter is rendered; a relative path is taken from
+ * the letter's folder (the current folder for a letter built in code). */
 MKL_API mkl_status mkl_letter_add_signature(mkl_letter *l, const char *name, const char *title, const char *image);
 
 /** Start a group of co-signers, set as a table of `columns` (1 to 4); a NULL

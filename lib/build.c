@@ -233,10 +233,10 @@ mkl_status mkl_letter_add_text(mkl_letter *l, const char *text, unsigned style, 
 mkl_status mkl_letter_add_signature(mkl_letter *l, const char *name, const char *title, const char *image) {
     STICKY(l);
     mkl_doc *d = l->doc;
-    if (image) return fail(l, MKL_ERR_IMAGE, "%s: signature images are not supported yet", image);
     mkl_signature sg = {0};
     mkl_status st = copy(l, name, "name", &sg.name);
     if (!st && title) st = copy(l, title, "title", &sg.title);
+    if (!st && image) st = copy(l, image, "image", &sg.image);
     if (st) return st;
     mkl_signature *ns = grow(l, d->signatures, d->nsignatures, &l->cap_sigs, sizeof *ns);
     if (!ns) return oom(l);

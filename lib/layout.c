@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image.h"
 #include "linebreak.h"
 #include "parse.h"
 
@@ -88,6 +89,39 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
     mkl_prule *r = MKL_PUSH(&cur(c)->rules);
     if (!r) return oom(c);
     *r = (mkl_prule){(float)x0, (float)y0, (float)x1, (float)y1, (float)w, (float)gray};
+    return MKL_OK;
+}
+
+/* The decoded image a letter names at `path` (a string of the model, relative
+ * to the letter's folder). Errors point at the letter's line and name the image. */
+static mkl_status image_of(LC *c, const char *path, const mkl_image **out) {
+    const mkl_doc *d = c->doc;
+    char full[4096];
+    if (path[0] == '/' || !d->base_dir[0]) snprintf(full, sizeof full, "%s", path);
+    else snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
+    int line = 0, col = 0;
+    mkl__doc_pos(d, path, &line, &col);
+    if (!c->o->load_image) return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col, "image '%s': images cannot be read here", path);
+    mkl_error ie = {0};
+    mkl_status st = c->o->load_image(c->o->loader, full, out, &ie);
+    if (st) return mkl__err(c->e, st, d->file, line, col, "image '%s': %s", path, ie.message);
+    return MKL_OK;
+}
+
+/* The size of `img` fitted into max_w x max_h points: its own size (from its
+ * resolution, 300 dpi when it has none) if that fits, else scaled down. */
+static void image_fit(const mkl_image *img, double max_w, double max_h, double *w, double *h) {
+    double dx = img->dpi_x > 0 ? img->dpi_x : 300, dy = img->dpi_y > 0 ? img->dpi_y : dx;
+    double nw = img->width * 72.0 / dx, nh = img->height * 72.0 / dy;
+    double k = MKL_MIN(1.0, MKL_MIN(max_w / nw, max_h / nh));
+    *w = nw * k;
+    *h = nh * k;
+}
+
+static mkl_status add_image(LC *c, const mkl_image *img, double x, double y, double w, double h) {
+    mkl_pimage *pi = MKL_PUSH(&cur(c)->images);
+    if (!pi) return oom(c);
+    *pi = (mkl_pimage){img, (float)x, (float)y, (float)w, (float)h};
     return MKL_OK;
 }
 
@@ -281,27 +315,56 @@ static mkl_status letterhead(LC *c) {
     const mkl_doc *d = c->doc;
     if (!d->lh_name) return MKL_OK;
     mkl_status st;
-    const double nsize = 17, nlead = 20, lsize = 8.5, llead = 10.5;
+    const double nsize = 17, lsize = 8.5, llead = 10.5;
+    double nlead = 20;
     size_t nl = d->lh_lines.n;
     Par name = {0};
     Par *lines = mkl__calloc(nl ? nl : 1, sizeof *lines);
     if (!lines) return oom(c);
-    if ((st = par_plain(c, &name, &c->head, d->lh_name, nsize, nlead, MKL_STYLE_BOLD, c->tw * 0.62, AL_LEFT, BLACK)))
-        goto out;
+    /* a logo stands left of the name, its foot on the name's baseline */
+    const mkl_image *logo = NULL;
+    double logo_w = 0, logo_h = 0, name_x = c->ml;
+    if (d->lh_logo) {
+        if ((st = image_of(c, d->lh_logo, &logo))) goto out;
+        image_fit(logo, c->tw * 0.3, 42, &logo_w, &logo_h);
+        name_x += logo_w + 12;
+    }
+    /* the lines' natural width decides the room left for the name */
+    double wlines = 0;
+    for (size_t i = 0; i < nl; i++) {
+        if ((st = par_plain(c, &lines[i], &c->body, d->lh_lines.v[i], lsize, llead, 0, 1e6, AL_RIGHT, GRAY))) goto out;
+        if (lines[i].lines.n) wlines = MKL_MAX(wlines, lines[i].lines.v[0].width);
+    }
+    double wright = MKL_MIN(wlines, c->tw * 0.4);
+    double room = c->tw - (name_x - c->ml) - (wright > 0 ? wright + 2 * lsize : 0);
+    /* the name on one line: at 17 pt if it fits, else smaller down to 13 pt,
+     * else wrapped (no hanging indent) */
+    double size = nsize;
+    for (;;) {
+        if ((st = par_plain(c, &name, &c->head, d->lh_name, size, size * 1.18, MKL_STYLE_BOLD, room, AL_LEFT, BLACK)))
+            goto out;
+        name.w = room;
+        name.indent = 0;
+        if ((st = mkl__break_lines(&name.s, room, room, 0, &name.lines, c->e))) goto out;
+        if (name.lines.n <= 1 || size <= 13) break;
+        size -= 1;
+    }
+    nlead = size * 1.18;
     double wname = 0;
     for (size_t i = 0; i < name.lines.n; i++) wname = MKL_MAX(wname, name.lines.v[i].width);
-    double wright = MKL_MAX(c->tw - wname - 2 * lsize, c->tw * 0.3);
+    wright = MKL_MAX(c->tw - (name_x - c->ml) - wname - 2 * lsize, wright);
     size_t k = 0;
     for (size_t i = 0; i < nl; i++) {
-        if ((st = par_plain(c, &lines[i], &c->body, d->lh_lines.v[i], lsize, llead, 0, wright, AL_RIGHT, GRAY))) goto out;
-        lines[i].w = wright;  /* wrapped lines stay flush right too */
+        lines[i].w1 = lines[i].w = wright;  /* wrapped lines stay flush right too */
         lines[i].indent = 0;
         if ((st = mkl__break_lines(&lines[i].s, wright, wright, 0, &lines[i].lines, c->e))) goto out;
         k += lines[i].lines.n;
     }
     /* the common last baseline: low enough for both blocks below the top margin */
-    double base = MKL_MAX(c->mt + nsize + (name.lines.n - 1) * nlead, c->mt + lsize * 0.8 + (k ? k - 1 : 0) * llead);
-    if ((st = par_at(c, &name, c->ml, base - (name.lines.n - 1) * nlead))) goto out;
+    double base = MKL_MAX(c->mt + size + (name.lines.n - 1) * nlead, c->mt + lsize * 0.8 + (k ? k - 1 : 0) * llead);
+    base = MKL_MAX(base, c->mt + logo_h);
+    if (logo && (st = add_image(c, logo, c->ml, base - logo_h, logo_w, logo_h))) goto out;
+    if ((st = par_at(c, &name, name_x, base - (name.lines.n - 1) * nlead))) goto out;
     double y = base - (k ? k - 1 : 0) * llead;
     for (size_t i = 0; i < nl; i++) {
         if ((st = par_at(c, &lines[i], c->ml + c->tw - wright, y))) goto out;
@@ -586,6 +649,14 @@ static mkl_status closing(LC *c) {
             for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
                 const mkl_signature *s = &d->signatures[i + (size_t)k];
                 double x = c->ml + k * (cw + gutter), b = nb;
+                if (s->image) {
+                    /* the scanned signature above the name, in the room left for signing */
+                    const mkl_image *img;
+                    double iw, ih;
+                    if ((st = image_of(c, s->image, &img))) goto out;
+                    image_fit(img, cw, 3 * c->lead, &iw, &ih);
+                    if ((st = add_image(c, img, x, nb - c->size * 0.9 - ih, iw, ih))) goto out;
+                }
                 if ((st = par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
                 if ((st = par_at(c, &p, x, nb))) goto out;
                 b = nb + (p.lines.n - 1) * c->lead;
@@ -896,6 +967,7 @@ void mkl__layout_free(mkl_layout *l) {
         mkl__free(l->pages.v[i].runs.v);
         mkl__free(l->pages.v[i].rules.v);
         mkl__free(l->pages.v[i].links.v);
+        mkl__free(l->pages.v[i].images.v);
     }
     mkl__free(l->pages.v);
     mkl__free(l->glyphs.v);

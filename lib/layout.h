@@ -13,11 +13,15 @@ typedef struct mkl_pglyph { uint32_t gid; float x, y; uint32_t toff, tlen; } mkl
 typedef struct mkl_prun { mkl_face *face; float size; float rgb[3]; size_t first, count; } mkl_prun;
 typedef struct mkl_prule { float x0, y0, x1, y1, width, gray; } mkl_prule;
 typedef struct mkl_plink { float x0, y0, x1, y1; const char *uri; } mkl_plink;
+struct mkl_image;
+/* An image drawn in the box (x, y) .. (x + w, y + h), y downwards to its top. */
+typedef struct mkl_pimage { const struct mkl_image *img; float x, y, w, h; } mkl_pimage;
 
 typedef struct mkl_page {
     MKL_VEC(mkl_prun) runs;
     MKL_VEC(mkl_prule) rules;
     MKL_VEC(mkl_plink) links;
+    MKL_VEC(mkl_pimage) images;
 } mkl_page;
 
 typedef struct mkl_layout {
@@ -29,9 +33,16 @@ typedef struct mkl_layout {
     mkl_buf text;                 /* glyph texts (toff, tlen) index into this */
 } mkl_layout;
 
+/* Gives the decoded image at `path` (already resolved against the letter's
+ * folder); the image stays owned by the loader (a cache that outlives the
+ * layout). */
+typedef mkl_status (*mkl_image_loader)(void *user, const char *path, const struct mkl_image **out, mkl_error *e);
+
 typedef struct mkl_layout_opts {
     const char *const *font_dirs;
     int page_numbers;
+    mkl_image_loader load_image;
+    void *loader;
 } mkl_layout_opts;
 
 /* Lay out `doc`. `out` must be zeroed; free with mkl__layout_free() on success or failure. */

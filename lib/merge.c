@@ -462,40 +462,74 @@ static mkl_status unknown_field(const mkl_table *t, const char *s, const char *o
     return st;
 }
 
-mkl_status mkl__fill(const char *s, const mkl_table *t, size_t row, char **out, mkl_error *e) {
-    if (out) *out = NULL;
-    if (!s || !t || !out) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "invalid argument");
-    if (row >= t->rows)
-        return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "row %zu is out of range (the CSV has %zu rows)", row, t->rows);
-    mkl_buf b = {0};
+mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *b, mkl_error *e) {
+    if (!s || !lk || !lk->get || !b) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "invalid argument");
     const char *p = s;
     for (;;) {
         const char *open = NULL, *name = NULL, *after = NULL;
         size_t len = 0;
         int r = next_placeholder(p, &open, &name, &len, &after);
         if (r == PH_NONE) {
-            mkl__buf_adds(&b, p);
+            mkl__buf_adds(b, p);
             break;
         }
+        int line, col;
         if (r < 0) {
-            int line, col;
             position(s, open, &line, &col);
-            mkl__buf_free(&b);
             return mkl__err(e, MKL_ERR_INPUT, NULL, line, col, r == PH_UNCLOSED ? "unclosed '{{'" : "empty placeholder '{{ }}'");
         }
-        int k = find_col(t, name, len);
-        if (k < 0) {
-            mkl__buf_free(&b);
-            return unknown_field(t, s, open, name, len, e);
+        /* "{{name?}}": the value may be empty */
+        int optional = len > 1 && name[len - 1] == '?';
+        size_t nlen = optional ? len - 1 : len;
+        while (optional && nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t')) nlen--;
+        const char *v = lk->get(lk->user, name, nlen);
+        if (!v) {
+            if (lk->unknown) return lk->unknown(lk->user, s, open, name, nlen, e);
+            char nm[204];
+            clip(nm, 200, name, nlen);
+            position(s, open, &line, &col);
+            return mkl__err(e, MKL_ERR_INPUT, NULL, line, col, "unknown field '%s'", nm);
         }
-        mkl__buf_add(&b, p, (size_t)(open - p));
-        mkl__buf_adds(&b, mkl__table_get(t, row, (size_t)k));
+        if (lk->required && !optional && !*v) {
+            char nm[204];
+            clip(nm, 200, name, nlen);
+            position(s, open, &line, &col);
+            return mkl__err(e, MKL_ERR_INPUT, NULL, line, col,
+                            "field '%s' is empty (write {{%s?}} where it may be empty)", nm, nm);
+        }
+        mkl__buf_add(b, p, (size_t)(open - p));
+        mkl__buf_adds(b, v);
         p = after;
     }
-    if (!b.oom && !b.s) b.s = mkl__strndup("", 0);
-    if (b.oom || !b.s) {
+    if (b->oom) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    return MKL_OK;
+}
+
+typedef struct TableRow { const mkl_table *t; size_t row; } TableRow;
+
+static const char *table_get(void *user, const char *name, size_t len) {
+    const TableRow *tr = user;
+    int k = find_col(tr->t, name, len);
+    return k < 0 ? NULL : mkl__table_get(tr->t, tr->row, (size_t)k);
+}
+
+static mkl_status table_unknown(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e) {
+    return unknown_field(((const TableRow *)user)->t, s, open, name, len, e);
+}
+
+mkl_status mkl__fill(const char *s, const mkl_table *t, size_t row, char **out, mkl_error *e) {
+    if (out) *out = NULL;
+    if (!s || !t || !out) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "invalid argument");
+    if (row >= t->rows)
+        return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "row %zu is out of range (the CSV has %zu rows)", row, t->rows);
+    TableRow tr = {t, row};
+    mkl_lookup lk = {table_get, table_unknown, &tr, 0};
+    mkl_buf b = {0};
+    mkl_status st = mkl__fill_with(s, &lk, &b, e);
+    if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (st) {
         mkl__buf_free(&b);
-        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        return st;
     }
     *out = b.s;
     return MKL_OK;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "mkletter.h"
+#include "util.h"
 
 /* Limits (exceeding one is MKL_ERR_LIMIT). */
 #define MKL_CSV_MAX_ROWS 1000000u          /* data rows, header excluded */
@@ -96,5 +97,20 @@ int mkl__has_placeholder(const char *s);
  *    the letter file.
  *  - MKL_ERR_ARGUMENT when `row` is out of range, MKL_ERR_NOMEM. */
 mkl_status mkl__fill(const char *s, const mkl_table *t, size_t row, char **out, mkl_error *e);
+
+/* Where placeholder values come from: get() gives the value of a field (NULL:
+ * no such field); unknown(), if set, makes the error for a field get() does
+ * not know; required: a "{{field}}" whose value is empty is an error (write
+ * "{{field?}}" where a value may be empty). */
+typedef struct mkl_lookup {
+    const char *(*get)(void *user, const char *name, size_t len);
+    mkl_status (*unknown)(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e);
+    void *user;
+    int required;
+} mkl_lookup;
+
+/* Append `s` with its placeholders replaced to `out`. Errors as mkl__fill(),
+ * with e->line/column inside `s`. */
+mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *out, mkl_error *e);
 
 #endif

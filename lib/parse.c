@@ -375,7 +375,6 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
         if ((w = map_get(p, v, "lines")) && (st = get_lines(p, w, "lines", &d->lh_lines))) return st;
         if ((w = map_get(p, v, "logo"))) {
             if ((st = get_str(p, w, "logo", &d->lh_logo))) return st;
-            return perr(p, w, "'logo' images are not implemented yet", NULL, NULL);
         }
     }
     if ((v = map_get(p, root, "from")) && (st = get_lines(p, v, "from", &d->from))) return st;

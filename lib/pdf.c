@@ -48,21 +48,30 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
 typedef struct PFont {
     mkl_face *face;
     HPDF_Dict type0;
-    /* CIDs from 1; cid_gid[cid], cid_text (offset,len into the layout text) */
+    /* CIDs from 1; cid_gid[cid], and the text it stands for: (offset, len) in `text` */
     MKL_VEC(uint32_t) cid_gid;
     MKL_VEC(uint32_t) cid_toff;
     MKL_VEC(uint32_t) cid_tlen;
+    mkl_buf text;
     uint32_t *hash;            /* open addressing: 0 = empty, else cid */
     size_t hcap;
 } PFont;
 
-typedef struct W {
+/* An image drawn in the document: stored once, however often it is drawn. */
+typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
+
+/* The writer: one libharu document that layouts are added to, page by page. */
+typedef struct mkl_pdfw {
     int pdfa;
-    const mkl_layout *L;
+    char *title, *author;
+    long long ctime;
+    const mkl_layout *L;   /* the layout being added */
     HPDF_Doc pdf;
     Ctx ctx;
     mkl_error *e;
     MKL_VEC(PFont) fonts;
+    MKL_VEC(PImage) images;
+    int pages;
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -99,14 +108,13 @@ static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
 }
 
 /* The CID of (gid, text) in font f, allocated on first use. */
-static mkl_status cid_for(W *w, PFont *f, uint32_t gid, uint32_t toff, uint32_t tlen, uint32_t *cid) {
-    const char *t = w->L->text.s ? w->L->text.s + toff : "";
+static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t tlen, uint32_t *cid) {
     if (f->cid_gid.n * 2 >= f->hcap) {
         size_t ncap = f->hcap * 2;
         uint32_t *nh = mkl__calloc(ncap, sizeof *nh);
         if (!nh) return oom(w);
         for (size_t c = 1; c < f->cid_gid.n; c++) {
-            uint32_t h = hash_pair(f->cid_gid.v[c], w->L->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]) & (ncap - 1);
+            uint32_t h = hash_pair(f->cid_gid.v[c], f->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]) & (ncap - 1);
             while (nh[h]) h = (h + 1) & (ncap - 1);
             nh[h] = (uint32_t)c;
         }
@@ -118,7 +126,7 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, uint32_t toff, uint32_t 
     for (;;) {
         uint32_t c = f->hash[h];
         if (!c) break;
-        if (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && !memcmp(w->L->text.s + f->cid_toff.v[c], t, tlen)) {
+        if (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && !memcmp(f->text.s + f->cid_toff.v[c], t, tlen)) {
             *cid = c;
             return MKL_OK;
         }
@@ -129,8 +137,10 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, uint32_t toff, uint32_t 
     uint32_t *a = MKL_PUSH(&f->cid_gid), *b = MKL_PUSH(&f->cid_toff), *c = MKL_PUSH(&f->cid_tlen);
     if (!a || !b || !c) return oom(w);
     *a = gid;
-    *b = toff;
+    *b = (uint32_t)f->text.n;
     *c = tlen;
+    mkl__buf_add(&f->text, t, tlen);
+    if (f->text.oom) return oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
     return MKL_OK;
@@ -207,7 +217,7 @@ static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf
         for (size_t i = run->first; i < run->first + run->count; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
             uint32_t cid = 0;
-            if ((st = cid_for(w, f, g->gid, g->toff, g->tlen, &cid))) return st;
+            if ((st = cid_for(w, f, g->gid, L->text.s ? L->text.s + g->toff : "", g->tlen, &cid))) return st;
             if (!open || fabs(g->y - ey) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 mkl__buf_adds(b, "1 0 0 1 ");
@@ -400,7 +410,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         for (size_t c = c0; c < end; c++) {
             if (!f->cid_tlen.v[c]) continue;
             mkl__buf_printf(&tb, "<%04zX> <", c);
-            put_utf16be(&tb, w->L->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]);
+            put_utf16be(&tb, f->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]);
             mkl__buf_adds(&tb, ">\n");
         }
         mkl__buf_adds(&tb, "endbfchar\n");
@@ -517,7 +527,8 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
     HPDF_BYTE id[HPDF_MD5_KEY_LEN];
     HPDF_MD5Init(&md5);
     HPDF_MD5Update(&md5, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
-    if (w->L->text.n) HPDF_MD5Update(&md5, (const HPDF_BYTE *)w->L->text.s, (HPDF_UINT)w->L->text.n);
+    for (size_t i = 0; i < w->fonts.n; i++)
+        if (w->fonts.v[i].text.n) HPDF_MD5Update(&md5, (const HPDF_BYTE *)w->fonts.v[i].text.s, (HPDF_UINT)w->fonts.v[i].text.n);
     HPDF_MD5Final(id, &md5);
     mkl__buf_free(&x);
     HPDF_Array ida = HPDF_Array_New(mm);
@@ -530,104 +541,197 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
     return MKL_OK;
 }
 
-static mkl_status build(W *w, const mkl_pdf_info *info) {
-    const mkl_layout *L = w->L;
-    mkl_status st;
-    HPDF_Doc pdf = w->pdf;
-    if (HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL) != HPDF_OK || HPDF_UseUTFEncodings(pdf) != HPDF_OK ||
-        HPDF_SetCurrentEncoder(pdf, "UTF-8") != HPDF_OK)
-        return hpdf_fail(w, "setting up the document");
+/* The image object for `img`, made on first use. PDF/A-1 allows no
+ * transparency: there the alpha is flattened onto white paper. */
+static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out) {
+    for (size_t i = 0; i < w->images.n; i++)
+        if (w->images.v[i].img == img) {
+            *out = w->images.v[i].obj;
+            return MKL_OK;
+        }
+    HPDF_ColorSpace cs = img->channels == 1 ? HPDF_CS_DEVICE_GRAY : HPDF_CS_DEVICE_RGB;
+    const unsigned char *px = img->pixels;
+    unsigned char *flat = NULL;
+    size_t n = (size_t)img->width * (size_t)img->height;
+    if (img->alpha && w->pdfa) {
+        if (!(flat = mkl__malloc(n * (size_t)img->channels))) return oom(w);
+        for (size_t i = 0; i < n; i++)
+            for (int c = 0; c < img->channels; c++) {
+                unsigned a = img->alpha[i], v = img->pixels[i * (size_t)img->channels + (size_t)c];
+                flat[i * (size_t)img->channels + (size_t)c] = (unsigned char)((v * a + 255 * (255 - a) + 127) / 255);
+            }
+        px = flat;
+    }
+    HPDF_Image obj = HPDF_LoadRawImageFromMem(w->pdf, px, (HPDF_UINT)img->width, (HPDF_UINT)img->height, cs, 8);
+    mkl__free(flat);
+    if (!obj) return hpdf_fail(w, "adding an image");
+    if (img->alpha && !w->pdfa) {
+        HPDF_Image mask = HPDF_LoadRawImageFromMem(w->pdf, img->alpha, (HPDF_UINT)img->width, (HPDF_UINT)img->height,
+                                                   HPDF_CS_DEVICE_GRAY, 8);
+        if (!mask || HPDF_Image_AddSMask(obj, mask) != HPDF_OK) return hpdf_fail(w, "adding an image's transparency");
+    }
+    PImage *pi = MKL_PUSH(&w->images);
+    if (!pi) return oom(w);
+    pi->img = img;
+    pi->obj = obj;
+    *out = obj;
+    return MKL_OK;
+}
+
+static void *hpdf_alloc(HPDF_UINT size) { return mkl__malloc(size); }
+static void hpdf_free(void *p) { mkl__free(p); }
+
+mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e) {
+    *out = NULL;
+    if (!mkl__pdf_backend_ok())
+        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "libharu %s is linked, but mkletter was written for libharu 2.3.0",
+                        HPDF_GetVersion());
+    W *w = mkl__calloc(1, sizeof *w);
+    if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    w->e = e;
+    w->pdfa = info->pdfa;
+    w->ctime = info->ctime;
+    if ((info->title && !(w->title = mkl__strdup(info->title))) || (info->author && !(w->author = mkl__strdup(info->author)))) {
+        mkl__pdfw_free(w);
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
+    /* libharu allocates through the library's allocator too */
+    w->pdf = HPDF_NewEx(on_error, hpdf_alloc, hpdf_free, 0, &w->ctx);
+    if (!w->pdf) {
+        mkl__pdfw_free(w);
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
+    if (HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL) != HPDF_OK || HPDF_UseUTFEncodings(w->pdf) != HPDF_OK ||
+        HPDF_SetCurrentEncoder(w->pdf, "UTF-8") != HPDF_OK) {
+        mkl_status st = hpdf_fail(w, "setting up the document");
+        mkl__pdfw_free(w);
+        return st;
+    }
+    *out = w;
+    return MKL_OK;
+}
+
+static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
+    HPDF_Page page = HPDF_AddPage(w->pdf);
+    if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)width) != HPDF_OK ||
+        HPDF_Page_SetHeight(page, (HPDF_REAL)height) != HPDF_OK)
+        return hpdf_fail(w, "adding a page");
+    w->pages++;
+    *out = page;
+    return MKL_OK;
+}
+
+mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_error *e) {
+    mkl_status st = MKL_OK;
+    w->e = e;
+    w->L = L;
     mkl_buf b = {0};
-    for (size_t p = 0; p < L->pages.n; p++) {
+    for (size_t p = 0; p < L->pages.n && !st; p++) {
         const mkl_page *pg = &L->pages.v[p];
-        HPDF_Page page = HPDF_AddPage(pdf);
-        if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)L->width) != HPDF_OK ||
-            HPDF_Page_SetHeight(page, (HPDF_REAL)L->height) != HPDF_OK) {
-            mkl__buf_free(&b);
-            return hpdf_fail(w, "adding a page");
-        }
+        HPDF_Page page;
+        if ((st = add_page(w, L->width, L->height, &page))) break;
         b.n = 0;
-        if ((st = page_content(w, page, pg, &b))) {
-            mkl__buf_free(&b);
-            return st;
-        }
+        if ((st = page_content(w, page, pg, &b))) break;
         if (b.n && HPDF_Stream_Write(((HPDF_PageAttr)page->attr)->stream, (const HPDF_BYTE *)b.s, (HPDF_UINT)b.n) != HPDF_OK) {
-            mkl__buf_free(&b);
-            return hpdf_fail(w, "writing a page");
+            st = hpdf_fail(w, "writing a page");
+            break;
         }
-        for (size_t k = 0; k < pg->links.n; k++) {
+        for (size_t k = 0; k < pg->images.n && !st; k++) {
+            const mkl_pimage *im = &pg->images.v[k];
+            HPDF_Image obj = NULL;
+            if ((st = image_for(w, im->img, &obj))) break;
+            if (HPDF_Page_DrawImage(page, obj, im->x, (HPDF_REAL)(L->height - im->y - im->h), im->w, im->h) != HPDF_OK)
+                st = hpdf_fail(w, "drawing an image");
+        }
+        for (size_t k = 0; k < pg->links.n && !st; k++) {
             const mkl_plink *lk = &pg->links.v[k];
             HPDF_Rect rect = {lk->x0, (HPDF_REAL)(L->height - lk->y1), lk->x1, (HPDF_REAL)(L->height - lk->y0)};
             HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(page, rect, lk->uri);
             if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK ||
-                (w->pdfa && HPDF_Dict_AddNumber(a, "F", 4) != HPDF_OK)) {   /* PDF/A: printable */
-                mkl__buf_free(&b);
-                return hpdf_fail(w, "adding a link");
-            }
+                (w->pdfa && HPDF_Dict_AddNumber(a, "F", 4) != HPDF_OK))   /* PDF/A: printable */
+                st = hpdf_fail(w, "adding a link");
         }
     }
     mkl__buf_free(&b);
+    /* duplex printing: every copy starts on a front side */
+    if (!st && to_even && (L->pages.n % 2)) {
+        HPDF_Page blank;
+        st = add_page(w, L->width, L->height, &blank);
+    }
+    w->L = NULL;
+    return st;
+}
+
+int mkl__pdfw_pages(const mkl_pdfw *w) { return w ? w->pages : 0; }
+
+static mkl_status finish(W *w) {
+    mkl_status st;
+    HPDF_Doc pdf = w->pdf;
     for (size_t i = 0; i < w->fonts.n; i++)
         if ((st = font_finish(w, &w->fonts.v[i], (int)i))) return st;
-    if (info->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, info->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
-    if (info->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, info->author) != HPDF_OK)
+    if (w->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, w->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
+    if (w->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, w->author) != HPDF_OK)
         return hpdf_fail(w, "setting the author");
     if (HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "mkletter " MKLETTER_VERSION_STRING) != HPDF_OK)
         return hpdf_fail(w, "setting the creator");
-    time_t t = (time_t)info->ctime;
+    time_t t = (time_t)w->ctime;
     struct tm tm = {0};
     if (gmtime_r(&t, &tm)) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
     }
     if (w->pdfa) {
-        mkl_status st2 = pdfa(w, info, &tm);
-        if (st2) return st2;
+        mkl_pdf_info info = {w->title, w->author, w->ctime, 1};
+        if ((st = pdfa(w, &info, &tm))) return st;
     }
+    if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
     return MKL_OK;
 }
 
+mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
+    w->e = e;
+    mkl_status st = finish(w);
+    if (st) return st;
+    HPDF_UINT32 size = HPDF_GetStreamSize(w->pdf);
+    size_t at = out->n;
+    if (out->cap < at + size + 1) {
+        char *ns = mkl__realloc(out->s, at + size + 1);
+        if (!ns) return oom(w);
+        out->s = ns;
+        out->cap = at + size + 1;
+    }
+    HPDF_UINT32 got = size;
+    w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
+    HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)out->s + at, &got);
+    if (got != size)
+        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end returned %u of %u bytes", (unsigned)got, (unsigned)size);
+    out->n = at + size;
+    out->s[out->n] = 0;
+    return MKL_OK;
+}
+
+void mkl__pdfw_free(mkl_pdfw *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->fonts.n; i++) {
+        mkl__free(w->fonts.v[i].cid_gid.v);
+        mkl__free(w->fonts.v[i].cid_toff.v);
+        mkl__free(w->fonts.v[i].cid_tlen.v);
+        mkl__free(w->fonts.v[i].hash);
+        mkl__buf_free(&w->fonts.v[i].text);
+    }
+    mkl__free(w->fonts.v);
+    mkl__free(w->images.v);
+    if (w->pdf) HPDF_Free(w->pdf);
+    mkl__free(w->title);
+    mkl__free(w->author);
+    mkl__free(w);
+}
+
 mkl_status mkl__pdf_write(const mkl_layout *l, const mkl_pdf_info *info, mkl_buf *out, mkl_error *e) {
-    if (!mkl__pdf_backend_ok())
-        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "libharu %s is linked, but mkletter was written for libharu 2.3.0",
-                        HPDF_GetVersion());
-    W w = {0};
-    w.pdfa = info->pdfa;
-    w.L = l;
-    w.e = e;
-    w.pdf = HPDF_New(on_error, &w.ctx);
-    if (!w.pdf) return oom(&w);
-    mkl_status st = build(&w, info);
-    if (!st) {
-        if (HPDF_SaveToStream(w.pdf) != HPDF_OK || w.ctx.err) st = hpdf_fail(&w, "saving");
-    }
-    if (!st) {
-        HPDF_UINT32 size = HPDF_GetStreamSize(w.pdf);
-        size_t at = out->n;
-        mkl__buf_add(out, "", 0);
-        if (!out->oom && out->cap < at + size + 1) {
-            /* grow once */
-            char *ns = mkl__realloc(out->s, at + size + 1);
-            if (!ns) out->oom = 1;
-            else { out->s = ns; out->cap = at + size + 1; }
-        }
-        if (out->oom) st = oom(&w);
-        else {
-            HPDF_UINT32 got = size;
-            w.ctx.quiet = 1; /* reading to the end reports "end of stream" */
-            HPDF_ReadFromStream(w.pdf, (HPDF_BYTE *)out->s + at, &got);
-            if (got != size) st = mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end returned %u of %u bytes",
-                                           (unsigned)got, (unsigned)size);
-            else { out->n = at + size; out->s[out->n] = 0; }
-        }
-    }
-    for (size_t i = 0; i < w.fonts.n; i++) {
-        mkl__free(w.fonts.v[i].cid_gid.v);
-        mkl__free(w.fonts.v[i].cid_toff.v);
-        mkl__free(w.fonts.v[i].cid_tlen.v);
-        mkl__free(w.fonts.v[i].hash);
-    }
-    mkl__free(w.fonts.v);
-    HPDF_Free(w.pdf);
+    mkl_pdfw *w;
+    mkl_status st = mkl__pdfw_new(info, &w, e);
+    if (st) return st;
+    if (!(st = mkl__pdfw_add(w, l, 0, e))) st = mkl__pdfw_finish(w, out, e);
+    mkl__pdfw_free(w);
     return st;
 }

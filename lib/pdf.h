@@ -7,6 +7,7 @@
 #ifndef MKL_PDF_H
 #define MKL_PDF_H
 
+#include "image.h"
 #include "layout.h"
 
 typedef struct mkl_pdf_info {
@@ -18,6 +19,18 @@ typedef struct mkl_pdf_info {
 
 /* Write the PDF for `l` into `out` (appended). */
 mkl_status mkl__pdf_write(const mkl_layout *l, const mkl_pdf_info *info, mkl_buf *out, mkl_error *e);
+
+/* A writer for several layouts in one file (a batch of copies): fonts and
+ * images are stored once for all of them. */
+typedef struct mkl_pdfw mkl_pdfw;
+mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e);
+/* Add the pages of `l` (which may be freed afterwards); with to_even, a blank
+ * page follows when `l` has an odd number of pages (duplex printing). */
+mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *l, int to_even, mkl_error *e);
+int mkl__pdfw_pages(const mkl_pdfw *w);
+/* Finish the document and append its bytes to `out`. */
+mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e);
+void mkl__pdfw_free(mkl_pdfw *w);
 
 /* The libharu version linked, and whether it is the one this module was written for. */
 const char *mkl__pdf_backend_version(void);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "font.h"
+#include "image.h"
 #include "layout.h"
 #include "letter.h"
 #include "mkletter.h"
@@ -34,8 +35,11 @@
 #define MKL_FONTS_FROM_BIN "../share/mkletter/fonts"
 #endif
 
+typedef struct CachedImage { char *path; mkl_image img; } CachedImage;
+
 struct mkl_renderer {
     mkl_options opts;
+    MKL_VEC(CachedImage *) images;   /* decoded once, shared by every copy; stable addresses */
     char *font_dir;
     mkl_fontdb *db;
     mkl_shaper *sh;
@@ -142,6 +146,12 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
 
 void mkl_renderer_free(mkl_renderer *r) {
     if (!r) return;
+    for (size_t i = 0; i < r->images.n; i++) {
+        mkl__free(r->images.v[i]->path);
+        mkl__image_free(&r->images.v[i]->img);
+        mkl__free(r->images.v[i]);
+    }
+    mkl__free(r->images.v);
     mkl__shaper_free(r->sh);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
@@ -206,12 +216,38 @@ static long long creation_time(const mkl_renderer *r) {
     return (long long)time(NULL);
 }
 
+/* Images are decoded once per renderer and path (a batch of signed copies
+ * decodes each signature once). */
+static mkl_status load_image(void *user, const char *path, const mkl_image **out, mkl_error *e) {
+    mkl_renderer *r = user;
+    for (size_t i = 0; i < r->images.n; i++)
+        if (!strcmp(r->images.v[i]->path, path)) {
+            *out = &r->images.v[i]->img;
+            return MKL_OK;
+        }
+    mkl_image img;
+    mkl_status st = mkl__image_load(path, &img, e);
+    if (st) return st;
+    CachedImage *ci = mkl__calloc(1, sizeof *ci);
+    CachedImage **slot = ci ? MKL_PUSH(&r->images) : NULL;
+    if (!slot || !(ci->path = mkl__strdup(path))) {
+        if (slot) r->images.n--;
+        mkl__free(ci);
+        mkl__image_free(&img);
+        return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    ci->img = img;
+    *slot = ci;
+    *out = &ci->img;
+    return MKL_OK;
+}
+
 /* The whole pipeline into a memory buffer. */
 static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
     if (!r || !letter) return MKL_ERR_ARGUMENT;
     mkl__err_clear(&r->err);
     mkl_layout L = {0};
-    mkl_layout_opts lo = {NULL, r->opts.page_numbers};
+    mkl_layout_opts lo = {NULL, r->opts.page_numbers, load_image, r};
     mkl_status st = mkl__layout(letter->doc, r->db, r->sh, &lo, &L, &r->err);
     if (!st) {
         r->pages = (int)L.pages.n;

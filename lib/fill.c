@@ -1,0 +1,208 @@
+/* fill.c - documents with their placeholders filled in. See fill.h. */
+#include "fill.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct F {
+    const mkl_doc *src;
+    mkl_doc *dst;
+    const mkl_lookup *lk;
+    mkl_error *e;
+    MKL_VEC(struct mkl_srcpos) pos;
+} F;
+
+static mkl_status oom(F *f) { return mkl__err(f->e, MKL_ERR_NOMEM, f->src->file, 0, 0, "out of memory"); }
+
+/* Where an error inside string `s` (at line/col within it) is in the letter. */
+static void locate(F *f, const char *s, int line_in, int col_in, int fallback_line) {
+    int line = 0, col = 0;
+    if (mkl__doc_pos(f->src, s, &line, &col)) {
+        if (line_in > 1) { line += line_in - 1; col = 0; }
+        else if (col) col += col_in - 1;
+    } else {
+        line = fallback_line;
+    }
+    f->e->line = line;
+    f->e->column = col;
+    snprintf(f->e->file, sizeof f->e->file, "%s", f->src->file);
+}
+
+/* Fill one string into the destination's arena (NULL stays NULL). */
+static mkl_status str(F *f, const char *in, const char **out) {
+    *out = NULL;
+    if (!in) return MKL_OK;
+    mkl_buf b = {0};
+    mkl_status st = mkl__fill_with(in, f->lk, &b, f->e);
+    if (st) {
+        mkl__buf_free(&b);
+        if (st != MKL_ERR_NOMEM) locate(f, in, f->e->line, f->e->column, 0);
+        return st;
+    }
+    *out = mkl__arena_strndup(&f->dst->arena, b.s ? b.s : "", b.n);
+    mkl__buf_free(&b);
+    if (!*out) return oom(f);
+    int line, col;
+    if (mkl__doc_pos(f->src, in, &line, &col)) {
+        struct mkl_srcpos *p = MKL_PUSH(&f->pos);
+        if (!p) return oom(f);
+        *p = (struct mkl_srcpos){*out, line, col};
+    }
+    return MKL_OK;
+}
+
+static void *arr(F *f, size_t n, size_t elem) { return mkl__arena_alloc(&f->dst->arena, (n ? n : 1) * elem); }
+
+/* A block of lines; lines that come out empty from a placeholder are dropped. */
+static mkl_status lines(F *f, const mkl_lines *in, mkl_lines *out) {
+    out->n = 0;
+    if (!(out->v = arr(f, in->n, sizeof *out->v))) return oom(f);
+    for (size_t i = 0; i < in->n; i++) {
+        const char *s;
+        mkl_status st = str(f, in->v[i], &s);
+        if (st) return st;
+        if (*s || !mkl__has_placeholder(in->v[i])) out->v[out->n++] = s;
+    }
+    return MKL_OK;
+}
+
+static mkl_status rich(F *f, const mkl_rich *in, int line, mkl_rich *out) {
+    mkl_buf b = {0};
+    mkl_status st = MKL_OK;
+    if (!(out->runs = arr(f, in->nruns, sizeof *out->runs))) return oom(f);
+    out->nruns = in->nruns;
+    for (size_t i = 0; i < in->nruns && !st; i++) {
+        const mkl_srun *r = &in->runs[i];
+        char *piece = mkl__strndup(in->text + r->start, r->end - r->start);
+        if (!piece) { st = oom(f); break; }
+        size_t start = b.n;
+        st = mkl__fill_with(piece, f->lk, &b, f->e);
+        mkl__free(piece);
+        if (st) {
+            if (st != MKL_ERR_NOMEM) locate(f, NULL, 0, 0, line);
+            break;
+        }
+        out->runs[i] = *r;
+        out->runs[i].start = (uint32_t)start;
+        out->runs[i].end = (uint32_t)b.n;
+    }
+    if (!st) {
+        out->text = mkl__arena_strndup(&f->dst->arena, b.s ? b.s : "", b.n);
+        out->len = b.n;
+        if (!out->text) st = oom(f);
+    }
+    mkl__buf_free(&b);
+    return st;
+}
+
+static mkl_status fill_doc(F *f) {
+    const mkl_doc *s = f->src;
+    mkl_doc *d = f->dst;
+    mkl_status st;
+#define STR(field) if ((st = str(f, s->field, &d->field))) return st
+#define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
+    STR(file); STR(base_dir); STR(date); STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
+    STR(closing); STR(ps);
+    LINES(lh_lines); LINES(from); LINES(to); LINES(enclosures);
+    d->src = s->src; d->srclen = 0;   /* the template's text is not the copy's: no character search */
+    d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
+    d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
+    d->date_official = s->date_official; d->syllable = s->syllable;
+    d->font_body = s->font_body; d->font_heading = s->font_heading;
+    const mkl_fontspec *specs[2] = {&s->font_body, &s->font_heading};
+    mkl_fontspec *dspecs[2] = {&d->font_body, &d->font_heading};
+    for (int k = 0; k < 2; k++) {
+        dspecs[k]->line = dspecs[k]->col = NULL;
+        if (!specs[k]->nfamilies) continue;
+        const char **fam = arr(f, specs[k]->nfamilies, sizeof *fam);
+        if (!fam) return oom(f);
+        for (size_t i = 0; i < specs[k]->nfamilies; i++)
+            if (!(fam[i] = mkl__arena_strndup(&d->arena, specs[k]->families[i], strlen(specs[k]->families[i])))) return oom(f);
+        dspecs[k]->families = fam;
+    }
+    if (!(d->cc = arr(f, s->ncc, sizeof *d->cc))) return oom(f);
+    for (size_t i = 0; i < s->ncc; i++) {
+        if ((st = lines(f, &s->cc[i], &d->cc[d->ncc]))) return st;
+        if (d->cc[d->ncc].n) d->ncc++;   /* a block left empty is dropped */
+    }
+    if (!(d->signatures = arr(f, s->nsignatures, sizeof *d->signatures))) return oom(f);
+    for (size_t i = 0; i < s->nsignatures; i++, d->nsignatures++) {
+        STR(signatures[i].name); STR(signatures[i].title); STR(signatures[i].image);
+    }
+    if (!(d->groups = arr(f, s->ngroups, sizeof *d->groups))) return oom(f);
+    for (size_t i = 0; i < s->ngroups; i++, d->ngroups++) {
+        d->groups[i].columns = s->groups[i].columns;
+        STR(groups[i].heading);
+        if (!(d->groups[i].entries = arr(f, s->groups[i].nentries, sizeof *d->groups[i].entries))) return oom(f);
+        for (size_t k = 0; k < s->groups[i].nentries; k++, d->groups[i].nentries++) {
+            STR(groups[i].entries[k].name); STR(groups[i].entries[k].note);
+        }
+    }
+    if (!(d->links = arr(f, s->nlinks, sizeof *d->links))) return oom(f);
+    for (size_t i = 0; i < s->nlinks; i++, d->nlinks++) STR(links[i]);
+    if (!(d->blocks = arr(f, s->nblocks, sizeof *d->blocks))) return oom(f);
+    for (size_t i = 0; i < s->nblocks; i++, d->nblocks++) {
+        d->blocks[i] = s->blocks[i];
+        STR(blocks[i].marker);
+        if ((st = rich(f, &s->blocks[i].rich, s->blocks[i].line, &d->blocks[i].rich))) return st;
+    }
+#undef STR
+#undef LINES
+    if (!(d->pos = arr(f, f->pos.n, sizeof *d->pos))) return oom(f);
+    if (f->pos.n) memcpy(d->pos, f->pos.v, f->pos.n * sizeof *d->pos);
+    d->npos = f->pos.n;
+    return MKL_OK;
+}
+
+mkl_status mkl__doc_fill(const mkl_doc *src, const mkl_lookup *lk, mkl_doc **out, mkl_error *e) {
+    *out = NULL;
+    mkl_doc *d = mkl__calloc(1, sizeof *d);
+    if (!d) return mkl__err(e, MKL_ERR_NOMEM, src->file, 0, 0, "out of memory");
+    F f = {src, d, lk, e, {0}};
+    mkl_status st = fill_doc(&f);
+    mkl__free(f.pos.v);
+    if (st) {
+        mkl__doc_free(d);
+        return st;
+    }
+    *out = d;
+    return MKL_OK;
+}
+
+/* Every string of the document, in the order above, to fn. */
+static int each_string(const mkl_doc *d, int (*fn)(void *, const char *), void *user) {
+    int r;
+#define S(x) if ((x) && (r = fn(user, (x)))) return r
+    S(d->date); S(d->place); S(d->lh_name); S(d->lh_logo); S(d->subject); S(d->opening); S(d->closing); S(d->ps);
+    const mkl_lines *ls[] = {&d->lh_lines, &d->from, &d->to, &d->enclosures};
+    for (size_t k = 0; k < 4; k++)
+        for (size_t i = 0; i < ls[k]->n; i++) S(ls[k]->v[i]);
+    for (size_t c = 0; c < d->ncc; c++)
+        for (size_t i = 0; i < d->cc[c].n; i++) S(d->cc[c].v[i]);
+    for (size_t i = 0; i < d->nsignatures; i++) {
+        S(d->signatures[i].name); S(d->signatures[i].title); S(d->signatures[i].image);
+    }
+    for (size_t i = 0; i < d->ngroups; i++) {
+        S(d->groups[i].heading);
+        for (size_t k = 0; k < d->groups[i].nentries; k++) {
+            S(d->groups[i].entries[k].name); S(d->groups[i].entries[k].note);
+        }
+    }
+    for (size_t i = 0; i < d->nlinks; i++) S(d->links[i]);
+    for (size_t i = 0; i < d->nblocks; i++) S(d->blocks[i].rich.text);
+#undef S
+    return 0;
+}
+
+static int has(void *user, const char *s) { (void)user; return mkl__has_placeholder(s); }
+int mkl__doc_has_fields(const mkl_doc *d) { return each_string(d, has, NULL); }
+
+typedef struct FieldsCb { int (*fn)(void *, const char *, size_t); void *user; } FieldsCb;
+static int fields(void *user, const char *s) {
+    FieldsCb *cb = user;
+    return mkl__placeholders(s, cb->fn, cb->user);
+}
+int mkl__doc_fields(const mkl_doc *d, int (*fn)(void *user, const char *name, size_t len), void *user) {
+    FieldsCb cb = {fn, user};
+    return each_string(d, fields, &cb);
+}
