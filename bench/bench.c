@@ -1,13 +1,16 @@
 /* bench - how fast mkletter sets a letter, and how big the PDF is.
  *
- *   bench [LETTER] [MKLETTER-BINARY] [RUNS]
+ *   bench [LETTER] [MKLETTER-BINARY] [RUNS] [COPIES]
  *
  * Prints: the median time to render LETTER in-process (fresh renderer each
  * time, and a reused renderer), the median wall time of the whole command
- * (fork + exec + render + write), and the PDF size. Run it on an idle machine;
+ * (fork + exec + render + write), the PDF size, and a mail merge of COPIES
+ * (1000) personalised copies: copies per second one file per copy and in one
+ * combined file, and the peak memory as the copies go. Run it on an idle machine;
  * it measures, it does not assert. */
 #include <mkletter.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -28,6 +31,38 @@ static int cmp(const void *a, const void *b) {
 static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static long peak_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    fclose(f);
+    if (s) { s[n] = 0; *len = (size_t)n; }
+    return s;
+}
+
+/* Replace the first `from` in *s by `to` (reallocating). */
+static void replace(char **s, const char *from, const char *to) {
+    char *at = strstr(*s, from);
+    if (!at) return;
+    size_t a = (size_t)(at - *s), fl = strlen(from), tl = strlen(to), n = strlen(*s);
+    char *ns = malloc(n - fl + tl + 1);
+    memcpy(ns, *s, a);
+    memcpy(ns + a, to, tl);
+    memcpy(ns + a + tl, *s + a + fl, n - a - fl + 1);
+    free(*s);
+    *s = ns;
 }
 
 static void die(mkl_renderer *r, const char *what) {
@@ -102,11 +137,78 @@ int main(int argc, char **argv) {
     unlink(out);
     double whole = median(t, runs);
 
+    /* mail merge: N personalised copies, one file each and one combined file */
+    int copies = argc > 4 ? atoi(argv[4]) : 1000;
+    size_t tlen;
+    char *tmpl = read_all(letter, &tlen);
+    if (!tmpl) return 1;
+    replace(&tmpl, "\n  Moon Jae-in\n  President of the Republic of Korea\n", "\n  {{name}}\n  {{title}}\n");
+    replace(&tmpl, "opening: President Moon Jae-in,", "opening: Dear {{name}},");
+    char dir[] = "/tmp/mkl-bench-merge-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char csv[256], path[512];
+    snprintf(csv, sizeof csv, "%s/data.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fprintf(f, "id,name,title\n");
+    for (int i = 0; i < copies; i++) fprintf(f, "%d,Recipient No. %d,Minister of Department %d\n", i + 1, i + 1, i % 37);
+    fclose(f);
+    long rss0 = peak_kb();
+    double per_file = 0, combined = 0;
+    long rss_tenth = 0, rss_file = 0;
+    size_t combined_size = 0;
+    {
+        mkl_renderer *mr;
+        mkl_letter *tl;
+        mkl_data *data;
+        if (mkl_renderer_new(NULL, &mr)) return 1;
+        if (mkl_letter_parse(mr, tmpl, strlen(tmpl), letter, NULL, &tl)) die(mr, "parse template");
+        if (mkl_data_load(mr, csv, &data)) die(mr, "load data");
+        double t0 = now();
+        for (int i = 0; i < copies; i++) {
+            mkl_letter *copy;
+            if (mkl_letter_fill_row(mr, tl, data, (size_t)i, &copy)) die(mr, "fill");
+            snprintf(path, sizeof path, "%s/%d.pdf", dir, i + 1);
+            if (mkl_render_to_file(mr, copy, path)) die(mr, "render");
+            mkl_letter_free(copy);
+            unlink(path);
+            if (i == copies / 10) rss_tenth = peak_kb();
+        }
+        per_file = now() - t0;
+        rss_file = peak_kb();
+        t0 = now();
+        mkl_batch *b;
+        if (mkl_batch_new(mr, 1, &b)) die(mr, "batch");
+        for (int i = 0; i < copies; i++) {
+            mkl_letter *copy;
+            if (mkl_letter_fill_row(mr, tl, data, (size_t)i, &copy)) die(mr, "fill");
+            if (mkl_batch_add(b, copy)) die(mr, "batch add");
+            mkl_letter_free(copy);
+        }
+        snprintf(path, sizeof path, "%s/all.pdf", dir);
+        if (mkl_batch_write_file(b, path)) die(mr, "batch write");
+        combined = now() - t0;
+        FILE *cf = fopen(path, "rb");
+        if (cf) { fseek(cf, 0, SEEK_END); combined_size = (size_t)ftell(cf); fclose(cf); }
+        unlink(path);
+        mkl_batch_free(b);
+        mkl_data_free(data);
+        mkl_letter_free(tl);
+        mkl_renderer_free(mr);
+    }
+    unlink(csv);
+    rmdir(dir);
+    free(tmpl);
+
     printf("letter:                         %s (%d pages)\n", letter, pages);
     printf("in-process, fresh renderer:     %.2f ms (median of %d)\n", fresh, runs);
     printf("in-process, reused renderer:    %.2f ms (median of %d)\n", reused, runs);
     printf("whole command (fork+exec):      %.2f ms (median of %d)\n", whole, runs);
     printf("PDF size:                       %zu bytes\n", size);
+    printf("merge, one file per copy:       %d copies in %.2f s = %.0f copies/s\n", copies, per_file / 1e3, copies / (per_file / 1e3));
+    printf("merge, one combined file:       %d copies in %.2f s = %.0f copies/s, %zu bytes\n", copies, combined / 1e3,
+           copies / (combined / 1e3), combined_size);
+    printf("peak memory (max RSS):          %ld KB before, %ld KB after %d copies, %ld KB after %d copies\n", rss0,
+           rss_tenth, copies / 10 + 1, rss_file, copies);
     free(t);
     return 0;
 }

@@ -249,6 +249,70 @@ MKL_API mkl_status mkl_letter_status(const mkl_letter *l);
  * Valid until the letter is freed; do not free it. */
 MKL_API const mkl_error *mkl_letter_error(const mkl_letter *l);
 
+/** A writer callback: consume `len` bytes, return 0 on success or non-zero
+ * to stop rendering with MKL_ERR_WRITE. */
+typedef int (*mkl_write_fn)(void *user, const unsigned char *data, size_t len);
+
+/* ## Mail merge and batches
+ *
+ * A letter may hold placeholders, "{{field}}", in any front-matter string and
+ * in the body; "{{field?}}" where the value may be empty (a line that comes
+ * out empty is dropped). A copy is made with the values of one data row, or
+ * of whatever a program supplies.
+ */
+
+/** Does the letter hold any placeholder? */
+MKL_API int mkl_letter_has_fields(const mkl_letter *l);
+
+/** The value of field `name` for the copy being made, or NULL if there is no
+ * such field. The string must stay valid until mkl_letter_fill() returns. */
+typedef const char *(*mkl_field_fn)(void *user, const char *name);
+
+/** Make `*out`, a copy of `tmpl` with every placeholder filled through `get`.
+ * An unknown field or an empty value for a "{{field}}" is MKL_ERR_INPUT with
+ * the placeholder's place in the letter (kept on `r`). Free the copy with
+ * mkl_letter_free(); it does not depend on `tmpl`. */
+MKL_API mkl_status mkl_letter_fill(mkl_renderer *r, const mkl_letter *tmpl, mkl_field_fn get, void *user,
+                                   mkl_letter **out);
+
+/** Data for a merge: a CSV file (RFC 4180, UTF-8), its first row naming the
+ * fields. */
+typedef struct mkl_data mkl_data;
+
+/** Read the CSV file at `path` into `*out` (free it with mkl_data_free()).
+ * Errors (an unterminated quote, a row with the wrong number of fields, ...)
+ * carry the CSV file, line and field number. */
+MKL_API mkl_status mkl_data_load(mkl_renderer *r, const char *path, mkl_data **out);
+MKL_API void mkl_data_free(mkl_data *d);
+/** The number of data rows (the header row not counted). */
+MKL_API size_t mkl_data_rows(const mkl_data *d);
+
+/** Make `*out`, the copy of `tmpl` for data row `row` (0-based). Errors name
+ * the row (as the CSV numbers it) and the field. */
+MKL_API mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row,
+                                       mkl_letter **out);
+
+/** Fill the placeholders of a string (an output file name, say) with row
+ * `row`; the caller frees `*out` with mkl_free(). */
+MKL_API mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out);
+
+/** A combined print file: many letters in one PDF, every copy starting on a
+ * new page, on a new sheet with `duplex` (a blank page after a copy with an
+ * odd number of pages). Each font and image is stored once. */
+typedef struct mkl_batch mkl_batch;
+
+/** Start a batch rendered with `r` (which must outlive it). Free with mkl_batch_free(). */
+MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
+/** Lay out `l` and add its pages; `l` may be freed afterwards. */
+MKL_API mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l);
+/** The number of pages so far, blank ones included. */
+MKL_API int mkl_batch_page_count(const mkl_batch *b);
+/** Finish the PDF and write it to `path` atomically, or hand it to `write`.
+ * A batch is written once. */
+MKL_API mkl_status mkl_batch_write_file(mkl_batch *b, const char *path);
+MKL_API mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user);
+MKL_API void mkl_batch_free(mkl_batch *b);
+
 /* ## Rendering */
 
 /** Render `letter` to the PDF file `path`, atomically (temporary file, then
@@ -260,9 +324,6 @@ MKL_API mkl_status mkl_render_to_file(mkl_renderer *r, const mkl_letter *letter,
 MKL_API mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter,
                                         unsigned char **data, size_t *len);
 
-/** A writer callback: consume `len` bytes, return 0 on success or non-zero
- * to stop rendering with MKL_ERR_WRITE. */
-typedef int (*mkl_write_fn)(void *user, const unsigned char *data, size_t len);
 
 /** Render `letter` and hand the PDF bytes, in order, to `write`. The bytes
  * are only handed over once the whole PDF has been made, so an error in the

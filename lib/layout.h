@@ -38,11 +38,19 @@ typedef struct mkl_layout {
  * layout). */
 typedef mkl_status (*mkl_image_loader)(void *user, const char *path, const struct mkl_image **out, mkl_error *e);
 
+/* Shaped and broken paragraphs kept from one layout to the next (the body
+ * and the signatories of a letter are the same in every copy of a batch).
+ * Bounded: emptied when it holds more than 1,024 paragraphs or 4 MiB. */
+typedef struct mkl_parcache mkl_parcache;
+mkl_parcache *mkl__parcache_new(void);
+void mkl__parcache_free(mkl_parcache *c);
+
 typedef struct mkl_layout_opts {
     const char *const *font_dirs;
     int page_numbers;
     mkl_image_loader load_image;
     void *loader;
+    mkl_parcache *cache;   /* or NULL */
 } mkl_layout_opts;
 
 /* Lay out `doc`. `out` must be zeroed; free with mkl__layout_free() on success or failure. */

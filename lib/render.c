@@ -16,6 +16,7 @@
 #include "image.h"
 #include "layout.h"
 #include "letter.h"
+#include "renderer.h"
 #include "mkletter.h"
 #include "parse.h"
 #include "pdf.h"
@@ -35,17 +36,6 @@
 #define MKL_FONTS_FROM_BIN "../share/mkletter/fonts"
 #endif
 
-typedef struct CachedImage { char *path; mkl_image img; } CachedImage;
-
-struct mkl_renderer {
-    mkl_options opts;
-    MKL_VEC(CachedImage *) images;   /* decoded once, shared by every copy; stable addresses */
-    char *font_dir;
-    mkl_fontdb *db;
-    mkl_shaper *sh;
-    mkl_error err;
-    int pages;
-};
 
 
 const char *mkl_version(void) { return MKLETTER_VERSION_STRING; }
@@ -136,6 +126,7 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
     nd = keep;
     mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
+    if (!st && !(r->cache = mkl__parcache_new())) st = MKL_ERR_NOMEM;
     if (st) {
         mkl_renderer_free(r);
         return st;
@@ -153,6 +144,7 @@ void mkl_renderer_free(mkl_renderer *r) {
     }
     mkl__free(r->images.v);
     mkl__shaper_free(r->sh);
+    mkl__parcache_free(r->cache);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
     mkl__free(r);
@@ -205,7 +197,7 @@ void mkl_letter_free(mkl_letter *l) {
     mkl__free(l);
 }
 
-static long long creation_time(const mkl_renderer *r) {
+long long mkl__creation_time(const mkl_renderer *r) {
     if (r->opts.creation_time) return r->opts.creation_time;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     if (sde && *sde) {
@@ -242,16 +234,20 @@ static mkl_status load_image(void *user, const char *path, const mkl_image **out
     return MKL_OK;
 }
 
+mkl_status mkl__render_layout(mkl_renderer *r, const mkl_letter *letter, mkl_layout *out) {
+    mkl_layout_opts lo = {NULL, r->opts.page_numbers, load_image, r, r->cache};
+    return mkl__layout(letter->doc, r->db, r->sh, &lo, out, &r->err);
+}
+
 /* The whole pipeline into a memory buffer. */
 static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
     if (!r || !letter) return MKL_ERR_ARGUMENT;
     mkl__err_clear(&r->err);
     mkl_layout L = {0};
-    mkl_layout_opts lo = {NULL, r->opts.page_numbers, load_image, r};
-    mkl_status st = mkl__layout(letter->doc, r->db, r->sh, &lo, &L, &r->err);
+    mkl_status st = mkl__render_layout(r, letter, &L);
     if (!st) {
         r->pages = (int)L.pages.n;
-        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, creation_time(r), r->opts.pdfa};
+        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);
@@ -285,7 +281,7 @@ mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter, mkl_w
 }
 
 /* Write `data` to `path` through a temporary file in the same folder + rename. */
-static mkl_status write_atomic(const char *path, const char *data, size_t len, mkl_error *e) {
+mkl_status mkl__write_atomic(const char *path, const char *data, size_t len, mkl_error *e) {
     size_t pl = strlen(path);
     char *tmp = mkl__malloc(pl + 32);
     if (!tmp) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
@@ -327,7 +323,7 @@ mkl_status mkl_render_to_file(mkl_renderer *r, const mkl_letter *letter, const c
     if (!r || !letter || !path) return MKL_ERR_ARGUMENT;
     mkl_buf b = {0};
     mkl_status st = render_buf(r, letter, &b);
-    if (!st) st = write_atomic(path, b.s, b.n, &r->err);
+    if (!st) st = mkl__write_atomic(path, b.s, b.n, &r->err);
     mkl__buf_free(&b);
     return st;
 }

@@ -53,7 +53,7 @@ static void test_seed_letter(void) {
     mkl_doc *d = load(MKL_TEST_SOURCE_DIR "/examples/open-letter.md");
     mkl_layout L = {0};
     mkl_error e = {0};
-    mkl_layout_opts o = {NULL, 1, NULL, NULL};
+    mkl_layout_opts o = {NULL, 1, NULL, NULL, NULL};
     CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
     CHECK_MSG(L.pages.n >= 2 && L.pages.n <= 4, "%zu pages", L.pages.n);
     double left = L.margin[0], right = L.width - L.margin[2], bottom = L.height - L.margin[3];
@@ -111,7 +111,7 @@ static void test_balanced_columns(void) {
     mkl_error e = {0};
     CHECK(mkl__parse_letter(t, strlen(t), "t", "", &d, &e) == MKL_OK);
     mkl_layout L = {0};
-    mkl_layout_opts o = {NULL, 0, NULL, NULL};
+    mkl_layout_opts o = {NULL, 0, NULL, NULL, NULL};
     CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
     /* first glyph of each entry: x per column, rows per column */
     double xs[9], ys[9];

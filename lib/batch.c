@@ -1,0 +1,217 @@
+/* batch.c - mail merge and combined print files (mkletter.h, "Mail merge and
+ * batches"): filling a letter for one copy, CSV data, and one PDF holding
+ * many copies with their fonts and images stored once. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fill.h"
+#include "merge.h"
+#include "pdf.h"
+#include "renderer.h"
+#include "util.h"
+
+struct mkl_data {
+    mkl_table *t;
+    char *path;
+};
+
+struct mkl_batch {
+    mkl_renderer *r;
+    mkl_pdfw *w;
+    int duplex;
+    int written;
+};
+
+int mkl_letter_has_fields(const mkl_letter *l) { return l && mkl__doc_has_fields(l->doc); }
+
+/* A copy of the template's document filled through `lk`, as a new letter. */
+static mkl_status fill_letter(mkl_renderer *r, const mkl_letter *tmpl, const mkl_lookup *lk, mkl_letter **out) {
+    mkl_letter *l = mkl__calloc(1, sizeof *l);
+    if (!l) return mkl__err(&r->err, MKL_ERR_NOMEM, tmpl->doc->file, 0, 0, "out of memory");
+    mkl_status st = mkl__doc_fill(tmpl->doc, lk, &l->doc, &r->err);
+    if (st) {
+        mkl__free(l);
+        return st;
+    }
+    *out = l;
+    return MKL_OK;
+}
+
+typedef struct Api { mkl_field_fn get; void *user; } Api;
+
+static const char *api_get(void *user, const char *name, size_t len) {
+    const Api *a = user;
+    char buf[256];
+    if (len >= sizeof buf) return NULL;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    return a->get(a->user, buf);
+}
+
+mkl_status mkl_letter_fill(mkl_renderer *r, const mkl_letter *tmpl, mkl_field_fn get, void *user, mkl_letter **out) {
+    if (!r || !tmpl || !get || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    Api a = {get, user};
+    mkl_lookup lk = {api_get, NULL, &a, 1};
+    return fill_letter(r, tmpl, &lk, out);
+}
+
+mkl_status mkl_data_load(mkl_renderer *r, const char *path, mkl_data **out) {
+    if (!r || !path || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    mkl_data *d = mkl__calloc(1, sizeof *d);
+    if (!d || !(d->path = mkl__strdup(path))) {
+        mkl__free(d);
+        return mkl__err(&r->err, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    mkl_status st = mkl__table_load(path, &d->t, &r->err);
+    if (st) {
+        mkl_data_free(d);
+        return st;
+    }
+    *out = d;
+    return MKL_OK;
+}
+
+void mkl_data_free(mkl_data *d) {
+    if (!d) return;
+    mkl__table_free(d->t);
+    mkl__free(d->path);
+    mkl__free(d);
+}
+
+size_t mkl_data_rows(const mkl_data *d) { return d ? mkl__table_rows(d->t) : 0; }
+
+typedef struct Row { const mkl_data *d; size_t row; } Row;
+
+static const char *row_get(void *user, const char *name, size_t len) {
+    const Row *rw = user;
+    char buf[1024];
+    if (len >= sizeof buf) return NULL;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    int k = mkl__table_col(rw->d->t, buf);
+    return k < 0 ? NULL : mkl__table_get(rw->d->t, rw->row, (size_t)k);
+}
+
+static mkl_status row_unknown(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e) {
+    (void)s;
+    (void)open;
+    const Row *rw = user;
+    mkl_buf cols = {0};
+    for (size_t k = 0; k < mkl__table_cols(rw->d->t) && cols.n < 600; k++) {
+        if (k) mkl__buf_adds(&cols, ", ");
+        mkl__buf_adds(&cols, mkl__table_colname(rw->d->t, k));
+    }
+    mkl_status st = mkl__err(e, MKL_ERR_INPUT, NULL, 0, 0, "unknown field '%.*s' (%s has: %s)", (int)MKL_MIN(len, 200), name,
+                             rw->d->path, cols.s ? cols.s : "");
+    mkl__buf_free(&cols);
+    return st;
+}
+
+/* Say which row an error is about: "row 7 (data.csv line 8): ...". */
+static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
+    if (st && st != MKL_ERR_NOMEM) {
+        char head[300], msg[sizeof r->err.message];
+        snprintf(head, sizeof head, "row %zu (%.200s line %d): ", row + 2, d->path, mkl__table_row_line(d->t, row));
+        size_t hl = strlen(head);
+        memcpy(msg, head, hl);
+        snprintf(msg + hl, sizeof msg - hl, "%.*s", (int)(sizeof msg - hl - 1), r->err.message);
+        memcpy(r->err.message, msg, sizeof msg);
+    }
+    return st;
+}
+
+mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row, mkl_letter **out) {
+    if (!r || !tmpl || !d || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
+    Row rw = {d, row};
+    mkl_lookup lk = {row_get, row_unknown, &rw, 1};
+    return with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
+}
+
+mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out) {
+    if (!r || !d || !tmpl || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl__err_clear(&r->err);
+    if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
+    Row rw = {d, row};
+    mkl_lookup lk = {row_get, row_unknown, &rw, 1};
+    mkl_buf b = {0};
+    mkl_status st = mkl__fill_with(tmpl, &lk, &b, &r->err);
+    if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(&r->err, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (st) {
+        mkl__buf_free(&b);
+        snprintf(r->err.file, sizeof r->err.file, "%s", tmpl);
+        r->err.line = r->err.column = 0;
+        return with_row(r, d, row, st);
+    }
+    *out = b.s;
+    return MKL_OK;
+}
+
+mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out) {
+    if (!r || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl_batch *b = mkl__calloc(1, sizeof *b);
+    if (!b) return MKL_ERR_NOMEM;
+    b->r = r;
+    b->duplex = duplex;
+    *out = b;
+    return MKL_OK;
+}
+
+mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
+    if (!b || !l || b->written) return MKL_ERR_ARGUMENT;
+    mkl_renderer *r = b->r;
+    mkl__err_clear(&r->err);
+    mkl_status st = MKL_OK;
+    if (!b->w) {
+        /* the document's title and author are the first letter's */
+        mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa};
+        if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
+    }
+    mkl_layout L = {0};
+    st = mkl__render_layout(r, l, &L);
+    if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
+    mkl__layout_free(&L);
+    return st;
+}
+
+int mkl_batch_page_count(const mkl_batch *b) { return b ? mkl__pdfw_pages(b->w) : 0; }
+
+static mkl_status finish(mkl_batch *b, mkl_buf *out) {
+    if (!b || b->written || !b->w) return MKL_ERR_ARGUMENT;
+    b->written = 1;
+    mkl__err_clear(&b->r->err);
+    return mkl__pdfw_finish(b->w, out, &b->r->err);
+}
+
+mkl_status mkl_batch_write_file(mkl_batch *b, const char *path) {
+    if (!path) return MKL_ERR_ARGUMENT;
+    mkl_buf out = {0};
+    mkl_status st = finish(b, &out);
+    if (!st) st = mkl__write_atomic(path, out.s, out.n, &b->r->err);
+    mkl__buf_free(&out);
+    return st;
+}
+
+mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user) {
+    if (!write) return MKL_ERR_ARGUMENT;
+    mkl_buf out = {0};
+    mkl_status st = finish(b, &out);
+    if (!st && out.n && write(user, (const unsigned char *)out.s, out.n))
+        st = mkl__err(&b->r->err, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
+    mkl__buf_free(&out);
+    return st;
+}
+
+void mkl_batch_free(mkl_batch *b) {
+    if (!b) return;
+    mkl__pdfw_free(b->w);
+    mkl__free(b);
+}
