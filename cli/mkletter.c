@@ -21,7 +21,8 @@ static void usage(FILE *f) {
             "      --merge DATA.csv  one copy per CSV row, {{field}} filled from its columns;\n"
             "                        every row is checked before anything is written\n"
             "      --rows A-B        only data rows A to B (1 = the first row after the header;\n"
-            "                        A-, -B and A also work), to split a batch over machines\n"
+            "                        A-, -B and A also work; B past the end is cut to it),\n"
+            "                        to split a batch over machines\n"
             "      --duplex          in a combined file, start every copy on a front side\n"
             "      --pdfa            write PDF/A-1b (archival)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
@@ -92,7 +93,11 @@ static int parse_rows(const char *s, size_t nrows, size_t *first, size_t *last) 
     } else if (*s) {
         return 0;
     }
-    if (a < 1 || a > b || b > nrows) return 0;
+    if (a < 1 || a > b) return 0;
+    /* a slice past the end is cut to the data (the last job of an array may
+     * ask for more rows than there are) */
+    if (b > nrows) b = nrows;
+    if (a > b) a = b + 1;
     *first = (size_t)a - 1;
     *last = (size_t)b;
     return 1;
@@ -112,6 +117,11 @@ static int merge(mkl_renderer *r, const mkl_letter *tmpl, const char *csv, const
         fprintf(stderr, "mkletter: --rows '%s' is not a range of the %zu data rows of %s (like 1-100)\n", rows, nrows, csv);
         mkl_data_free(data);
         return EXIT_USAGE;
+    }
+    if (first >= last) {
+        if (!quiet) fprintf(stderr, "mkletter: --rows %s selects none of the %zu data rows of %s; nothing to do\n", rows, nrows, csv);
+        mkl_data_free(data);
+        return 0;
     }
     int per_file = strstr(out, "{{") != NULL;
     if (per_file && duplex) {
