@@ -4,6 +4,9 @@
 
 #include "fixture.h"
 #include "hyph.h"
+
+#include <ctype.h>
+#include <hyphen.h>
 #include "linebreak.h"
 
 static void test_points(void) {
@@ -79,11 +82,64 @@ static void test_consecutive(void) {
     mkl__shaped_free(&s);
 }
 
+/* mkletter matches Debian's en_US patterns with its own table (libhyphen's
+ * loader costs a third of a run): the points must be libhyphen's, word for
+ * word, over every word of the examples and the README. */
+static void test_same_as_libhyphen(void) {
+    HyphenDict *ref = hnj_hyphen_load("/usr/share/hyphen/hyph_en_US.dic");
+    CHECK(ref != NULL);
+    if (!ref) return;
+    mkl_hyph *h;
+    mkl_error e = {0};
+    CHECK(mkl__hyph_new(&h, &e) == MKL_OK);
+    const char *files[] = {MKL_TEST_SOURCE_DIR "/examples/open-letter.md", MKL_TEST_SOURCE_DIR "/README.md",
+                           MKL_TEST_SOURCE_DIR "/man/mkletter.1"};
+    int words = 0, same = 1;
+    for (size_t f = 0; f < 3; f++) {
+        FILE *in = fopen(files[f], "rb");
+        if (!in) continue;
+        char w[64];
+        size_t n = 0;
+        int ch;
+        do {
+            ch = fgetc(in);
+            if (ch != EOF && isalpha(ch) && n < sizeof w - 1) {
+                w[n++] = (char)tolower(ch);
+                continue;
+            }
+            if (n >= 5) {
+                w[n] = 0;
+                uint8_t mine[64] = {0};
+                char theirs[80] = {0};
+                char **rep = NULL;
+                int *pos = NULL, *cut = NULL;
+                mkl__hyph_word(h, "en", w, n, mine);
+                hnj_hyphen_hyphenate2(ref, w, (int)n, theirs, NULL, &rep, &pos, &cut);
+                for (size_t i = 0; i + 1 < n; i++) {
+                    int want = (theirs[i] & 1) && i + 1 >= 2 && n - (i + 1) >= 3;
+                    if (want != (mine[i] != 0)) {
+                        same = 0;
+                        fprintf(stderr, "'%s': after byte %zu: libhyphen %d, mkletter %d\n", w, i, want, mine[i]);
+                    }
+                }
+                words++;
+            }
+            n = 0;
+        } while (ch != EOF);
+        fclose(in);
+    }
+    CHECK_MSG(words > 1500, "%d words compared", words);
+    CHECK(same);
+    mkl__hyph_free(h);
+    hnj_hyphen_free(ref);
+}
+
 int main(void) {
     fx_init();
     test_points();
     test_never();
     test_consecutive();
+    test_same_as_libhyphen();
     fx_done();
     return check_done();
 }
