@@ -37,15 +37,20 @@ static mkl_status fill_letter(mkl_renderer *r, const mkl_letter *tmpl, const mkl
     return MKL_OK;
 }
 
+/* A placeholder's name as a C string (names longer than the buffer are no field). */
+static int field_name(char *buf, size_t size, const char *name, size_t len) {
+    if (len >= size) return 0;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    return 1;
+}
+
 typedef struct Api { mkl_field_fn get; void *user; } Api;
 
 static const char *api_get(void *user, const char *name, size_t len) {
     const Api *a = user;
     char buf[256];
-    if (len >= sizeof buf) return NULL;
-    memcpy(buf, name, len);
-    buf[len] = 0;
-    return a->get(a->user, buf);
+    return field_name(buf, sizeof buf, name, len) ? a->get(a->user, buf) : NULL;
 }
 
 mkl_status mkl_letter_fill(mkl_renderer *r, const mkl_letter *tmpl, mkl_field_fn get, void *user, mkl_letter **out) {
@@ -89,10 +94,7 @@ typedef struct Row { const mkl_data *d; size_t row; } Row;
 static const char *row_get(void *user, const char *name, size_t len) {
     const Row *rw = user;
     char buf[1024];
-    if (len >= sizeof buf) return NULL;
-    memcpy(buf, name, len);
-    buf[len] = 0;
-    int k = mkl__table_col(rw->d->t, buf);
+    int k = field_name(buf, sizeof buf, name, len) ? mkl__table_col(rw->d->t, buf) : -1;
     return k < 0 ? NULL : mkl__table_get(rw->d->t, rw->row, (size_t)k);
 }
 

@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 MINIMAL = "---\nsubject: Hi\n---\n\nHello.\n"
 HANGUL = "대한민국 인권 Tomás"
@@ -44,19 +46,7 @@ BAD_LETTERS = [
     Bad("no-front-matter", "Hello.\n", 1, None, ["front matter", "---"]),
 ]
 
-passed = 0
-failed = 0
 
-
-def check(ok, what, reason=""):
-    """Count one check; print a line if it failed. Returns ok."""
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {reason}" if reason else ""))
-    return ok
 
 
 class Workdir:
@@ -201,8 +191,7 @@ def main():
         check_unwritable(wd)
         check_missing_input(wd)
         check_hangul(wd)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 EXAMPLE = os.path.join("examples", "open-letter.ko.md")
 PARAGRAPHS = os.path.join("tests", "golden", "open-letter.ko.paragraphs.txt")
@@ -41,19 +43,7 @@ SYLLABLES = ("가나다라마바사아자차카타파하거너더러머버서어
              "고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후"
              "기니디리미비시이지치키티피히강난달람만박산안장창한결민성영")
 
-passed = 0
-failed = 0
 
-
-def check(ok, what, reason=""):
-    """Count one check; print a line if it failed. Returns ok."""
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {reason}" if reason else ""))
-    return ok
 
 
 def info(msg):
@@ -413,8 +403,7 @@ def main():
                      lambda: check_uncovered(mkletter, tmp)):
             step()
     info(f"all checks took {time.monotonic() - t0:.1f} s")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 if __name__ == "__main__":

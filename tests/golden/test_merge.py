@@ -11,19 +11,12 @@ import subprocess
 import sys
 import tempfile
 import zlib
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 mkletter, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 COPIES = int(os.environ.get("MKL_TEST_COPIES", "1000"))
-passed = failed = 0
 
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}: {detail}")
 
 
 def run(*args, **kw):
@@ -149,5 +142,4 @@ with tempfile.TemporaryDirectory() as tmp:
             check(f.read() == before, f"{name}: the existing output is untouched")
     check(not [n for n in os.listdir(".") if ".tmp-" in n], "no stray temporary files")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 SUBJECT = "Open Letter on South Korea’s Policies on Protecting Human Rights in North Korea"
 AUTHOR = "Transitional Justice Working Group"
@@ -37,19 +39,7 @@ PAGE1_LINES = [
 ]
 SPECIAL_CHARS = "’—“”áü"
 
-passed = 0
-failed = 0
 
-
-def check(ok, what, reason=""):
-    """Count one check; print a line if it failed. Returns ok."""
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {reason}" if reason else ""))
-    return ok
 
 
 def run(args, env=None):
@@ -232,8 +222,7 @@ def main():
                 check_pages([pdftotext(pdf, k) for k in range(1, pages + 1)])
             check_text(repo, whole)
         check_deterministic(mkletter, letter, tmp)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -12,18 +12,11 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 mkletter, root = sys.argv[1], sys.argv[2]
-passed = failed = 0
 
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}: {detail}")
 
 
 env = dict(os.environ, SOURCE_DATE_EPOCH="1582243200")
@@ -60,5 +53,4 @@ with tempfile.TemporaryDirectory() as tmp:
     fonts = subprocess.run(["pdffonts", a], capture_output=True, text=True).stdout.splitlines()[2:]
     check(all(re.search(r"yes\s+yes\s+yes", f) for f in fonts), "every font embedded, subset, with ToUnicode")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -9,18 +9,11 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 mkletter, root = sys.argv[1], sys.argv[2]
-passed = failed = 0
 
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}: {detail}")
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -52,5 +45,4 @@ with tempfile.TemporaryDirectory() as tmp:
         joined = a.split()[-1][:-1] + re.match(r"[a-z]+", b).group(0)
         check(joined in words, f"pdftotext joins {joined!r}", "not found in the extracted text")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

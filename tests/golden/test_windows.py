@@ -12,6 +12,8 @@ import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, failures, finish  # noqa: E402
 
 mkletter, root = sys.argv[1], sys.argv[2]
 MM = 72 / 25.4
@@ -30,16 +32,7 @@ LAYOUTS = {
                   (11 / 3 * IN, 22 / 3 * IN), None),
 }
 
-passed = failed = 0
 
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what}: {detail}")
 
 
 def words(pdf):
@@ -100,5 +93,4 @@ with tempfile.TemporaryDirectory() as tmp:
         if punch:
             check(any(abs(y - punch) < 0.5 for y in marks), f"{name}: punch mark at {punch / MM:.1f} mm", marks)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
