@@ -618,7 +618,10 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
         mkl__pdfw_free(w);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
-    if (HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL) != HPDF_OK || HPDF_UseUTFEncodings(w->pdf) != HPDF_OK ||
+    /* libharu's arrays hold at most 8,191 items: a combined file of thousands of
+     * copies needs a page tree of several levels, 512 pages a node */
+    if (HPDF_SetPagesConfiguration(w->pdf, 512) != HPDF_OK || HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL) != HPDF_OK ||
+        HPDF_UseUTFEncodings(w->pdf) != HPDF_OK ||
         HPDF_SetCurrentEncoder(w->pdf, "UTF-8") != HPDF_OK) {
         mkl_status st = hpdf_fail(w, "setting up the document");
         mkl__pdfw_free(w);
