@@ -31,7 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *name = mkl__table_colname(t, c);
         if (!name || !name[0] || mkl__table_col(t, name) != (int)c) abort();
         if (strstr(name, "}}") || strpbrk(name, "\r\n")) writable = 0;
-        mkl__buf_printf(&tpl, "{{ %s }}, ", name);
+        /* "{{name?}}" is the optional form of "name": a name ending in '?' is
+         * written "{{name??}}" */
+        size_t nl = strlen(name);
+        mkl__buf_printf(&tpl, nl && name[nl - 1] == '?' ? "{{ %s? }}, " : "{{ %s }}, ", name);
     }
     int prev = 1;
     for (size_t r = 0; r < rows; r++) {

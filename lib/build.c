@@ -85,6 +85,7 @@ static int block_of(mkl_letter *l, mkl_field f, const char ***v, size_t **n, siz
     case MKL_FIELD_ENCLOSURES: *v = d->enclosures.v; *n = &d->enclosures.n; *cap = &l->cap_encl; return 4;
     case MKL_FIELD_FONT_BODY: *v = (const char **)d->font_body.families; *n = &d->font_body.nfamilies; *cap = &l->cap_fbody; return 5;
     case MKL_FIELD_FONT_HEADING: *v = (const char **)d->font_heading.families; *n = &d->font_heading.nfamilies; *cap = &l->cap_fhead; return 6;
+    case MKL_FIELD_LETTERHEAD_FOOTER: *v = d->lh_footer.v; *n = &d->lh_footer.n; *cap = &l->cap_lfoot; return 7;
     default: return 0;
     }
 }
@@ -98,7 +99,7 @@ mkl_status mkl_letter_add_line(mkl_letter *l, mkl_field field, const char *line)
     const char *s;
     mkl_status st = copy(l, line, "line", &s);
     if (st) return st;
-    if (which >= 5 && !*s) return fail(l, MKL_ERR_INPUT, "an empty font family name");
+    if ((which == 5 || which == 6) && !*s) return fail(l, MKL_ERR_INPUT, "an empty font family name");
     const char **nv = grow(l, v, *n, cap, sizeof *nv);
     if (!nv) return oom(l);
     nv[(*n)++] = s;
@@ -109,7 +110,8 @@ mkl_status mkl_letter_add_line(mkl_letter *l, mkl_field field, const char *line)
     case 3: d->to.v = nv; break;
     case 4: d->enclosures.v = nv; break;
     case 5: d->font_body.families = nv; d->font_body.line = d->font_body.col = NULL; break;
-    default: d->font_heading.families = nv; d->font_heading.line = d->font_heading.col = NULL; break;
+    case 6: d->font_heading.families = nv; d->font_heading.line = d->font_heading.col = NULL; break;
+    default: d->lh_footer.v = nv; break;
     }
     return MKL_OK;
 }
@@ -120,7 +122,8 @@ mkl_status mkl_letter_set(mkl_letter *l, mkl_field field, const char *value) {
         [MKL_FIELD_LANG] = "lang",       [MKL_FIELD_PAPER] = "paper",     [MKL_FIELD_LAYOUT] = "layout",
         [MKL_FIELD_DATE] = "date",       [MKL_FIELD_DATE_STYLE] = "date-style", [MKL_FIELD_PLACE] = "place",
         [MKL_FIELD_SUBJECT] = "subject", [MKL_FIELD_OPENING] = "opening", [MKL_FIELD_CLOSING] = "closing",
-        [MKL_FIELD_PS] = "ps",           [MKL_FIELD_HANGUL_BREAKS] = "hangul-breaks", [MKL_FIELD_FONT_SIZE] = "size"};
+        [MKL_FIELD_PS] = "ps",           [MKL_FIELD_HANGUL_BREAKS] = "hangul-breaks", [MKL_FIELD_FONT_SIZE] = "size",
+        [MKL_FIELD_LETTERHEAD_ALIGN] = "letterhead-align"};
     const char **v;
     size_t *n, *cap;
     if (field != MKL_FIELD_LETTERHEAD && block_of(l, field, &v, &n, &cap)) {
@@ -144,6 +147,10 @@ mkl_status mkl_letter_set(mkl_letter *l, mkl_field field, const char *value) {
     if (st) return st;
     if (field == MKL_FIELD_LETTERHEAD) {
         l->doc->lh_name = s;
+        return MKL_OK;
+    }
+    if (field == MKL_FIELD_LETTERHEAD_LOGO) {
+        l->doc->lh_logo = s;
         return MKL_OK;
     }
     if ((unsigned)field >= sizeof keys / sizeof *keys || !keys[field])

@@ -103,7 +103,8 @@ static mkl_status fill_doc(F *f) {
 #define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
     STR(file); STR(base_dir); STR(date); STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
     STR(closing); STR(ps);
-    LINES(lh_lines); LINES(from); LINES(to); LINES(enclosures);
+    LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
+    d->lh_align = s->lh_align;
     d->src = s->src; d->srclen = 0;   /* the template's text is not the copy's: no character search */
     d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
     d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
@@ -174,8 +175,8 @@ static int each_string(const mkl_doc *d, int (*fn)(void *, const char *), void *
     int r;
 #define S(x) if ((x) && (r = fn(user, (x)))) return r
     S(d->date); S(d->place); S(d->lh_name); S(d->lh_logo); S(d->subject); S(d->opening); S(d->closing); S(d->ps);
-    const mkl_lines *ls[] = {&d->lh_lines, &d->from, &d->to, &d->enclosures};
-    for (size_t k = 0; k < 4; k++)
+    const mkl_lines *ls[] = {&d->lh_lines, &d->lh_footer, &d->from, &d->to, &d->enclosures};
+    for (size_t k = 0; k < 5; k++)
         for (size_t i = 0; i < ls[k]->n; i++) S(ls[k]->v[i]);
     for (size_t c = 0; c < d->ncc; c++)
         for (size_t i = 0; i < d->cc[c].n; i++) S(d->cc[c].v[i]);

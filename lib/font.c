@@ -107,18 +107,20 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     }
     mkl_face *f = mkl__calloc(1, sizeof *f);
     char *names = family_names(hf);
-    mkl_face **slot = f && names ? MKL_PUSH(&db->faces) : NULL;
+    char *fpath = mkl__strdup(path);
+    mkl_face **slot = f && names && fpath ? MKL_PUSH(&db->faces) : NULL;
     char **nslot = slot ? MKL_PUSH(&db->names) : NULL;
     if (!nslot) {
         if (slot) db->faces.n--;
         mkl__free(names);
+        mkl__free(fpath);
         mkl__free(f);
         hb_face_destroy(hf);
         hb_blob_destroy(blob);
         return MKL_ERR_NOMEM;
     }
     f->id = (int)db->faces.n - 1;
-    f->path = mkl__strdup(path);
+    f->path = fpath;
     f->index = index;
     f->blob = blob;
     f->face = hf;
@@ -129,7 +131,6 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     face_style(hf, &f->bold, &f->italic, &f->weight);
     *slot = f;
     *nslot = names;
-    if (!f->path) return MKL_ERR_NOMEM;
     if (out) *out = f;
     return MKL_OK;
 }
@@ -155,8 +156,14 @@ static mkl_status scan_dirs(mkl_fontdb *db) {
         mkl_status st = MKL_OK;
         while ((ent = readdir(dir)) && !st) {
             if (!has_suffix(ent->d_name, ".ttf") && !has_suffix(ent->d_name, ".ttc")) continue;
-            char **slot = MKL_PUSH(&files);
-            if (!slot || !(*slot = mkl__strdup(ent->d_name))) st = MKL_ERR_NOMEM;
+            char *name = mkl__strdup(ent->d_name);
+            char **slot = name ? MKL_PUSH(&files) : NULL;
+            if (!slot) {
+                mkl__free(name);
+                st = MKL_ERR_NOMEM;
+            } else {
+                *slot = name;
+            }
         }
         closedir(dir);
         for (size_t i = 1; i < files.n; i++)
@@ -384,7 +391,19 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
     char want[256];
     norm(family, want, sizeof want);
     mkl_status st;
-    if (!db->scanned && (st = scan_dirs(db))) return mkl__err(e, st, NULL, 0, 0, "out of memory reading font folders");
+    if (!db->scanned) {
+        /* a scan that fails (out of memory) is undone and tried again next
+         * time: a half-read folder would send families to Fontconfig */
+        size_t before = db->faces.n;
+        if ((st = scan_dirs(db))) {
+            while (db->faces.n > before) {
+                face_free(db->faces.v[--db->faces.n]);
+                if (db->names.n > db->faces.n) mkl__free(db->names.v[--db->names.n]);
+            }
+            db->scanned = 0;
+            return mkl__err(e, st, NULL, 0, 0, "out of memory reading font folders");
+        }
+    }
     mkl_face *f = best_known(db, want, bold, italic);
     if (!f) {
         /* not in the font folders: ask Fontconfig. A family found in the folders is

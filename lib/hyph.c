@@ -44,12 +44,15 @@ static void liang_free(Liang *l) {
 }
 
 /* Read a pattern file into a table; NULL if it is not a plain UTF-8 Liang
- * file (or on any error): then libhyphen reads it. */
-static Liang *liang_load(const char *path) {
+ * file (then libhyphen reads it) or on an error, when *oom says whether
+ * memory ran out. */
+static Liang *liang_load(const char *path, int *oom) {
     char *text;
     size_t len;
     mkl_error ignore;
-    if (mkl__read_file(path, &text, &len, &ignore)) return NULL;
+    mkl_status rs = mkl__read_file(path, &text, &len, &ignore);
+    if (rs == MKL_ERR_NOMEM) *oom = 1;
+    if (rs) return NULL;
     Liang *l = mkl__calloc(1, sizeof *l);
     size_t npat = 0;
     for (size_t i = 0; i < len; i++) npat += text[i] == '\n';
@@ -59,6 +62,7 @@ static Liang *liang_load(const char *path) {
         l->slots = mkl__calloc(l->cap, sizeof *l->slots);
         l->pool = mkl__malloc(2 * len + 16);
     }
+    if (!l || !l->slots || !l->pool) *oom = 1;
     int ok = l && l->slots && l->pool && len > 5 && !strncmp(text, "UTF-8", 5);
     size_t used = 0;
     for (size_t i = 0; ok && i < len;) {
@@ -145,14 +149,18 @@ static HyphenDict *load_lang(const char *lang) {
     return d;
 }
 
-static void load_dict(Dict *d) {
+/* Load the patterns of d->lang; 0 if memory ran out (then nothing is kept
+ * and the next word tries again). */
+static int load_dict(Dict *d) {
     char path[256];
+    int oom = 0;
     static const char *const suffixes[] = {"_US", "", "_GB", "_DE", "_FR"};
-    for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes && !d->liang; k++) {
+    for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes && !d->liang && !oom; k++) {
         snprintf(path, sizeof path, "%s/hyph_%s%s.dic", MKL_HYPHEN_DIR, d->lang, suffixes[k]);
-        d->liang = liang_load(path);
+        d->liang = liang_load(path, &oom);
     }
-    if (!d->liang) d->d = load_lang(d->lang);
+    if (!d->liang && !oom) d->d = load_lang(d->lang);
+    return !oom;
 }
 
 
@@ -170,19 +178,26 @@ void mkl__hyph_free(mkl_hyph *h) {
     mkl__free(h);
 }
 
-static Dict *dict_for(mkl_hyph *h, const char *lang) {
+static Dict *dict_for(mkl_hyph *h, const char *lang, int *oom) {
     for (size_t i = 0; i < h->n; i++)
         if (!strcmp(h->dicts[i].lang, lang)) return &h->dicts[i];
     if (h->n == sizeof h->dicts / sizeof *h->dicts) return NULL;
-    Dict *d = &h->dicts[h->n++];
+    Dict *d = &h->dicts[h->n];
+    memset(d, 0, sizeof *d);
     snprintf(d->lang, sizeof d->lang, "%s", lang);
-    load_dict(d);
+    if (!load_dict(d)) {   /* not remembered: tried again */
+        *oom = 1;
+        return NULL;
+    }
+    h->n++;
     return d;
 }
 
 int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8_t *after) {
     if (!h || !lang || n < 5 || n > MAX_WORD) return 0;
-    Dict *dict = dict_for(h, lang);
+    int oom = 0;
+    Dict *dict = dict_for(h, lang, &oom);
+    if (oom) return -1;
     if (!dict || (!dict->d && !dict->liang)) return 0;
     /* lower-case copy with the same byte layout; a letter whose lower case has
      * another length, or anything but a letter, means "not a plain word" */

@@ -14,7 +14,8 @@ void mkl__hyph_free(mkl_hyph *h);
 /* Mark in `after` (one byte per byte of `w`, zeroed by the caller) the bytes
  * after which the word [w, w+n) may take a hyphen: at least 2 letters before
  * and 3 after the break. Returns the number of points found; 0 when the
- * language has no patterns installed or the word is not a plain word. */
+ * language has no patterns installed or the word is not a plain word; -1 if
+ * memory ran out loading the patterns. */
 int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8_t *after);
 
 #endif

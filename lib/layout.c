@@ -43,6 +43,7 @@ typedef struct LC {
     double size, lead;
     double grid0;         /* baseline grid origin */
     double bottom;        /* lowest baseline allowed */
+    double bottom1;       /* the same on page 1 (above the letterhead's footer band) */
     double cont_top;      /* cursor at the top of continuation pages */
     int page;             /* current page index */
     double y;
@@ -124,6 +125,9 @@ static mkl_status add_image(LC *c, const mkl_image *img, double x, double y, dou
     *pi = (mkl_pimage){img, (float)x, (float)y, (float)w, (float)h};
     return MKL_OK;
 }
+
+/* Lines after the first (0 for an empty paragraph). */
+static double extra_lines(const Par *p) { return p->lines.n ? (double)(p->lines.n - 1) : 0; }
 
 /* Shape and break rich text into a paragraph. */
 /* ---- the paragraph cache ---------------------------------------------- */
@@ -384,9 +388,11 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
     return MKL_OK;
 }
 
+static double bottom_of(const LC *c) { return c->page == 0 ? c->bottom1 : c->bottom; }
+
 /* Lines of the current page still free below the cursor, at `lead`, after `space`. */
 static int lines_free(LC *c, double space, double lead) {
-    double room = c->bottom - (c->y + space);
+    double room = bottom_of(c) - (c->y + space);
     return room < lead - 1e-6 ? 0 : (int)floor((room + 1e-6) / lead);
 }
 
@@ -510,16 +516,49 @@ static mkl_status letterhead(LC *c) {
         k += lines[i].lines.n;
     }
     /* the common last baseline: low enough for both blocks below the top margin */
-    double base = MKL_MAX(c->mt + size + (name.lines.n - 1) * nlead, c->mt + lsize * 0.8 + (k ? k - 1 : 0) * llead);
+    double base = MKL_MAX(c->mt + size + extra_lines(&name) * nlead, c->mt + lsize * 0.8 + (k ? k - 1 : 0) * llead);
     base = MKL_MAX(base, c->mt + logo_h);
-    if (logo && (st = add_image(c, logo, c->ml, base - logo_h, logo_w, logo_h))) goto out;
-    if ((st = par_at(c, &name, name_x, base - (name.lines.n - 1) * nlead))) goto out;
-    double y = base - (k ? k - 1 : 0) * llead;
-    for (size_t i = 0; i < nl; i++) {
-        if ((st = par_at(c, &lines[i], c->ml + c->tw - wright, y))) goto out;
-        y += lines[i].lines.n * llead;
+    double rule_y;
+    if (d->lh_align == 1) {
+        /* centred: the logo over the name, the lines under it */
+        double y = c->mt;
+        if (logo) {
+            if ((st = add_image(c, logo, c->ml + (c->tw - logo_w) / 2, y, logo_w, logo_h))) goto out;
+            y += logo_h + 4;
+        }
+        name.align = AL_CENTER;
+        name.w1 = name.w = c->tw;
+        if ((st = mkl__break_lines(&name.s, c->tw, c->tw, 0, &name.lines, c->e))) goto out;
+        y += size;
+        if ((st = par_at(c, &name, c->ml, y))) goto out;
+        y += extra_lines(&name) * nlead + 2;
+        for (size_t i = 0; i < nl; i++) {
+            lines[i].align = AL_CENTER;
+            lines[i].w1 = lines[i].w = c->tw;
+            if ((st = mkl__break_lines(&lines[i].s, c->tw, c->tw, 0, &lines[i].lines, c->e))) goto out;
+            y += llead;
+            if ((st = par_at(c, &lines[i], c->ml, y))) goto out;
+            y += extra_lines(&lines[i]) * llead;
+        }
+        rule_y = y + 7;
+    } else {
+        /* left (or, mirrored, right): logo and name on one side, the lines on the other */
+        int right = d->lh_align == 2;
+        double nx = right ? c->ml + c->tw - (name_x - c->ml) - wname : name_x;
+        if (logo && (st = add_image(c, logo, right ? c->ml + c->tw - logo_w : c->ml, base - logo_h, logo_w, logo_h))) goto out;
+        if (right) {
+            name.align = AL_RIGHT;
+            name.w1 = name.w = wname;
+        }
+        if ((st = par_at(c, &name, nx, base - extra_lines(&name) * nlead))) goto out;
+        double y = base - (k ? k - 1 : 0) * llead;
+        for (size_t i = 0; i < nl; i++) {
+            if (right) lines[i].align = AL_LEFT;
+            if ((st = par_at(c, &lines[i], right ? c->ml : c->ml + c->tw - wright, y))) goto out;
+            y += lines[i].lines.n * llead;
+        }
+        rule_y = base + 9;
     }
-    double rule_y = base + 9;
     if ((st = add_rule(c, c->ml, rule_y, c->pw - c->mr, rule_y, 0.6, 0.25))) goto out;
     c->y = rule_y;
     c->at_top = 0;
@@ -644,7 +683,7 @@ static mkl_status heading_block(LC *c) {
         snap(c);
         if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK))) goto out;
         if ((st = par_at(c, &p, c->ml, c->y))) goto out;
-        c->y += (p.lines.n - 1) * c->lead;
+        c->y += extra_lines(&p) * c->lead;
         c->at_top = 0;
     }
     /* addressee left, sender (from) right */
@@ -699,7 +738,7 @@ out:
 
 /* Keep `needed` points of what follows on this page, else start a new one. */
 static mkl_status keep(LC *c, double needed) {
-    if (!c->at_top && c->y + needed > c->bottom + 1e-6) return new_page(c);
+    if (!c->at_top && c->y + needed > bottom_of(c) + 1e-6) return new_page(c);
     return MKL_OK;
 }
 
@@ -808,7 +847,7 @@ static mkl_status closing(LC *c) {
                 }
                 if ((st = par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
                 if ((st = par_at(c, &p, x, nb))) goto out;
-                b = nb + (p.lines.n - 1) * c->lead;
+                b = nb + extra_lines(&p) * c->lead;
                 if (s->title) {
                     double ts = c->size - 1.5;
                     if ((st = par_plain(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
@@ -963,7 +1002,13 @@ out:
     return st;
 }
 
-/* Continuation headers on pages 2+ and "Page x of y" on every page. */
+/* Where the letterhead's footer band starts on page 1 (its lines, 9.5 pt
+ * apart, end a line above the page number). */
+static double band_top(const LC *c) {
+    return c->ph - c->mb + 2 * c->lead - 12 - c->doc->lh_footer.n * 9.5 - 3;
+}
+
+/* Continuation headers on pages 2+, the footer band on page 1 and "Page x of y". */
 static mkl_status page_furniture(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
@@ -1000,6 +1045,22 @@ static mkl_status page_furniture(LC *c) {
                 if (!st) st = par_at(c, &p, c->ml + c->tw * 0.7, hb);
             }
             if (!st) st = add_rule(c, c->ml, hb + 5, c->pw - c->mr, hb + 5, 0.4, 0.5);
+        }
+        if (!st && i == 0 && d->lh_footer.n) {
+            /* the letterhead's footer band: small, centred, over a hairline */
+            double y = band_top(c);
+            st = add_rule(c, c->ml, y, c->pw - c->mr, y, 0.4, 0.5);
+            for (size_t k = 0; k < d->lh_footer.n && !st; k++) {
+                y += 9.5;
+                if (!(st = par_plain(c, &p, &c->body, d->lh_footer.v[k], 7.5, 9.5, 0, c->tw, AL_CENTER, GRAY))) {
+                    p.w = p.w1;   /* wrapped footer lines stay centred, not indented */
+                    p.indent = 0;
+                    if (!(st = mkl__break_lines(&p.s, c->tw, c->tw, 0, &p.lines, c->e))) {
+                        st = par_at(c, &p, c->ml, y);
+                        y += extra_lines(&p) * 9.5;
+                    }
+                }
+            }
         }
         if (!st && c->o->page_numbers) {
             st = par_plain(c, &p, &c->body, buf, fsize, fsize * 1.25, 0, c->tw, AL_CENTER, GRAY);
@@ -1094,6 +1155,8 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     c.lead = round(c.size * 1.27 * 2) / 2;
     c.grid0 = c.mt;
     c.bottom = c.ph - c.mb;
+    c.bottom1 = c.bottom;
+    if (doc->lh_footer.n) c.bottom1 = MKL_MIN(c.bottom, band_top(&c) - c.lead);
     /* continuation pages: the header, its rule, then the body on the grid */
     c.cont_top = c.mt + ceil((8.5 + 5 + 0.8 * c.lead) / c.lead) * c.lead;
     out->margin[0] = c.ml;

@@ -11,7 +11,7 @@ struct mkl_letter {
     /* capacities of the doc's arrays while a program adds to them (arena arrays
      * grown by doubling; 0 = the array is exactly as long as its count) */
     size_t cap_lh, cap_from, cap_to, cap_encl, cap_cc, cap_blocks, cap_sigs, cap_groups, cap_entries, cap_links;
-    size_t cap_fbody, cap_fhead, cap_text, cap_runs;
+    size_t cap_fbody, cap_fhead, cap_lfoot, cap_text, cap_runs;
 };
 
 #endif

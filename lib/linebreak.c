@@ -54,7 +54,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
     Cand *x = MKL_PUSH(&c);
     if (!x) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     x->pos = a;
-    double maxw = w1 > w ? w1 : w;
+    double maxw = w1 < w ? w1 : w;   /* a word wider than the narrower line is broken */
     size_t lastpos = a, word_cands = c.n;   /* candidates inside the current word start here */
     for (size_t k = a + 1; k <= b; k++) {
         if (k < b && !(s->g[k].flags & MKL_G_BREAK)) continue;
@@ -114,8 +114,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     if (nat - lw < best_over) { best_over = nat - lw; over_i = i; }
-                    if (!cj->hyph) break;  /* earlier starts are only wider */
-                    continue;
+                    break;  /* earlier starts are only wider */
                 }
                 double r = shrink > 0 ? (nat - lw) / shrink : 0;
                 cost = pow(1 + 100 * r * r * r, 2);

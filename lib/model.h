@@ -71,6 +71,8 @@ typedef struct mkl_doc {
     const char *lh_name;    /* letterhead */
     mkl_lines lh_lines;
     const char *lh_logo;
+    int lh_align;           /* 0 left, 1 center, 2 right: where the name and logo stand */
+    mkl_lines lh_footer;    /* a band at the foot of page 1 (registered address, contacts) */
     mkl_lines from, to;
     mkl_lines *cc;          /* ncc blocks */
     size_t ncc;

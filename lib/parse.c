@@ -13,6 +13,21 @@
 #include <string.h>
 #include <yaml.h>
 
+/* Limits: hostile input is refused quickly with MKL_ERR_LIMIT and a position
+ * (docs/errors.md lists them). Each is far above what a real letter needs. */
+#define MAX_LETTER_BYTES ((size_t)64 << 20)   /* the whole file */
+#define MAX_LINE_BYTES ((size_t)1 << 20)      /* one line, without its '\n' */
+#define MAX_YAML_NESTING 64                   /* '[' '{' in flow, and levels of indentation */
+#define MAX_ANCHORS 100                       /* &name in the front matter (libyaml looks them up linearly) */
+#define MAX_ALIASES 1000                      /* *name in the front matter */
+#define MAX_ANCHOR_NAME 128                   /* bytes of one anchor or alias name */
+#define MAX_STRINGS 50000                     /* strings read from the front matter (values and lines) */
+#define MAX_VALUE_BYTES ((size_t)2 << 20)     /* one front-matter string */
+#define MAX_BLOCK_BYTES ((size_t)2 << 20)     /* the text of one body paragraph (or heading, item, ...) */
+#define MAX_INLINE_DEPTH 32                   /* emphasis, links and spans inside each other */
+#define MAX_IMAGE_BRACKETS 10000000.0         /* ('![' count) x (']' count) in the body: cmark 0.30.2
+                                                 takes time proportional to it */
+
 typedef struct P {
     mkl_doc *doc;
     yaml_document_t *ydoc;
@@ -24,6 +39,9 @@ typedef struct P {
     /* body: the <div lang=... hangul-breaks=...> blocks open around the current one */
     struct { int lang, syllable; } divs[16];
     int ndivs, div_depth_ignored;
+    /* front matter read so far: aliases (*name) make the loader share nodes, so
+     * a small file can stand for a huge tree; these bound what is read */
+    size_t read_bytes, max_read_bytes;
 } P;
 
 #define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
@@ -53,6 +71,15 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     size_t len = n->data.scalar.length;
     while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
     if (memchr(s, 0, len)) return perr(p, n, "'%s' contains a NUL character", key, NULL);
+    if (len > MAX_VALUE_BYTES)
+        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+                        "'%s' is %zu bytes long; a value may be at most 2 MiB (%zu bytes)", key, len, MAX_VALUE_BYTES);
+    if (p->pos.n >= MAX_STRINGS)
+        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+                        "the front matter holds more than %d strings (values, lines and entries)", MAX_STRINGS);
+    if ((p->read_bytes += len) > p->max_read_bytes)
+        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+                        "the front matter's aliases (*name) repeat more text than twice its size");
     *out = mkl__arena_strndup(&p->doc->arena, s, len);
     if (!*out) return oom(p);
     struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
@@ -73,6 +100,11 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
             const char *nl = strchr(ls, '\n');
             size_t l = nl ? (size_t)(nl - ls) : strlen(ls);
             while (l && (ls[l - 1] == ' ' || ls[l - 1] == '\r' || ls[l - 1] == '\t')) l--;
+            if (p->pos.n >= MAX_STRINGS) {
+                st = mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+                              "the front matter holds more than %d strings (values, lines and entries)", MAX_STRINGS);
+                break;
+            }
             const char **slot = MKL_PUSH(&v);
             if (!slot || !(*slot = mkl__arena_strndup(&p->doc->arena, ls, l))) { st = oom(p); break; }
             struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
@@ -195,6 +227,11 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
             isdigit((unsigned char)s[0]))
             BAD("'date' looks like an ISO date but '%.100s' is not a valid date", s);
         d->date = s;
+    } else if (!strcmp(key, "letterhead-align")) {
+        if (!strcmp(s, "left")) d->lh_align = 0;
+        else if (!strcmp(s, "center")) d->lh_align = 1;
+        else if (!strcmp(s, "right")) d->lh_align = 2;
+        else BAD("letterhead 'align' must be left, center or right, not '%.100s'", s);
     } else if (!strcmp(key, "place")) {
         d->place = s;
     } else if (!strcmp(key, "subject")) {
@@ -367,7 +404,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
     }
     if ((v = map_get(p, root, "letterhead"))) {
         if (v->type != YAML_MAPPING_NODE) return perr(p, v, "'letterhead' must be a mapping with 'name', not %s", kind_name(v), NULL);
-        static const char *const lk[] = {"name", "lines", "logo", NULL};
+        static const char *const lk[] = {"name", "lines", "logo", "align", "footer", NULL};
         if ((st = check_keys(p, v, "'letterhead'", lk))) return st;
         yaml_node_t *w;
         if (!(w = map_get(p, v, "name"))) return perr(p, v, "'letterhead' needs a 'name'", NULL, NULL);
@@ -375,6 +412,14 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
         if ((w = map_get(p, v, "lines")) && (st = get_lines(p, w, "lines", &d->lh_lines))) return st;
         if ((w = map_get(p, v, "logo"))) {
             if ((st = get_str(p, w, "logo", &d->lh_logo))) return st;
+        }
+        if ((w = map_get(p, v, "footer")) && (st = get_lines(p, w, "footer", &d->lh_footer))) return st;
+        if ((w = map_get(p, v, "align"))) {
+            const char *a;
+            char msg[512];
+            if ((st = get_str(p, w, "align", &a))) return st;
+            if ((st = mkl__doc_set(d, "letterhead-align", a, msg, sizeof msg)))
+                return mkl__err(p->e, st, p->name, NODE_LINE(w), NODE_COL(w), "%s", msg);
         }
     }
     if ((v = map_get(p, root, "from")) && (st = get_lines(p, v, "from", &d->from))) return st;
@@ -412,6 +457,7 @@ typedef struct RichB {
     MKL_VEC(mkl_srun) runs;
     uint8_t langs[16];     /* open <span lang=...> elements */
     int nlangs, ignored;
+    int too_deep;          /* inline elements nested more than MAX_INLINE_DEPTH */
 } RichB;
 
 static uint8_t rich_lang(const RichB *r) { return r->nlangs ? r->langs[r->nlangs - 1] : MKL_LANG_INHERIT; }
@@ -483,9 +529,10 @@ static int add_link(P *p, const char *url) {
     return *slot ? (int)p->links.n - 1 : -1;
 }
 
-/* Collect the inline content of `node` into r. */
-static void inlines(P *p, cmark_node *node, RichB *r, int style, int link) {
-    for (cmark_node *c = cmark_node_first_child(node); c; c = cmark_node_next(c)) {
+/* Collect the inline content of `node` into r; `depth` inline elements are open around it. */
+static void inlines(P *p, cmark_node *node, RichB *r, int style, int link, int depth) {
+    if (depth > MAX_INLINE_DEPTH) { r->too_deep = 1; return; }
+    for (cmark_node *c = cmark_node_first_child(node); c && !r->too_deep; c = cmark_node_next(c)) {
         const char *lit;
         switch (cmark_node_get_type(c)) {
         case CMARK_NODE_TEXT:
@@ -517,17 +564,17 @@ static void inlines(P *p, cmark_node *node, RichB *r, int style, int link) {
             break;
         case CMARK_NODE_SOFTBREAK: rich_add(r, " ", 1, style, link); break;
         case CMARK_NODE_LINEBREAK: rich_add(r, "\n", 1, style, link); break;
-        case CMARK_NODE_EMPH: inlines(p, c, r, style | MKL_STYLE_ITALIC, link); break;
-        case CMARK_NODE_STRONG: inlines(p, c, r, style | MKL_STYLE_BOLD, link); break;
+        case CMARK_NODE_EMPH: inlines(p, c, r, style | MKL_STYLE_ITALIC, link, depth + 1); break;
+        case CMARK_NODE_STRONG: inlines(p, c, r, style | MKL_STYLE_BOLD, link, depth + 1); break;
         case CMARK_NODE_LINK: {
             const char *url = cmark_node_get_url(c);
             int l = url && *url ? add_link(p, url) : link;
             if (url && *url && l < 0) r->text.oom = 1;
-            inlines(p, c, r, style, l);
+            inlines(p, c, r, style, l, depth + 1);
             break;
         }
-        case CMARK_NODE_IMAGE: inlines(p, c, r, style, link); break; /* alt text */
-        default: inlines(p, c, r, style, link); break;
+        case CMARK_NODE_IMAGE: inlines(p, c, r, style, link, depth + 1); break; /* alt text */
+        default: inlines(p, c, r, style, link, depth + 1); break;
         }
     }
 }
@@ -568,7 +615,21 @@ static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, 
         int code = cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK ? MKL_STYLE_CODE : 0;
         if (lit) rich_add(&r, lit, strlen(lit), style | code, -1);
     } else {
-        inlines(p, n, &r, style, -1);
+        inlines(p, n, &r, style, -1, 0);
+    }
+    int line = cmark_node_get_start_line(n) + p->body_line;
+    mkl_status lim = MKL_OK;
+    if (r.too_deep)
+        lim = mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1,
+                       "emphasis, links and spans are nested more than %d deep", MAX_INLINE_DEPTH);
+    else if (r.text.n > MAX_BLOCK_BYTES)
+        lim = mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1,
+                       "this paragraph is %zu bytes long; a paragraph may be at most 2 MiB (%zu bytes)", r.text.n,
+                       MAX_BLOCK_BYTES);
+    if (lim) {
+        mkl__buf_free(&r.text);
+        mkl__free(r.runs.v);
+        return lim;
     }
     mkl_block *blk = MKL_PUSH(&b->blocks);
     if (!blk) { mkl__buf_free(&r.text); mkl__free(r.runs.v); return oom(p); }
@@ -577,7 +638,7 @@ static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, 
     blk->tight = tight;
     blk->lang = p->ndivs ? p->divs[p->ndivs - 1].lang : MKL_LANG_INHERIT;
     blk->syllable = p->ndivs ? p->divs[p->ndivs - 1].syllable : -1;
-    blk->line = cmark_node_get_start_line(n) + p->body_line;
+    blk->line = line;
     if (marker && !(blk->marker = mkl__arena_strndup(&p->doc->arena, marker, strlen(marker)))) {
         mkl__buf_free(&r.text);
         mkl__free(r.runs.v);
@@ -708,10 +769,113 @@ static void utf8_pos(const char *t, size_t off, int *line, int *col) {
     }
 }
 
+/* Refuse a line longer than MAX_LINE_BYTES. */
+static mkl_status check_lines(const char *t, size_t len, const char *name, mkl_error *e) {
+    int line = 1;
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(t + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - t) : len;
+        if (end - i > MAX_LINE_BYTES)
+            return mkl__err(e, MKL_ERR_LIMIT, name, line, 1,
+                            "line %d is %zu bytes long; a line may be at most 1 MiB (%zu bytes)", line, end - i,
+                            MAX_LINE_BYTES);
+        i = end + 1;
+        line++;
+    }
+    return MKL_OK;
+}
+
+/* Before libyaml's loader sees the front matter: its scanner takes time
+ * quadratic in the nesting depth and its loader looks anchors up linearly, so
+ * tokens are counted here first (the scan stops at the first token over a
+ * limit, so it stays linear). Syntax errors are left to the loader, which
+ * reports them with their context. */
+static mkl_status prescan_front(const char *t, size_t fs, size_t fe, const char *name, mkl_error *e) {
+    yaml_parser_t ps;
+    if (!yaml_parser_initialize(&ps)) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    yaml_parser_set_input_string(&ps, (const unsigned char *)t + fs, fe - fs);
+    yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
+    int flow = 0, block = 0, anchors = 0, aliases = 0;
+    mkl_status st = MKL_OK;
+    for (;;) {
+        yaml_token_t tok;
+        if (!yaml_parser_scan(&ps, &tok)) {
+            if (ps.error == YAML_MEMORY_ERROR) st = mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+            break;
+        }
+        /* the front matter starts on line 2 of the file */
+        int line = (int)tok.start_mark.line + 2, col = (int)tok.start_mark.column + 1;
+        const char *an = NULL;
+        switch (tok.type) {
+        case YAML_FLOW_SEQUENCE_START_TOKEN:
+        case YAML_FLOW_MAPPING_START_TOKEN:
+            if (++flow > MAX_YAML_NESTING)
+                st = mkl__err(e, MKL_ERR_LIMIT, name, line, col,
+                              "the front matter nests '[' and '{' more than %d deep", MAX_YAML_NESTING);
+            break;
+        case YAML_FLOW_SEQUENCE_END_TOKEN:
+        case YAML_FLOW_MAPPING_END_TOKEN: flow--; break;
+        case YAML_BLOCK_SEQUENCE_START_TOKEN:
+        case YAML_BLOCK_MAPPING_START_TOKEN:
+            if (++block > MAX_YAML_NESTING)
+                st = mkl__err(e, MKL_ERR_LIMIT, name, line, col,
+                              "the front matter nests lists and mappings more than %d levels deep", MAX_YAML_NESTING);
+            break;
+        case YAML_BLOCK_END_TOKEN: block--; break;
+        case YAML_ANCHOR_TOKEN:
+            an = (const char *)tok.data.anchor.value;
+            if (++anchors > MAX_ANCHORS)
+                st = mkl__err(e, MKL_ERR_LIMIT, name, line, col, "the front matter has more than %d anchors (&name)",
+                              MAX_ANCHORS);
+            break;
+        case YAML_ALIAS_TOKEN:
+            an = (const char *)tok.data.alias.value;
+            if (++aliases > MAX_ALIASES)
+                st = mkl__err(e, MKL_ERR_LIMIT, name, line, col, "the front matter has more than %d aliases (*name)",
+                              MAX_ALIASES);
+            break;
+        default: break;
+        }
+        if (!st && an && strlen(an) > MAX_ANCHOR_NAME)
+            st = mkl__err(e, MKL_ERR_LIMIT, name, line, col, "an anchor or alias name is longer than %d bytes",
+                          MAX_ANCHOR_NAME);
+        int end = tok.type == YAML_STREAM_END_TOKEN;
+        yaml_token_delete(&tok);
+        if (st || end) break;
+    }
+    yaml_parser_delete(&ps);
+    return st;
+}
+
+/* cmark 0.30.2 takes time proportional to (image openers '![') x (link ends ']')
+ * in a paragraph (fixed in cmark 0.30.3); refuse a body where that product is
+ * huge, counted over the whole body. */
+static mkl_status check_image_brackets(const char *t, size_t bs, size_t len, const char *name, mkl_error *e) {
+    size_t opens = 0, closes = 0, first = 0;
+    for (size_t i = bs; i < len; i++) {
+        if (t[i] == ']') closes++;
+        else if (t[i] == '!' && i + 1 < len && t[i + 1] == '[') {
+            if (!opens++) first = i;
+        }
+    }
+    if ((double)opens * (double)closes <= MAX_IMAGE_BRACKETS) return MKL_OK;
+    int l, c;
+    utf8_pos(t, first, &l, &c);
+    return mkl__err(e, MKL_ERR_LIMIT, name, l, c,
+                    "the body has %zu image openers '![' and %zu ']': more than %.0f pairs of them take too long to parse",
+                    opens, closes, MAX_IMAGE_BRACKETS);
+}
+
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
                              mkl_error *e) {
     *out = NULL;
     if (!name) name = "<letter>";
+    if (len > MAX_LETTER_BYTES)
+        return mkl__err(e, MKL_ERR_LIMIT, name, 1, 1,
+                        "the letter is %zu bytes (%.1f MiB); a letter may be at most 64 MiB (%zu bytes)", len,
+                        (double)len / (1 << 20), MAX_LETTER_BYTES);
+    mkl_status lst = check_lines(text, len, name, e);
+    if (lst) return lst;
     size_t bad = mkl__utf8_invalid(text, len);
     if (bad != (size_t)-1) {
         int l, c;
@@ -729,10 +893,12 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
     int r = split_front(text, len, &fs, &fe, &bs, &body_line);
     if (r < 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the letter must start with a '---' line that opens the front matter");
     if (r == 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the front matter opened here is never closed by a '---' line");
+    if ((lst = check_image_brackets(text, bs, len, name, e))) return lst;
+    if ((lst = prescan_front(text, fs, fe, name, e))) return lst;
 
     mkl_doc *doc = mkl__calloc(1, sizeof *doc);
     if (!doc) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
-    P p = {.doc = doc, .e = e, .name = name, .body_line = body_line};
+    P p = {.doc = doc, .e = e, .name = name, .body_line = body_line, .max_read_bytes = 2 * (fe - fs) + ((size_t)1 << 20)};
     mkl_status st = MKL_OK;
     doc->lang = "en";
     doc->font_size = 11;

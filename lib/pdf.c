@@ -72,12 +72,14 @@ typedef struct mkl_pdfw {
     MKL_VEC(PFont) fonts;
     MKL_VEC(PImage) images;
     int pages;
+    long fail_mark;        /* mkl__alloc_failures() when the writer was made */
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
 
 static mkl_status hpdf_fail(W *w, const char *what) {
-    if (w->ctx.err == HPDF_FAILD_TO_ALLOC_MEM) return oom(w);
+    /* libharu reports a refused allocation as all sorts of errors (or none) */
+    if (w->ctx.err == HPDF_FAILD_TO_ALLOC_MEM || mkl__alloc_failures() != w->fail_mark) return oom(w);
     return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end (libharu) failed in %s: error 0x%04X, detail %u", what,
                     (unsigned)w->ctx.err, (unsigned)w->ctx.detail);
 }
@@ -339,9 +341,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddName(fd, "Type", "FontDescriptor");
     r |= HPDF_Dict_AddName(fd, "FontName", base);
     r |= HPDF_Dict_AddNumber(fd, "Flags", 4 | (face->italic ? 64 : 0));
+    /* libharu frees an object it fails to add: nothing is used after a failed add */
     HPDF_Array bbox = HPDF_Array_New(mm);
-    r |= HPDF_Dict_Add(fd, "FontBBox", bbox);
-    for (int i = 0; i < 4 && bbox; i++) r |= HPDF_Array_AddNumber(bbox, (HPDF_INT32)lround(face->bbox[i] * k));
+    if (!bbox || HPDF_Dict_Add(fd, "FontBBox", bbox) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
+    for (int i = 0; i < 4; i++) r |= HPDF_Array_AddNumber(bbox, (HPDF_INT32)lround(face->bbox[i] * k));
     r |= HPDF_Dict_AddReal(fd, "ItalicAngle", (HPDF_REAL)face->italic_angle);
     r |= HPDF_Dict_AddNumber(fd, "Ascent", (HPDF_INT32)lround(face->ascender * k));
     r |= HPDF_Dict_AddNumber(fd, "Descent", (HPDF_INT32)lround(face->descender * k));
@@ -369,12 +372,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddName(cf, "Subtype", "CIDFontType2");
     r |= HPDF_Dict_AddName(cf, "BaseFont", base);
     HPDF_Dict si = HPDF_Dict_New(mm);
-    r |= HPDF_Dict_Add(cf, "CIDSystemInfo", si);
-    if (si) {
-        r |= HPDF_Dict_Add(si, "Registry", HPDF_String_New(mm, "Adobe", NULL));
-        r |= HPDF_Dict_Add(si, "Ordering", HPDF_String_New(mm, "Identity", NULL));
-        r |= HPDF_Dict_AddNumber(si, "Supplement", 0);
-    }
+    if (!si || HPDF_Dict_Add(cf, "CIDSystemInfo", si) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
+    r |= HPDF_Dict_Add(si, "Registry", HPDF_String_New(mm, "Adobe", NULL));
+    r |= HPDF_Dict_Add(si, "Ordering", HPDF_String_New(mm, "Identity", NULL));
+    r |= HPDF_Dict_AddNumber(si, "Supplement", 0);
     r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
     /* /DW is the most common width (every Hangul syllable, in a Korean font);
      * /W lists the others as runs "c [w1 w2 ...]" */
@@ -393,13 +394,13 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     mkl__free(sorted);
     r |= HPDF_Dict_AddNumber(cf, "DW", dw);
     HPDF_Array wa = HPDF_Array_New(mm);
-    r |= HPDF_Dict_Add(cf, "W", wa);
-    for (size_t c = 1; c < ncid && wa;) {
+    if (!wa || HPDF_Dict_Add(cf, "W", wa) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
+    for (size_t c = 1; c < ncid && r == HPDF_OK;) {
         if (wv[c] == dw) { c++; continue; }
         r |= HPDF_Array_AddNumber(wa, (HPDF_INT32)c);
         HPDF_Array ws = HPDF_Array_New(mm);
-        r |= HPDF_Array_Add(wa, ws);
-        for (; c < ncid && ws && wv[c] != dw; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
+        if (!ws || HPDF_Array_Add(wa, ws) != HPDF_OK) { r |= HPDF_FAILD_TO_ALLOC_MEM; break; }
+        for (; c < ncid && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
     }
     mkl__free(wv);
     HPDF_Dict map = stream_new(w);
@@ -442,10 +443,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddName(f->type0, "BaseFont", base);
     r |= HPDF_Dict_AddName(f->type0, "Encoding", "Identity-H");
     HPDF_Array df = HPDF_Array_New(mm);
-    r |= HPDF_Dict_Add(f->type0, "DescendantFonts", df);
-    if (df) r |= HPDF_Array_Add(df, cf);
+    if (!df || HPDF_Dict_Add(f->type0, "DescendantFonts", df) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
+    else r |= HPDF_Array_Add(df, cf);
     r |= HPDF_Dict_Add(f->type0, "ToUnicode", tu);
-    if (r != HPDF_OK || w->ctx.err || !bbox || !si || !wa || !df) st = hpdf_fail(w, "writing a font");
+    if (r != HPDF_OK || w->ctx.err) st = hpdf_fail(w, "writing a font");
 out:
     mkl__buf_free(&tb);
     hb_blob_destroy(blob);
@@ -603,8 +604,10 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     if (!mkl__pdf_backend_ok())
         return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "libharu %s is linked, but mkletter was written for libharu 2.3.0",
                         HPDF_GetVersion());
+    long mark = mkl__alloc_failures();
     W *w = mkl__calloc(1, sizeof *w);
     if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    w->fail_mark = mark;
     w->e = e;
     w->pdfa = info->pdfa;
     w->ctime = info->ctime;

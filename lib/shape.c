@@ -84,9 +84,17 @@ mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
 }
 
 /* Vector helpers that make room for `n` elements. */
-#define RESERVE(vec, count)                                                                             \
-    ((vec).cap >= (count) ? 1                                                                           \
-                          : ((vec).v = mkl__realloc((vec).v, (count) * sizeof *(vec).v)) ? ((vec).cap = (count), 1) : 0)
+#define RESERVE(vec, count) reserve((void **)&(vec).v, &(vec).cap, (count), sizeof *(vec).v)
+
+/* Room for `count` elements; on failure the vector is left as it was. */
+static int reserve(void **v, size_t *cap, size_t count, size_t elem) {
+    if (*cap >= count) return 1;
+    void *nv = mkl__realloc(*v, count * elem);
+    if (!nv) return 0;
+    *v = nv;
+    *cap = count;
+    return 1;
+}
 
 static int is_hangul(uint32_t c) {
     return (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) ||
@@ -233,7 +241,7 @@ static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *lin
  * patterns. Not hyphenated: capitalised words (names), words in tokens with
  * digits, '@', '/', ':' or '.' inside (numbers, e-mail addresses, URLs), and
  * the last word of the paragraph. */
-static void mark_hyphens(mkl_shaper *sh, const mkl_rich *r, const char *text, size_t len, const char *lang) {
+static int mark_hyphens(mkl_shaper *sh, const mkl_rich *r, const char *text, size_t len, const char *lang) {
     size_t nch = sh->cps.n, cur = 0;
     size_t last_word = nch;
     for (size_t i = nch; i-- > 0;)
@@ -266,12 +274,15 @@ static void mark_hyphens(mkl_shaper *sh, const mkl_rich *r, const char *text, si
             uint8_t after[64];
             if (b1 - b0 > sizeof after) continue;
             memset(after, 0, sizeof after);
-            if (!mkl__hyph_word(sh->hyph, wl ? wl : "en", text + b0, b1 - b0, after)) continue;
+            int found = mkl__hyph_word(sh->hyph, wl ? wl : "en", text + b0, b1 - b0, after);
+            if (found < 0) return -1;
+            if (!found) continue;
             for (size_t q = 0; q + 1 < b1 - b0; q++)
                 if (after[q] && !sh->brk_before.v[b0 + q + 1] && !sh->prohib.v[b0 + q + 1]) sh->brk_before.v[b0 + q + 1] = 3;
         }
     }
     (void)len;
+    return 0;
 }
 
 static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link) {
@@ -344,7 +355,8 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
     }
 
     if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
-    if (o->hyphenate) mark_hyphens(sh, r, text, len, o->lang);
+    if (o->hyphenate && mark_hyphens(sh, r, text, len, o->lang) < 0)
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
 
     /* 2. shape runs of one face and style */
     hb_language_t langs[3] = {hb_language_from_string(o->lang ? o->lang : "en", -1), hb_language_from_string("en", -1),

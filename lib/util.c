@@ -5,8 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static long g_fail_after = -1;
+static long g_failures;   /* allocations refused so far (by the test hook or by malloc) */
+
+long mkl__alloc_failures(void) { return g_failures; }
 
 void mkl__fail_alloc_after(long n) { g_fail_after = n; }
 
@@ -17,9 +21,13 @@ static int alloc_fails(void) {
     return 0;
 }
 
-void *mkl__malloc(size_t n) { return alloc_fails() ? NULL : malloc(n ? n : 1); }
-void *mkl__calloc(size_t n, size_t size) { return alloc_fails() ? NULL : calloc(n ? n : 1, size ? size : 1); }
-void *mkl__realloc(void *p, size_t n) { return alloc_fails() ? NULL : realloc(p, n ? n : 1); }
+static void *counted(void *p) {
+    if (!p) g_failures++;
+    return p;
+}
+void *mkl__malloc(size_t n) { return counted(alloc_fails() ? NULL : malloc(n ? n : 1)); }
+void *mkl__calloc(size_t n, size_t size) { return counted(alloc_fails() ? NULL : calloc(n ? n : 1, size ? size : 1)); }
+void *mkl__realloc(void *p, size_t n) { return counted(alloc_fails() ? NULL : realloc(p, n ? n : 1)); }
 void mkl__free(void *p) { free(p); }
 
 char *mkl__strndup(const char *s, size_t n) {
@@ -168,19 +176,44 @@ size_t mkl__utf8_invalid(const char *s, size_t len) {
     return (size_t)-1;
 }
 
+/* Input files are read whole; more than this is refused rather than read
+ * until memory runs out (a letter is refused past 64 MiB when it is parsed). */
+#define MAX_FILE_BYTES ((size_t)1 << 30)
+
 mkl_status mkl__read_file(const char *path, char **data, size_t *len, mkl_error *e) {
     *data = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0) {
+        if (S_ISDIR(sb.st_mode)) {
+            fclose(f);
+            return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot read: %s", strerror(EISDIR));
+        }
+        if (S_ISREG(sb.st_mode) && (unsigned long long)sb.st_size > MAX_FILE_BYTES) {
+            fclose(f);
+            return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "the file is %lld bytes; files of more than 1 GiB are not read",
+                            (long long)sb.st_size);
+        }
+    }
     mkl_buf b = {0};
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) mkl__buf_add(&b, chunk, n);
-    int rerr = ferror(f);
+    int too_big = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.n + n > MAX_FILE_BYTES) { too_big = 1; break; }
+        mkl__buf_add(&b, chunk, n);
+        if (b.oom) break;
+    }
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
-    if (rerr) { mkl__buf_free(&b); return mkl__err(e, MKL_ERR_READ, path, 0, 0, "read error"); }
+    if (too_big) {
+        mkl__buf_free(&b);
+        return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "more than 1 GiB to read; files of more than 1 GiB are not read");
+    }
     if (b.oom) { mkl__buf_free(&b); return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory reading the file"); }
+    if (rerr) { mkl__buf_free(&b); return mkl__err(e, MKL_ERR_READ, path, 0, 0, "read error: %s", strerror(rerr)); }
     if (!b.s) { b.s = mkl__strndup("", 0); if (!b.s) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory"); }
     *data = b.s;
     *len = b.n;

@@ -18,6 +18,9 @@ char *mkl__strndup(const char *s, size_t n);
 char *mkl__strdup(const char *s);
 /* Test hook: after `n` more successful allocations, fail every one (-1 = never). */
 void mkl__fail_alloc_after(long n);
+/* How many allocations have failed so far: a library that reports its own
+ * allocation failures as other errors (libharu) is told apart by this. */
+long mkl__alloc_failures(void);
 
 /* Growable array: `MKL_VEC(T) v = {0};` then mkl__vec_push(&v, sizeof(T)). */
 #define MKL_VEC(T) struct { T *v; size_t n, cap; }

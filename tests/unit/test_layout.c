@@ -132,10 +132,53 @@ static void test_balanced_columns(void) {
     mkl__doc_free(d);
 }
 
+/* Letterhead arrangements and the footer band of page 1. */
+static void test_letterhead(void) {
+    const char *fmt = "---\nletterhead:\n  name: Org\n  lines: [Line one]\n  align: %s\n  footer: [Registered office, Tel 1]\n"
+                      "---\n\n%s\n";
+    static char body[20000], text[21000];
+    body[0] = 0;
+    for (int i = 0; i < 80; i++) strcat(body, "A paragraph long enough to fill the first page of this letter.\n\n");
+    for (int a = 0; a < 3; a++) {
+        static const char *const al[] = {"left", "center", "right"};
+        snprintf(text, sizeof text, fmt, al[a], body);
+        mkl_doc *d = NULL;
+        mkl_error e = {0};
+        CHECK(mkl__parse_letter(text, strlen(text), "t", "", &d, &e) == MKL_OK);
+        if (!d) continue;
+        CHECK(d->lh_align == a && d->lh_footer.n == 2);
+        mkl_layout L = {0};
+        mkl_layout_opts o = {NULL, 1, NULL, NULL, NULL};
+        CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
+        CHECK(L.pages.n >= 2);
+        /* the name (17 pt or less, bold) sits left, centred or right */
+        double name_x0 = 1e9, name_x1 = 0, band_y = 0, body_low = 0, band_on_2 = 0;
+        for (size_t pn = 0; pn < L.pages.n; pn++) {
+            const mkl_page *pg = &L.pages.v[pn];
+            for (size_t r = 0; r < pg->runs.n; r++) {
+                const mkl_prun *run = &pg->runs.v[r];
+                const mkl_pglyph *g0 = &L.glyphs.v[run->first], *g1 = &L.glyphs.v[run->first + run->count - 1];
+                if (pn == 0 && run->size > 12) { name_x0 = MKL_MIN(name_x0, g0->x); name_x1 = MKL_MAX(name_x1, g1->x); }
+                if (run->size == 7.5f) { if (pn == 0) band_y = MKL_MAX(band_y, g0->y); else band_on_2 = 1; }
+                if (pn == 0 && run->size == 11) body_low = MKL_MAX(body_low, g0->y);
+            }
+        }
+        double mid = (name_x0 + name_x1) / 2, page_mid = L.width / 2;
+        if (a == 0) CHECK(name_x0 < L.margin[0] + 1);
+        if (a == 1) CHECK_MSG(fabs(mid - page_mid) < 20, "centred name at %.1f, page middle %.1f", mid, page_mid);
+        if (a == 2) CHECK(name_x1 > L.width - L.margin[2] - 20);
+        CHECK(band_y > 0 && !band_on_2);                 /* the band on page 1 only */
+        CHECK_MSG(body_low < band_y - 20, "body down to %.1f, band at %.1f", body_low, band_y);
+        mkl__layout_free(&L);
+        mkl__doc_free(d);
+    }
+}
+
 int main(void) {
     fx_init();
     test_seed_letter();
     test_balanced_columns();
+    test_letterhead();
     fx_done();
     return check_done();
 }
