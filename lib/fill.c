@@ -152,6 +152,7 @@ static mkl_status fill_doc(F *f) {
     if (!(d->pos = arr(f, f->pos.n, sizeof *d->pos))) return oom(f);
     if (f->pos.n) memcpy(d->pos, f->pos.v, f->pos.n * sizeof *d->pos);
     d->npos = f->pos.n;
+    mkl__doc_index_pos(d);
     return MKL_OK;
 }
 

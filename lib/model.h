@@ -96,6 +96,9 @@ typedef struct mkl_doc {
     size_t npos;
 } mkl_doc;
 
+/* Sort the position table (after it is filled) for mkl__doc_pos. */
+void mkl__doc_index_pos(mkl_doc *doc);
+
 /* Where the front-matter string `s` (a pointer into the model) was written;
  * 0 if unknown. */
 int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col);

@@ -979,6 +979,7 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
         else {
             if (p.pos.n) memcpy(doc->pos, p.pos.v, p.pos.n * sizeof *doc->pos);
             doc->npos = p.pos.n;
+            mkl__doc_index_pos(doc);
         }
     }
     mkl__free(p.pos.v);
@@ -990,14 +991,24 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
     return MKL_OK;
 }
 
+static int pos_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const struct mkl_srcpos *)a)->s, y = (uintptr_t)((const struct mkl_srcpos *)b)->s;
+    return (x > y) - (x < y);
+}
+
+void mkl__doc_index_pos(mkl_doc *doc) {
+    if (doc->npos > 1) qsort(doc->pos, doc->npos, sizeof *doc->pos, pos_cmp);
+}
+
 int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col) {
-    for (size_t i = 0; i < doc->npos; i++)
-        if (doc->pos[i].s == s) {
-            *line = doc->pos[i].line;
-            *col = doc->pos[i].col;
-            return 1;
-        }
-    return 0;
+    /* the table is sorted by address (mkl__doc_index_pos): a letter with tens
+     * of thousands of signatories looks each one up */
+    struct mkl_srcpos key = {s, 0, 0};
+    const struct mkl_srcpos *p = doc->npos ? bsearch(&key, doc->pos, doc->npos, sizeof *doc->pos, pos_cmp) : NULL;
+    if (!p) return 0;
+    *line = p->line;
+    *col = p->col;
+    return 1;
 }
 
 int mkl__doc_lang(const mkl_doc *doc) { return doc->lang && !strcmp(doc->lang, "ko") ? MKL_LANG_KO : MKL_LANG_EN; }

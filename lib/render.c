@@ -175,6 +175,11 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
     mkl__err_clear(&r->err);
     char *text;
     size_t len;
+    /* refused before it is read: the parser's limit is 64 MiB */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > (off_t)64 << 20)
+        return mkl__err(&r->err, MKL_ERR_LIMIT, path, 1, 1, "the letter is %lld bytes (%.1f MiB); a letter may be at most 64 MiB",
+                        (long long)sb.st_size, (double)sb.st_size / (1 << 20));
     mkl_status st = mkl__read_file(path, &text, &len, &r->err);
     if (st) return st;
     char *dir = mkl__strdup(path);
