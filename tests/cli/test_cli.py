@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402
 from checks import check, failures, finish  # noqa: E402
 
 MINIMAL = "---\nsubject: Hi\n---\n\nHello.\n"
@@ -47,28 +48,8 @@ BAD_LETTERS = [
 ]
 
 
-
-
-class Workdir:
+class Workdir(checks.Workdir):
     """The temp dir the command runs in."""
-
-    def __init__(self, path, mkletter):
-        self.path, self.mkletter = path, mkletter
-
-    def file(self, name):
-        return os.path.join(self.path, name)
-
-    def write(self, name, content):
-        with open(self.file(name), "wb") as f:
-            f.write(content.encode() if isinstance(content, str) else content)
-        return name
-
-    def read(self, name):
-        with open(self.file(name), "rb") as f:
-            return f.read()
-
-    def listing(self):
-        return set(os.listdir(self.path))
 
     def run(self, *args):
         try:

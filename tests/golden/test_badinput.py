@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402
 from checks import check, finish  # noqa: E402
 
 MINIMAL = "---\nsubject: Hi\n---\n\nHello.\n"
@@ -125,21 +126,8 @@ BAD = [
 ]
 
 
-class Workdir:
-    def __init__(self, path, mkletter):
-        self.path, self.mkletter = path, mkletter
-
-    def file(self, name):
-        return os.path.join(self.path, name)
-
-    def write(self, name, content):
-        with open(self.file(name), "wb") as f:
-            f.write(content.encode() if isinstance(content, str) else content)
-        return name
-
-    def read(self, name):
-        with open(self.file(name), "rb") as f:
-            return f.read()
+class Workdir(checks.Workdir):
+    """The temp dir, listed recursively (nothing may be left in sub-folders either)."""
 
     def listing(self):
         out = set()

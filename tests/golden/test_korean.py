@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, failures, finish  # noqa: E402
+from checks import check, failures, finish, run, squash, text  # noqa: E402
 
 EXAMPLE = os.path.join("examples", "open-letter.ko.md")
 PARAGRAPHS = os.path.join("tests", "golden", "open-letter.ko.paragraphs.txt")
@@ -48,23 +48,6 @@ SYLLABLES = ("가나다라마바사아자차카타파하거너더러머버서어
 
 def info(msg):
     print(f"info: {msg}")
-
-
-def run(args, env=None):
-    """Run a command; never raises (a missing tool is a failed run, rc 127)."""
-    try:
-        return subprocess.run(args, capture_output=True, env=env)
-    except OSError as e:
-        return subprocess.CompletedProcess(args, 127, b"", str(e).encode())
-
-
-def text(data):
-    return data.decode("utf-8", errors="replace")
-
-
-def squash(s):
-    """Drop all whitespace."""
-    return re.sub(r"\s+", "", s)
 
 
 def is_hangul(c):

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, failures, finish  # noqa: E402
+from checks import check, failures, finish, run, squash, text  # noqa: E402
 
 SUBJECT = "Open Letter on South Korea’s Policies on Protecting Human Rights in North Korea"
 AUTHOR = "Transitional Justice Working Group"
@@ -40,23 +40,6 @@ PAGE1_LINES = [
 SPECIAL_CHARS = "’—“”áü"
 
 
-
-
-def run(args, env=None):
-    """Run a command; never raises (a missing tool is a failed run, rc 127)."""
-    try:
-        return subprocess.run(args, capture_output=True, env=env)
-    except OSError as e:
-        return subprocess.CompletedProcess(args, 127, b"", str(e).encode())
-
-
-def text(data):
-    return data.decode("utf-8", errors="replace")
-
-
-def squash(s):
-    """Drop all whitespace."""
-    return re.sub(r"\s+", "", s)
 
 
 def pattern(expected):
