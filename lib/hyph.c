@@ -114,9 +114,11 @@ static void liang_word(const Liang *l, const char *w, size_t n, unsigned char *v
     dotted[n + 1] = '.';
     size_t dn = n + 2;
     unsigned char v[MAX_WORD + 3] = {0};
-    for (size_t i = 0; i < dn; i++)
+    for (size_t i = 0; i < dn; i++) {
+        uint32_t run = 2166136261u;   /* fnv32 of dotted[i .. i+len), grown one byte at a time */
         for (size_t len = 1; len <= l->maxlen && i + len <= dn; len++) {
-            uint32_t hh = fnv32(dotted + i, len);
+            run = (run ^ (unsigned char)dotted[i + len - 1]) * 16777619u;
+            uint32_t hh = run | 1;
             for (size_t h = hh & (l->cap - 1); l->slots[h].hash; h = (h + 1) & (l->cap - 1)) {
                 const Pattern *p = &l->slots[h];
                 if (p->hash != hh || p->keylen != len || memcmp(l->pool + p->key, dotted + i, len)) continue;
@@ -126,6 +128,7 @@ static void liang_word(const Liang *l, const char *w, size_t n, unsigned char *v
                 break;
             }
         }
+    }
     /* v[j] is the value between dotted[j-1] and dotted[j]: before word byte j-1 */
     for (size_t k = 0; k <= n; k++) vals[k] = v[k + 1];
 }
