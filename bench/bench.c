@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
     double per_file = 0, combined = 0;
     long rss_tenth = 0, rss_file = 0;
     size_t combined_size = 0;
-    {
+    if (copies > 0) {
         mkl_renderer *mr;
         mkl_letter *tl;
         mkl_data *data;
@@ -204,11 +204,13 @@ int main(int argc, char **argv) {
     printf("in-process, reused renderer:    %.2f ms (median of %d)\n", reused, runs);
     printf("whole command (fork+exec):      %.2f ms (median of %d)\n", whole, runs);
     printf("PDF size:                       %zu bytes\n", size);
+    if (copies > 0) {
     printf("merge, one file per copy:       %d copies in %.2f s = %.0f copies/s\n", copies, per_file / 1e3, copies / (per_file / 1e3));
     printf("merge, one combined file:       %d copies in %.2f s = %.0f copies/s, %zu bytes\n", copies, combined / 1e3,
            copies / (combined / 1e3), combined_size);
     printf("peak memory (max RSS):          %ld KB before, %ld KB after %d copies, %ld KB after %d copies\n", rss0,
            rss_tenth, copies / 10 + 1, rss_file, copies);
+    }
     free(t);
     return 0;
 }
