@@ -73,6 +73,7 @@ typedef struct mkl_pdfw {
     MKL_VEC(PImage) images;
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
+    mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -289,14 +290,47 @@ static HPDF_Dict stream_new(W *w) {
 }
 
 /* Subset the font and write its objects. */
-static mkl_status font_finish(W *w, PFont *f, int index) {
-    HPDF_MMgr mm = w->pdf->mmgr;
-    mkl_face *face = f->face;
-    mkl_status st = MKL_OK;
+/* A subset font, kept by the renderer: copies of a letter in a batch mostly
+ * use the same glyphs, and then the same subset serves them all. */
+typedef struct SubEntry {
+    const mkl_face *face;
+    uint32_t *gids, *newg;   /* sorted old glyph ids and their ids in the subset */
+    size_t n;
+    hb_blob_t *blob;         /* the subset font program */
+} SubEntry;
+
+struct mkl_subsets {
+    SubEntry e[8];
+    size_t next;
+};
+
+static void sub_clear(SubEntry *e) {
+    mkl__free(e->gids);
+    mkl__free(e->newg);
+    hb_blob_destroy(e->blob);
+    memset(e, 0, sizeof *e);
+}
+
+mkl_subsets *mkl__subsets_new(void) { return mkl__calloc(1, sizeof(mkl_subsets)); }
+
+void mkl__subsets_free(mkl_subsets *c) {
+    if (!c) return;
+    for (size_t i = 0; i < sizeof c->e / sizeof *c->e; i++) sub_clear(&c->e[i]);
+    mkl__free(c);
+}
+
+/* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array). */
+static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, SubEntry *e) {
+    e->face = face;
+    e->gids = gids;
+    e->n = n;
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
-    if (!in) return oom(w);
+    if (!in || !(e->newg = mkl__malloc((n ? n : 1) * sizeof *e->newg))) {
+        hb_subset_input_destroy(in);
+        return oom(w);
+    }
     hb_set_t *gs = hb_subset_input_glyph_set(in);
-    for (size_t c = 0; c < f->cid_gid.n; c++) hb_set_add(gs, f->cid_gid.v[c]);
+    for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
@@ -307,15 +341,62 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     hb_subset_input_destroy(in);
     if (!plan) return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
     const hb_map_t *o2n = hb_subset_plan_old_to_new_glyph_mapping(plan);
-    hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    hb_blob_t *blob = sub ? hb_face_reference_blob(sub) : NULL;
-    unsigned blen = 0;
-    const char *bdata = blob ? hb_blob_get_data(blob, &blen) : NULL;
-    mkl_buf tb = {0};
-    if (!bdata || !blen) {
-        st = mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        hb_codepoint_t ng = hb_map_get(o2n, gids[i]);
+        e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
     }
+    hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
+    e->blob = sub ? hb_face_reference_blob(sub) : NULL;
+    hb_face_destroy(sub);
+    hb_subset_plan_destroy(plan);
+    if (!e->blob || !hb_blob_get_length(e->blob))
+        return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
+    return MKL_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Subset the font and write its objects. */
+static mkl_status font_finish(W *w, PFont *f, int index) {
+    HPDF_MMgr mm = w->pdf->mmgr;
+    mkl_face *face = f->face;
+    mkl_status st = MKL_OK;
+    /* the glyphs used, sorted and unique */
+    uint32_t *gids = mkl__malloc(f->cid_gid.n * sizeof *gids);
+    if (!gids) return oom(w);
+    memcpy(gids, f->cid_gid.v, f->cid_gid.n * sizeof *gids);
+    qsort(gids, f->cid_gid.n, sizeof *gids, cmp_u32);
+    size_t ng = 0;
+    for (size_t i = 0; i < f->cid_gid.n; i++)
+        if (!ng || gids[ng - 1] != gids[i]) gids[ng++] = gids[i];
+    SubEntry own = {0}, *e = NULL;
+    mkl_subsets *cache = w->subsets;
+    for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !e; i++)
+        if (cache->e[i].face == face && cache->e[i].n == ng && !memcmp(cache->e[i].gids, gids, ng * sizeof *gids))
+            e = &cache->e[i];
+    if (e) {
+        mkl__free(gids);
+    } else {
+        if ((st = make_subset(w, face, gids, ng, &own))) {
+            sub_clear(&own);
+            return st;
+        }
+        e = &own;
+        if (cache) {   /* kept for the next copies, in place of the oldest */
+            SubEntry *slot = &cache->e[cache->next++ % (sizeof cache->e / sizeof *cache->e)];
+            sub_clear(slot);
+            *slot = own;
+            memset(&own, 0, sizeof own);
+            e = slot;
+        }
+    }
+    hb_blob_t *blob = hb_blob_reference(e->blob);
+    unsigned blen = 0;
+    const char *bdata = hb_blob_get_data(blob, &blen);
+    mkl_buf tb = {0};
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
     char tag[8], base[256];
@@ -406,8 +487,8 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     HPDF_Dict map = stream_new(w);
     if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
     for (size_t c = 0; c < f->cid_gid.n; c++) {
-        hb_codepoint_t ng = hb_map_get(o2n, f->cid_gid.v[c]);
-        if (ng == HB_MAP_VALUE_INVALID) ng = 0;
+        const uint32_t *at = bsearch(&f->cid_gid.v[c], e->gids, e->n, sizeof *e->gids, cmp_u32);
+        uint32_t ng = at ? e->newg[at - e->gids] : 0;
         HPDF_BYTE two[2] = {(HPDF_BYTE)(ng >> 8), (HPDF_BYTE)(ng & 0xFF)};
         r |= HPDF_Stream_Write(map->stream, two, 2);
     }
@@ -450,8 +531,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
 out:
     mkl__buf_free(&tb);
     hb_blob_destroy(blob);
-    hb_face_destroy(sub);
-    hb_subset_plan_destroy(plan);
+    sub_clear(&own);
     return st;
 }
 
@@ -608,6 +688,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     W *w = mkl__calloc(1, sizeof *w);
     if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     w->fail_mark = mark;
+    w->subsets = info->subsets;
     w->e = e;
     w->pdfa = info->pdfa;
     w->ctime = info->ctime;
@@ -704,7 +785,7 @@ static mkl_status finish(W *w) {
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
     }
     if (w->pdfa) {
-        mkl_pdf_info info = {w->title, w->author, w->ctime, 1};
+        mkl_pdf_info info = {w->title, w->author, w->ctime, 1, NULL};
         if ((st = pdfa(w, &info, &tm))) return st;
     }
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");

@@ -10,11 +10,17 @@
 #include "image.h"
 #include "layout.h"
 
+/* Subset fonts kept from one document to the next (the renderer's). */
+typedef struct mkl_subsets mkl_subsets;
+mkl_subsets *mkl__subsets_new(void);
+void mkl__subsets_free(mkl_subsets *c);
+
 typedef struct mkl_pdf_info {
     const char *title;     /* or NULL */
     const char *author;    /* or NULL */
     long long ctime;       /* creation time, Unix seconds (UTC) */
     int pdfa;              /* write PDF/A-1b */
+    mkl_subsets *subsets;  /* or NULL */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

@@ -127,6 +127,7 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
     mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
     if (!st && !(r->cache = mkl__parcache_new())) st = MKL_ERR_NOMEM;
+    if (!st && !(r->subsets = mkl__subsets_new())) st = MKL_ERR_NOMEM;
     if (st) {
         mkl_renderer_free(r);
         return st;
@@ -145,6 +146,7 @@ void mkl_renderer_free(mkl_renderer *r) {
     mkl__free(r->images.v);
     mkl__shaper_free(r->sh);
     mkl__parcache_free(r->cache);
+    mkl__subsets_free(r->subsets);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
     mkl__free(r);
@@ -252,7 +254,7 @@ static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf 
     mkl_status st = mkl__render_layout(r, letter, &L);
     if (!st) {
         r->pages = (int)L.pages.n;
-        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa};
+        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);

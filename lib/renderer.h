@@ -16,6 +16,7 @@ struct mkl_renderer {
     mkl_options opts;
     MKL_VEC(CachedImage *) images;   /* decoded once, shared by every copy; stable addresses */
     mkl_parcache *cache;             /* shaped paragraphs, shared by every copy */
+    struct mkl_subsets *subsets;     /* subset fonts, shared by copies with the same glyphs */
     char *font_dir;
     mkl_fontdb *db;
     mkl_shaper *sh;
