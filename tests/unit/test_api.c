@@ -111,6 +111,45 @@ static void test_errors(void) {
     CHECK(mkl_renderer_new(&o, &r) == MKL_ERR_ARGUMENT && r == NULL);
 }
 
+/* Font subsets are kept on the renderer for later letters with the same
+ * glyphs: output must be byte-identical to a fresh renderer's, whatever the
+ * order of letters with different glyph sets. */
+static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len) {
+    mkl_letter *l = NULL;
+    unsigned char *pdf = NULL;
+    CHECK(mkl_letter_parse(r, text, strlen(text), "cache.md", NULL, &l) == MKL_OK);
+    if (l) CHECK(mkl_render_to_memory(r, l, &pdf, len) == MKL_OK);
+    mkl_letter_free(l);
+    return pdf;
+}
+
+static void test_subset_cache(void) {
+    static const char *const texts[] = {
+        "---\nsubject: Alpha\n---\nDear friends,\n\nThe quick brown fox.\n",
+        "---\nsubject: Beta\n---\nDear friends,\n\nJumps over the lazy dog, \xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4.\n",
+        "---\nsubject: Alpha\n---\nDear friends,\n\nThe quick brown fox.\n",
+    };
+    mkl_options o;
+    mkl_options_init(&o);
+    o.creation_time = 1582243200;
+    mkl_renderer *shared = NULL;
+    CHECK(mkl_renderer_new(&o, &shared) == MKL_OK);
+    if (!shared) return;
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+            mkl_renderer *fresh = NULL;
+            CHECK(mkl_renderer_new(&o, &fresh) == MKL_OK);
+            if (!fresh) break;
+            size_t a = 0, b = 0;
+            unsigned char *pa = render_text(shared, texts[i], &a), *pb = render_text(fresh, texts[i], &b);
+            CHECK(pa && pb && a == b && !memcmp(pa, pb, a));
+            mkl_free(pa);
+            mkl_free(pb);
+            mkl_renderer_free(fresh);
+        }
+    mkl_renderer_free(shared);
+}
+
 int main(void) {
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
@@ -119,5 +158,6 @@ int main(void) {
     test_parse_then_complete(r);
     mkl_renderer_free(r);
     test_errors();
+    test_subset_cache();
     return check_done();
 }
