@@ -289,9 +289,9 @@ static HPDF_Dict stream_new(W *w) {
     return d;
 }
 
-/* Subset the font and write its objects. */
-/* A subset font, kept by the renderer: copies of a letter in a batch mostly
- * use the same glyphs, and then the same subset serves them all. */
+/* A subset font, kept by the renderer for the next document that needs
+ * exactly the same glyphs of the same face (the letter rendered again, or a
+ * merge copy whose fields add no glyph to that face). */
 typedef struct SubEntry {
     const mkl_face *face;
     uint32_t *gids, *newg;   /* sorted old glyph ids and their ids in the subset */
@@ -393,9 +393,9 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
             e = slot;
         }
     }
-    hb_blob_t *blob = hb_blob_reference(e->blob);
+    /* e stays valid to the end: nothing below touches the cache */
     unsigned blen = 0;
-    const char *bdata = hb_blob_get_data(blob, &blen);
+    const char *bdata = hb_blob_get_data(e->blob, &blen);
     mkl_buf tb = {0};
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
@@ -530,7 +530,6 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     if (r != HPDF_OK || w->ctx.err) st = hpdf_fail(w, "writing a font");
 out:
     mkl__buf_free(&tb);
-    hb_blob_destroy(blob);
     sub_clear(&own);
     return st;
 }
