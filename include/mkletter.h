@@ -131,7 +131,9 @@ MKL_API mkl_status mkl_render_file(const char *letter_path, const char *pdf_path
 /* ## Renderer
  *
  * A renderer holds what can be reused from one letter to the next: the font
- * database, loaded fonts and the last error. Create one per thread; a
+ * database, loaded fonts, shaped paragraphs, decoded images, the last 8
+ * subset fonts and the last error. Reuse never changes the output: a letter
+ * renders to the same bytes as with a new renderer. Create one per thread; a
  * renderer must not be used by two threads at once.
  */
 typedef struct mkl_renderer mkl_renderer;
