@@ -333,9 +333,13 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
     for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
+    /* A CIDFontType2 program needs only glyf, head, hhea, hmtx, loca and maxp
+     * (ISO 32000-1, 9.9; cvt/fpgm/prep when hinted): the PDF names the font and
+     * gives its metrics, so 'name', 'post' and 'OS/2' go too, as in Acrobat's
+     * own subsets (FreeType loads such fonts; 1.2 KB of a Korean letter). */
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
     static const char *const tags[] = {"GSUB", "GPOS", "GDEF", "kern", "gasp", "hdmx", "LTSH", "VDMX", "DSIG",
-                                       "JSTF", "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap"};
+                                       "JSTF", "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap", "name", "post", "OS/2"};
     for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) hb_set_add(drop, hb_tag_from_string(tags[i], 4));
     hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(face->face, in);
     hb_subset_input_destroy(in);
