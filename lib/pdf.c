@@ -44,18 +44,37 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
     }
 }
 
-/* One embedded font: a face and the (glyph, text) pairs drawn with it. */
+/* One embedded font: a face and the (glyph, text) pairs drawn with it.
+ *
+ * Page content is written with a provisional code per pair (its index, from
+ * 1). When the document is finished the font is subset, and each pair gets
+ * its final CID: the glyph's id in the subset (so /CIDToGIDMap is /Identity
+ * and the CIDs follow the font's glyph order, which compresses best), or,
+ * for a second text drawn with the same glyph, a CID after the last glyph,
+ * mapped by a CIDToGIDMap stream. The pages are then patched in place. */
 typedef struct PFont {
     mkl_face *face;
     HPDF_Dict type0;
-    /* CIDs from 1; cid_gid[cid], and the text it stands for: (offset, len) in `text` */
+    /* pairs from 1: cid_gid[pair], and the text it stands for: (offset, len) in `text` */
     MKL_VEC(uint32_t) cid_gid;
     MKL_VEC(uint32_t) cid_toff;
     MKL_VEC(uint32_t) cid_tlen;
     mkl_buf text;
-    uint32_t *hash;            /* open addressing: 0 = empty, else cid */
+    uint32_t *hash;            /* open addressing: 0 = empty, else pair */
     size_t hcap;
+    uint32_t *final;           /* pair -> CID, once the font is finished */
 } PFont;
+
+/* Where a TJ array starts in a page's content (just after its '['), and
+ * the font its codes belong to. */
+typedef struct PSite { uint32_t off, font; } PSite;
+
+/* A page whose content waits for the final CIDs. */
+typedef struct PPage {
+    HPDF_Page page;
+    mkl_buf content;
+    MKL_VEC(PSite) sites;
+} PPage;
 
 /* An image drawn in the document: stored once, however often it is drawn. */
 typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
@@ -71,6 +90,7 @@ typedef struct mkl_pdfw {
     mkl_error *e;
     MKL_VEC(PFont) fonts;
     MKL_VEC(PImage) images;
+    MKL_VEC(PPage) pending;
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
@@ -182,8 +202,34 @@ static int glyph_w1000(const mkl_face *f, uint32_t gid) {
     return (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
 }
 
-static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf *b) {
+static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out);
+
+/* Write the image `im` into the page's content (after the text, as before). */
+static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
+    HPDF_Image obj = NULL;
+    mkl_status st = image_for(w, im->img, &obj);
+    if (st) return st;
+    const char *name = HPDF_Page_GetXObjectName(pp->page, obj);
+    if (!name) return hpdf_fail(w, "drawing an image");
+    mkl_buf *b = &pp->content;
+    mkl__buf_adds(b, "q ");
+    num(b, im->w);
+    mkl__buf_adds(b, " 0 0 ");
+    num(b, im->h);
+    mkl__buf_adds(b, " ");
+    num(b, im->x);
+    mkl__buf_adds(b, " ");
+    num(b, w->L->height - im->y - im->h);
+    mkl__buf_printf(b, " cm /%s Do Q\n", name);
+    return MKL_OK;
+}
+
+/* A coordinate as written (3 decimals), so the pen can be tracked exactly. */
+static double as_written(double v) { return (double)llround(v * 1000) / 1000; }
+
+static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     const mkl_layout *L = w->L;
+    mkl_buf *b = &pp->content;
     double H = L->height;
     mkl_status st;
     float rgb[3] = {0, 0, 0};
@@ -203,17 +249,23 @@ static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf
         num(b, H - ru->y1);
         mkl__buf_adds(b, " l S Q\n");
     }
-    if (!pg->runs.n) return MKL_OK;
-    mkl__buf_adds(b, "BT\n");
+    int text = 0;
+    for (size_t r = 0; r < pg->runs.n && !text; r++) text = pg->runs.v[r].count > 0;
+    if (text) mkl__buf_adds(b, "BT\n");
     PFont *curf = NULL;
     float cursize = -1;
-    for (size_t r = 0; r < pg->runs.n; r++) {
+    /* The viewer's state: the line origin (lx, ly) that Td moves, in PDF
+     * coordinates as written; the pen, where the next glyph would go, on the
+     * baseline `peny` (layout coordinates); `havepen` once a line is set. */
+    double lx = 0, ly = 0, pen = 0, peny = 0;
+    int havepen = 0;
+    for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
         if (!run->count) continue;
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
         if (f != curf || run->size != cursize) {
-            const char *name = HPDF_Page_GetLocalFontName(page, f->type0);
+            const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
             if (!name) return hpdf_fail(w, "adding a font to a page");
             mkl__buf_printf(b, "/%s ", name);
             num(b, run->size);
@@ -230,39 +282,75 @@ static mkl_status page_content(W *w, HPDF_Page page, const mkl_page *pg, mkl_buf
             mkl__buf_adds(b, "rg\n");
         }
         double size = run->size;
-        double pen = 0, ey = 0; /* where the viewer's pen is after the last glyph written */
         int open = 0;
         for (size_t i = run->first; i < run->first + run->count; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
             uint32_t cid = 0;
             if ((st = cid_for(w, f, g->gid, L->text.s ? L->text.s + g->toff : "", g->tlen, &cid))) return st;
-            if (!open || fabs(g->y - ey) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000) {
+            /* on the pen's baseline and near it: a TJ number moves the pen;
+             * elsewhere Td starts a new line there */
+            if (!havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
-                mkl__buf_adds(b, "1 0 0 1 ");
-                num(b, g->x);
+                double dx = as_written(g->x - lx), dy = as_written(H - g->y - ly);
+                num(b, dx);
                 mkl__buf_adds(b, " ");
-                num(b, H - g->y);
-                mkl__buf_adds(b, " Tm [<");
-                open = 1;
-                pen = g->x;
-            } else {
-                /* move the pen to the glyph's place when it is off by half a unit or more */
-                double adj = round(-(g->x - pen) * 1000 / size);
-                if (adj != 0) {
-                    mkl__buf_adds(b, ">");
-                    num(b, adj);
-                    mkl__buf_adds(b, "<");
-                    pen -= adj * size / 1000;
-                }
+                num(b, dy);
+                mkl__buf_adds(b, " Td\n");
+                lx += dx;
+                ly += dy;
+                pen = lx;
+                peny = g->y;
+                havepen = 1;
+                open = 0;
             }
+            /* move the pen to the glyph's place when it is off by half a unit or more */
+            double adj = round(-(g->x - pen) * 1000 / size);
+            if (!open) {
+                PSite *site = MKL_PUSH(&pp->sites);
+                if (!site) return oom(w);
+                mkl__buf_adds(b, "[");
+                site->off = (uint32_t)b->n;
+                site->font = (uint32_t)(f - w->fonts.v);
+                if (adj != 0) num(b, adj);
+                mkl__buf_adds(b, "<");
+                open = 1;
+            } else if (adj != 0) {
+                mkl__buf_adds(b, ">");
+                num(b, adj);
+                mkl__buf_adds(b, "<");
+            }
+            pen -= adj * size / 1000;
             hex4(b, cid);
             pen += glyph_w1000(f->face, g->gid) * size / 1000;
-            ey = g->y;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
     }
-    mkl__buf_adds(b, "ET\n");
+    if (text) mkl__buf_adds(b, "ET\n");
+    for (size_t k = 0; k < pg->images.n; k++)
+        if ((st = page_image(w, pp, &pg->images.v[k]))) return st;
+    if (b->n > UINT32_MAX - 16) return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "a page's content is over 4 GiB");
     return b->oom ? oom(w) : MKL_OK;
+}
+
+/* Replace the provisional codes of a finished page by the final CIDs. */
+static void page_patch(W *w, PPage *pp) {
+    static const char d[] = "0123456789ABCDEF";
+    char *s = pp->content.s;
+    for (size_t k = 0; k < pp->sites.n; k++) {
+        const uint32_t *final = w->fonts.v[pp->sites.v[k].font].final;
+        int hex = 0;
+        for (char *c = s + pp->sites.v[k].off; *c != ']'; c++) {
+            if (*c == '<') hex = 1;
+            else if (*c == '>') hex = 0;
+            else if (hex) {
+                uint32_t v = 0;
+                for (int i = 0; i < 4; i++) v = v << 4 | (uint32_t)(c[i] <= '9' ? c[i] - '0' : c[i] - 'A' + 10);
+                v = final[v];
+                for (int i = 3; i >= 0; i--, v >>= 4) c[i] = d[v & 15];
+                c += 3;
+            }
+        }
+    }
 }
 
 static int cmp_int(const void *a, const void *b) {
@@ -296,6 +384,7 @@ typedef struct SubEntry {
     const mkl_face *face;
     uint32_t *gids, *newg;   /* sorted old glyph ids and their ids in the subset */
     size_t n;
+    uint32_t nglyphs;        /* glyphs in the subset (with .notdef and components) */
     hb_blob_t *blob;         /* the subset font program */
 } SubEntry;
 
@@ -333,13 +422,12 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
     for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-    /* A CIDFontType2 program needs only glyf, head, hhea, hmtx, loca and maxp
-     * (ISO 32000-1, 9.9; cvt/fpgm/prep when hinted): the PDF names the font and
-     * gives its metrics, so 'name', 'post' and 'OS/2' go too, as in Acrobat's
-     * own subsets (FreeType loads such fonts; 1.2 KB of a Korean letter). */
+    /* tables the embedded program will not keep (see `keep` below), dropped
+     * before subsetting so hb-subset does not work on them */
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
-    static const char *const tags[] = {"GSUB", "GPOS", "GDEF", "kern", "gasp", "hdmx", "LTSH", "VDMX", "DSIG",
-                                       "JSTF", "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap", "name", "post", "OS/2"};
+    static const char *const tags[] = {"GSUB", "GPOS", "GDEF", "kern", "gasp", "hdmx", "LTSH", "VDMX", "DSIG", "JSTF",
+                                       "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap", "name", "post",
+                                       "OS/2", "MATH", "COLR", "CPAL", "SVG ", "STAT", "meta"};
     for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) hb_set_add(drop, hb_tag_from_string(tags[i], 4));
     hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(face->face, in);
     hb_subset_input_destroy(in);
@@ -350,17 +438,106 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
     }
     hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    e->blob = sub ? hb_face_reference_blob(sub) : NULL;
+    /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
+     * fpgm and prep when hinted): the PDF names the font and gives its
+     * metrics, so 'name', 'post', 'OS/2' and anything else go, as in
+     * Acrobat's own subsets (FreeType loads such fonts). A Korean letter is
+     * 1.2 KB smaller. */
+    static const char keep[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
+    hb_face_t *lean = sub ? hb_face_builder_create() : NULL;
+    int ok = lean != NULL && lean != hb_face_get_empty();
+    for (size_t i = 0; ok && i < sizeof keep / sizeof *keep; i++) {
+        hb_blob_t *t = hb_face_reference_table(sub, hb_tag_from_string(keep[i], 4));
+        ok = !hb_blob_get_length(t) || hb_face_builder_add_table(lean, hb_tag_from_string(keep[i], 4), t);
+        hb_blob_destroy(t);
+    }
+    e->blob = ok ? hb_face_reference_blob(lean) : NULL;
+    e->nglyphs = sub ? hb_face_get_glyph_count(sub) : 0;
+    hb_face_destroy(lean);
     hb_face_destroy(sub);
     hb_subset_plan_destroy(plan);
-    if (!e->blob || !hb_blob_get_length(e->blob))
+    if (!e->blob || !hb_blob_get_length(e->blob) || !e->nglyphs)
         return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
+    for (size_t i = 0; i < n; i++)
+        if (e->newg[i] >= e->nglyphs) e->newg[i] = 0;
     return MKL_OK;
 }
 
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
+}
+
+/* The id in the subset of the face's glyph `gid`. */
+static uint32_t subset_gid(const SubEntry *e, uint32_t gid) {
+    const uint32_t *at = bsearch(&gid, e->gids, e->n, sizeof *e->gids, cmp_u32);
+    return at ? e->newg[at - e->gids] : 0;
+}
+
+/* The one code point a pair's text is, when it is one UTF-16 unit; else 0. */
+static uint32_t single_unit(const PFont *f, uint32_t pair) {
+    const char *t = f->text.s + f->cid_toff.v[pair];
+    size_t n = f->cid_tlen.v[pair], i = 0;
+    uint32_t cp = mkl__utf8_next(t, n, &i);
+    return i == n && cp < 0x10000 && (cp < 0xD800 || cp > 0xDFFF) ? cp : 0;
+}
+
+/* Move `n` entries in `from` to the CMap as one block ("bfchar" or "bfrange"). */
+static void cmap_block(mkl_buf *tb, mkl_buf *from, size_t *n, const char *kind) {
+    mkl__buf_printf(tb, "%zu begin%s\n", *n, kind);
+    mkl__buf_add(tb, from->s, from->n);
+    mkl__buf_printf(tb, "end%s\n", kind);
+    from->n = *n = 0;
+}
+
+/* The ToUnicode CMap of a finished font (who[cid]: its pair, 0 for none).
+ * CIDs follow the font's glyph order, so neighbouring CIDs with a text are
+ * written as one bfrange: "<lo> <hi> <u>" when their texts are consecutive
+ * code points, else "<lo> <hi> [<t1> <t2> ...]" (a range stays within one
+ * high byte, as the CMap format requires); a CID alone is a bfchar. */
+static mkl_status to_unicode(W *w, const PFont *f, const uint32_t *who, uint32_t ncid, mkl_buf *tb) {
+    mkl_buf ch = {0}, rg = {0};
+    size_t nch = 0, nrg = 0;
+    mkl__buf_adds(tb, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+                      "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+                      "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+                      "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    for (uint32_t lo = 1; lo < ncid;) {
+        if (!who[lo] || !f->cid_tlen.v[who[lo]]) { lo++; continue; }
+        uint32_t hi = lo;
+        while (hi + 1 < ncid && (hi + 1) >> 8 == lo >> 8 && who[hi + 1] && f->cid_tlen.v[who[hi + 1]]) hi++;
+        if (hi == lo) {
+            mkl__buf_printf(&ch, "<%04X> <", (unsigned)lo);
+            put_utf16be(&ch, f->text.s + f->cid_toff.v[who[lo]], f->cid_tlen.v[who[lo]]);
+            mkl__buf_adds(&ch, ">\n");
+            if (++nch == 100) cmap_block(tb, &ch, &nch, "bfchar");
+        } else {
+            uint32_t u0 = single_unit(f, who[lo]);
+            int seq = u0 && (u0 & 0xFF) + (hi - lo) <= 0xFF;
+            for (uint32_t c = lo + 1; c <= hi && seq; c++) seq = single_unit(f, who[c]) == u0 + (c - lo);
+            mkl__buf_printf(&rg, "<%04X> <%04X> ", (unsigned)lo, (unsigned)hi);
+            if (seq) {
+                mkl__buf_printf(&rg, "<%04X>\n", (unsigned)u0);
+            } else {
+                mkl__buf_adds(&rg, "[");
+                for (uint32_t c = lo; c <= hi; c++) {
+                    mkl__buf_adds(&rg, c == lo ? "<" : " <");
+                    put_utf16be(&rg, f->text.s + f->cid_toff.v[who[c]], f->cid_tlen.v[who[c]]);
+                    mkl__buf_adds(&rg, ">");
+                }
+                mkl__buf_adds(&rg, "]\n");
+            }
+            if (++nrg == 100) cmap_block(tb, &rg, &nrg, "bfrange");
+        }
+        lo = hi + 1;
+    }
+    if (nch) cmap_block(tb, &ch, &nch, "bfchar");
+    if (nrg) cmap_block(tb, &rg, &nrg, "bfrange");
+    mkl__buf_adds(tb, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    int bad = ch.oom || rg.oom || tb->oom;
+    mkl__buf_free(&ch);
+    mkl__buf_free(&rg);
+    return bad ? oom(w) : MKL_OK;
 }
 
 /* Subset the font and write its objects. */
@@ -401,6 +578,37 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     unsigned blen = 0;
     const char *bdata = hb_blob_get_data(e->blob, &blen);
     mkl_buf tb = {0};
+    uint32_t *who = NULL;
+    unsigned char *taken = NULL;
+
+    /* final CIDs: the pair's glyph id in the subset, taken by the first pair
+     * of each glyph with a text; any further pair of that glyph (another
+     * text, or none) gets a CID after the last glyph */
+    size_t npair = f->cid_gid.n;
+    uint32_t ncid = e->nglyphs;
+    f->final = mkl__malloc(npair * sizeof *f->final);
+    taken = mkl__calloc(e->nglyphs, 1);
+    if (!f->final || !taken) { st = oom(w); goto out; }
+    f->final[0] = 0;
+    for (size_t p = 1; p < npair; p++) f->final[p] = UINT32_MAX;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t p = 1; p < npair; p++) {
+            if (f->final[p] != UINT32_MAX || (!pass && !f->cid_tlen.v[p])) continue;
+            uint32_t g = subset_gid(e, f->cid_gid.v[p]);
+            if (!taken[g]) {
+                taken[g] = 1;
+                f->final[p] = g;
+            } else {
+                f->final[p] = ncid++;
+            }
+        }
+    if (ncid > 0xFFFF) {
+        st = mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
+        goto out;
+    }
+    /* who[cid]: the pair drawn with it (0: none) */
+    if (!(who = mkl__calloc(ncid, sizeof *who))) { st = oom(w); goto out; }
+    for (size_t p = 1; p < npair; p++) who[f->final[p]] = (uint32_t)p;
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
     char tag[8], base[256];
@@ -440,11 +648,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         /* PDF/A-1: a CIDSet naming every CID the subset has */
         HPDF_Dict cs = stream_new(w);
         if (!cs) { st = hpdf_fail(w, "creating a CIDSet"); goto out; }
-        size_t nb = (f->cid_gid.n + 7) / 8;
-        for (size_t byte = 0; byte < nb; byte++) {
+        for (size_t byte = 0; byte < (ncid + 7) / 8; byte++) {
             HPDF_BYTE v = 0;
             for (int bit = 0; bit < 8; bit++)
-                if (byte * 8 + (size_t)bit < f->cid_gid.n) v |= (HPDF_BYTE)(0x80 >> bit);
+                if (byte * 8 + (size_t)bit < ncid) v |= (HPDF_BYTE)(0x80 >> bit);
             r |= HPDF_Stream_Write(cs->stream, &v, 1);
         }
         r |= HPDF_Dict_Add(fd, "CIDSet", cs);
@@ -464,15 +671,18 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
     /* /DW is the most common width (every Hangul syllable, in a Korean font);
      * /W lists the others as runs "c [w1 w2 ...]" */
-    size_t ncid = f->cid_gid.n;
     int *wv = mkl__malloc(ncid * sizeof *wv), *sorted = mkl__malloc(ncid * sizeof *sorted);
     if (!wv || !sorted) { mkl__free(wv); mkl__free(sorted); st = oom(w); goto out; }
-    for (size_t c = 0; c < ncid; c++) sorted[c] = wv[c] = glyph_w1000(face, f->cid_gid.v[c]);
-    qsort(sorted, ncid, sizeof *sorted, cmp_int);
-    int dw = sorted[0];
-    for (size_t a = 0, best = 0; a < ncid;) {
+    size_t nused = 0;
+    for (uint32_t c = 0; c < ncid; c++) {
+        wv[c] = who[c] ? glyph_w1000(face, f->cid_gid.v[who[c]]) : 0;
+        if (who[c]) sorted[nused++] = wv[c];
+    }
+    qsort(sorted, nused, sizeof *sorted, cmp_int);
+    int dw = nused ? sorted[0] : 1000;
+    for (size_t a = 0, best = 0; a < nused;) {
         size_t b = a;
-        while (b < ncid && sorted[b] == sorted[a]) b++;
+        while (b < nused && sorted[b] == sorted[a]) b++;
         if (b - a > best) { best = b - a; dw = sorted[a]; }
         a = b;
     }
@@ -480,46 +690,31 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddNumber(cf, "DW", dw);
     HPDF_Array wa = HPDF_Array_New(mm);
     if (!wa || HPDF_Dict_Add(cf, "W", wa) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
-    for (size_t c = 1; c < ncid && r == HPDF_OK;) {
-        if (wv[c] == dw) { c++; continue; }
+    for (uint32_t c = 1; c < ncid && r == HPDF_OK;) {
+        if (!who[c] || wv[c] == dw) { c++; continue; }
         r |= HPDF_Array_AddNumber(wa, (HPDF_INT32)c);
         HPDF_Array ws = HPDF_Array_New(mm);
         if (!ws || HPDF_Array_Add(wa, ws) != HPDF_OK) { r |= HPDF_FAILD_TO_ALLOC_MEM; break; }
-        for (; c < ncid && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
+        for (; c < ncid && who[c] && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
     }
     mkl__free(wv);
-    HPDF_Dict map = stream_new(w);
-    if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
-    for (size_t c = 0; c < f->cid_gid.n; c++) {
-        const uint32_t *at = bsearch(&f->cid_gid.v[c], e->gids, e->n, sizeof *e->gids, cmp_u32);
-        uint32_t ng = at ? e->newg[at - e->gids] : 0;
-        HPDF_BYTE two[2] = {(HPDF_BYTE)(ng >> 8), (HPDF_BYTE)(ng & 0xFF)};
-        r |= HPDF_Stream_Write(map->stream, two, 2);
+    if (ncid == e->nglyphs) {
+        r |= HPDF_Dict_AddName(cf, "CIDToGIDMap", "Identity");
+    } else {
+        HPDF_Dict map = stream_new(w);
+        if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
+        for (uint32_t c = 0; c < ncid; c++) {
+            uint32_t g = c < e->nglyphs ? c : subset_gid(e, f->cid_gid.v[who[c]]);
+            HPDF_BYTE two[2] = {(HPDF_BYTE)(g >> 8), (HPDF_BYTE)(g & 0xFF)};
+            r |= HPDF_Stream_Write(map->stream, two, 2);
+        }
+        r |= HPDF_Dict_Add(cf, "CIDToGIDMap", map);
     }
-    r |= HPDF_Dict_Add(cf, "CIDToGIDMap", map);
 
     /* ToUnicode */
     HPDF_Dict tu = stream_new(w);
     if (!tu) { st = hpdf_fail(w, "creating a ToUnicode map"); goto out; }
-    mkl__buf_adds(&tb, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-                       "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-                       "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                       "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    for (size_t c0 = 1; c0 < f->cid_gid.n; c0 += 100) {
-        size_t n = 0, end = MKL_MIN(c0 + 100, f->cid_gid.n);
-        for (size_t c = c0; c < end; c++) n += f->cid_tlen.v[c] > 0;
-        if (!n) continue;
-        mkl__buf_printf(&tb, "%zu beginbfchar\n", n);
-        for (size_t c = c0; c < end; c++) {
-            if (!f->cid_tlen.v[c]) continue;
-            mkl__buf_printf(&tb, "<%04zX> <", c);
-            put_utf16be(&tb, f->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]);
-            mkl__buf_adds(&tb, ">\n");
-        }
-        mkl__buf_adds(&tb, "endbfchar\n");
-    }
-    mkl__buf_adds(&tb, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-    if (tb.oom) { st = oom(w); goto out; }
+    if ((st = to_unicode(w, f, who, ncid, &tb))) goto out;
     r |= HPDF_Stream_Write(tu->stream, (const HPDF_BYTE *)tb.s, (HPDF_UINT)tb.n);
 
     /* Type0 */
@@ -534,6 +729,8 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     if (r != HPDF_OK || w->ctx.err) st = hpdf_fail(w, "writing a font");
 out:
     mkl__buf_free(&tb);
+    mkl__free(who);
+    mkl__free(taken);
     sub_clear(&own);
     return st;
 }
@@ -732,23 +929,22 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     mkl_status st = MKL_OK;
     w->e = e;
     w->L = L;
-    mkl_buf b = {0};
     for (size_t p = 0; p < L->pages.n && !st; p++) {
         const mkl_page *pg = &L->pages.v[p];
         HPDF_Page page;
         if ((st = add_page(w, L->width, L->height, &page))) break;
-        b.n = 0;
-        if ((st = page_content(w, page, pg, &b))) break;
-        if (b.n && HPDF_Stream_Write(((HPDF_PageAttr)page->attr)->stream, (const HPDF_BYTE *)b.s, (HPDF_UINT)b.n) != HPDF_OK) {
-            st = hpdf_fail(w, "writing a page");
+        PPage *pp = MKL_PUSH(&w->pending);
+        if (!pp) {
+            st = oom(w);
             break;
         }
-        for (size_t k = 0; k < pg->images.n && !st; k++) {
-            const mkl_pimage *im = &pg->images.v[k];
-            HPDF_Image obj = NULL;
-            if ((st = image_for(w, im->img, &obj))) break;
-            if (HPDF_Page_DrawImage(page, obj, im->x, (HPDF_REAL)(L->height - im->y - im->h), im->w, im->h) != HPDF_OK)
-                st = hpdf_fail(w, "drawing an image");
+        pp->page = page;
+        if ((st = page_content(w, pp, pg))) break;
+        /* the content waits for finish(): give back what the buffer over-allocated */
+        char *tight = pp->content.n ? mkl__realloc(pp->content.s, pp->content.n) : NULL;
+        if (tight) {
+            pp->content.s = tight;
+            pp->content.cap = pp->content.n;
         }
         for (size_t k = 0; k < pg->links.n && !st; k++) {
             const mkl_plink *lk = &pg->links.v[k];
@@ -759,7 +955,6 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
                 st = hpdf_fail(w, "adding a link");
         }
     }
-    mkl__buf_free(&b);
     /* duplex printing: every copy starts on a front side */
     if (!st && to_even && (L->pages.n % 2)) {
         HPDF_Page blank;
@@ -769,6 +964,12 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     return st;
 }
 
+static void page_free(PPage *pp) {
+    mkl__buf_free(&pp->content);
+    mkl__free(pp->sites.v);
+    memset(pp, 0, sizeof *pp);
+}
+
 int mkl__pdfw_pages(const mkl_pdfw *w) { return w ? w->pages : 0; }
 
 static mkl_status finish(W *w) {
@@ -776,6 +977,15 @@ static mkl_status finish(W *w) {
     HPDF_Doc pdf = w->pdf;
     for (size_t i = 0; i < w->fonts.n; i++)
         if ((st = font_finish(w, &w->fonts.v[i], (int)i))) return st;
+    /* now that every CID is known, the pages' content goes to libharu */
+    for (size_t p = 0; p < w->pending.n; p++) {
+        PPage *pp = &w->pending.v[p];
+        page_patch(w, pp);
+        if (pp->content.n && HPDF_Stream_Write(((HPDF_PageAttr)pp->page->attr)->stream, (const HPDF_BYTE *)pp->content.s,
+                                               (HPDF_UINT)pp->content.n) != HPDF_OK)
+            return hpdf_fail(w, "writing a page");
+        page_free(pp);
+    }
     if (w->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, w->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
     if (w->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, w->author) != HPDF_OK)
         return hpdf_fail(w, "setting the author");
@@ -825,7 +1035,10 @@ void mkl__pdfw_free(mkl_pdfw *w) {
         mkl__free(w->fonts.v[i].cid_tlen.v);
         mkl__free(w->fonts.v[i].hash);
         mkl__buf_free(&w->fonts.v[i].text);
+        mkl__free(w->fonts.v[i].final);
     }
+    for (size_t p = 0; p < w->pending.n; p++) page_free(&w->pending.v[p]);
+    mkl__free(w->pending.v);
     mkl__free(w->fonts.v);
     mkl__free(w->images.v);
     if (w->pdf) HPDF_Free(w->pdf);

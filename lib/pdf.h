@@ -1,9 +1,12 @@
 /* pdf.h - laid-out pages -> PDF bytes. The only module that knows libharu.
  *
  * Fonts are embedded as Type0/CIDFontType2 with Identity-H: each font is
- * subset with hb-subset (hinting and layout tables dropped, glyphs renumbered),
- * and this module writes its own CIDToGIDMap, /W and ToUnicode CMap. Each run
- * of glyphs becomes one TJ with the exact positions of the layout. */
+ * subset with hb-subset (hinting and every table a CID font does not need
+ * dropped, glyphs renumbered) and the CIDs are the subset's glyph ids
+ * (/CIDToGIDMap /Identity), so page content is kept until the document is
+ * finished and then patched with the final CIDs. This module writes its own
+ * /W and ToUnicode CMap (as ranges). Each run of glyphs becomes one TJ with
+ * the exact positions of the layout; lines are placed with Td. */
 #ifndef MKL_PDF_H
 #define MKL_PDF_H
 
