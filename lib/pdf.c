@@ -8,6 +8,7 @@
  * build refuses other versions and the run-time check refuses a different
  * shared library. */
 #include "pdf.h"
+#include "pack.h"
 
 #include <hb-subset.h>
 #include <hpdf.h>
@@ -224,8 +225,54 @@ static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
     return MKL_OK;
 }
 
+/* How far (pt) a glyph may sit from its place before a TJ number moves it:
+ * 0.0035 mm, nine tenths of the TJ unit (1/1000 em) at 11 pt. */
+#define PEN_SLACK 0.01
+
 /* A coordinate as written (3 decimals), so the pen can be tracked exactly. */
 static double as_written(double v) { return (double)llround(v * 1000) / 1000; }
+
+static int cmp_long(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+/* The character spacing (Tc, pt) for glyphs [i, j) of a run, one line: the
+ * commonest gap between neighbours beyond their /W widths (the space a
+ * justified Korean line puts between syllables, or the drift of a font
+ * whose em is not 1000 units), so that those glyphs need no TJ number.
+ * Keeps `cur` when it places as many. Looks at the first 256 gaps. */
+static double line_tc(const mkl_layout *L, const mkl_face *face, size_t i, size_t j, double size, double cur) {
+    enum { MAXG = 256 };
+    double gap[MAXG];
+    long u[MAXG];
+    size_t n = 0;
+    for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
+        const mkl_pglyph *a = &L->glyphs.v[k];
+        gap[n] = L->glyphs.v[k + 1].x - a->x - glyph_w1000(face, a->gid) * size / 1000;
+        u[n] = lround(gap[n] * 1000 / size);
+    }
+    if (!n) return cur;
+    qsort(u, n, sizeof *u, cmp_long);
+    long mode = u[0];
+    for (size_t a = 0, best = 0; a < n;) {
+        size_t b = a;
+        while (b < n && u[b] == u[a]) b++;
+        if (b - a > best) { best = b - a; mode = u[a]; }
+        a = b;
+    }
+    double sum = 0;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (lround(gap[k] * 1000 / size) == mode) { sum += gap[k]; m++; }
+    double tc = as_written(sum / (double)m);
+    size_t ntc = 0, ncur = 0;
+    for (size_t k = 0; k < n; k++) {
+        ntc += fabs(gap[k] - tc) < PEN_SLACK;
+        ncur += fabs(gap[k] - cur) < PEN_SLACK;
+    }
+    return ncur >= ntc ? cur : tc;
+}
 
 static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     const mkl_layout *L = w->L;
@@ -257,7 +304,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     /* The viewer's state: the line origin (lx, ly) that Td moves, in PDF
      * coordinates as written; the pen, where the next glyph would go, on the
      * baseline `peny` (layout coordinates); `havepen` once a line is set. */
-    double lx = 0, ly = 0, pen = 0, peny = 0;
+    double lx = 0, ly = 0, pen = 0, peny = 0, tc = 0;
     int havepen = 0;
     for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
@@ -283,13 +330,28 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         }
         double size = run->size;
         int open = 0;
-        for (size_t i = run->first; i < run->first + run->count; i++) {
+        size_t end = run->first + run->count;
+        for (size_t i = run->first; i < end; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
             uint32_t cid = 0;
             if ((st = cid_for(w, f, g->gid, L->text.s ? L->text.s + g->toff : "", g->tlen, &cid))) return st;
             /* on the pen's baseline and near it: a TJ number moves the pen;
              * elsewhere Td starts a new line there */
-            if (!havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000) {
+            int newline = !havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000;
+            if (i == run->first || newline) {
+                /* a new line of this run: the character spacing that suits it */
+                size_t j = i + 1;
+                while (j < end && fabs(L->glyphs.v[j].y - g->y) <= 0.0005) j++;
+                double want = line_tc(L, f->face, i, j, size, tc);
+                if (want != tc) {
+                    if (open) mkl__buf_adds(b, ">] TJ\n");
+                    open = 0;
+                    num(b, want);
+                    mkl__buf_adds(b, " Tc\n");
+                    tc = want;
+                }
+            }
+            if (newline) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 double dx = as_written(g->x - lx), dy = as_written(H - g->y - ly);
                 num(b, dx);
@@ -303,8 +365,10 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 havepen = 1;
                 open = 0;
             }
-            /* move the pen to the glyph's place when it is off by half a unit or more */
-            double adj = round(-(g->x - pen) * 1000 / size);
+            /* move the pen to the glyph's place when it is off by PEN_SLACK or
+             * more (a font whose em is not 1000 units, like Nanum Myeongjo's
+             * 1024, has widths /W can only round: the pen drifts slowly) */
+            double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / size);
             if (!open) {
                 PSite *site = MKL_PUSH(&pp->sites);
                 if (!site) return oom(w);
@@ -321,7 +385,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             }
             pen -= adj * size / 1000;
             hex4(b, cid);
-            pen += glyph_w1000(f->face, g->gid) * size / 1000;
+            pen += glyph_w1000(f->face, g->gid) * size / 1000 + tc;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
     }
@@ -1009,22 +1073,35 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->e = e;
     mkl_status st = finish(w);
     if (st) return st;
+    /* libharu's bytes: the result itself for PDF/A-1 (PDF 1.4 has no object
+     * streams), else what pack.c rewrites into PDF 1.5 */
+    mkl_buf raw = {0}, *dst = w->pdfa ? out : &raw;
     HPDF_UINT32 size = HPDF_GetStreamSize(w->pdf);
-    size_t at = out->n;
-    if (out->cap < at + size + 1) {
-        char *ns = mkl__realloc(out->s, at + size + 1);
+    size_t at = dst->n;
+    if (dst->cap < at + size + 1) {
+        char *ns = mkl__realloc(dst->s, at + size + 1);
         if (!ns) return oom(w);
-        out->s = ns;
-        out->cap = at + size + 1;
+        dst->s = ns;
+        dst->cap = at + size + 1;
     }
     HPDF_UINT32 got = size;
     w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
-    HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)out->s + at, &got);
-    if (got != size)
+    HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)dst->s + at, &got);
+    if (got != size) {
+        mkl__buf_free(&raw);
         return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end returned %u of %u bytes", (unsigned)got, (unsigned)size);
-    out->n = at + size;
-    out->s[out->n] = 0;
-    return MKL_OK;
+    }
+    dst->n = at + size;
+    dst->s[dst->n] = 0;
+    if (w->pdfa) return MKL_OK;
+    st = mkl__pdf_pack(raw.s, raw.n, out);
+    if (st == MKL_ERR_PDF) {
+        /* not the shape pack.c reads (a bug, but the PDF is whole): unpacked */
+        mkl__buf_add(out, raw.s, raw.n);
+        st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
+    }
+    mkl__buf_free(&raw);
+    return st == MKL_ERR_NOMEM ? oom(w) : st;
 }
 
 void mkl__pdfw_free(mkl_pdfw *w) {

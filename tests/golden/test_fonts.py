@@ -7,7 +7,9 @@
   CIDToGIDMap stream, and pdftotext still gives back both texts;
 - a subset font program holds only the tables a CIDFontType2 needs;
 - the ToUnicode CMaps are well formed: at most 100 entries a block, each
-  bfrange within one high byte, every array as long as its range.
+  bfrange within one high byte, every array as long as its range;
+- the file is PDF 1.5 with object streams and a cross-reference stream
+  (qpdf --check clean), except PDF/A-1, which is PDF 1.4 without them.
 
 usage: test_fonts.py MKLETTER REPO_ROOT"""
 import os
@@ -81,12 +83,34 @@ def check_fonts(pdf, name, tmp, expect_identity=True):
     return objs
 
 
+def check_packed(pdf, name, packed):
+    """PDF 1.5 with object streams and a cross-reference stream, or (PDF/A-1) 1.4 without."""
+    data = open(pdf, "rb").read()
+    version = b"%PDF-1.5\n" if packed else b"%PDF-1.4\n"
+    check(data.startswith(version), f"{name}: starts with {version!r}", data[:9])
+    check((b"/Type /ObjStm" in data) == packed, f"{name}: object streams {'used' if packed else 'not used'}")
+    check((b"/Type /XRef" in data) == packed, f"{name}: cross-reference stream {'used' if packed else 'not used'}")
+    r = run(["qpdf", "--check", pdf])
+    check(r.returncode == 0 and b"No syntax or stream encoding errors" in r.stdout, f"{name}: qpdf --check",
+          text(r.stdout + r.stderr)[-300:])
+
+
 with tempfile.TemporaryDirectory() as tmp:
     for name, src in (("seed", "open-letter.md"), ("korean", "open-letter.ko.md")):
         pdf = os.path.join(tmp, name + ".pdf")
         r = run([mkletter, os.path.join(root, "examples", src), "-o", pdf])
         if check(r.returncode == 0, f"{name} renders", text(r.stderr)):
             check_fonts(pdf, name, tmp)
+            check_packed(pdf, name, True)
+            # the same pages and text as the file qpdf writes without object streams
+            flat = os.path.join(tmp, name + "-flat.pdf")
+            run(["qpdf", "--object-streams=disable", pdf, flat])
+            a, b = (text(run(["pdftotext", f, "-"]).stdout) for f in (pdf, flat))
+            check(a == b and len(a) > 1000, f"{name}: same text with the object streams expanded")
+    pdf = os.path.join(tmp, "pdfa.pdf")
+    r = run([mkletter, "--pdfa", os.path.join(root, "examples", "open-letter.md"), "-o", pdf])
+    if check(r.returncode == 0, "--pdfa renders", text(r.stderr)):
+        check_packed(pdf, "--pdfa", False)
 
     # a glyph drawn for two texts: DejaVu Sans sets "fi" with the glyph of U+FB01
     fc = run(["fc-list", "DejaVu Sans:style=Book", "file"])

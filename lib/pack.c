@@ -1,0 +1,375 @@
+/* pack.c - PDF 1.5 object streams and a cross-reference stream. See pack.h. */
+#include "pack.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Objects a stream holds: more would make a reader inflate a lot to reach one
+ * page of a combined batch; fewer compress worse. */
+#define PER_STREAM 200
+
+typedef struct Obj {
+    size_t off;              /* "N 0 obj" in the input */
+    size_t body, end;        /* the object, without "N 0 obj" and "endobj", trimmed */
+    size_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
+    uint32_t len_obj;        /* K */
+    uint8_t kind;            /* FREE, PLAIN, STREAM or GONE (a /Length now written in place) */
+    uint32_t stm, idx;       /* PLAIN: its object stream and place there */
+    size_t newoff;           /* STREAM: where it is in the output */
+} Obj;
+enum { FREE, PLAIN, STREAM, GONE };
+
+static int ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0; }
+static void skip_ws(const char *in, size_t n, size_t *i) {
+    while (*i < n && ws(in[*i])) (*i)++;
+}
+static int lit(const char *in, size_t n, size_t *i, const char *s) {
+    size_t k = strlen(s);
+    if (*i + k > n || memcmp(in + *i, s, k)) return 0;
+    *i += k;
+    return 1;
+}
+/* An unsigned decimal of at most 15 digits at in[*i]. */
+static int num(const char *in, size_t n, size_t *i, uint64_t *v) {
+    size_t j = *i;
+    uint64_t x = 0;
+    while (j < n && j - *i < 15 && in[j] >= '0' && in[j] <= '9') x = x * 10 + (uint64_t)(in[j++] - '0');
+    if (j == *i || (j < n && in[j] >= '0' && in[j] <= '9')) return 0;
+    *i = j;
+    *v = x;
+    return 1;
+}
+/* "N 0 R" at in[*i] (after white space). */
+static int ref(const char *in, size_t n, size_t *i, uint64_t *obj) {
+    uint64_t gen;
+    size_t j = *i;
+    skip_ws(in, n, &j);
+    if (!num(in, n, &j, obj)) return 0;
+    skip_ws(in, n, &j);
+    if (!num(in, n, &j, &gen) || gen) return 0;
+    skip_ws(in, n, &j);
+    if (!lit(in, n, &j, "R")) return 0;
+    *i = j;
+    return 1;
+}
+/* First `s` in in[from..to), or `to`. */
+static size_t find(const char *in, size_t from, size_t to, const char *s) {
+    size_t k = strlen(s);
+    for (size_t i = from; i + k <= to; i++)
+        if (in[i] == s[0] && !memcmp(in + i, s, k)) return i;
+    return to;
+}
+/* Last `s` in in[from..to), or `to`. */
+static size_t rfind(const char *in, size_t from, size_t to, const char *s) {
+    size_t k = strlen(s);
+    for (size_t i = to; i >= from + k; i--)
+        if (!memcmp(in + i - k, s, k)) return i - k;
+    return to;
+}
+
+static voidpf zalloc(voidpf o, uInt items, uInt size) {
+    (void)o;
+    return mkl__malloc((size_t)items * size);
+}
+static void zfree(voidpf o, voidpf p) {
+    (void)o;
+    mkl__free(p);
+}
+
+/* Append `src` deflated (best compression) to `out`; 0, or -1 when out of memory. */
+static int deflate_to(mkl_buf *out, const unsigned char *src, size_t n) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    z.zalloc = zalloc;
+    z.zfree = zfree;
+    if (n > UINT32_MAX || deflateInit(&z, Z_BEST_COMPRESSION) != Z_OK) return -1;
+    size_t cap = deflateBound(&z, (uLong)n);
+    unsigned char *dst = mkl__malloc(cap ? cap : 1);
+    int rc = -1;
+    if (dst) {
+        z.next_in = (Bytef *)src;
+        z.avail_in = (uInt)n;
+        z.next_out = dst;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            mkl__buf_add(out, (const char *)dst, z.total_out);
+            rc = out->oom ? -1 : 0;
+        }
+    }
+    deflateEnd(&z);
+    mkl__free(dst);
+    return rc;
+}
+
+static int cmp_off(const void *a, const void *b) {
+    const Obj *x = *(Obj *const *)a, *y = *(Obj *const *)b;
+    return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Read the cross-reference table and every object's extent. */
+static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t *out_count, size_t *trailer,
+                               size_t *trailer_end) {
+    size_t i = rfind(in, n > 1024 ? n - 1024 : 0, n, "startxref");
+    uint64_t x, first, count;
+    if (i == n) return MKL_ERR_PDF;
+    i += 9;
+    skip_ws(in, n, &i);
+    if (!num(in, n, &i, &x) || x >= n) return MKL_ERR_PDF;
+    size_t xref = (size_t)x, j = xref;
+    if (!lit(in, n, &j, "xref")) return MKL_ERR_PDF;
+    skip_ws(in, n, &j);
+    if (!num(in, n, &j, &first) || first) return MKL_ERR_PDF;
+    skip_ws(in, n, &j);
+    /* each entry is 20 bytes: the count cannot be more than the bytes left */
+    if (!num(in, n, &j, &count) || !count || count > (n - j) / 20 || count > 0xFFFFFF) return MKL_ERR_PDF;
+    Obj *objs = mkl__calloc((size_t)count, sizeof *objs);
+    Obj **order = mkl__malloc((size_t)count * sizeof *order);
+    if (!objs || !order) {
+        mkl__free(objs);
+        mkl__free(order);
+        return MKL_ERR_NOMEM;
+    }
+    mkl_status st = MKL_ERR_PDF;
+    size_t used = 0;
+    for (uint64_t k = 0; k < count; k++) {
+        uint64_t off, gen;
+        skip_ws(in, n, &j);
+        if (!num(in, n, &j, &off)) goto out;
+        skip_ws(in, n, &j);
+        if (!num(in, n, &j, &gen)) goto out;
+        skip_ws(in, n, &j);
+        if (j >= n || (in[j] != 'n' && in[j] != 'f')) goto out;
+        if (in[j++] == 'n') {
+            if (gen || !k || off >= xref) goto out;
+            objs[k].kind = PLAIN;
+            objs[k].off = (size_t)off;
+            order[used++] = &objs[k];
+        }
+    }
+    skip_ws(in, n, &j);
+    if (!lit(in, n, &j, "trailer")) goto out;
+    *trailer = j;
+    *trailer_end = find(in, j, n, "startxref");
+    /* one section, no encryption: anything else is not what this packs */
+    if (find(in, j, *trailer_end, "/Prev") != *trailer_end || find(in, j, *trailer_end, "/Encrypt") != *trailer_end)
+        goto out;
+    qsort(order, used, sizeof *order, cmp_off);
+    for (size_t k = 0; k < used; k++) {
+        Obj *o = order[k];
+        size_t end = k + 1 < used ? order[k + 1]->off : xref, p = o->off;
+        uint64_t num_, gen;
+        if (k + 1 < used && end == o->off) goto out; /* two objects at one place */
+        if (!num(in, end, &p, &num_) || num_ != (uint64_t)(o - objs)) goto out;
+        skip_ws(in, end, &p);
+        if (!num(in, end, &p, &gen) || gen) goto out;
+        skip_ws(in, end, &p);
+        if (!lit(in, end, &p, "obj")) goto out;
+        skip_ws(in, end, &p);
+        size_t e = rfind(in, p, end, "endobj");
+        if (e == end) goto out;
+        while (e > p && ws(in[e - 1])) e--;
+        o->body = p;
+        o->end = e;
+        if (e - p >= 9 && !memcmp(in + e - 9, "endstream", 9)) {
+            /* the dictionary ends at the first "stream" keyword after ">>" */
+            size_t kw = p;
+            for (;;) {
+                kw = find(in, kw, e, "stream");
+                if (kw == e) goto out;
+                size_t b = kw;
+                while (b > p && ws(in[b - 1])) b--;
+                if (b - p >= 2 && in[b - 1] == '>' && in[b - 2] == '>' && kw + 6 < e &&
+                    (in[kw + 6] == '\n' || in[kw + 6] == '\r'))
+                    break;
+                kw++;
+            }
+            o->kind = STREAM;
+            for (size_t l = find(in, p, kw, "/Length"); l < kw; l = find(in, l + 1, kw, "/Length")) {
+                size_t v = l + 7;
+                uint64_t lobj;
+                if (v < kw && ws(in[v]) && ref(in, kw, &v, &lobj) && lobj < count) {
+                    o->len_obj = (uint32_t)lobj;
+                    o->len_at = l + 8;   /* "/Length " stays, the reference goes */
+                    o->len_end = v;
+                }
+            }
+        }
+    }
+    st = MKL_OK;
+out:
+    mkl__free(order);
+    if (st) {
+        mkl__free(objs);
+        return st;
+    }
+    *out_objs = objs;
+    *out_count = (size_t)count;
+    return MKL_OK;
+}
+
+/* The value of key `key` ("/Root") in the trailer: a reference, as its object number. */
+static int trailer_ref(const char *in, size_t t0, size_t t1, const char *key, uint64_t *obj) {
+    size_t at = find(in, t0, t1, key);
+    if (at == t1) return 0;
+    at += strlen(key);
+    return ref(in, t1, &at, obj);
+}
+
+static void put_be(unsigned char *p, uint64_t v, int width) {
+    for (int i = width - 1; i >= 0; i--, v >>= 8) p[i] = (unsigned char)(v & 0xFF);
+}
+
+mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
+    Obj *objs = NULL;
+    size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
+    mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
+    if (st) return st;
+    uint64_t root = 0, info = 0;
+    int has_info = trailer_ref(in, t0, t1, "/Info", &info);
+    mkl_buf hdr = {0}, data = {0}, rows = {0};
+    unsigned char *xrow = NULL;
+    st = MKL_ERR_PDF;
+    if (!trailer_ref(in, t0, t1, "/Root", &root) || root >= count || objs[root].kind != PLAIN ||
+        (has_info && (info >= count || objs[info].kind != PLAIN)))
+        goto out;
+    /* the ID array, copied as it is */
+    size_t id0 = find(in, t0, t1, "/ID"), id1 = id0;
+    if (id0 < t1) {
+        id0 += 3;
+        skip_ws(in, t1, &id0);
+        id1 = find(in, id0, t1, "]");
+        if (id0 >= t1 || in[id0] != '[' || id1 == t1) goto out;
+        id1++;
+    }
+    /* a /Length held by a number object is written in place; that object goes */
+    for (size_t k = 1; k < count; k++) {
+        Obj *o = &objs[k];
+        if (o->kind != STREAM || !o->len_end) continue;
+        Obj *l = &objs[o->len_obj];
+        size_t p = l->body;
+        uint64_t v;
+        if ((l->kind != PLAIN && l->kind != GONE) || !num(in, l->end, &p, &v) || p != l->end) {
+            o->len_end = 0;   /* not a plain number: the reference stays */
+            continue;
+        }
+        l->kind = GONE;
+    }
+    for (size_t k = 1; k < count; k++)   /* a number object still referenced elsewhere stays */
+        if (objs[k].kind == STREAM && !objs[k].len_end && objs[k].len_at && objs[objs[k].len_obj].kind == GONE)
+            objs[objs[k].len_obj].kind = PLAIN;
+
+    mkl__buf_add(out, "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n", 15);
+    for (size_t k = 1; k < count; k++) {
+        Obj *o = &objs[k];
+        if (o->kind != STREAM) continue;
+        o->newoff = out->n - keep;
+        mkl__buf_printf(out, "%zu 0 obj\n", k);
+        if (o->len_end) {
+            const Obj *l = &objs[o->len_obj];
+            mkl__buf_add(out, in + o->body, o->len_at - o->body);
+            mkl__buf_add(out, in + l->body, l->end - l->body);
+            mkl__buf_add(out, in + o->len_end, o->end - o->len_end);
+        } else {
+            mkl__buf_add(out, in + o->body, o->end - o->body);
+        }
+        mkl__buf_adds(out, "\nendobj\n");
+    }
+    /* the other objects, PER_STREAM to an object stream numbered from `count` */
+    size_t nplain = 0;
+    for (size_t k = 1; k < count; k++) nplain += objs[k].kind == PLAIN;
+    size_t nstm = (nplain + PER_STREAM - 1) / PER_STREAM, size = count + nstm + 1;
+    size_t *stm_off = mkl__calloc(nstm + 1, sizeof *stm_off);
+    if (!stm_off) { st = MKL_ERR_NOMEM; goto out; }
+    size_t k = 1;
+    for (size_t s = 0; s < nstm; s++) {
+        hdr.n = data.n = 0;
+        uint32_t idx = 0;
+        for (; idx < PER_STREAM && k < count; k++) {
+            Obj *o = &objs[k];
+            if (o->kind != PLAIN) continue;
+            o->stm = (uint32_t)(count + s);
+            o->idx = idx++;
+            mkl__buf_printf(&hdr, "%zu %zu ", k, data.n);
+            mkl__buf_add(&data, in + o->body, o->end - o->body);
+            mkl__buf_adds(&data, "\n");
+        }
+        mkl__buf_add(&hdr, data.s, data.n);
+        if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
+        mkl_buf z = {0};
+        if (deflate_to(&z, (const unsigned char *)hdr.s, hdr.n)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        stm_off[s] = out->n - keep;
+        mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
+                        count + s, (unsigned)idx, hdr.n - data.n, z.n);
+        mkl__buf_add(out, z.s, z.n);
+        mkl__buf_adds(out, "\nendstream\nendobj\n");
+        mkl__buf_free(&z);
+    }
+    if (st == MKL_ERR_NOMEM) { mkl__free(stm_off); goto out; }
+    /* the cross-reference stream: rows of type (1 byte), field 2 (`w` bytes)
+     * and field 3 (2 bytes), each row as the difference to the one before
+     * (PNG "Up" predictor), which deflate packs to almost nothing */
+    size_t xoff = out->n - keep;
+    int w = 1;
+    while (w < 8 && (xoff >> (8 * w)) != 0) w++;
+    if (size >> (8 * w)) w++;
+    int cols = 1 + w + 2;
+    xrow = mkl__calloc(2, (size_t)cols);
+    if (!xrow) { mkl__free(stm_off); st = MKL_ERR_NOMEM; goto out; }
+    unsigned char *row = xrow, *prev = xrow + cols;
+    for (size_t c = 0; c < size; c++) {
+        memset(row, 0, (size_t)cols);
+        if (c == 0) {
+            put_be(row + 1 + w, 0xFFFF, 2);
+        } else if (c < count && objs[c].kind == STREAM) {
+            row[0] = 1;
+            put_be(row + 1, objs[c].newoff, w);
+        } else if (c < count && objs[c].kind == PLAIN) {
+            row[0] = 2;
+            put_be(row + 1, objs[c].stm, w);
+            put_be(row + 1 + w, objs[c].idx, 2);
+        } else if (c >= count) {
+            row[0] = 1;
+            put_be(row + 1, c + 1 == size ? xoff : stm_off[c - count], w);
+        }
+        char up[1 + 16];
+        up[0] = 2;
+        for (int b = 0; b < cols; b++) up[1 + b] = (char)(row[b] - prev[b]);
+        mkl__buf_add(&rows, up, (size_t)cols + 1);
+        unsigned char *t = prev;
+        prev = row;
+        row = t;
+    }
+    mkl__free(stm_off);
+    mkl_buf z = {0};
+    if (rows.oom || deflate_to(&z, (const unsigned char *)rows.s, rows.n)) {
+        mkl__buf_free(&z);
+        st = MKL_ERR_NOMEM;
+        goto out;
+    }
+    mkl__buf_printf(out, "%zu 0 obj\n<< /Type /XRef /Size %zu /W [1 %d 2] /Root %llu 0 R", size - 1, size, w,
+                    (unsigned long long)root);
+    if (has_info) mkl__buf_printf(out, " /Info %llu 0 R", (unsigned long long)info);
+    if (id1 > id0) {
+        mkl__buf_adds(out, " /ID ");
+        mkl__buf_add(out, in + id0, id1 - id0);
+    }
+    mkl__buf_printf(out, " /Filter /FlateDecode /DecodeParms << /Columns %d /Predictor 12 >> /Length %zu >>\nstream\n",
+                    cols, z.n);
+    mkl__buf_add(out, z.s, z.n);
+    mkl__buf_printf(out, "\nendstream\nendobj\nstartxref\n%zu\n%%%%EOF\n", xoff);
+    mkl__buf_free(&z);
+    st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
+out:
+    mkl__free(objs);
+    mkl__free(xrow);
+    mkl__buf_free(&hdr);
+    mkl__buf_free(&data);
+    mkl__buf_free(&rows);
+    if (st) {
+        out->n = keep;
+        if (out->s) out->s[keep] = 0;
+        out->oom = 0;
+    }
+    return st;
+}

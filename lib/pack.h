@@ -1,0 +1,23 @@
+/* pack.h - a finished PDF with a classic cross-reference table (as libharu
+ * writes it) -> the same objects in PDF 1.5 form: every object that is not a
+ * stream goes into compressed object streams, the cross-reference table
+ * becomes a compressed cross-reference stream, and each stream's /Length is
+ * written in place of the object that held it. Page dictionaries, font
+ * dictionaries and the table are a tenth of a letter before this.
+ *
+ * Knows nothing of libharu: it reads the PDF through its cross-reference
+ * table only, so any content is safe. PDF/A-1 (PDF 1.4) forbids both
+ * features: the caller does not pack there. */
+#ifndef MKL_PACK_H
+#define MKL_PACK_H
+
+#include "util.h"
+
+/* Append the packed form of `in[0..n)` to `out`. Returns MKL_OK; MKL_ERR_NOMEM;
+ * or MKL_ERR_PDF when `in` is not a PDF of the shape described above (an
+ * encrypted one, one with several cross-reference sections, ...), with `out`
+ * as it was. Sets no error message: the caller decides (the unpacked PDF is
+ * valid as it is). */
+mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
+
+#endif
