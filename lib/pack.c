@@ -312,7 +312,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     size_t xoff = out->n - keep;
     int w = 1;
     while (w < 8 && (xoff >> (8 * w)) != 0) w++;
-    if (size >> (8 * w)) w++;
+    if (w < 8 && size >> (8 * w)) w++;
     int cols = 1 + w + 2;
     xrow = mkl__calloc(2, (size_t)cols);
     if (!xrow) { mkl__free(stm_off); st = MKL_ERR_NOMEM; goto out; }

@@ -2,7 +2,8 @@
  * writes it) -> the same objects in PDF 1.5 form: every object that is not a
  * stream goes into compressed object streams, the cross-reference table
  * becomes a compressed cross-reference stream, and each stream's /Length is
- * written in place of the object that held it. Page dictionaries, font
+ * written in place of the number object that held it (libharu refers to
+ * such an object from that /Length only). Page dictionaries, font
  * dictionaries and the table are a tenth of a letter before this.
  *
  * Knows nothing of libharu: it reads the PDF through its cross-reference

@@ -1093,6 +1093,9 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     }
     dst->n = at + size;
     dst->s[dst->n] = 0;
+    /* libharu's copy of the file goes before pack.c makes the next one */
+    HPDF_Free(w->pdf);
+    w->pdf = NULL;
     if (w->pdfa) return MKL_OK;
     st = mkl__pdf_pack(raw.s, raw.n, out);
     if (st == MKL_ERR_PDF) {
