@@ -65,7 +65,7 @@ void mkl__buf_add(mkl_buf *b, const char *s, size_t n) {
         b->s = ns;
         b->cap = cap;
     }
-    memcpy(b->s + b->n, s, n);
+    if (n) memcpy(b->s + b->n, s, n);   /* s may be NULL when n is 0 (an empty buffer) */
     b->n += n;
     b->s[b->n] = 0;
 }

@@ -11,10 +11,12 @@
  * library's own and libharu's (lib/pdf.c hands it that allocator); those of
  * libyaml, cmark, HarfBuzz, ICU and Fontconfig are not hooked.
  *
- * usage: test_alloc [STEP [DENSE]]   every n below DENSE (300) is tried, then
- *                                  n grows by STEP (7) or by a fortieth of n,
- *                                  whichever is more: every early failure and
- *                                  a few hundred later ones per entry point
+ * usage: test_alloc [STEP [DENSE]]   every n below DENSE (all of them unless
+ *                                  given: 1,200 renders a call, 3 s under
+ *                                  ASan) is tried, then n grows by STEP (7) or
+ *                                  by a fortieth of n, whichever is more
+ *                                  (valgrind runs "2000 40": every early
+ *                                  failure and a sample of later ones)
  * MKL_TEST_NO_FORK=1 runs everything in one process (for a debugger). */
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@
 #include "mkletter.h"
 #include "util.h"
 
-static long step = 7, dense = 300;
+static long step = 7, dense = 1L << 30;
 /* The allocation being made to fail, in memory shared with the parent, so that
  * a crash can be reported with it (each entry point runs in a child process). */
 static volatile long *failing;
