@@ -19,6 +19,7 @@
 #include <hpdf_streams.h>
 #include <hpdf_version.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,23 @@ static void num(mkl_buf *b, double v) {
     mkl__buf_add(b, p, (size_t)(e - p));
 }
 
+/* Content operators: `fmt` copied, each '#' a number (a double) written by num(). */
+static void ops(mkl_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p;) {
+        if (*p == '#') {
+            num(b, va_arg(ap, double));
+            p++;
+            continue;
+        }
+        size_t k = strcspn(p, "#");
+        mkl__buf_add(b, p, k);
+        p += k;
+    }
+    va_end(ap);
+}
+
 /* The glyph's width as written in /W: whole 1/1000 em (some viewers read
  * /DW only as an integer). The content stream tracks the pen with the same
  * value and corrects the difference to HarfBuzz's advance with TJ numbers. */
@@ -213,15 +231,9 @@ static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
     const char *name = HPDF_Page_GetXObjectName(pp->page, obj);
     if (!name) return hpdf_fail(w, "drawing an image");
     mkl_buf *b = &pp->content;
-    mkl__buf_adds(b, "q ");
-    num(b, im->w);
-    mkl__buf_adds(b, " 0 0 ");
-    num(b, im->h);
-    mkl__buf_adds(b, " ");
-    num(b, im->x);
-    mkl__buf_adds(b, " ");
-    num(b, w->L->height - im->y - im->h);
-    mkl__buf_printf(b, " cm /%s Do Q\n", name);
+    ops(b, "q # 0 0 # # # cm /", (double)im->w, (double)im->h, (double)im->x, w->L->height - im->y - im->h);
+    mkl__buf_adds(b, name);
+    mkl__buf_adds(b, " Do Q\n");
     return MKL_OK;
 }
 
@@ -282,19 +294,8 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     float rgb[3] = {0, 0, 0};
     for (size_t r = 0; r < pg->rules.n; r++) {
         const mkl_prule *ru = &pg->rules.v[r];
-        mkl__buf_adds(b, "q ");
-        num(b, ru->gray);
-        mkl__buf_adds(b, " G ");
-        num(b, ru->width);
-        mkl__buf_adds(b, " w ");
-        num(b, ru->x0);
-        mkl__buf_adds(b, " ");
-        num(b, H - ru->y0);
-        mkl__buf_adds(b, " m ");
-        num(b, ru->x1);
-        mkl__buf_adds(b, " ");
-        num(b, H - ru->y1);
-        mkl__buf_adds(b, " l S Q\n");
+        ops(b, "q # G # w # # m # # l S Q\n", (double)ru->gray, (double)ru->width, (double)ru->x0, H - ru->y0,
+            (double)ru->x1, H - ru->y1);
     }
     int text = 0;
     for (size_t r = 0; r < pg->runs.n && !text; r++) text = pg->runs.v[r].count > 0;
@@ -314,19 +315,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         if (f != curf || run->size != cursize) {
             const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
             if (!name) return hpdf_fail(w, "adding a font to a page");
-            mkl__buf_printf(b, "/%s ", name);
-            num(b, run->size);
-            mkl__buf_adds(b, " Tf\n");
+            mkl__buf_printf(b, "/%s", name);
+            ops(b, " # Tf\n", (double)run->size);
             curf = f;
             cursize = run->size;
         }
         if (memcmp(rgb, run->rgb, sizeof rgb)) {
             memcpy(rgb, run->rgb, sizeof rgb);
-            for (int k = 0; k < 3; k++) {
-                num(b, rgb[k]);
-                mkl__buf_adds(b, " ");
-            }
-            mkl__buf_adds(b, "rg\n");
+            ops(b, "# # # rg\n", (double)rgb[0], (double)rgb[1], (double)rgb[2]);
         }
         double size = run->size;
         int open = 0;
@@ -346,18 +342,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 if (want != tc) {
                     if (open) mkl__buf_adds(b, ">] TJ\n");
                     open = 0;
-                    num(b, want);
-                    mkl__buf_adds(b, " Tc\n");
+                    ops(b, "# Tc\n", want);
                     tc = want;
                 }
             }
             if (newline) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 double dx = as_written(g->x - lx), dy = as_written(H - g->y - ly);
-                num(b, dx);
-                mkl__buf_adds(b, " ");
-                num(b, dy);
-                mkl__buf_adds(b, " Td\n");
+                ops(b, "# # Td\n", dx, dy);
                 lx += dx;
                 ly += dy;
                 pen = lx;
