@@ -275,7 +275,9 @@ typedef const char *(*mkl_field_fn)(void *user, const char *name);
 
 /** Make `*out`, a copy of `tmpl` with every placeholder filled through `get`.
  * An unknown field or an empty value for a "{{field}}" is MKL_ERR_INPUT with
- * the placeholder's place in the letter (kept on `r`). Free the copy with
+ * the placeholder's place in the letter (kept on `r`); a copy that would hold
+ * a string or paragraph over 2 MiB, or over 64 MiB in all (the limits of a
+ * letter file), is MKL_ERR_LIMIT. Free the copy with
  * mkl_letter_free(); it does not depend on `tmpl`. */
 MKL_API mkl_status mkl_letter_fill(mkl_renderer *r, const mkl_letter *tmpl, mkl_field_fn get, void *user,
                                    mkl_letter **out);

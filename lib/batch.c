@@ -99,15 +99,15 @@ static const char *row_get(void *user, const char *name, size_t len) {
 }
 
 static mkl_status row_unknown(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e) {
-    (void)s;
-    (void)open;
     const Row *rw = user;
+    int line, col;
+    mkl__text_pos(s, open, &line, &col);   /* inside `s`: the caller places it in the letter */
     mkl_buf cols = {0};
     for (size_t k = 0; k < mkl__table_cols(rw->d->t) && cols.n < 600; k++) {
         if (k) mkl__buf_adds(&cols, ", ");
         mkl__buf_adds(&cols, mkl__table_colname(rw->d->t, k));
     }
-    mkl_status st = mkl__err(e, MKL_ERR_INPUT, NULL, 0, 0, "unknown field '%.*s' (%s has: %s)", (int)MKL_MIN(len, 200), name,
+    mkl_status st = mkl__err(e, MKL_ERR_INPUT, NULL, line, col, "unknown field '%.*s' (%s has: %s)", (int)MKL_MIN(len, 200), name,
                              rw->d->path, cols.s ? cols.s : "");
     mkl__buf_free(&cols);
     return st;

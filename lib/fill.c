@@ -10,6 +10,7 @@ typedef struct F {
     const mkl_lookup *lk;
     mkl_error *e;
     MKL_VEC(struct mkl_srcpos) pos;
+    size_t total;   /* bytes filled so far */
 } F;
 
 static mkl_status oom(F *f) { return mkl__err(f->e, MKL_ERR_NOMEM, f->src->file, 0, 0, "out of memory"); }
@@ -28,6 +29,15 @@ static void locate(F *f, const char *s, int line_in, int col_in, int fallback_li
     snprintf(f->e->file, sizeof f->e->file, "%s", f->src->file);
 }
 
+/* Count `n` more filled bytes against the limit for a whole letter. */
+static mkl_status grow(F *f, size_t n, const char *s, int line) {
+    f->total += n;
+    if (f->total <= MKL_FILLED_LETTER_MAX) return MKL_OK;
+    mkl__err(f->e, MKL_ERR_LIMIT, NULL, 0, 0, "with its fields filled in, the letter is larger than 64 MiB (the limit)");
+    locate(f, s, 1, 1, line);
+    return MKL_ERR_LIMIT;
+}
+
 /* Fill one string into the destination's arena (NULL stays NULL). */
 static mkl_status str(F *f, const char *in, const char **out) {
     *out = NULL;
@@ -37,6 +47,10 @@ static mkl_status str(F *f, const char *in, const char **out) {
     if (st) {
         mkl__buf_free(&b);
         if (st != MKL_ERR_NOMEM) locate(f, in, f->e->line, f->e->column, 0);
+        return st;
+    }
+    if ((st = grow(f, b.n, in, 0))) {
+        mkl__buf_free(&b);
         return st;
     }
     *out = mkl__arena_strndup(&f->dst->arena, b.s ? b.s : "", b.n);
@@ -86,6 +100,7 @@ static mkl_status rich(F *f, const mkl_rich *in, int line, mkl_rich *out) {
         out->runs[i].start = (uint32_t)start;
         out->runs[i].end = (uint32_t)b.n;
     }
+    if (!st) st = grow(f, b.n, NULL, line);
     if (!st) {
         out->text = mkl__arena_strndup(&f->dst->arena, b.s ? b.s : "", b.n);
         out->len = b.n;
@@ -160,7 +175,7 @@ mkl_status mkl__doc_fill(const mkl_doc *src, const mkl_lookup *lk, mkl_doc **out
     *out = NULL;
     mkl_doc *d = mkl__calloc(1, sizeof *d);
     if (!d) return mkl__err(e, MKL_ERR_NOMEM, src->file, 0, 0, "out of memory");
-    F f = {src, d, lk, e, {0}};
+    F f = {src, d, lk, e, {0}, 0};
     mkl_status st = fill_doc(&f);
     mkl__free(f.pos.v);
     if (st) {

@@ -430,7 +430,7 @@ int mkl__placeholders(const char *s, int (*fn)(void *user, const char *name, siz
 int mkl__has_placeholder(const char *s) { return s && strstr(s, "{{") != NULL; }
 
 /* 1-based line and column (in characters) of `at` inside `s`. */
-static void position(const char *s, const char *at, int *line, int *col) {
+void mkl__text_pos(const char *s, const char *at, int *line, int *col) {
     long l = 1, c = 1;
     for (const char *p = s; p < at; p++) {
         if (*p == '\n') { l++; c = 1; }
@@ -455,7 +455,7 @@ static mkl_status unknown_field(const mkl_table *t, const char *s, const char *o
     char nm[204];
     clip(nm, 200, name, len);
     int line, col;
-    position(s, open, &line, &col);
+    mkl__text_pos(s, open, &line, &col);
     mkl_status st = mkl__err(e, MKL_ERR_INPUT, NULL, line, col, "unknown field '%s' (the CSV has: %s)", nm,
                              list.oom || !list.s ? "..." : list.s);
     mkl__buf_free(&list);
@@ -475,7 +475,7 @@ mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *b, mkl_e
         }
         int line, col;
         if (r < 0) {
-            position(s, open, &line, &col);
+            mkl__text_pos(s, open, &line, &col);
             return mkl__err(e, MKL_ERR_INPUT, NULL, line, col, r == PH_UNCLOSED ? "unclosed '{{'" : "empty placeholder '{{ }}'");
         }
         /* "{{name?}}": the value may be empty */
@@ -487,18 +487,24 @@ mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *b, mkl_e
             if (lk->unknown) return lk->unknown(lk->user, s, open, name, nlen, e);
             char nm[204];
             clip(nm, 200, name, nlen);
-            position(s, open, &line, &col);
+            mkl__text_pos(s, open, &line, &col);
             return mkl__err(e, MKL_ERR_INPUT, NULL, line, col, "unknown field '%s'", nm);
         }
         if (lk->required && !optional && !*v) {
             char nm[204];
             clip(nm, 200, name, nlen);
-            position(s, open, &line, &col);
+            mkl__text_pos(s, open, &line, &col);
             return mkl__err(e, MKL_ERR_INPUT, NULL, line, col,
                             "field '%s' is empty (write {{%s?}} where it may be empty)", nm, nm);
         }
+        size_t vlen = strlen(v);
+        if (b->n + (size_t)(open - p) + vlen > MKL_FILLED_MAX) {
+            mkl__text_pos(s, open, &line, &col);
+            return mkl__err(e, MKL_ERR_LIMIT, NULL, line, col,
+                            "with its fields filled in, this text is longer than 2 MiB (the limit)");
+        }
         mkl__buf_add(b, p, (size_t)(open - p));
-        mkl__buf_adds(b, v);
+        mkl__buf_add(b, v, vlen);
         p = after;
     }
     if (b->oom) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");

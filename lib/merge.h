@@ -109,8 +109,18 @@ typedef struct mkl_lookup {
     int required;
 } mkl_lookup;
 
+/* The most one filled string may hold (a front-matter value, or a body
+ * paragraph filled piece by piece into one buffer), and a whole filled
+ * letter: the limits the parser puts on a letter file (docs/errors.md). */
+#define MKL_FILLED_MAX ((size_t)2 << 20)
+#define MKL_FILLED_LETTER_MAX ((size_t)64 << 20)
+
+/* Line and column (from 1, in characters) of `at` inside `s`. */
+void mkl__text_pos(const char *s, const char *at, int *line, int *col);
+
 /* Append `s` with its placeholders replaced to `out`. Errors as mkl__fill(),
- * with e->line/column inside `s`. */
+ * with e->line/column inside `s`; MKL_ERR_LIMIT (at the placeholder) when
+ * `out` would hold more than MKL_FILLED_MAX bytes. */
 mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *out, mkl_error *e);
 
 #endif

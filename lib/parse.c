@@ -84,7 +84,10 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     if (!*out) return oom(p);
     struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
     if (!sp) return oom(p);
-    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), NODE_COL(n)};
+    /* a quoted value's text starts after its quote */
+    int quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                 n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), NODE_COL(n) + quoted};
     return MKL_OK;
 }
 
@@ -111,7 +114,10 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
             if (!sp) { st = oom(p); break; }
             /* a block scalar ('|') starts on the line after its indicator */
             int blockish = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE || n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
-            *sp = (struct mkl_srcpos){*slot, NODE_LINE(n) + blockish + (int)(v.n - 1), blockish ? 0 : NODE_COL(n)};
+            int quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                         n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+            *sp = (struct mkl_srcpos){*slot, NODE_LINE(n) + blockish + (int)(v.n - 1),
+                                      blockish ? 0 : NODE_COL(n) + (quoted && v.n == 1)};
             if (!nl) break;
             ls = nl + 1;
         }

@@ -2,7 +2,9 @@
  * sticky errors, output to memory, to a writer and to a file, and one
  * renderer reused for many letters. */
 #include <mkletter.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -150,12 +152,58 @@ static void test_subset_cache(void) {
     mkl_renderer_free(shared);
 }
 
+/* A field of 1 MiB: three in one string, or a body of 2 MiB paragraphs, go
+ * over the limits a letter file has (MKL_ERR_LIMIT at the place). */
+static char *big;
+static const char *get_big(void *user, const char *name) {
+    (void)user;
+    return !strcmp(name, "big") ? big : NULL;
+}
+
+static void test_fill_limits(mkl_renderer *r) {
+    big = malloc((1 << 20) + 1);
+    if (!big) return;
+    memset(big, 'a', 1 << 20);
+    big[1 << 20] = 0;
+    mkl_letter *t = NULL, *out = (mkl_letter *)1;
+    const char *one = "---\nto: A\nsubject: \"{{big}}{{big}}{{big}}\"\n---\n\nHello.\n";
+    CHECK(mkl_letter_parse(r, one, strlen(one), "one.md", NULL, &t) == MKL_OK);
+    if (t) {
+        CHECK(mkl_letter_fill(r, t, get_big, NULL, &out) == MKL_ERR_LIMIT && out == NULL);
+        const mkl_error *e = mkl_renderer_error(r);
+        CHECK_MSG(e->line == 3 && e->column == 25 && strstr(e->message, "longer than 2 MiB"), "%d:%d: %s", e->line,
+                  e->column, e->message);
+        mkl_letter_free(t);
+    }
+    /* two fields a paragraph are allowed; 40 such paragraphs are 80 MiB */
+    {
+        size_t cap = 64 + 40 * 20, n = 0;
+        char *text = malloc(cap);
+        n += (size_t)snprintf(text + n, cap - n, "---\nto: A\nsubject: S\n---\n");
+        for (int i = 0; i < 40; i++) n += (size_t)snprintf(text + n, cap - n, "\n{{big}}{{big}}\n");
+        t = NULL;
+        CHECK(mkl_letter_parse(r, text, n, "many.md", NULL, &t) == MKL_OK);
+        if (t) {
+            out = (mkl_letter *)1;
+            CHECK(mkl_letter_fill(r, t, get_big, NULL, &out) == MKL_ERR_LIMIT && out == NULL);
+            const mkl_error *e = mkl_renderer_error(r);
+            /* paragraphs are on lines 6, 8, 10, ...: the 32nd (with "A" and "S") passes 64 MiB */
+            CHECK_MSG(e->line == 6 + 2 * 31 && strstr(e->message, "larger than 64 MiB") && !strcmp(e->file, "many.md"),
+                      "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+            mkl_letter_free(t);
+        }
+        free(text);
+    }
+    free(big);
+}
+
 int main(void) {
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
     test_build(r);
     test_sticky(r);
     test_parse_then_complete(r);
+    test_fill_limits(r);
     mkl_renderer_free(r);
     test_errors();
     test_subset_cache();
