@@ -45,6 +45,29 @@ def squash(s):
     return re.sub(r"\s+", "", s)
 
 
+def justified_ends(pdf):
+    """Where the justified lines of `pdf` end (pt): each line's rightmost word
+    edge (pdftotext -bbox), for the lines that end within 0.5 pt of the
+    commonest line end (the right margin). A PDF that places its glyphs where
+    the layout put them ends them all within a few hundredths of a point."""
+    out = run(["pdftotext", "-bbox", pdf, "-"]).stdout.decode("utf-8", "replace")
+    lines, page = {}, 0
+    for m in re.finditer(r'<page |xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"', out):
+        if m.group(0) == "<page ":
+            page += 1
+            continue
+        key = (page, round(float(m.group(2)), 1))
+        lines[key] = max(lines.get(key, 0.0), float(m.group(3)))
+    ends = list(lines.values())
+    if not ends:
+        return []
+    buckets = {}
+    for e in ends:
+        buckets[round(e)] = buckets.get(round(e), 0) + 1
+    margin = max(buckets, key=buckets.get)
+    return [e for e in ends if abs(e - margin) <= 0.5]
+
+
 class Workdir:
     """The temp dir a command runs in."""
 

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, failures, finish, run, squash, text  # noqa: E402
+from checks import check, failures, finish, justified_ends, run, squash, text  # noqa: E402
 
 EXAMPLE = os.path.join("examples", "open-letter.ko.md")
 PARAGRAPHS = os.path.join("tests", "golden", "open-letter.ko.paragraphs.txt")
@@ -277,6 +277,12 @@ def check_example(mkletter, repo, tmp):
         if check(1 <= pages <= MAX_PAGES, f"example fits on {MAX_PAGES} pages",
                  f"{pages} pages, {size} bytes"):
             check(size <= MAX_SIZE, f"example size <= {MAX_SIZE} bytes", f"{size} bytes")
+        # justified Korean lines (syllable spacing set with Tc) end at the margin
+        ends = justified_ends(pdf)
+        check(len(ends) >= 20, "justified Korean lines found", len(ends))
+        if ends:
+            check(max(ends) - min(ends) <= 0.05, "justified Korean lines end within 0.05 pt of each other",
+                  f"{min(ends):.3f} .. {max(ends):.3f}")
         check_body(pdf, paragraphs, "word", ADDRESSEE, DATE_LONG)
         check_no_overlap(pdf)
         page1 = " ".join(pdftotext(pdf, 1).split())

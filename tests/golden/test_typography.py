@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, failures, finish  # noqa: E402
+from checks import check, failures, finish, justified_ends  # noqa: E402
 
 mkletter, root = sys.argv[1], sys.argv[2]
 
@@ -32,6 +32,13 @@ with tempfile.TemporaryDirectory() as tmp:
             check(int(m.group(2)) == 0, "no justified line with a gap over 0.55", m.group(2))
     else:
         print("info: shared/tools/spacing.py not found; spacing not measured")
+
+    # the pen: every justified line ends at the margin, to a few hundredths of a point
+    ends = justified_ends(pdf)
+    check(len(ends) >= 40, "justified lines found", len(ends))
+    if ends:
+        check(max(ends) - min(ends) <= 0.05, "justified lines end within 0.05 pt of each other",
+              f"{min(ends):.3f} .. {max(ends):.3f}")
 
     raw = subprocess.run(["pdftotext", "-raw", pdf, "-"], capture_output=True, text=True).stdout.splitlines()
     # a hyphenated line end: a letter and '-' at the end, the next line going on in lower case
