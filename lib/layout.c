@@ -461,6 +461,34 @@ static mkl_status block_at(LC *c, const mkl_lines *lines, double x, double w, do
     return st;
 }
 
+/* The number of lines `lines` takes at width `w` (each line of it wrapped). */
+static mkl_status block_lines(LC *c, const mkl_lines *lines, double w, double size, double lead, size_t *n) {
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    *n = 0;
+    for (size_t i = 0; i < lines->n && !st; i++)
+        if (!(st = par_plain(c, &p, &c->body, lines->v[i], size, lead, 0, w, AL_LEFT, BLACK))) *n += p.lines.n;
+    par_free(&p);
+    return st;
+}
+
+/* A block of the front matter that cannot be placed: an input error at its
+ * first line (`key` names it, `why` says what it does not fit). */
+static mkl_status too_long(LC *c, const mkl_lines *b, const char *key, size_t nlines, const char *why) {
+    int line = 0, col = 0;
+    if (b->n) mkl__doc_pos(c->doc, b->v[0], &line, &col);
+    if (line > 0 && col == 0) {
+        /* a block scalar's line: where its text starts in the letter */
+        const char *t = c->doc->src, *end = t + c->doc->srclen;
+        for (int l = 1; t && t < end && l < line; t++)
+            if (*t == '\n') l++;
+        col = 1;
+        while (t && t < end && (*t == ' ' || *t == '\t')) t++, col++;
+    }
+    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col, "'%s' is %zu lines long (as set) and does not fit %s",
+                    key, nlines, why);
+}
+
 /* ---- the parts of a letter ---------------------------------------------- */
 
 /* The letterhead: the name on the left, the lines right-aligned beside it,
@@ -642,25 +670,42 @@ static mkl_status window_block(LC *c, const Window *w) {
     if (st) goto out;
     /* the recipient: 10 pt on 12 pt, the first baseline a cap height below the zone's top */
     double rs = MKL_MIN(c->size - 1, 10), rl = 12, rw = w->field_w - 2 * (w->text_x - w->field_x), bottom;
-    if (d->to.n && (st = block_at(c, &d->to, w->text_x, rw, w->recip_top + rs * 0.75, rs, rl, 0, AL_LEFT, BLACK, &bottom)))
+    double first = w->recip_top + rs * 0.75, last = w->field_top + w->field_h - 0.25 * rs;   /* baselines */
+    if (d->to.n && (st = block_at(c, &d->to, w->text_x, rw, first, rs, rl, 0, AL_LEFT, BLACK, &bottom))) goto out;
+    if (d->to.n && bottom > last + 1e-6) {
+        char why[96];
+        snprintf(why, sizeof why, "the address window, which holds %d lines",
+                 (int)floor((last - first) / rl + 1e-6) + 1);
+        st = too_long(c, &d->to, "to", (size_t)llround((bottom - first) / rl) + 1, why);
         goto out;
+    }
     /* information block: sender lines and the date, right of the field */
     double ix = w->field_x + w->field_w + 10 * mm, iw = c->pw - c->mr - ix, iy = w->field_top + 5 * mm + c->size;
+    double info_bottom = 0;   /* the information block's last baseline */
     if (d->from.n && d->lh_name) {
+        double top = iy;
         if ((st = block_at(c, &d->from, ix, iw, iy, c->size - 2, c->lead - 3, 0, AL_LEFT, GRAY, &bottom))) goto out;
+        if (bottom > c->bottom1 - 3 * c->lead) {
+            st = too_long(c, &d->from, "from", (size_t)llround((bottom - top) / (c->lead - 3)) + 1,
+                          "beside the address window on the first page");
+            goto out;
+        }
         iy = bottom + 2 * (c->lead - 3);
+        info_bottom = bottom;
     }
     char buf[512];
     if (date_line(c, buf, sizeof buf)) {
         if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, iw, AL_RIGHT, BLACK))) goto out;
         if ((st = par_at(c, &p, ix, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
+        info_bottom = MKL_MAX(iy, w->recip_top + c->size) + extra_lines(&p) * c->lead;
     }
     /* fold marks and the punch mark in the left margin */
     for (int k = 0; k < 2; k++)
         if (w->fold[k] > 0 && w->fold[k] < c->ph && (st = add_rule(c, 5 * mm, w->fold[k], 10 * mm, w->fold[k], 0.3, 0.4)))
             goto out;
     if (w->hole > 0 && (st = add_rule(c, 5 * mm, w->hole, 12 * mm, w->hole, 0.3, 0.4))) goto out;
-    c->y = w->field_top + w->field_h;
+    /* the text goes on below the window, and below a long information block */
+    c->y = MKL_MAX(w->field_top + w->field_h, info_bottom);
     c->at_top = 0;
 out:
     par_free(&p);
@@ -697,6 +742,15 @@ static mkl_status heading_block(LC *c) {
         if (d->from.n &&
             (st = block_at(c, &d->from, c->pw - c->mr - fw, fw, top, c->size - 1.5, c->lead - 2, 0, AL_LEFT, GRAY, &b2)))
             goto out;
+        /* an addressee or sender longer than the first page is a mistake in
+         * the letter (a block scalar that swallowed the keys after it, say) */
+        const mkl_lines *lb = b1 >= b2 ? &d->to : &d->from;
+        if (MKL_MAX(b1, b2) > c->bottom1 - 2 * c->lead) {
+            double bl = b1 >= b2 ? c->lead : c->lead - 2;
+            st = too_long(c, lb, lb == &d->to ? "to" : "from", (size_t)llround((MKL_MAX(b1, b2) - top) / bl) + 1,
+                          "on the first page");
+            goto out;
+        }
         c->y = MKL_MAX(b1, b2);
         c->at_top = 0;
     }
@@ -708,8 +762,6 @@ cc:
         if ((st = par_plain(c, &p, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
         double lw = MKL_MAX(p.lines.n ? p.lines.v[0].width : 0, 2.5 * csize) + csize;
         c->y += c->lead + clead;
-        double top = c->y;
-        if ((st = par_at(c, &p, c->ml, top))) goto out;
         double gutter = 1.5 * csize;
         int cols = d->ncc >= 2 ? 2 : 1;
         /* side by side only if no line of any block has to wrap */
@@ -720,14 +772,39 @@ cc:
             }
         if (st) goto out;
         double cw = (c->tw - lw - (cols - 1) * gutter) / cols;
-        double y = top, maxb = top;
-        for (size_t i = 0; i < d->ncc; i++) {
-            int col = (int)(i % cols);
-            double b;
-            if ((st = block_at(c, &d->cc[i], c->ml + lw + col * (cw + gutter), cw, y, csize, clead, 0, AL_LEFT, BLACK, &b)))
+        /* rows of `cols` blocks (the label beside the first); a row that does
+         * not fit goes to the next page */
+        double y = c->y, maxb = c->y;
+        for (size_t i = 0; i < d->ncc; i += (size_t)cols) {
+            size_t end = MKL_MIN(i + (size_t)cols, d->ncc), most = 1;
+            for (size_t k = i; k < end; k++) {
+                size_t n;
+                if ((st = block_lines(c, &d->cc[k], cw, csize, clead, &n))) goto out;
+                most = MKL_MAX(most, n);
+            }
+            if (y + (double)(most - 1) * clead > bottom_of(c) && !c->at_top) {
+                if ((st = new_page(c))) goto out;
+                y = c->y + clead;
+            }
+            if (y + (double)(most - 1) * clead > bottom_of(c)) {
+                st = too_long(c, &d->cc[i], "cc", most, "on a page");
                 goto out;
-            maxb = MKL_MAX(maxb, b);
-            if (col == cols - 1) y = maxb + 2 * clead;
+            }
+            if (i == 0) {
+                if ((st = par_plain(c, &p, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
+                if ((st = par_at(c, &p, c->ml, y))) goto out;
+            }
+            double rowb = y;
+            for (size_t k = i; k < end; k++) {
+                double b;
+                if ((st = block_at(c, &d->cc[k], c->ml + lw + (double)(k - i) * (cw + gutter), cw, y, csize, clead, 0,
+                                   AL_LEFT, BLACK, &b)))
+                    goto out;
+                rowb = MKL_MAX(rowb, b);
+            }
+            c->at_top = 0;
+            maxb = rowb;
+            y = rowb + 2 * clead;
         }
         c->y = maxb;
     }

@@ -101,6 +101,15 @@ BAD = [
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,
         ["No Such Family 123", "not found"]),
     Bad("uncovered-char", "---\nsubject: Hi\n---\n\nTibetan \u0f40 here.\n", 5, {9}, ["U+0F40"]),
+    # blocks that cannot be placed (they used to run off the page unseen)
+    Bad("window-to-7-lines", "---\nlayout: din5008a\nto: |\n" + "".join(f"  Line {i}\n" for i in range(1, 8))
+        + "---\n\nHello.\n", 4, {3}, ["'to' is 7 lines long", "the address window, which holds 6 lines"]),
+    Bad("to-longer-than-page", "---\nto: |\n" + "".join(f"  Line {i}\n" for i in range(1, 80))
+        + "---\n\nHello.\n", 3, {3}, ["'to' is 79 lines long", "on the first page"]),
+    Bad("from-longer-than-page", "---\nto: A\nfrom: [" + ", ".join(f"Line {i}" for i in range(1, 90))
+        + "]\n---\n\nHello.\n", 3, {8}, ["'from' is 89 lines long", "on the first page"]),
+    Bad("cc-block-longer-than-page", "---\ncc:\n  - |\n" + "".join(f"    Line {i}\n" for i in range(1, 90))
+        + "---\n\nHello.\n", 4, {5}, ["'cc' is 89 lines long", "on a page"]),
     # hostile input: refused quickly, before the parsers are slow or use much memory
     Bad("flow-nesting", "---\nto: " + "[" * 200000 + "\n---\n\nHello.\n", 2, {69}, ["more than 64 deep"]),
     Bad("mixed-nesting", "---\nfrom: " + "{a: [" * 50000 + "\n---\n\nHello.\n", 2, None, ["more than 64 deep"]),

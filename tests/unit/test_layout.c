@@ -174,11 +174,47 @@ static void test_letterhead(void) {
     }
 }
 
+/* A CC list longer than the first page goes on over the next, a row at a
+ * time; every glyph of every page stays above the bottom margin. */
+static void test_long_cc(void) {
+    static char text[20000];
+    size_t n = (size_t)snprintf(text, sizeof text, "---\nto: |\n  Moon Jae-in\n  President\nsubject: S\ncc:\n");
+    for (int i = 1; i <= 24; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "  - |\n    Minister %d\n    Ministry %d\n    Street %d\n    Fax %d\n",
+                              i, i, i, i);
+    snprintf(text + n, sizeof text - n, "---\n\nBody.\n");
+    mkl_doc *d = NULL;
+    mkl_error e = {0};
+    CHECK(mkl__parse_letter(text, strlen(text), "t", "", &d, &e) == MKL_OK);
+    if (!d) return;
+    mkl_layout L = {0};
+    mkl_layout_opts o = {NULL, 1, NULL, NULL, NULL};
+    CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
+    CHECK_MSG(L.pages.n == 2, "%zu pages", L.pages.n);
+    double low = 0;
+    size_t on2 = 0;
+    for (size_t pn = 0; pn < L.pages.n; pn++) {
+        const mkl_page *pg = &L.pages.v[pn];
+        for (size_t r = 0; r < pg->runs.n; r++)
+            for (size_t i = pg->runs.v[r].first; i < pg->runs.v[r].first + pg->runs.v[r].count; i++) {
+                if (pg->runs.v[r].size < 9) continue;   /* "Page x of y", below the margin */
+                low = MKL_MAX(low, L.glyphs.v[i].y);
+                on2 += pn == 1;
+            }
+    }
+    CHECK_MSG(low <= L.height - L.margin[3] + 1e-3, "a glyph at %.1f, the bottom margin at %.1f", low,
+              L.height - L.margin[3]);
+    CHECK(on2 > 100);
+    mkl__layout_free(&L);
+    mkl__doc_free(d);
+}
+
 int main(void) {
     fx_init();
     test_seed_letter();
     test_balanced_columns();
     test_letterhead();
+    test_long_cc();
     fx_done();
     return check_done();
 }
