@@ -485,8 +485,8 @@ static mkl_status too_long(LC *c, const mkl_lines *b, const char *key, size_t nl
         col = 1;
         while (t && t < end && (*t == ' ' || *t == '\t')) t++, col++;
     }
-    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col, "'%s' is %zu lines long (as set) and does not fit %s",
-                    key, nlines, why);
+    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col, "'%s' is %zu line%s long (as set) and does not fit %s",
+                    key, nlines, nlines == 1 ? "" : "s", why);
 }
 
 /* ---- the parts of a letter ---------------------------------------------- */
@@ -746,9 +746,11 @@ static mkl_status heading_block(LC *c) {
          * the letter (a block scalar that swallowed the keys after it, say) */
         const mkl_lines *lb = b1 >= b2 ? &d->to : &d->from;
         if (MKL_MAX(b1, b2) > c->bottom1 - 2 * c->lead) {
-            double bl = b1 >= b2 ? c->lead : c->lead - 2;
-            st = too_long(c, lb, lb == &d->to ? "to" : "from", (size_t)llround((MKL_MAX(b1, b2) - top) / bl) + 1,
-                          "on the first page");
+            double bl = b1 >= b2 ? c->lead : c->lead - 2, room = floor((c->bottom1 - 2 * c->lead - top) / bl + 1e-6) + 1;
+            char why[160];
+            snprintf(why, sizeof why, "on the first page (the letterhead, its footer and the date leave room for %d)",
+                     room > 0 ? (int)room : 0);
+            st = too_long(c, lb, lb == &d->to ? "to" : "from", (size_t)llround((MKL_MAX(b1, b2) - top) / bl) + 1, why);
             goto out;
         }
         c->y = MKL_MAX(b1, b2);
