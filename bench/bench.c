@@ -154,7 +154,7 @@ int main(int argc, char **argv) {
     fclose(f);
     long rss0 = peak_kb();
     double per_file = 0, combined = 0;
-    long rss_tenth = 0, rss_file = 0;
+    long rss_tenth = 0, rss_file = 0, rss_comb = 0;
     size_t combined_size = 0;
     if (copies > 0) {
         mkl_renderer *mr;
@@ -187,6 +187,7 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/all.pdf", dir);
         if (mkl_batch_write_file(b, path)) die(mr, "batch write");
         combined = now() - t0;
+        rss_comb = peak_kb();
         FILE *cf = fopen(path, "rb");
         if (cf) { fseek(cf, 0, SEEK_END); combined_size = (size_t)ftell(cf); fclose(cf); }
         unlink(path);
@@ -210,6 +211,7 @@ int main(int argc, char **argv) {
            copies / (combined / 1e3), combined_size);
     printf("peak memory (max RSS):          %ld KB before, %ld KB after %d copies, %ld KB after %d copies\n", rss0,
            rss_tenth, copies / 10 + 1, rss_file, copies);
+    printf("peak memory, combined file:     %ld KB (the whole file is built in memory)\n", rss_comb);
     }
     free(t);
     return 0;

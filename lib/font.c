@@ -1,6 +1,9 @@
 /* font.c - font database: font folders first, then Fontconfig. See font.h. */
 #include "font.h"
 
+#include <limits.h>
+#include <math.h>
+
 #include <dirent.h>
 #include <fontconfig/fontconfig.h>
 #include <ft2build.h>
@@ -90,7 +93,21 @@ static void face_free(mkl_face *f) {
     mkl__free(f->path);
     mkl__free(f->family);
     mkl__free(f->psname);
+    mkl__free(f->w1000);
     mkl__free(f);
+}
+
+int mkl__face_w1000(mkl_face *f, uint32_t gid) {
+    if (!f->w1000 && f->nw1000 == 0) {
+        unsigned n = hb_face_get_glyph_count(f->face);
+        f->w1000 = n ? mkl__calloc(n, sizeof *f->w1000) : NULL;
+        f->nw1000 = f->w1000 ? n : UINT_MAX;   /* UINT_MAX: no cache (no memory for it) */
+    }
+    int32_t *slot = f->w1000 && gid < f->nw1000 ? &f->w1000[gid] : NULL;
+    if (slot && *slot) return *slot - 1;
+    int w = (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
+    if (slot && w >= 0) *slot = w + 1;
+    return w;
 }
 
 /* Register a face found at path/index. Returns MKL_OK, or an error only for OOM;

@@ -29,6 +29,8 @@ typedef struct mkl_face {
     double italic_angle;
     int weight;
     int loaded;
+    int32_t *w1000;           /* mkl__face_w1000's cache: width + 1, 0 = not yet known */
+    unsigned nw1000;
 } mkl_face;
 
 typedef struct mkl_fontdb mkl_fontdb;
@@ -41,6 +43,11 @@ void mkl__fontdb_free(mkl_fontdb *db);
  * nearest one is used (bold italic -> bold -> regular). The face stays owned
  * by the database. Errors: MKL_ERR_FONT with a message naming the family. */
 mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e);
+
+/* The advance of glyph `gid` in thousandths of an em, rounded to a whole
+ * number (as a PDF's /W gives it). Kept on the face: the PDF writer asks for
+ * every glyph it draws, in every copy of a merge. */
+int mkl__face_w1000(mkl_face *f, uint32_t gid);
 
 /* Glyph of code point `cp` in `f`, or 0 if the face does not cover it. */
 static inline hb_codepoint_t mkl__face_glyph(const mkl_face *f, uint32_t cp) {

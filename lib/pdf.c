@@ -217,9 +217,7 @@ static void ops(mkl_buf *b, const char *fmt, ...) {
 /* The glyph's width as written in /W: whole 1/1000 em (some viewers read
  * /DW only as an integer). The content stream tracks the pen with the same
  * value and corrects the difference to HarfBuzz's advance with TJ numbers. */
-static int glyph_w1000(const mkl_face *f, uint32_t gid) {
-    return (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
-}
+static int glyph_w1000(mkl_face *f, uint32_t gid) { return mkl__face_w1000(f, gid); }
 
 static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out);
 
@@ -244,39 +242,34 @@ static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
 /* A coordinate as written (3 decimals), so the pen can be tracked exactly. */
 static double as_written(double v) { return (double)llround(v * 1000) / 1000; }
 
-static int cmp_long(const void *a, const void *b) {
-    long x = *(const long *)a, y = *(const long *)b;
-    return (x > y) - (x < y);
-}
-
 /* The character spacing (Tc, pt) for glyphs [i, j) of a run, one line: the
  * commonest gap between neighbours beyond their /W widths (the space a
  * justified Korean line puts between syllables, or the drift of a font
  * whose em is not 1000 units), so that those glyphs need no TJ number.
- * Keeps `cur` when it places as many. Looks at the first 256 gaps. */
-static double line_tc(const mkl_layout *L, const mkl_face *face, size_t i, size_t j, double size, double cur) {
-    enum { MAXG = 256 };
+ * Keeps `cur` when it places as many. Looks at the first 256 gaps, and
+ * counts the first 16 distinct gaps (in TJ units) it meets. */
+static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, double size, double cur) {
+    enum { MAXG = 256, MAXV = 16 };
     double gap[MAXG];
-    long u[MAXG];
-    size_t n = 0;
+    long val[MAXV], units[MAXG];
+    size_t cnt[MAXV], nv = 0, n = 0;
     for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
         const mkl_pglyph *a = &L->glyphs.v[k];
         gap[n] = L->glyphs.v[k + 1].x - a->x - glyph_w1000(face, a->gid) * size / 1000;
-        u[n] = lround(gap[n] * 1000 / size);
+        long u = units[n] = lround(gap[n] * 1000 / size);
+        size_t v = 0;
+        while (v < nv && val[v] != u) v++;
+        if (v < nv) cnt[v]++;
+        else if (nv < MAXV) { val[nv] = u; cnt[nv++] = 1; }
     }
     if (!n) return cur;
-    qsort(u, n, sizeof *u, cmp_long);
-    long mode = u[0];
-    for (size_t a = 0, best = 0; a < n;) {
-        size_t b = a;
-        while (b < n && u[b] == u[a]) b++;
-        if (b - a > best) { best = b - a; mode = u[a]; }
-        a = b;
-    }
+    size_t best = 0;
+    for (size_t v = 1; v < nv; v++)
+        if (cnt[v] > cnt[best]) best = v;
     double sum = 0;
     size_t m = 0;
     for (size_t k = 0; k < n; k++)
-        if (lround(gap[k] * 1000 / size) == mode) { sum += gap[k]; m++; }
+        if (units[k] == val[best]) { sum += gap[k]; m++; }
     double tc = as_written(sum / (double)m);
     size_t ntc = 0, ncur = 0;
     for (size_t k = 0; k < n; k++) {
