@@ -108,9 +108,10 @@ typedef struct mkl_options {
     long long creation_time;/**< document creation date as a Unix time; 0 = now
                                  (or $SOURCE_DATE_EPOCH when set) */
     int page_numbers;       /**< 1 (default): "Page x of y" on every page; 0: none */
-    int pdfa;               /**< 1: write PDF/A-1b (XMP metadata, sRGB output intent,
-                                 fonts with CIDSet); needs an sRGB ICC profile installed
-                                 (Debian: icc-profiles-free) */
+    int pdfa;               /**< 1: write PDF/A-1b (PDF 1.4; XMP metadata, sRGB output
+                                 intent, fonts with CIDSet); needs an sRGB ICC profile
+                                 installed (Debian: icc-profiles-free). 0 (default): PDF
+                                 1.5 with object streams, which makes a letter smaller */
 } mkl_options;
 
 /** Fill `opts` with the defaults. */
