@@ -5,6 +5,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#define MARK "/MklFlate true"
+
 /* Objects a stream holds: more would make a reader inflate a lot to reach one
  * page of a combined batch; fewer compress worse. */
 #define PER_STREAM 200
@@ -13,12 +15,16 @@ typedef struct Obj {
     size_t off;              /* "N 0 obj" in the input */
     size_t body, end;        /* the object, without "N 0 obj" and "endobj", trimmed */
     size_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
+    size_t mark;             /* a stream's MARK (see pack.h), or 0 */
     uint32_t len_obj;        /* K */
     uint8_t kind;            /* FREE, PLAIN, STREAM or GONE (a /Length now written in place) */
     uint32_t stm, idx;       /* PLAIN: its object stream and place there */
     size_t newoff;           /* STREAM: where it is in the output */
 } Obj;
 enum { FREE, PLAIN, STREAM, GONE };
+
+/* Bytes of an object written in place of in[at..end). */
+typedef struct Repl { size_t at, end; const char *with; size_t n; } Repl;
 
 static int ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0; }
 static void skip_ws(const char *in, size_t n, size_t *i) {
@@ -77,13 +83,12 @@ static void zfree(voidpf o, voidpf p) {
     mkl__free(p);
 }
 
-/* Append `src` deflated (best compression) to `out`; 0, or -1 when out of memory. */
-static int deflate_to(mkl_buf *out, const unsigned char *src, size_t n) {
+int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level) {
     z_stream z;
     memset(&z, 0, sizeof z);
     z.zalloc = zalloc;
     z.zfree = zfree;
-    if (n > UINT32_MAX || deflateInit(&z, Z_BEST_COMPRESSION) != Z_OK) return -1;
+    if (n > UINT32_MAX || deflateInit(&z, level) != Z_OK) return -1;
     size_t cap = deflateBound(&z, (uLong)n);
     unsigned char *dst = mkl__malloc(cap ? cap : 1);
     int rc = -1;
@@ -99,6 +104,42 @@ static int deflate_to(mkl_buf *out, const unsigned char *src, size_t n) {
     }
     deflateEnd(&z);
     mkl__free(dst);
+    return rc;
+}
+
+int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen) {
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    z.zalloc = zalloc;
+    z.zfree = zfree;
+    if (n > UINT32_MAX || rawlen > UINT32_MAX - 1 || inflateInit(&z) != Z_OK) return -1;
+    size_t at = out->n;
+    mkl__buf_add(out, "", 0);
+    if (!out->oom && out->cap < at + rawlen + 1) {
+        char *ns = mkl__realloc(out->s, at + rawlen + 1);
+        if (ns) {
+            out->s = ns;
+            out->cap = at + rawlen + 1;
+        } else {
+            out->oom = 1;
+        }
+    }
+    int rc = -1;
+    if (!out->oom) {
+        z.next_in = (Bytef *)src;
+        z.avail_in = (uInt)n;
+        z.next_out = (Bytef *)out->s + at;
+        z.avail_out = (uInt)rawlen;
+        int r = inflate(&z, Z_FINISH);
+        if (r == Z_STREAM_END && z.total_out == rawlen) {
+            out->n = at + rawlen;
+            out->s[out->n] = 0;
+            rc = 0;
+        } else if (r != Z_MEM_ERROR && r != Z_BUF_ERROR) {
+            rc = 1;
+        }
+    }
+    inflateEnd(&z);
     return rc;
 }
 
@@ -185,6 +226,8 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
                 kw++;
             }
             o->kind = STREAM;
+            size_t mk = find(in, p, kw, MARK);
+            if (mk < kw) o->mark = mk;
             for (size_t l = find(in, p, kw, "/Length"); l < kw; l = find(in, l + 1, kw, "/Length")) {
                 size_t v = l + 7;
                 uint64_t lobj;
@@ -265,14 +308,27 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         if (o->kind != STREAM) continue;
         o->newoff = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n", k);
+        /* the object as it is but for its /Length reference and its MARK */
+        Repl r[2];
+        int nr = 0;
         if (o->len_end) {
             const Obj *l = &objs[o->len_obj];
-            mkl__buf_add(out, in + o->body, o->len_at - o->body);
-            mkl__buf_add(out, in + l->body, l->end - l->body);
-            mkl__buf_add(out, in + o->len_end, o->end - o->len_end);
-        } else {
-            mkl__buf_add(out, in + o->body, o->end - o->body);
+            r[nr++] = (Repl){o->len_at, o->len_end, in + l->body, l->end - l->body};
         }
+        if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
+        if (nr == 2 && r[1].at < r[0].at) {
+            Repl t = r[0];
+            r[0] = r[1];
+            r[1] = t;
+        }
+        if (nr == 2 && r[0].end > r[1].at) goto out;   /* overlapping: not what this packs */
+        size_t from = o->body;
+        for (int i = 0; i < nr; i++) {
+            mkl__buf_add(out, in + from, r[i].at - from);
+            mkl__buf_add(out, r[i].with, r[i].n);
+            from = r[i].end;
+        }
+        mkl__buf_add(out, in + from, o->end - from);
         mkl__buf_adds(out, "\nendobj\n");
     }
     /* the other objects, PER_STREAM to an object stream numbered from `count` */
@@ -297,7 +353,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         mkl__buf_add(&hdr, data.s, data.n);
         if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
         mkl_buf z = {0};
-        if (deflate_to(&z, (const unsigned char *)hdr.s, hdr.n)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        if (mkl__deflate(&z, hdr.s, hdr.n, Z_BEST_COMPRESSION)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
                         count + s, (unsigned)idx, hdr.n - data.n, z.n);
@@ -342,7 +398,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     }
     mkl__free(stm_off);
     mkl_buf z = {0};
-    if (rows.oom || deflate_to(&z, (const unsigned char *)rows.s, rows.n)) {
+    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, Z_BEST_COMPRESSION)) {
         mkl__buf_free(&z);
         st = MKL_ERR_NOMEM;
         goto out;

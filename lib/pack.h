@@ -6,6 +6,10 @@
  * such an object from that /Length only). Page dictionaries, font
  * dictionaries and the table are a tenth of a letter before this.
  *
+ * A stream whose dictionary holds "/MklFlate true" is one whose data the
+ * writer deflated itself (libharu cannot be given compressed data): the
+ * mark becomes "/Filter /FlateDecode". Such a file is only valid packed.
+ *
  * Knows nothing of libharu: it reads the PDF through its cross-reference
  * table only, so any content is safe. PDF/A-1 (PDF 1.4) forbids both
  * features: the caller does not pack there. */
@@ -20,5 +24,12 @@
  * as it was. Sets no error message: the caller decides (the unpacked PDF is
  * valid as it is). */
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
+
+/* zlib with the library's allocator: append `n` bytes at `src` deflated at
+ * `level` (0-9) to `out`; 0, or -1 when out of memory. */
+int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level);
+/* Append the `rawlen` bytes that `src` inflates to; 0, -1 when out of
+ * memory, 1 when `src` is not that. */
+int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen);
 
 #endif

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #if HPDF_VERSION_ID != 20300
 #error "pdf.c uses libharu internals of version 2.3.0 exactly (HPDF_VERSION_ID 20300)"
@@ -71,12 +72,20 @@ typedef struct PFont {
  * the font its codes belong to. */
 typedef struct PSite { uint32_t off, font; } PSite;
 
-/* A page whose content waits for the final CIDs. */
+/* A page whose content waits for the final CIDs: as written (`content`),
+ * or, once the writer holds more than mkl__pdf_keep_raw bytes of it (a combined
+ * batch of many copies), deflated (`z`, inflating to `rawlen` bytes). */
 typedef struct PPage {
     HPDF_Page page;
-    mkl_buf content;
+    mkl_buf content, z;
+    size_t rawlen;
     MKL_VEC(PSite) sites;
 } PPage;
+
+/* Raw page content a writer keeps before it deflates the next pages (fast
+ * level) while they wait: a page of text is ~12 KB as written, ~4 KB so.
+ * A variable so that tests can take that path with a short letter. */
+size_t mkl__pdf_keep_raw = (size_t)1 << 20;
 
 /* An image drawn in the document: stored once, however often it is drawn. */
 typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
@@ -93,6 +102,7 @@ typedef struct mkl_pdfw {
     MKL_VEC(PFont) fonts;
     MKL_VEC(PImage) images;
     MKL_VEC(PPage) pending;
+    size_t kept;           /* raw bytes of `pending` content */
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
@@ -989,11 +999,33 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
         }
         pp->page = page;
         if ((st = page_content(w, pp, pg))) break;
-        /* the content waits for finish(): give back what the buffer over-allocated */
-        char *tight = pp->content.n ? mkl__realloc(pp->content.s, pp->content.n) : NULL;
-        if (tight) {
-            pp->content.s = tight;
-            pp->content.cap = pp->content.n;
+        /* the content waits for finish(): deflated once there is much of it
+         * (not for PDF/A, which libharu compresses itself), else with what the
+         * buffer over-allocated given back */
+        if (!w->pdfa && w->kept + pp->content.n > mkl__pdf_keep_raw) {
+            if (mkl__deflate(&pp->z, pp->content.s, pp->content.n, 1)) {
+                st = oom(w);
+                break;
+            }
+            pp->rawlen = pp->content.n;
+            mkl__buf_free(&pp->content);
+            char *tight = mkl__realloc(pp->z.s, pp->z.n + 1);
+            if (tight) {
+                pp->z.s = tight;
+                pp->z.cap = pp->z.n + 1;
+            }
+        } else {
+            w->kept += pp->content.n;
+            char *tight = pp->content.n ? mkl__realloc(pp->content.s, pp->content.n) : NULL;
+            if (tight) {
+                pp->content.s = tight;
+                pp->content.cap = pp->content.n;
+            }
+        }
+        PSite *ts = pp->sites.n ? mkl__realloc(pp->sites.v, pp->sites.n * sizeof *ts) : NULL;
+        if (ts) {
+            pp->sites.v = ts;
+            pp->sites.cap = pp->sites.n;
         }
         for (size_t k = 0; k < pg->links.n && !st; k++) {
             const mkl_plink *lk = &pg->links.v[k];
@@ -1015,6 +1047,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
 
 static void page_free(PPage *pp) {
     mkl__buf_free(&pp->content);
+    mkl__buf_free(&pp->z);
     mkl__free(pp->sites.v);
     memset(pp, 0, sizeof *pp);
 }
@@ -1022,19 +1055,60 @@ static void page_free(PPage *pp) {
 int mkl__pdfw_pages(const mkl_pdfw *w) { return w ? w->pages : 0; }
 
 static mkl_status finish(W *w) {
-    mkl_status st;
+    mkl_status st = MKL_OK;
     HPDF_Doc pdf = w->pdf;
     for (size_t i = 0; i < w->fonts.n; i++)
         if ((st = font_finish(w, &w->fonts.v[i], (int)i))) return st;
-    /* now that every CID is known, the pages' content goes to libharu */
+    /* now that every CID is known, the pages' content goes to libharu:
+     * deflated here, so that libharu holds it compressed (pack.c writes its
+     * /Filter; see pack.h), but for PDF/A, which is not packed */
+    mkl_buf raw = {0}, z = {0};
     for (size_t p = 0; p < w->pending.n; p++) {
         PPage *pp = &w->pending.v[p];
+        if (pp->z.n) {
+            raw.n = 0;
+            int r = mkl__inflate(&raw, pp->z.s, pp->z.n, pp->rawlen);
+            if (r) {
+                st = r < 0 ? oom(w) : mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "internal error: a page's content was damaged");
+                break;
+            }
+            mkl__buf_free(&pp->z);
+            pp->content = raw;
+            memset(&raw, 0, sizeof raw);
+        }
         page_patch(w, pp);
-        if (pp->content.n && HPDF_Stream_Write(((HPDF_PageAttr)pp->page->attr)->stream, (const HPDF_BYTE *)pp->content.s,
-                                               (HPDF_UINT)pp->content.n) != HPDF_OK)
-            return hpdf_fail(w, "writing a page");
+        HPDF_Dict contents = ((HPDF_PageAttr)pp->page->attr)->contents;
+        const char *data = pp->content.s;
+        size_t n = pp->content.n;
+        if (!w->pdfa && n) {
+            z.n = 0;
+            if (mkl__deflate(&z, data, n, Z_DEFAULT_COMPRESSION)) {
+                st = oom(w);
+                break;
+            }
+            contents->filter = HPDF_STREAM_FILTER_NONE;
+            if (HPDF_Dict_AddBoolean(contents, "MklFlate", HPDF_TRUE) != HPDF_OK) {
+                st = hpdf_fail(w, "writing a page");
+                break;
+            }
+            data = z.s;
+            n = z.n;
+        }
+        if (n && HPDF_Stream_Write(((HPDF_PageAttr)pp->page->attr)->stream, (const HPDF_BYTE *)data, (HPDF_UINT)n) != HPDF_OK) {
+            st = hpdf_fail(w, "writing a page");
+            break;
+        }
+        /* the scratch buffer is reused for the next page */
+        if (pp->content.cap > raw.cap) {
+            mkl_buf t = raw;
+            raw = pp->content;
+            pp->content = t;
+        }
         page_free(pp);
     }
+    mkl__buf_free(&raw);
+    mkl__buf_free(&z);
+    if (st) return st;
     if (w->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, w->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
     if (w->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, w->author) != HPDF_OK)
         return hpdf_fail(w, "setting the author");
@@ -1083,12 +1157,9 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->pdf = NULL;
     if (w->pdfa) return MKL_OK;
     st = mkl__pdf_pack(raw.s, raw.n, out);
-    if (st == MKL_ERR_PDF) {
-        /* not the shape pack.c reads (a bug, but the PDF is whole): unpacked */
-        mkl__buf_add(out, raw.s, raw.n);
-        st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
-    }
     mkl__buf_free(&raw);
+    if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
+        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
     return st == MKL_ERR_NOMEM ? oom(w) : st;
 }
 

@@ -28,6 +28,7 @@
 
 #include "check.h"
 #include "mkletter.h"
+#include "pdf.h"
 #include "util.h"
 
 static long step = 7, dense = 1L << 30;
@@ -318,6 +319,18 @@ static void run_render(void) {
     mkl_renderer_free(r);
 }
 
+/* The same letter with its page content deflated while it waits for the
+ * fonts (what a combined batch of many copies does). */
+static void run_render_deflated(void) {
+    mkl__pdf_keep_raw = 0;
+    mkl_renderer *r = new_renderer();
+    mkl_letter *l = NULL;
+    CHECK(mkl_letter_parse(r, LETTER, sizeof LETTER - 1, "alloc.md", NULL, &l) == MKL_OK);
+    if (l) test_render(r, l, "mkl_render_to_memory (content deflated while waiting)", ref, reflen);
+    mkl_letter_free(l);
+    mkl_renderer_free(r);
+}
+
 static void run_build(void) {
     mkl_renderer *r = new_renderer();
     test_build(r, bref, breflen);
@@ -342,6 +355,7 @@ int main(int argc, char **argv) {
     isolated("mkl_letter_parse", run_parse);
     isolated("mkl_render_to_memory", run_render);
     isolated("mkl_letter_new and building", run_build);
+    isolated("mkl_render_to_memory, content deflated", run_render_deflated);
 
     mkl_free(ref);
     mkl_free(bref);
