@@ -28,7 +28,7 @@ DATE_OFFICIAL = "2020. 2. 21."
 # The target for a 2-page Korean letter (issue 3). Nanum Myeongjo's outlines
 # are most of it (~38 KB for ~300 distinct syllables, incl. a 32-name table);
 # the rest is kept small by CIDs that are glyph ids, ToUnicode ranges, Tc for
-# the spacing of justified lines, and object streams (59,049 B when written).
+# the spacing of justified lines, and object streams (59,041 B when written).
 MAX_SIZE = 60000
 MAX_PAGES = 2
 MIN_RIGHT_GAP = 56.0                     # pt; the right margin is 22 mm ~ 62.4 pt
