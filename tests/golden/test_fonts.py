@@ -90,6 +90,7 @@ def check_packed(pdf, name, packed):
     check(data.startswith(version), f"{name}: starts with {version!r}", data[:9])
     check((b"/Type /ObjStm" in data) == packed, f"{name}: object streams {'used' if packed else 'not used'}")
     check((b"/Type /XRef" in data) == packed, f"{name}: cross-reference stream {'used' if packed else 'not used'}")
+    check(b"MklFlate" not in data, f"{name}: no stream is left with mkletter's own mark (pack.c turns it into /Filter)")
     r = run(["qpdf", "--check", pdf])
     check(r.returncode == 0 and b"No syntax or stream encoding errors" in r.stdout, f"{name}: qpdf --check",
           text(r.stdout + r.stderr)[-300:])
