@@ -136,6 +136,38 @@ out:
     free(in);
 }
 
+/* A stream marked /MklFlate true gets /Filter /FlateDecode in its place. */
+static void test_mark(void) {
+    size_t n;
+    char *in = classic("", &n);
+    char *at = strstr(in, "<<\n/Length 5 0 R\n>>");
+    size_t head = (size_t)(at - in) + 17, m = n + 15;   /* after "/Length 5 0 R\n" */
+    char *marked = malloc(m + 64);   /* room for the new startxref */
+    memcpy(marked, in, head);
+    memcpy(marked + head, "/MklFlate true\n", 15);
+    memcpy(marked + head + 15, in + head, n - head + 1);
+    /* the offsets after the mark move by 15 */
+    for (char *e = strstr(marked, "xref\n"); e && (e = strstr(e, " 00000 n")); e += 8) {
+        size_t off = strtoul(e - 10, NULL, 10);
+        if (off > head) {
+            char d[11];
+            snprintf(d, sizeof d, "%010zu", off + 15);
+            memcpy(e - 10, d, 10);
+        }
+    }
+    char *sx = strstr(marked, "startxref\n");
+    size_t x = strtoul(sx + 10, NULL, 10) + 15;
+    snprintf(sx + 10, 32, "%zu\n%%%%EOF\n", x);
+    m = strlen(marked);
+    mkl_buf out = {0};
+    CHECK(mkl__pdf_pack(marked, m, &out) == MKL_OK);
+    CHECK(out.s && has(out.s, out.n, "4 0 obj\n<<\n/Length 34\n/Filter /FlateDecode\n>>\nstream\r\n"));
+    CHECK(out.s && !has(out.s, out.n, "MklFlate"));
+    mkl__buf_free(&out);
+    free(marked);
+    free(in);
+}
+
 static void refused(const char *in, size_t n, const char *what) {
     mkl_buf out = {0};
     mkl__buf_adds(&out, "kept");
@@ -184,6 +216,7 @@ static void test_refuses(void) {
 
 int main(void) {
     test_packs();
+    test_mark();
     test_refuses();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
