@@ -42,7 +42,8 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e);
 void mkl__pdfw_free(mkl_pdfw *w);
 
 /* Raw page content (bytes) a writer keeps as written before it deflates
- * what waits for the fonts to be subset (1 MiB; tests set 0). */
+ * what waits for the fonts to be subset (16 MiB, about 1,300 pages; tests
+ * set 0). */
 extern size_t mkl__pdf_keep_raw;
 
 /* The libharu version linked, and whether it is the one this module was written for. */
