@@ -90,20 +90,19 @@ int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level) {
     z.zfree = zfree;
     if (n > UINT32_MAX || deflateInit(&z, level) != Z_OK) return -1;
     size_t cap = deflateBound(&z, (uLong)n);
-    unsigned char *dst = mkl__malloc(cap ? cap : 1);
     int rc = -1;
-    if (dst) {
+    if (!mkl__buf_reserve(out, cap)) {
         z.next_in = (Bytef *)src;
         z.avail_in = (uInt)n;
-        z.next_out = dst;
+        z.next_out = (Bytef *)out->s + out->n;
         z.avail_out = (uInt)cap;
         if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
-            mkl__buf_add(out, (const char *)dst, z.total_out);
-            rc = out->oom ? -1 : 0;
+            out->n += z.total_out;
+            out->s[out->n] = 0;
+            rc = 0;
         }
     }
     deflateEnd(&z);
-    mkl__free(dst);
     return rc;
 }
 
@@ -112,27 +111,16 @@ int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen) {
     memset(&z, 0, sizeof z);
     z.zalloc = zalloc;
     z.zfree = zfree;
-    if (n > UINT32_MAX || rawlen > UINT32_MAX - 1 || inflateInit(&z) != Z_OK) return -1;
-    size_t at = out->n;
-    mkl__buf_add(out, "", 0);
-    if (!out->oom && out->cap < at + rawlen + 1) {
-        char *ns = mkl__realloc(out->s, at + rawlen + 1);
-        if (ns) {
-            out->s = ns;
-            out->cap = at + rawlen + 1;
-        } else {
-            out->oom = 1;
-        }
-    }
+    if (n > UINT32_MAX || rawlen > UINT32_MAX || inflateInit(&z) != Z_OK) return -1;
     int rc = -1;
-    if (!out->oom) {
+    if (!mkl__buf_reserve(out, rawlen)) {
         z.next_in = (Bytef *)src;
         z.avail_in = (uInt)n;
-        z.next_out = (Bytef *)out->s + at;
+        z.next_out = (Bytef *)out->s + out->n;
         z.avail_out = (uInt)rawlen;
         int r = inflate(&z, Z_FINISH);
         if (r == Z_STREAM_END && z.total_out == rawlen) {
-            out->n = at + rawlen;
+            out->n += rawlen;
             out->s[out->n] = 0;
             rc = 0;
         } else if (r != Z_MEM_ERROR && r != Z_BUF_ERROR) {
@@ -285,7 +273,8 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         if (id0 >= t1 || in[id0] != '[' || id1 == t1) goto out;
         id1++;
     }
-    /* a /Length held by a number object is written in place; that object goes */
+    /* a /Length held by a number object is written in place; that object
+     * goes (a reference to anything else stays, and so does its object) */
     for (size_t k = 1; k < count; k++) {
         Obj *o = &objs[k];
         if (o->kind != STREAM || !o->len_end) continue;
@@ -293,14 +282,11 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         size_t p = l->body;
         uint64_t v;
         if ((l->kind != PLAIN && l->kind != GONE) || !num(in, l->end, &p, &v) || p != l->end) {
-            o->len_end = 0;   /* not a plain number: the reference stays */
+            o->len_end = 0;
             continue;
         }
         l->kind = GONE;
     }
-    for (size_t k = 1; k < count; k++)   /* a number object still referenced elsewhere stays */
-        if (objs[k].kind == STREAM && !objs[k].len_end && objs[k].len_at && objs[objs[k].len_obj].kind == GONE)
-            objs[objs[k].len_obj].kind = PLAIN;
 
     mkl__buf_add(out, "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n", 15);
     for (size_t k = 1; k < count; k++) {

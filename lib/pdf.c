@@ -291,6 +291,15 @@ static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, d
     return ncur >= ntc ? cur : tc;
 }
 
+/* `p` (holding `n` elements of `size` bytes, `*cap` allocated) with what it
+ * over-allocated given back; if that fails, `p` as it was. */
+static void *trim(void *p, size_t *cap, size_t n, size_t size) {
+    void *t = p && n ? mkl__realloc(p, n * size) : NULL;
+    if (!t) return p;
+    *cap = n;
+    return t;
+}
+
 static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     const mkl_layout *L = w->L;
     mkl_buf *b = &pp->content;
@@ -393,10 +402,10 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     return b->oom ? oom(w) : MKL_OK;
 }
 
-/* Replace the provisional codes of a finished page by the final CIDs. */
-static void page_patch(W *w, PPage *pp) {
+/* Replace the provisional codes in `s`, the content of a finished page, by
+ * the final CIDs. */
+static void page_patch(W *w, const PPage *pp, char *s) {
     static const char d[] = "0123456789ABCDEF";
-    char *s = pp->content.s;
     for (size_t k = 0; k < pp->sites.n; k++) {
         const uint32_t *final = w->fonts.v[pp->sites.v[k].font].final;
         int hex = 0;
@@ -483,13 +492,24 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
     for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
     hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
-    /* tables the embedded program will not keep (see `keep` below), dropped
-     * before subsetting so hb-subset does not work on them */
+    /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
+     * fpgm and prep when hinted): the PDF names the font and gives its
+     * metrics, so 'name', 'post', 'OS/2' and every other table of the face
+     * are dropped, as in Acrobat's own subsets (FreeType loads such fonts). A
+     * Korean letter is 1.2 KB smaller. */
+    static const char keep[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
-    static const char *const tags[] = {"GSUB", "GPOS", "GDEF", "kern", "gasp", "hdmx", "LTSH", "VDMX", "DSIG", "JSTF",
-                                       "BASE", "morx", "kerx", "FFTM", "vhea", "vmtx", "PCLT", "cmap", "name", "post",
-                                       "OS/2", "MATH", "COLR", "CPAL", "SVG ", "STAT", "meta"};
-    for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) hb_set_add(drop, hb_tag_from_string(tags[i], 4));
+    hb_tag_t tags[64];
+    for (unsigned start = 0, got = 64; got == 64; start += got) {
+        got = 64;
+        hb_face_get_table_tags(face->face, start, &got, tags);
+        for (unsigned i = 0; i < got; i++) {
+            int needed = 0;
+            for (size_t k = 0; k < sizeof keep / sizeof *keep && !needed; k++)
+                needed = tags[i] == hb_tag_from_string(keep[k], 4);
+            if (!needed) hb_set_add(drop, tags[i]);
+        }
+    }
     hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(face->face, in);
     hb_subset_input_destroy(in);
     if (!plan) return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
@@ -499,22 +519,8 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
     }
     hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
-     * fpgm and prep when hinted): the PDF names the font and gives its
-     * metrics, so 'name', 'post', 'OS/2' and anything else go, as in
-     * Acrobat's own subsets (FreeType loads such fonts). A Korean letter is
-     * 1.2 KB smaller. */
-    static const char keep[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
-    hb_face_t *lean = sub ? hb_face_builder_create() : NULL;
-    int ok = lean != NULL && lean != hb_face_get_empty();
-    for (size_t i = 0; ok && i < sizeof keep / sizeof *keep; i++) {
-        hb_blob_t *t = hb_face_reference_table(sub, hb_tag_from_string(keep[i], 4));
-        ok = !hb_blob_get_length(t) || hb_face_builder_add_table(lean, hb_tag_from_string(keep[i], 4), t);
-        hb_blob_destroy(t);
-    }
-    e->blob = ok ? hb_face_reference_blob(lean) : NULL;
+    e->blob = sub ? hb_face_reference_blob(sub) : NULL;
     e->nglyphs = sub ? hb_face_get_glyph_count(sub) : 0;
-    hb_face_destroy(lean);
     hb_face_destroy(sub);
     hb_subset_plan_destroy(plan);
     if (!e->blob || !hb_blob_get_length(e->blob) || !e->nglyphs)
@@ -1011,24 +1017,12 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
             }
             pp->rawlen = pp->content.n;
             mkl__buf_free(&pp->content);
-            char *tight = mkl__realloc(pp->z.s, pp->z.n + 1);
-            if (tight) {
-                pp->z.s = tight;
-                pp->z.cap = pp->z.n + 1;
-            }
+            pp->z.s = trim(pp->z.s, &pp->z.cap, pp->z.n + 1, 1);
         } else {
             w->kept += pp->content.n;
-            char *tight = pp->content.n ? mkl__realloc(pp->content.s, pp->content.n) : NULL;
-            if (tight) {
-                pp->content.s = tight;
-                pp->content.cap = pp->content.n;
-            }
+            pp->content.s = trim(pp->content.s, &pp->content.cap, pp->content.n + 1, 1);
         }
-        PSite *ts = pp->sites.n ? mkl__realloc(pp->sites.v, pp->sites.n * sizeof *ts) : NULL;
-        if (ts) {
-            pp->sites.v = ts;
-            pp->sites.cap = pp->sites.n;
-        }
+        pp->sites.v = trim(pp->sites.v, &pp->sites.cap, pp->sites.n, sizeof *pp->sites.v);
         for (size_t k = 0; k < pg->links.n && !st; k++) {
             const mkl_plink *lk = &pg->links.v[k];
             HPDF_Rect rect = {lk->x0, (HPDF_REAL)(L->height - lk->y1), lk->x1, (HPDF_REAL)(L->height - lk->y0)};
@@ -1064,9 +1058,10 @@ static mkl_status finish(W *w) {
     /* now that every CID is known, the pages' content goes to libharu:
      * deflated here, so that libharu holds it compressed (pack.c writes its
      * /Filter; see pack.h), but for PDF/A, which is not packed */
-    mkl_buf raw = {0}, z = {0};
+    mkl_buf raw = {0}, z = {0};   /* scratch, reused from page to page */
     for (size_t p = 0; p < w->pending.n; p++) {
         PPage *pp = &w->pending.v[p];
+        mkl_buf *content = &pp->content;
         if (pp->z.n) {
             raw.n = 0;
             int r = mkl__inflate(&raw, pp->z.s, pp->z.n, pp->rawlen);
@@ -1074,14 +1069,12 @@ static mkl_status finish(W *w) {
                 st = r < 0 ? oom(w) : mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "internal error: a page's content was damaged");
                 break;
             }
-            mkl__buf_free(&pp->z);
-            pp->content = raw;
-            memset(&raw, 0, sizeof raw);
+            content = &raw;
         }
-        page_patch(w, pp);
+        page_patch(w, pp, content->s);
         HPDF_Dict contents = ((HPDF_PageAttr)pp->page->attr)->contents;
-        const char *data = pp->content.s;
-        size_t n = pp->content.n;
+        const char *data = content->s;
+        size_t n = content->n;
         if (!w->pdfa && n) {
             z.n = 0;
             if (mkl__deflate(&z, data, n, Z_DEFAULT_COMPRESSION)) {
@@ -1099,12 +1092,6 @@ static mkl_status finish(W *w) {
         if (n && HPDF_Stream_Write(((HPDF_PageAttr)pp->page->attr)->stream, (const HPDF_BYTE *)data, (HPDF_UINT)n) != HPDF_OK) {
             st = hpdf_fail(w, "writing a page");
             break;
-        }
-        /* the scratch buffer is reused for the next page */
-        if (pp->content.cap > raw.cap) {
-            mkl_buf t = raw;
-            raw = pp->content;
-            pp->content = t;
         }
         page_free(pp);
     }
@@ -1139,12 +1126,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     mkl_buf raw = {0}, *dst = w->pdfa ? out : &raw;
     HPDF_UINT32 size = HPDF_GetStreamSize(w->pdf);
     size_t at = dst->n;
-    if (dst->cap < at + size + 1) {
-        char *ns = mkl__realloc(dst->s, at + size + 1);
-        if (!ns) return oom(w);
-        dst->s = ns;
-        dst->cap = at + size + 1;
-    }
+    if (mkl__buf_reserve(dst, size)) return oom(w);
     HPDF_UINT32 got = size;
     w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
     HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)dst->s + at, &got);

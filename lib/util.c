@@ -87,6 +87,15 @@ void mkl__buf_printf(mkl_buf *b, const char *fmt, ...) {
     mkl__free(big);
 }
 void mkl__buf_free(mkl_buf *b) { mkl__free(b->s); memset(b, 0, sizeof *b); }
+int mkl__buf_reserve(mkl_buf *b, size_t extra) {
+    if (b->oom || extra > SIZE_MAX - b->n - 1) return b->oom = 1, -1;
+    if (b->cap >= b->n + extra + 1) return 0;
+    char *ns = mkl__realloc(b->s, b->n + extra + 1);
+    if (!ns) return b->oom = 1, -1;
+    b->s = ns;
+    b->cap = b->n + extra + 1;
+    return 0;
+}
 
 struct mkl_arena_block { struct mkl_arena_block *next; size_t used, cap; max_align_t data[]; };
 

@@ -34,6 +34,10 @@ void mkl__buf_add(mkl_buf *b, const char *s, size_t n);
 void mkl__buf_adds(mkl_buf *b, const char *s);
 void mkl__buf_printf(mkl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mkl__buf_free(mkl_buf *b);
+/* Make room for `extra` more bytes (and the NUL) in one allocation of the
+ * exact size, for a writer that fills b->s + b->n itself; 0, or -1 (and
+ * b->oom) when out of memory. */
+int mkl__buf_reserve(mkl_buf *b, size_t extra);
 
 /* Arena: many small allocations freed at once. */
 typedef struct mkl_arena { struct mkl_arena_block *head; } mkl_arena;
