@@ -477,14 +477,6 @@ static mkl_status block_lines(LC *c, const mkl_lines *lines, double w, double si
 static mkl_status too_long(LC *c, const mkl_lines *b, const char *key, size_t nlines, const char *why) {
     int line = 0, col = 0;
     if (b->n) mkl__doc_pos(c->doc, b->v[0], &line, &col);
-    if (line > 0 && col == 0) {
-        /* a block scalar's line: where its text starts in the letter */
-        const char *t = c->doc->src, *end = t + c->doc->srclen;
-        for (int l = 1; t && t < end && l < line; t++)
-            if (*t == '\n') l++;
-        col = 1;
-        while (t && t < end && (*t == ' ' || *t == '\t')) t++, col++;
-    }
     return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col, "'%s' is %zu line%s long (as set) and does not fit %s",
                     key, nlines, nlines == 1 ? "" : "s", why);
 }
@@ -715,7 +707,7 @@ out:
 static mkl_status heading_block(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
-    Par p = {0};
+    Par p = {0}, lab = {0};   /* lab: the CC label */
     Window win;
     if (window_of(d, &win)) {
         if ((st = window_block(c, &win))) return st;
@@ -761,8 +753,8 @@ cc:
     if (d->ncc) {
         const char *label = c->ko ? "\xEC\xB0\xB8\xEC\xA1\xB0" : "CC."; /* 참조 */
         double csize = c->size - 1, clead = round(csize * 1.27);
-        if ((st = par_plain(c, &p, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
-        double lw = MKL_MAX(p.lines.n ? p.lines.v[0].width : 0, 2.5 * csize) + csize;
+        if ((st = par_plain(c, &lab, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
+        double lw = MKL_MAX(lab.lines.n ? lab.lines.v[0].width : 0, 2.5 * csize) + csize;
         c->y += c->lead + clead;
         double gutter = 1.5 * csize;
         int cols = d->ncc >= 2 ? 2 : 1;
@@ -792,10 +784,7 @@ cc:
                 st = too_long(c, &d->cc[i], "cc", most, "on a page");
                 goto out;
             }
-            if (i == 0) {
-                if ((st = par_plain(c, &p, &c->body, label, csize, clead, 0, c->tw, AL_LEFT, BLACK))) goto out;
-                if ((st = par_at(c, &p, c->ml, y))) goto out;
-            }
+            if (i == 0 && (st = par_at(c, &lab, c->ml, y))) goto out;
             double rowb = y;
             for (size_t k = i; k < end; k++) {
                 double b;
@@ -812,6 +801,7 @@ cc:
     }
 out:
     par_free(&p);
+    par_free(&lab);
     return st;
 }
 

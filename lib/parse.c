@@ -42,6 +42,10 @@ typedef struct P {
     /* front matter read so far: aliases (*name) make the loader share nodes, so
      * a small file can stand for a huge tree; these bound what is read */
     size_t read_bytes, max_read_bytes;
+    /* where each line of the letter starts, as far as indented_col() has
+     * looked (line_scan: where it goes on) */
+    MKL_VEC(size_t) line_start;
+    size_t line_scan;
 } P;
 
 #define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
@@ -61,6 +65,35 @@ static const char *kind_name(yaml_node_t *n) {
     case YAML_MAPPING_NODE: return "a mapping";
     default: return "nothing";
     }
+}
+
+/* The column (from 1) where a scalar's text starts: after its quote if quoted. */
+static int text_col(const yaml_node_t *n) {
+    int quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                 n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    return NODE_COL(n) + quoted;
+}
+
+/* The column (from 1) where line `line` of the letter starts past its
+ * indentation (where a block scalar's line is), 0 if there is no such line,
+ * -1 when out of memory. The index of line starts grows only as far as
+ * asked: block scalars are in the front matter. */
+static int indented_col(P *p, int line) {
+    const char *src = p->doc->src;
+    size_t len = p->doc->srclen;
+    if (line < 1) return 0;
+    while (p->line_start.n < (size_t)line) {
+        if (p->line_scan > len) return 0;
+        size_t *at = MKL_PUSH(&p->line_start);
+        if (!at) return -1;
+        *at = p->line_scan;
+        const char *nl = memchr(src + p->line_scan, '\n', len - p->line_scan);
+        p->line_scan = nl ? (size_t)(nl - src) + 1 : len + 1;
+    }
+    const char *q = src + p->line_start.v[line - 1], *end = src + len;
+    int col = 1;
+    while (q < end && (*q == ' ' || *q == '\t')) q++, col++;
+    return col;
 }
 
 /* Trim a scalar (block scalars keep a final newline) and copy it into the arena. */
@@ -84,10 +117,7 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     if (!*out) return oom(p);
     struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
     if (!sp) return oom(p);
-    /* a quoted value's text starts after its quote */
-    int quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                 n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), NODE_COL(n) + quoted};
+    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), text_col(n)};
     return MKL_OK;
 }
 
@@ -112,12 +142,15 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
             if (!slot || !(*slot = mkl__arena_strndup(&p->doc->arena, ls, l))) { st = oom(p); break; }
             struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
             if (!sp) { st = oom(p); break; }
-            /* a block scalar ('|') starts on the line after its indicator */
+            /* a block scalar ('|') starts on the line after its indicator, each
+             * line where its indentation ends */
             int blockish = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE || n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
-            int quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-                         n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-            *sp = (struct mkl_srcpos){*slot, NODE_LINE(n) + blockish + (int)(v.n - 1),
-                                      blockish ? 0 : NODE_COL(n) + (quoted && v.n == 1)};
+            int line = NODE_LINE(n) + blockish + (int)(v.n - 1);
+            int col = blockish ? indented_col(p, line) : v.n == 1 ? text_col(n) : NODE_COL(n);
+            if (col < 0) { st = oom(p); break; }
+            /* a block line indented more than the block keeps the extra spaces */
+            for (size_t k = 0; blockish && col > 1 && k < l && (ls[k] == ' ' || ls[k] == '\t'); k++) col--;
+            *sp = (struct mkl_srcpos){*slot, line, col};
             if (!nl) break;
             ls = nl + 1;
         }
@@ -989,6 +1022,7 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
         }
     }
     mkl__free(p.pos.v);
+    mkl__free(p.line_start.v);
     if (st) {
         mkl__doc_free(doc);
         return st;

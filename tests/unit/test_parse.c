@@ -171,8 +171,18 @@ static void test_markup(void) {
     mkl__doc_free(d);
     d = parse_ok("---\nto: |\n  A\n  B\nsubject: S\n---\n");
     if (d) {
-        CHECK(mkl__doc_pos(d, d->to.v[1], &line, &col) && line == 4);
+        CHECK(mkl__doc_pos(d, d->to.v[1], &line, &col) && line == 4 && col == 3);   /* past the indentation */
         CHECK(mkl__doc_pos(d, d->subject, &line, &col) && line == 5 && col == 10);
+        mkl__doc_free(d);
+    }
+    /* a quoted value's text starts after its quote; a block's lines where the block's indentation ends */
+    d = parse_ok("---\nsubject: \"Dear\"\ncc:\n  - |\n      X\n        Y\n---\n");
+    if (d) {
+        CHECK(mkl__doc_pos(d, d->subject, &line, &col) && line == 2 && col == 11);
+        CHECK(d->ncc == 1 && mkl__doc_pos(d, d->cc[0].v[0], &line, &col) && line == 5 && col == 7);
+        /* "  Y": the string keeps the spaces beyond the block's indentation */
+        CHECK(d->ncc == 1 && d->cc[0].n == 2 && !strcmp(d->cc[0].v[1], "  Y") &&
+              mkl__doc_pos(d, d->cc[0].v[1], &line, &col) && line == 6 && col == 7);
         mkl__doc_free(d);
     }
 }
