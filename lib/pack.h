@@ -21,8 +21,8 @@
 /* Append the packed form of `in[0..n)` to `out`. Returns MKL_OK; MKL_ERR_NOMEM;
  * or MKL_ERR_PDF when `in` is not a PDF of the shape described above (an
  * encrypted one, one with several cross-reference sections, ...), with `out`
- * as it was. Sets no error message: the caller decides (the unpacked PDF is
- * valid as it is). */
+ * as it was. Sets no error message: the caller reports it (mkletter's own
+ * writer treats it as an internal error: its marked streams need packing). */
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
 
 /* zlib with the library's allocator: append `n` bytes at `src` deflated at
