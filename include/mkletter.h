@@ -294,9 +294,14 @@ MKL_API mkl_status mkl_data_load(mkl_renderer *r, const char *path, mkl_data **o
 MKL_API void mkl_data_free(mkl_data *d);
 /** The number of data rows (the header row not counted). */
 MKL_API size_t mkl_data_rows(const mkl_data *d);
+/** The CSV line (1-based) where data row `row` (0-based) starts, or 0 when
+ * there is no such row. Data row 0 is the CSV's row 2, after the header. */
+MKL_API int mkl_data_line(const mkl_data *d, size_t row);
 
 /** Make `*out`, the copy of `tmpl` for data row `row` (0-based). Errors name
- * the row (as the CSV numbers it) and the field. */
+ * the row (as the CSV numbers it) and the field: "row 7 (data.csv line 8):
+ * ...". Every later error about the copy (a font, an image, the layout, when
+ * it is checked, rendered or added to a batch) names the row the same way. */
 MKL_API mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row,
                                        mkl_letter **out);
 
@@ -338,6 +343,14 @@ MKL_API mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *lette
  * letter never leads to a partial output. */
 MKL_API mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter,
                                         mkl_write_fn write, void *user);
+
+/** Check `letter` as rendering it would, without making a PDF: every font,
+ * every character's glyph, every image, and the layout of every page. Much
+ * faster than rendering (no subset fonts, no compression), for validating a
+ * letter and its data before a long run. Returns MKL_OK or the first error
+ * (kept on `r`, with its file, line and column); on success
+ * mkl_renderer_page_count() gives the letter's pages. */
+MKL_API mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter);
 
 /** The number of pages of the last letter rendered with `r` (0 before). */
 MKL_API int mkl_renderer_page_count(const mkl_renderer *r);

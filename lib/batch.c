@@ -88,6 +88,7 @@ void mkl_data_free(mkl_data *d) {
 }
 
 size_t mkl_data_rows(const mkl_data *d) { return d ? mkl__table_rows(d->t) : 0; }
+int mkl_data_line(const mkl_data *d, size_t row) { return d ? mkl__table_row_line(d->t, row) : 0; }
 
 typedef struct Row { const mkl_data *d; size_t row; } Row;
 
@@ -113,17 +114,15 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
     return st;
 }
 
-/* Say which row an error is about: "row 7 (data.csv line 8): ...". */
+/* Which row an error is about: "row 7 (data.csv line 8)". */
+static void row_label(const mkl_data *d, size_t row, char *buf, size_t size) {
+    snprintf(buf, size, "row %zu (%.200s line %d)", row + 2, d->path, mkl__table_row_line(d->t, row));
+}
+
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
-    if (st && st != MKL_ERR_NOMEM) {
-        char head[300], msg[sizeof r->err.message];
-        snprintf(head, sizeof head, "row %zu (%.200s line %d): ", row + 2, d->path, mkl__table_row_line(d->t, row));
-        size_t hl = strlen(head);
-        memcpy(msg, head, hl);
-        snprintf(msg + hl, sizeof msg - hl, "%.*s", (int)(sizeof msg - hl - 1), r->err.message);
-        memcpy(r->err.message, msg, sizeof msg);
-    }
-    return st;
+    char label[300];
+    row_label(d, row, label, sizeof label);
+    return mkl__err_in_row(&r->err, label, st);
 }
 
 mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row, mkl_letter **out) {
@@ -133,7 +132,17 @@ mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mk
     if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
     Row rw = {d, row};
     mkl_lookup lk = {row_get, row_unknown, &rw, 1};
-    return with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
+    mkl_status st = with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
+    if (st) return st;
+    /* later errors about the copy (a font, an image, the layout) name the row too */
+    char label[300];
+    row_label(d, row, label, sizeof label);
+    if (!((*out)->row_label = mkl__strdup(label))) {
+        mkl_letter_free(*out);
+        *out = NULL;
+        return mkl__err(&r->err, MKL_ERR_NOMEM, d->path, 0, 0, "out of memory");
+    }
+    return MKL_OK;
 }
 
 mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out) {
@@ -181,7 +190,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     st = mkl__render_layout(r, l, &L);
     if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
     mkl__layout_free(&L);
-    return st;
+    return mkl__err_in_row(&r->err, l->row_label, st);
 }
 
 int mkl_batch_page_count(const mkl_batch *b) { return b ? mkl__pdfw_pages(b->w) : 0; }

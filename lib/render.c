@@ -200,6 +200,7 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
 
 void mkl_letter_free(mkl_letter *l) {
     if (!l) return;
+    mkl__free(l->row_label);
     mkl__doc_free(l->doc);
     mkl__free(l);
 }
@@ -246,6 +247,27 @@ mkl_status mkl__render_layout(mkl_renderer *r, const mkl_letter *letter, mkl_lay
     return mkl__layout(letter->doc, r->db, r->sh, &lo, out, &r->err);
 }
 
+mkl_status mkl__err_in_row(mkl_error *e, const char *label, mkl_status st) {
+    size_t ll = label ? strlen(label) : 0;
+    if (!st || st == MKL_ERR_NOMEM || !ll || (!strncmp(e->message, label, ll) && e->message[ll] == ':')) return st;
+    char msg[sizeof e->message];
+    int head = snprintf(msg, sizeof msg, "%.300s: ", label);
+    snprintf(msg + head, sizeof msg - (size_t)head, "%.*s", (int)(sizeof msg - (size_t)head - 1), e->message);
+    memcpy(e->message, msg, sizeof msg);
+    return st;
+}
+
+mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter) {
+    if (!r || !letter) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&r->err);
+    mkl_layout L = {0};
+    mkl_status st = mkl__render_layout(r, letter, &L);
+    if (!st) r->pages = (int)L.pages.n;
+    mkl__layout_free(&L);
+    if (st && !r->err.code) r->err.code = st;
+    return mkl__err_in_row(&r->err, letter->row_label, st);
+}
+
 /* The whole pipeline into a memory buffer. */
 static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
     if (!r || !letter) return MKL_ERR_ARGUMENT;
@@ -259,7 +281,7 @@ static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf 
     }
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
-    return st;
+    return mkl__err_in_row(&r->err, letter->row_label, st);
 }
 
 mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter, unsigned char **data, size_t *len) {
