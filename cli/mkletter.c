@@ -1,8 +1,9 @@
 /* mkletter - the command: parse flags, call the library, map statuses to exit
  * codes, report progress. Uses only the public header. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <mkletter.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,25 @@ static int exit_status(mkl_status st) {
     if (st == MKL_ERR_WRITE) return EXIT_WRITE;
     if (st == MKL_ERR_ARGUMENT) return EXIT_USAGE;
     return EXIT_INPUT;
+}
+
+/* The output files being written: on SIGINT, SIGTERM or SIGHUP their
+ * temporary files are removed and the run ends with 128 + the signal. */
+static mkl_fileset *volatile pending;
+
+static void on_signal(int sig) {
+    mkl_fileset_abort(pending);
+    _exit(128 + sig);
+}
+
+static void catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaddset(&sa.sa_mask, sigs[i]);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
 }
 
 /* A progress line is on standard error, not yet ended by a newline. */
@@ -187,7 +207,8 @@ static char *folder_of(const char *path) {
 }
 
 /* Can a file be made at `path`? Its folder must exist and be writable. The
- * last folder found good is kept in *ok_folder (names of a merge share one). */
+ * last folder looked at is kept in *ok_folder (names of a merge share one),
+ * after a '!' when it was found wanting and said so. */
 static int check_output_folder(Run *run, const char *path, const char *row, char **ok_folder) {
     char *dir = folder_of(path);
     if (!dir) return problemf(run, MKL_ERR_NOMEM, path, "out of memory");
@@ -197,6 +218,10 @@ static int check_output_folder(Run *run, const char *path, const char *row, char
     }
     struct stat sb;
     int stop = 0;
+    if (*ok_folder && **ok_folder == '!' && !strcmp(*ok_folder + 1, dir)) {
+        free(dir);   /* said already */
+        return -1;
+    }
     if (stat(dir, &sb) != 0)
         stop = problemf(run, MKL_ERR_WRITE, path, "%scannot write: the folder '%s' does not exist", row, dir);
     else if (!S_ISDIR(sb.st_mode))
@@ -207,6 +232,13 @@ static int check_output_folder(Run *run, const char *path, const char *row, char
         free(*ok_folder);
         *ok_folder = dir;
         return 0;
+    }
+    /* remembered as said ("!folder"), so that a merge says it once */
+    free(*ok_folder);
+    *ok_folder = malloc(strlen(dir) + 2);
+    if (*ok_folder) {
+        **ok_folder = '!';
+        strcpy(*ok_folder + 1, dir);
     }
     free(dir);
     return stop ? stop : -1;
@@ -231,6 +263,19 @@ static int is_stdio(const char *name) { return !strcmp(name, "-"); }
 
 typedef struct RowName { char *name; size_t row; } RowName;
 
+/* The file a name stands for, as one spelling: its folder resolved ("x" and
+ * "./x" are one file), or NULL when the folder is not there. */
+static char *same_file_key(const char *name) {
+    char *dir = folder_of(name), *real = dir ? realpath(dir, NULL) : NULL;
+    free(dir);
+    if (!real) return NULL;
+    const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
+    char *key = malloc(strlen(real) + strlen(base) + 2);
+    if (key) sprintf(key, "%s/%s", real, base);
+    free(real);
+    return key;
+}
+
 static int cmp_name(const void *a, const void *b) {
     const RowName *x = a, *y = b;
     int c = strcmp(x->name, y->name);
@@ -244,7 +289,7 @@ static int check_names(Run *run, const mkl_data *data, const char *csv, const ch
     char *ok_folder = NULL;
     int stop = 0;
     for (size_t row = first; row < last && !stop; row++) {
-        mkl_status st = mkl_data_fill(r, data, row, out, &names[row - first]);
+        mkl_status st = mkl_data_fill_path(r, data, row, out, &names[row - first]);
         if (st) stop = problem(run, mkl_renderer_error(r), st);
         else {
             char label[300];
@@ -257,14 +302,18 @@ static int check_names(Run *run, const mkl_data *data, const char *csv, const ch
     RowName *sorted = stop ? NULL : malloc((n ? n : 1) * sizeof *sorted);
     if (!stop && !sorted) return problemf(run, MKL_ERR_NOMEM, csv, "out of memory");
     size_t k = 0;
-    for (size_t i = 0; sorted && i < n; i++)
-        if (names[i]) sorted[k++] = (RowName){names[i], first + i};
+    for (size_t i = 0; sorted && i < n; i++) {
+        char *key = names[i] ? same_file_key(names[i]) : NULL;
+        if (key) sorted[k++] = (RowName){key, first + i};
+    }
     if (sorted) qsort(sorted, k, sizeof *sorted, cmp_name);
     for (size_t i = 1; sorted && i < k && !stop; i++)
         if (!strcmp(sorted[i - 1].name, sorted[i].name))
             stop = problemf(run, MKL_ERR_INPUT, csv, "rows %zu and %zu (lines %d and %d) make the same output file '%s'; "
                             "put a field that differs in -o", sorted[i - 1].row + 2, sorted[i].row + 2,
-                            mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row), sorted[i].name);
+                            mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row),
+                            names[sorted[i].row - first]);
+    for (size_t i = 0; sorted && i < k; i++) free(sorted[i].name);
     free(sorted);
     return stop;
 }
@@ -333,31 +382,39 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
     } else if (run->problems) {
         rc = run->first_exit;
     }
-    /* 2. render */
+    /* 2. render: every file to a temporary one, then all put in place */
     int out_errno = 0;
     mkl_batch *batch = NULL;
+    mkl_fileset *files = NULL;
     if (!rc && !run->check) {
         p = (Progress){now(), 0, last - first, run->quiet, "made"};
-        if (!per_file && (st = mkl_batch_new(r, duplex, &batch))) rc = fail(mkl_renderer_error(r), st);
+        if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
+            rc = fail(mkl_renderer_error(r), st);
+        pending = files;
         for (size_t row = first; row < last && !rc; row++) {
             mkl_letter *copy;
             if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
                 rc = fail(mkl_renderer_error(r), st);
                 break;
             }
-            st = per_file ? mkl_render_to_file(r, copy, names[row - first]) : mkl_batch_add(batch, copy);
+            st = per_file ? mkl_fileset_add(files, copy, names[row - first]) : mkl_batch_add(batch, copy);
             mkl_letter_free(copy);
             if (st) rc = fail(mkl_renderer_error(r), st);
             progress(&p, row - first + 1);
         }
-        if (!rc && batch) {
-            st = is_stdio(out) ? mkl_batch_write(batch, write_stdout, &out_errno) : mkl_batch_write_file(batch, out);
+        if (!rc && batch && is_stdio(out)) {
+            st = mkl_batch_write(batch, write_stdout, &out_errno);
             if (st && out_errno) rc = flush_stdout(out_errno);
             else if (st) rc = fail(mkl_renderer_error(r), st);
-            else if (is_stdio(out)) rc = flush_stdout(0);
+            else rc = flush_stdout(0);
+        } else if (!rc && batch && (st = mkl_fileset_add_batch(files, batch, out))) {
+            rc = fail(mkl_renderer_error(r), st);
         }
+        if (!rc && (st = mkl_fileset_commit(files))) rc = fail(mkl_renderer_error(r), st);
         end_progress();
+        pending = NULL;
     }
+    mkl_fileset_free(files);
     mkl_batch_free(batch);
     if (names)
         for (size_t i = 0; i < last - first; i++) mkl_free(names[i]);
@@ -418,7 +475,16 @@ static int single(Run *run, const char *in, const mkl_letter *letter, const char
                     mkl_renderer_page_count(r) == 1 ? "" : "s");
         return run->problems ? EXIT_INPUT : 0;
     }
-    if (!is_stdio(out)) return (st = mkl_render_to_file(r, letter, out)) ? fail(mkl_renderer_error(r), st) : 0;
+    if (!is_stdio(out)) {
+        mkl_fileset *files = NULL;
+        int rc = 0;
+        if ((st = mkl_fileset_new(r, &files))) return fail(mkl_renderer_error(r), st);
+        pending = files;
+        if ((st = mkl_fileset_add(files, letter, out)) || (st = mkl_fileset_commit(files))) rc = fail(mkl_renderer_error(r), st);
+        pending = NULL;
+        mkl_fileset_free(files);
+        return rc;
+    }
     int out_errno = 0;
     st = mkl_render_to_writer(r, letter, write_stdout, &out_errno);
     if (st && out_errno) return flush_stdout(out_errno);
@@ -523,6 +589,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mkletter: not writing a PDF to a terminal; send standard output to a file or a pipe, or give -o FILE\n");
         rc = EXIT_USAGE;
     }
+    catch_signals();
     mkl_options opts;
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;

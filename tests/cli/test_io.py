@@ -152,7 +152,7 @@ def check_check(mkl, tmp):
     rows[6][2] = "Bad \U0010FFFD char"    # row 7: a character no font has
     rows[10][0] = "5"                     # row 11: the same file as row 5
     rows[13][1] = ""                      # row 14: empty again
-    rows[17][0] = "nodir/x"               # row 18: a folder that does not exist
+    rows[17][0] = "../escape"             # row 18: a name that leaves out/
     write(tmp, "bad.csv", "id,name,title\n" + "".join(",".join(r) + "\n" for r in rows))
     before = sorted(os.listdir(tmp)), sorted(os.listdir(os.path.join(tmp, "out")))
     r = mk([mkl, "m.md", "--merge", "bad.csv", "-o", "out/{{id}}.pdf", "--check"], tmp)
@@ -161,7 +161,7 @@ def check_check(mkl, tmp):
     check(r.returncode == 1, "--check with bad rows: exit 1", r.returncode)
     check(len(lines) == 5, "--check lists all five bad rows, one line each", err)
     # data row i is the CSV's row i + 1 and (here) its line i + 1
-    for row, what in [(4, "is empty"), (8, "U+10FFFD"), (15, "is empty"), (19, "does not exist")]:
+    for row, what in [(4, "is empty"), (8, "U+10FFFD"), (15, "is empty"), (19, "cannot be part of the output name")]:
         check(any(f"row {row} (bad.csv line {row})" in ln and what in ln for ln in lines),
               f"the problem of CSV row {row} is reported with its row and line", err)
     check(any("rows 6 and 12" in ln and "same output file" in ln for ln in lines), "the duplicate name names both rows", err)
@@ -170,6 +170,12 @@ def check_check(mkl, tmp):
           "a letter problem is at FILE:LINE:COL", err)
     after = sorted(os.listdir(tmp)), sorted(os.listdir(os.path.join(tmp, "out")))
     check(before == after, "--check writes no file", (before, after))
+    # a folder that does not exist: said once, for the first row
+    write(tmp, "few.csv", csv_rows([(i, f"P{i}", "T") for i in range(1, 6)]))
+    r = mk([mkl, "m.md", "--merge", "few.csv", "-o", "nowhere/{{id}}.pdf", "--check"], tmp)
+    lines = r.stderr.decode().splitlines()
+    check(r.returncode == 1 and len(lines) == 1 and "row 2 (few.csv line 2)" in lines[0] and "'nowhere' does not exist"
+          in lines[0], "a missing output folder is one problem, at the first row", lines)
     # a good merge checks clean, and still writes nothing
     write(tmp, "good.csv", csv_rows([(i, f"Person {i}", "T") for i in range(1, 51)]))
     r = mk([mkl, "m.md", "--merge", "good.csv", "-o", "out/{{id}}.pdf", "--check"], tmp)
