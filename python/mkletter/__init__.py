@@ -89,7 +89,12 @@ def _load():
         "mkl_data_free": (None, [P]),
         "mkl_data_rows": (S, [P]),
         "mkl_letter_fill_row": (I, [P, P, P, S, ctypes.POINTER(P)]),
-        "mkl_data_fill": (I, [P, P, S, C, ctypes.POINTER(P)]),
+        "mkl_data_fill_path": (I, [P, P, S, C, ctypes.POINTER(P)]),
+        "mkl_fileset_new": (I, [P, ctypes.POINTER(P)]),
+        "mkl_fileset_add": (I, [P, P, C]),
+        "mkl_fileset_add_batch": (I, [P, P, C]),
+        "mkl_fileset_commit": (I, [P]),
+        "mkl_fileset_free": (None, [P]),
         "mkl_batch_new": (I, [P, I, ctypes.POINTER(P)]),
         "mkl_batch_add": (I, [P, P]),
         "mkl_batch_write_file": (I, [P, C]),
@@ -286,7 +291,8 @@ class Renderer:
         {{field}}, one PDF per row (returns their names); else one combined
         print file at `out` (returns [out]), or, with out=None, its bytes.
         `rows`: a range of 0-based data rows (default: all). Every row is
-        filled, and every name made, before anything is written."""
+        filled, and every name made, before anything is written, and no file
+        is put in place unless every copy was made."""
         c = _c()
         data = ctypes.c_void_p()
         st = c.mkl_data_load(self._h, _path(csv_path), ctypes.byref(data))
@@ -302,24 +308,37 @@ class Renderer:
                 c.mkl_letter_free(copy)
                 if per_file:
                     s = ctypes.c_void_p()
-                    st = c.mkl_data_fill(self._h, data, row, _path(out), ctypes.byref(s))
+                    st = c.mkl_data_fill_path(self._h, data, row, _path(out), ctypes.byref(s))
                     if st:
                         self._fail(st)
                     names.append(os.fsdecode(ctypes.string_at(s.value)))
                     c.mkl_free(s)
             if per_file:
-                if len(set(names)) != len(names):
-                    raise Error(ERR_INPUT, os.fspath(csv_path), message="two rows make the same output file")
-                for row, name in zip(rows, names):
-                    copy = self._fill_row(letter, data, row)
-                    st = c.mkl_render_to_file(self._h, copy, _path(name))
-                    c.mkl_letter_free(copy)
+                # all or nothing: every copy to a temporary file, then all renamed
+                files = self._fileset()
+                try:
+                    for row, name in zip(rows, names):
+                        copy = self._fill_row(letter, data, row)
+                        st = c.mkl_fileset_add(files, copy, _path(name))
+                        c.mkl_letter_free(copy)
+                        if st:
+                            self._fail(st)
+                    st = c.mkl_fileset_commit(files)
                     if st:
                         self._fail(st)
+                finally:
+                    c.mkl_fileset_free(files)
                 return names
             return self._combined(letter, data, rows, out, duplex)
         finally:
             c.mkl_data_free(data)
+
+    def _fileset(self):
+        files = ctypes.c_void_p()
+        st = _c().mkl_fileset_new(self._h, ctypes.byref(files))
+        if st:
+            self._fail(st)
+        return files.value
 
     def _fill_row(self, letter, data, row):
         copy = ctypes.c_void_p()
@@ -342,7 +361,11 @@ class Renderer:
                 if st:
                     self._fail(st)
             if out is not None:
-                st = c.mkl_batch_write_file(batch, _path(out))
+                files = self._fileset()
+                try:
+                    st = c.mkl_fileset_add_batch(files, batch, _path(out)) or c.mkl_fileset_commit(files)
+                finally:
+                    c.mkl_fileset_free(files)
                 if st:
                     self._fail(st)
                 return [os.fspath(out)]

@@ -66,6 +66,13 @@ def check_names_from_data(mkl, tmp):
               f"the message for {value!r} names the row, its line and the field", err)
         check("\x1b" not in err, f"the message for {value!r} shows no raw control character", repr(err))
         check(snapshot(tmp) == before and not os.path.exists("/tmp/mkl-abs.pdf"), f"nothing is written for {value!r}")
+    # a value that is a whole name: '.' and '..' would name folders
+    for value in [".", ".."]:
+        write(os.path.join(work, "d.csv"), f"id,name\n1,Ahn\n{value},Baek\n")
+        before = snapshot(tmp)
+        r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}"], work)
+        check(r.returncode == 1 and b"row 3 (d.csv line 3)" in r.stderr and snapshot(tmp) == before,
+              f"-o 'out/{{{{id}}}}' with id {value!r}: refused, nothing written", r.stderr)
 
 
 def check_same_file(mkl, tmp):
@@ -105,9 +112,13 @@ def check_targets(mkl, tmp):
     fifo = os.path.join(work, "pipe.pdf")
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
     reader.start()
     r = mk(mkl, ["a.md", "-o", fifo], work, timeout=60)
+    if not got:   # nothing was written through: let the reader go
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK) if stat.S_ISFIFO(os.stat(fifo).st_mode) else -1
+        if fd >= 0:
+            os.close(fd)
     reader.join(30)
     check(r.returncode == 0 and got and got[0].startswith(b"%PDF") and stat.S_ISFIFO(os.stat(fifo).st_mode),
           "a FIFO target gets the PDF through it and stays a FIFO", r.stderr)

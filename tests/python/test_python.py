@@ -80,6 +80,23 @@ def exercise(m, mkl, root, tmp, where):
         check(pages_of(os.path.join(tmp, "print.pdf")) == 6, f"{where}: a duplex print file of 3 one-page copies has 6 pages")
         data = r.merge(letter, csv, None, rows=[1])
         check("Dear Baek Min," in text_of(data) and "Ahn" not in text_of(data), f"{where}: merge to bytes, one row")
+        # all or nothing, and names stay in their folder
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("id,name,title\n7,Ahn,Minister\n8,Bad \U0010FFFD,Director\n")
+        try:
+            r.merge(letter, csv, os.path.join(tmp, "out", "{{id}}.pdf"))
+            check(False, f"{where}: a merge with a bad row raises")
+        except m.Error as e:
+            check("row 3" in e.message and not os.path.exists(os.path.join(tmp, "out", "7.pdf")),
+                  f"{where}: a bad row 3 raises naming it, and row 2's file is not written", (str(e), os.listdir(os.path.join(tmp, "out"))))
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("id,name,title\n../up,Ahn,Minister\n")
+        try:
+            r.merge(letter, csv, os.path.join(tmp, "out", "{{id}}.pdf"))
+            check(False, f"{where}: an id with '/' raises")
+        except m.Error as e:
+            check("field 'id'" in e.message and not os.path.exists(os.path.join(tmp, "up.pdf")),
+                  f"{where}: an id with '/' is refused, nothing written", str(e))
         letter = r.parse_file(seed)
         check(r.render(letter) != b"" and r.check(letter) == 4, f"{where}: Renderer.parse_file, render, check")
 
