@@ -34,7 +34,6 @@ typedef struct Target {
 struct mkl_fileset {
     mkl_renderer *r;
     MKL_VEC(Target) targets;
-    MKL_VEC(char *) cleaned;   /* folders already swept of stale temporary files */
     /* the temporary files, for mkl_fileset_abort() in a signal handler: the
      * array is replaced (never changed in place) and the count raised only
      * once a slot is set */
@@ -90,8 +89,6 @@ void mkl_fileset_free(mkl_fileset *s) {
     if (!s->done) mkl_fileset_abort(s);
     for (size_t i = 0; i < s->targets.n; i++) target_free(&s->targets.v[i]);
     mkl__free(s->targets.v);
-    for (size_t i = 0; i < s->cleaned.n; i++) mkl__free(s->cleaned.v[i]);
-    mkl__free(s->cleaned.v);
     mkl__free((void *)s->tmps);
     mkl__free(s);
 }
@@ -138,12 +135,14 @@ static int stale_tmp_pid(const char *name, long *pid) {
 
 /* Remove the temporary files that a run killed before it could (kill -9, a
  * power cut) left in `dir`: ours by name, regular, owned by this user, and
- * their process gone. Once per folder and set. */
+ * their process gone. Once per folder and renderer: a program writing
+ * 10,000 files one call at a time reads the folder once. */
 static void sweep_stale(mkl_fileset *s, const char *dir) {
-    for (size_t i = 0; i < s->cleaned.n; i++)
-        if (!strcmp(s->cleaned.v[i], dir)) return;
+    mkl_renderer *r = s->r;
+    for (size_t i = 0; i < r->swept.n; i++)
+        if (!strcmp(r->swept.v[i], dir)) return;
     char *copy = mkl__strdup(dir);
-    char **slot = copy ? MKL_PUSH(&s->cleaned) : NULL;
+    char **slot = copy ? MKL_PUSH(&r->swept) : NULL;
     if (!slot) {
         mkl__free(copy);
         return;

@@ -146,6 +146,8 @@ void mkl_renderer_free(mkl_renderer *r) {
     mkl__free(r->images.v);
     for (size_t i = 0; i < r->inputs.n; i++) mkl__free(r->inputs.v[i].path);
     mkl__free(r->inputs.v);
+    for (size_t i = 0; i < r->swept.n; i++) mkl__free(r->swept.v[i]);
+    mkl__free(r->swept.v);
     mkl__shaper_free(r->sh);
     mkl__parcache_free(r->cache);
     mkl__subsets_free(r->subsets);

@@ -25,6 +25,7 @@ struct mkl_renderer {
     mkl_fontdb *db;
     mkl_shaper *sh;
     MKL_VEC(MklInput) inputs;        /* every file read: outputs must not replace one */
+    MKL_VEC(char *) swept;           /* output folders already swept of stale temporary files */
     mkl_error err;
     int pages;
 };
