@@ -31,6 +31,11 @@ _mkletter() {
         return
     fi
     compopt -o filenames 2>/dev/null
-    COMPREPLY=($(compgen -f -X '!*.@(md|markdown|txt)' -- "$cur") $(compgen -d -- "$cur"))
+    local f
+    COMPREPLY=()
+    while IFS= read -r f; do
+        case $f in *.md | *.markdown | *.txt) COMPREPLY+=("$f") ;; esac
+    done < <(compgen -f -- "$cur")
+    COMPREPLY+=($(compgen -d -- "$cur") $(compgen -W '-' -- "$cur"))
 }
 complete -F _mkletter mkletter

@@ -241,13 +241,34 @@ def check_every_flag_documented(mkl, root):
               f"the bash completion offers {flag}")
 
 
+def check_completion(root, tmp):
+    """The bash completion offers the flags, CSV files after --merge, letters first."""
+    comp = os.path.join(root, "completion", "mkletter.bash")
+    for name in ["people.csv", "notes.txt", "letter.md", "old.pdf"]:
+        open(os.path.join(tmp, name), "w").close()
+
+    def complete(words):
+        script = (f"source {comp!r}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); "
+                  "_mkletter; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        r = subprocess.run(["bash", "-c", script], cwd=tmp, capture_output=True, text=True)
+        return sorted(r.stdout.split())
+
+    check(complete("mkletter --ch") == ["--check"], "completion: --ch gives --check", complete("mkletter --ch"))
+    check(complete("mkletter letter.md --merge ''") == ["people.csv"], "completion: --merge offers CSV files",
+          complete("mkletter letter.md --merge ''"))
+    check("letter.md" in complete("mkletter ''") and "old.pdf" not in complete("mkletter ''"),
+          "completion: the letter is a .md file", complete("mkletter ''"))
+    check(complete("mkletter letter.md -o ''") == ["-", "old.pdf"], "completion: -o offers PDF files and -",
+          complete("mkletter letter.md -o ''"))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: test_io.py MKLETTER REPO_ROOT")
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     for name, fn in [("stdio", lambda t: check_stdin_stdout(mkl, root, t)), ("errors", lambda t: check_stdin_errors(mkl, t)),
                      ("merge", lambda t: check_merge_stdout(mkl, t)), ("check", lambda t: check_check(mkl, t)),
-                     ("rows", lambda t: check_rows(mkl, t))]:
+                     ("rows", lambda t: check_rows(mkl, t)), ("completion", lambda t: check_completion(root, t))]:
         with tempfile.TemporaryDirectory(prefix=f"mkletter-io-{name}-") as tmp:
             fn(tmp)
     check_every_flag_documented(mkl, root)
