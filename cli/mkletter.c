@@ -1,6 +1,6 @@
 /* mkletter - the command: parse flags, call the library, map statuses to exit
  * codes, report progress. Uses only the public header. */
-#define _XOPEN_SOURCE 700
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <mkletter.h>
 #include <signal.h>
@@ -263,19 +263,6 @@ static int is_stdio(const char *name) { return !strcmp(name, "-"); }
 
 typedef struct RowName { char *name; size_t row; } RowName;
 
-/* The file a name stands for, as one spelling: its folder resolved ("x" and
- * "./x" are one file), or NULL when the folder is not there. */
-static char *same_file_key(const char *name) {
-    char *dir = folder_of(name), *real = dir ? realpath(dir, NULL) : NULL;
-    free(dir);
-    if (!real) return NULL;
-    const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
-    char *key = malloc(strlen(real) + strlen(base) + 2);
-    if (key) sprintf(key, "%s/%s", real, base);
-    free(real);
-    return key;
-}
-
 static int cmp_name(const void *a, const void *b) {
     const RowName *x = a, *y = b;
     int c = strcmp(x->name, y->name);
@@ -302,18 +289,15 @@ static int check_names(Run *run, const mkl_data *data, const char *csv, const ch
     RowName *sorted = stop ? NULL : malloc((n ? n : 1) * sizeof *sorted);
     if (!stop && !sorted) return problemf(run, MKL_ERR_NOMEM, csv, "out of memory");
     size_t k = 0;
-    for (size_t i = 0; sorted && i < n; i++) {
-        char *key = names[i] ? same_file_key(names[i]) : NULL;
-        if (key) sorted[k++] = (RowName){key, first + i};
-    }
+    /* a value cannot hold '/' (mkl_data_fill_path), so one file has one spelling */
+    for (size_t i = 0; sorted && i < n; i++)
+        if (names[i]) sorted[k++] = (RowName){names[i], first + i};
     if (sorted) qsort(sorted, k, sizeof *sorted, cmp_name);
     for (size_t i = 1; sorted && i < k && !stop; i++)
         if (!strcmp(sorted[i - 1].name, sorted[i].name))
             stop = problemf(run, MKL_ERR_INPUT, csv, "rows %zu and %zu (lines %d and %d) make the same output file '%s'; "
                             "put a field that differs in -o", sorted[i - 1].row + 2, sorted[i].row + 2,
-                            mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row),
-                            names[sorted[i].row - first]);
-    for (size_t i = 0; sorted && i < k; i++) free(sorted[i].name);
+                            mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row), sorted[i].name);
     free(sorted);
     return stop;
 }
