@@ -79,6 +79,20 @@ static void on_signal(int sig) {
     _exit(128 + sig);
 }
 
+/* Put the files in place with the signals held: a run is stopped before the
+ * renames or after them, never between two. */
+static mkl_status commit(mkl_fileset *files) {
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
+    mkl_status st = mkl_fileset_commit(files);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return st;
+}
+
 static void catch_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -394,7 +408,7 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         } else if (!rc && batch && (st = mkl_fileset_add_batch(files, batch, out))) {
             rc = fail(mkl_renderer_error(r), st);
         }
-        if (!rc && (st = mkl_fileset_commit(files))) rc = fail(mkl_renderer_error(r), st);
+        if (!rc && (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
         end_progress();
         pending = NULL;
     }
@@ -464,7 +478,7 @@ static int single(Run *run, const char *in, const mkl_letter *letter, const char
         int rc = 0;
         if ((st = mkl_fileset_new(r, &files))) return fail(mkl_renderer_error(r), st);
         pending = files;
-        if ((st = mkl_fileset_add(files, letter, out)) || (st = mkl_fileset_commit(files))) rc = fail(mkl_renderer_error(r), st);
+        if ((st = mkl_fileset_add(files, letter, out)) || (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
         pending = NULL;
         mkl_fileset_free(files);
         return rc;
