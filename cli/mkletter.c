@@ -1,8 +1,10 @@
 /* mkletter - the command: parse flags, call the library, map statuses to exit
  * codes, report progress. Uses only the public header. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE 1 /* sched_getaffinity */
 #include <errno.h>
 #include <mkletter.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,13 +19,16 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
 /* --check reports at most this many problems, then stops looking */
 #define MAX_PROBLEMS 100
 
+/* --jobs at most (a renderer each, some MB of fonts and caches) */
+#define MAX_JOBS 256
+
 /* A letter on standard input may be as large as a letter file (64 MiB). */
 #define MAX_STDIN ((size_t)64 << 20)
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]]\n"
-            "                [--check] [--pdfa] [--no-page-numbers] [--quiet]\n"
+            "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]\n"
+            "                [-j N]] [--check] [--pdfa] [--no-page-numbers] [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "LETTER '-' reads the letter from standard input (paths in it are taken\n"
@@ -39,6 +44,8 @@ static void usage(FILE *f) {
             "                        A-, -B and A also work; B past the end is cut to it),\n"
             "                        to split a batch over machines\n"
             "      --duplex          in a combined file, start every copy on a front side\n"
+            "  -j, --jobs N          threads for a merge of one file per row (default: the\n"
+            "                        cores this process may use); the files are the same\n"
             "      --check           check the letter (with --merge: fill and lay out every\n"
             "                        row, make every output name) and write nothing; prints\n"
             "                        every problem found, up to %d, and exits 1 if any\n"
@@ -123,6 +130,8 @@ static int fail(const mkl_error *err, mkl_status st) {
  * and go on, up to MAX_PROBLEMS. */
 typedef struct Run {
     mkl_renderer *r;
+    const mkl_options *opts;   /* for the renderers of other threads */
+    int jobs;                  /* threads for a merge of one file per row */
     int check;
     int quiet;
     int problems;
@@ -275,6 +284,123 @@ static int flush_stdout(int err) {
 
 static int is_stdio(const char *name) { return !strcmp(name, "-"); }
 
+/* The cores this process may use (its affinity mask), for --jobs. */
+static int cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set) < MAX_JOBS ? CPU_COUNT(&set) : MAX_JOBS;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)(n < MAX_JOBS ? n : MAX_JOBS) : 1;
+}
+
+/* One file per row on several threads, a renderer each: workers take rows
+ * in order and render each copy to memory; this thread alone writes them to
+ * the file set (so a signal, which only this thread takes, always finds every
+ * temporary file registered). The first failing row (by row order) is
+ * reported and rows after it are not started; nothing is put in place unless
+ * every copy was made. The bytes are those of one thread: a renderer's
+ * caches never change its output. */
+typedef struct Done { size_t row; unsigned char *pdf; size_t len; mkl_status st; mkl_error err; } Done;
+
+typedef struct Jobs {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;   /* a copy is done, a slot is free, or a worker left */
+    const mkl_options *opts;
+    const mkl_letter *tmpl;
+    const mkl_data *data;
+    size_t first, last, next;
+    size_t fail_row;          /* the first row that failed, or (size_t)-1 */
+    Done *queue;              /* copies made and not yet written, at most `cap` */
+    size_t nqueue, cap;
+    int workers;              /* still running */
+} Jobs;
+
+static void *job_worker(void *arg) {
+    Jobs *j = arg;
+    sigset_t hold;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hold, NULL);
+    mkl_renderer *r = NULL;
+    mkl_status st = mkl_renderer_new(j->opts, &r);
+    pthread_mutex_lock(&j->lock);
+    while (j->next < j->last && j->next < j->fail_row) {
+        Done d = {j->next++, NULL, 0, st, {0}};
+        pthread_mutex_unlock(&j->lock);
+        mkl_letter *copy = NULL;
+        if (!d.st) d.st = mkl_letter_fill_row(r, j->tmpl, j->data, d.row, &copy);
+        if (!d.st) d.st = mkl_render_to_memory(r, copy, &d.pdf, &d.len);
+        if (d.st && r) d.err = *mkl_renderer_error(r);
+        else if (d.st) snprintf(d.err.message, sizeof d.err.message, "a renderer for a thread: %s", mkl_status_str(d.st));
+        mkl_letter_free(copy);
+        pthread_mutex_lock(&j->lock);
+        while (j->nqueue == j->cap) pthread_cond_wait(&j->changed, &j->lock);
+        j->queue[j->nqueue++] = d;
+        pthread_cond_broadcast(&j->changed);
+    }
+    j->workers--;
+    pthread_cond_broadcast(&j->changed);
+    pthread_mutex_unlock(&j->lock);
+    mkl_renderer_free(r);
+    return NULL;
+}
+
+static int render_parallel(Run *run, const mkl_letter *tmpl, const mkl_data *data, char **names, size_t first,
+                           size_t last, mkl_fileset *files, Progress *p) {
+    size_t n = (size_t)run->jobs < last - first ? (size_t)run->jobs : last - first, done = 0, started = 0;
+    Jobs j;
+    memset(&j, 0, sizeof j);
+    pthread_mutex_init(&j.lock, NULL);
+    pthread_cond_init(&j.changed, NULL);
+    j.opts = run->opts;
+    j.tmpl = tmpl;
+    j.data = data;
+    j.first = j.next = first;
+    j.last = last;
+    j.fail_row = (size_t)-1;
+    j.cap = 2 * n;
+    j.queue = calloc(j.cap, sizeof *j.queue);
+    pthread_t *threads = j.queue ? calloc(n, sizeof *threads) : NULL;
+    mkl_error fail_err;
+    mkl_status fail_st = MKL_OK;
+    pthread_mutex_lock(&j.lock);
+    for (size_t i = 0; threads && i < n; i++)
+        if (pthread_create(&threads[started], NULL, job_worker, &j) == 0) started++;
+    j.workers = (int)started;
+    if (!j.workers) {
+        fail_st = MKL_ERR_NOMEM;
+        memset(&fail_err, 0, sizeof fail_err);
+        snprintf(fail_err.message, sizeof fail_err.message, "cannot start a thread for --jobs");
+    }
+    while (j.workers || j.nqueue) {
+        if (!j.nqueue) {
+            pthread_cond_wait(&j.changed, &j.lock);
+            continue;
+        }
+        Done d = j.queue[--j.nqueue];
+        pthread_cond_broadcast(&j.changed);
+        pthread_mutex_unlock(&j.lock);
+        if (!d.st && d.row < j.fail_row && (d.st = mkl_fileset_add_pdf(files, d.pdf, d.len, names[d.row - first])))
+            d.err = *mkl_renderer_error(run->r);
+        mkl_free(d.pdf);
+        progress(p, ++done);
+        pthread_mutex_lock(&j.lock);
+        if (d.st && d.row < j.fail_row) {
+            j.fail_row = d.row;
+            fail_err = d.err;
+            fail_st = d.st;
+        }
+    }
+    pthread_mutex_unlock(&j.lock);
+    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    free(threads);
+    free(j.queue);
+    pthread_cond_destroy(&j.changed);
+    pthread_mutex_destroy(&j.lock);
+    return fail_st ? fail(&fail_err, fail_st) : 0;
+}
+
 typedef struct RowName { char *name; size_t row; } RowName;
 
 static int cmp_name(const void *a, const void *b) {
@@ -389,7 +515,9 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
             rc = fail(mkl_renderer_error(r), st);
         pending = files;
-        for (size_t row = first; row < last && !rc; row++) {
+        if (!rc && per_file && run->jobs > 1 && last - first > 1)
+            rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
+        for (size_t row = first; row < last && !rc && !(per_file && run->jobs > 1 && last - first > 1); row++) {
             mkl_letter *copy;
             if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
                 rc = fail(mkl_renderer_error(r), st);
@@ -498,7 +626,7 @@ static int print_info(int version) {
 }
 
 int main(int argc, char **argv) {
-    const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL;
+    const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL, *jobs_arg = NULL;
     int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -525,6 +653,12 @@ int main(int argc, char **argv) {
             duplex = 1;
         } else if (!strcmp(a, "--check")) {
             check = 1;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            val = &jobs_arg;
+        } else if (!strncmp(a, "-j", 2) && a[2] >= '0' && a[2] <= '9') {
+            jobs_arg = a + 2;
+        } else if (!strncmp(a, "--jobs=", 7)) {
+            jobs_arg = a + 7;
         } else if (!strcmp(a, "--")) {
             if (i + 1 < argc && !in) in = argv[++i];
             if (i + 1 < argc) {
@@ -561,6 +695,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mkletter: the letter file name is empty\n");
         return EXIT_USAGE;
     }
+    int jobs = cores();
+    if (jobs_arg) {
+        char *end;
+        long j = strtol(jobs_arg, &end, 10);
+        if (*end || end == jobs_arg || j < 1 || j > MAX_JOBS || *jobs_arg == '+' || *jobs_arg == ' ') {
+            fprintf(stderr, "mkletter: --jobs '%s' is not a number of threads from 1 to %d\n", jobs_arg, MAX_JOBS);
+            return EXIT_USAGE;
+        }
+        jobs = (int)j;
+    }
     if ((rows || duplex) && !csv) {
         fprintf(stderr, "mkletter: %s goes with --merge\n", rows ? "--rows" : "--duplex");
         return EXIT_USAGE;
@@ -592,7 +736,7 @@ int main(int argc, char **argv) {
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
     opts.pdfa = pdfa;
-    Run run = {NULL, check, quiet, 0, 0};
+    Run run = {NULL, &opts, jobs, check, quiet, 0, 0};
     mkl_letter *letter = NULL;
     mkl_status st;
     if (!rc && (st = mkl_renderer_new(&opts, &run.r))) {

@@ -20,13 +20,17 @@ _mkletter() {
         COMPREPLY=()   # a range: A-B, A-, -B or A
         return
         ;;
+    -j | --jobs)
+        COMPREPLY=($(compgen -W "$(seq 1 "$(nproc 2>/dev/null || echo 1)")" -- "$cur"))
+        return
+        ;;
     -h | --help | -V | --version)
         COMPREPLY=()
         return
         ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex --check --pdfa --no-page-numbers
+        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers
                                  -q --quiet -h --help -V --version -' -- "$cur"))
         return
     fi

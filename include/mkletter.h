@@ -377,6 +377,9 @@ MKL_API mkl_status mkl_fileset_new(mkl_renderer *r, mkl_fileset **out);
 /** Render `letter` into a temporary file for `path`. Two targets that are one
  * file (by their resolved paths) are MKL_ERR_ARGUMENT. */
 MKL_API mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, const char *path);
+/** Add a PDF made already (mkl_render_to_memory, perhaps by another thread's
+ * renderer) as a temporary file for `path`. */
+MKL_API mkl_status mkl_fileset_add_pdf(mkl_fileset *s, const unsigned char *pdf, size_t len, const char *path);
 /** Finish the batch `b` (as mkl_batch_write_file would) into a temporary file for `path`. */
 MKL_API mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path);
 /** Put every file in place. A target that is a file the renderer read (the

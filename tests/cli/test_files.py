@@ -165,6 +165,41 @@ def check_all_or_nothing(mkl, tmp):
           sorted(set(snapshot(work)) ^ set(before)))
 
 
+def check_jobs(mkl, tmp):
+    """-j N: the same bytes as one thread; the first bad row by row order; all or nothing."""
+    work = os.path.join(tmp, "jobs")
+    for d in ("one", "two", "four", "bad"):
+        os.makedirs(os.path.join(work, d))
+    write(os.path.join(work, "m.md"), MERGE)
+    write(os.path.join(work, "d.csv"), "id,name\n" + "".join(f"{i},Person {i} 김{i}\n" for i in range(1, 41)))
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1582243200")
+    runs = {}
+    for d, j in (("one", "1"), ("two", "2"), ("four", "4")):
+        r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", f"{d}/{{{{id}}}}.pdf", "-j", j], work, env=env)
+        check(r.returncode == 0, f"-j {j}: exit 0", r.stderr)
+        runs[d] = snapshot(os.path.join(work, d))
+    check(len(runs["one"]) == 40 and runs["one"] == runs["two"] == runs["four"],
+          "-j 1, -j 2 and -j 4 write the same 40 files, byte for byte", [len(v) for v in runs.values()])
+    r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "all.pdf", "--jobs=2"], work, env=env)
+    r1 = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "all1.pdf", "-j1"], work, env=env)
+    check(r.returncode == 0 and r1.returncode == 0 and open(os.path.join(work, "all.pdf"), "rb").read() ==
+          open(os.path.join(work, "all1.pdf"), "rb").read(), "a combined file with -j2 is the one made with -j1")
+    # rows 17 to 24 bad: threads meet several, and the first in row order is the one said
+    rows = "".join(f"{i},{'Bad ' + chr(0x10FFFD) if 17 <= i <= 24 or i == 33 else f'Person {i}'}\n" for i in range(1, 41))
+    write(os.path.join(work, "bad.csv"), "id,name\n" + rows)
+    before = snapshot(work)
+    for j in ("2", "4"):
+        r = mk(mkl, ["m.md", "--merge", "bad.csv", "-o", "bad/{{id}}.pdf", "-j", j], work, env=env)
+        err = r.stderr.decode("utf-8", "replace")
+        check(r.returncode == 1 and "row 18 (bad.csv line 18)" in err and err.count("row ") == 1,
+              f"-j {j}: the first bad row is the one reported", err)
+        check(snapshot(work) == before, f"-j {j}: a bad row leaves no file and no temporary file",
+              sorted(set(snapshot(work)) ^ set(before)))
+    for bad in ["0", "-1", "x", "2x", "257", ""]:
+        r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "x.pdf", "-j", bad], work)
+        check(r.returncode == 2, f"-j '{bad}': exit 2", (r.returncode, r.stderr))
+
+
 def long_merge(work, n):
     os.makedirs(os.path.join(work, "out"), exist_ok=True)
     write(os.path.join(work, "m.md"), MERGE + "\n".join(f"Paragraph {k} of a long letter, {{{{name}}}}." for k in range(60)))
@@ -184,7 +219,7 @@ def check_signals(mkl, tmp):
         left = temps(work)
         outs = os.listdir(os.path.join(work, "out"))
         check(p.returncode in (code, 0), f"{sig.name}: exit {code}", p.returncode)
-        check(left == [], f"{sig.name}: no temporary file left", left)
+        check(left == [], f"{sig.name}: no temporary file left", f"{len(left)} left, exit {p.returncode}")
         check(len(outs) in (0, 400), f"{sig.name}: all copies or none", len(outs))
     # SIGKILL cannot be caught: the next run into the folder removes what it left
     work = tempfile.mkdtemp(dir=tmp)
@@ -219,6 +254,7 @@ def main():
         check_same_file(mkl, tmp)
         check_targets(mkl, tmp)
         check_all_or_nothing(mkl, tmp)
+        check_jobs(mkl, tmp)
         check_signals(mkl, tmp)
     finish()
 
