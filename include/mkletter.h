@@ -368,7 +368,9 @@ MKL_API mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter);
  * character device or FIFO (/dev/null, a shell's >(lpr)) is written through
  * at commit, never renamed over; a folder, socket or block device is
  * refused (MKL_ERR_WRITE). Temporary files left by a killed process (gone,
- * same user) are removed from a folder the first time a set writes there.
+ * same user) are removed from a folder the first time the renderer writes
+ * there. A set of more than four files is synced with one syncfs() before the
+ * renames (a single file with fsync()).
  */
 typedef struct mkl_fileset mkl_fileset;
 
