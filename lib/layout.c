@@ -1077,7 +1077,8 @@ static double band_top(const LC *c) {
     return c->ph - c->mb + 2 * c->lead - 12 - c->doc->lh_footer.n * 9.5 - 3;
 }
 
-/* Continuation headers on pages 2+, the footer band on page 1 and "Page x of y". */
+/* Continuation headers on pages 2+ (addressee and date), the footer band on
+ * page 1, and the one folio of every page, "Page x of y" at its foot. */
 static mkl_status page_furniture(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
@@ -1099,20 +1100,13 @@ static mkl_status page_furniture(LC *c) {
             if (b.oom) { st = oom(c); break; }
             double hb = c->mt + fsize;
             if (b.n) {
-                st = par_plain(c, &p, &c->body, b.s, fsize, fsize * 1.25, 0, c->tw * 0.7, AL_LEFT, GRAY);
+                st = par_plain(c, &p, &c->body, b.s, fsize, fsize * 1.25, 0, c->tw, AL_LEFT, GRAY);
                 if (!st) {
                     p.lines.n = MKL_MIN(p.lines.n, 1);
                     st = par_at(c, &p, c->ml, hb);
                 }
             }
             mkl__buf_free(&b);
-            if (!st) {
-                char pb[64];
-                if (c->ko) snprintf(pb, sizeof pb, "%d\xEC\xAA\xBD", i + 1); /* 쪽 */
-                else snprintf(pb, sizeof pb, "Page %d", i + 1);
-                st = par_plain(c, &p, &c->body, pb, fsize, fsize * 1.25, 0, c->tw * 0.3, AL_RIGHT, GRAY);
-                if (!st) st = par_at(c, &p, c->ml + c->tw * 0.7, hb);
-            }
             if (!st) st = add_rule(c, c->ml, hb + 5, c->pw - c->mr, hb + 5, 0.4, 0.5);
         }
         if (!st && i == 0 && d->lh_footer.n) {

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""One folio a page: every page of the example letters, English and Korean,
+carries its page number once ("Page k of n" / "k / n" at the foot; the
+running header of later pages names the addressee and date only), and none
+with --no-page-numbers.
+
+usage: test_folio.py MKLETTER REPO_ROOT
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
+
+FOLIO = re.compile(r"Page \d+(?: of \d+)?|\d+\s*쪽|^\s*\d+\s*/\s*\d+\s*$", re.M)
+
+
+def pages(pdf):
+    out = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True).stdout
+    return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
+
+
+def main():
+    mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    with tempfile.TemporaryDirectory(prefix="mkletter-folio-") as tmp:
+        for name, want in [("open-letter.md", "Page {k} of {n}"), ("open-letter.ko.md", "{k} / {n}")]:
+            pdf = os.path.join(tmp, name + ".pdf")
+            r = subprocess.run([mkl, os.path.join(root, "examples", name), "-o", pdf], capture_output=True)
+            check(r.returncode == 0, f"{name} renders", r.stderr)
+            texts = pages(pdf)
+            check(len(texts) >= 2, f"{name} has pages after the first", len(texts))
+            for k, text in enumerate(texts, 1):
+                # pdftotext may drop the spaces of "1 / 2"
+                folios = [re.sub(r"\s+", "", f) for f in FOLIO.findall(text)]
+                expect = re.sub(r"\s+", "", want.format(k=k, n=len(texts)))
+                check(folios == [expect], f"{name} page {k}: one folio, {expect!r}", folios)
+            pdf = os.path.join(tmp, name + ".none.pdf")
+            subprocess.run([mkl, os.path.join(root, "examples", name), "-o", pdf, "--no-page-numbers"], capture_output=True)
+            check(all(FOLIO.findall(t) == [] for t in pages(pdf)), f"{name} --no-page-numbers: no folio at all")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
