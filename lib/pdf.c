@@ -9,6 +9,7 @@
  * shared library. */
 #include "pdf.h"
 #include "pack.h"
+#include "cff.h"
 
 #include <hb-subset.h>
 #include <hpdf.h>
@@ -478,6 +479,35 @@ void mkl__subsets_free(mkl_subsets *c) {
     mkl__free(c);
 }
 
+static void free_program(void *p) { mkl__free(p); }
+
+/* The program a FontFile3 /CIDFontType0C embeds: the subset's bare 'CFF '
+ * table; a CID-keyed one with an identity charset (see cff.h), so that the
+ * CIDs written in the pages, glyph ids of the subset, are the CIDs it has. */
+static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
+    hb_blob_t *cff = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+    unsigned len;
+    const unsigned char *d = (const unsigned char *)hb_blob_get_data(cff, &len);
+    if (!len || !face->cid_keyed) {
+        e->blob = len ? cff : NULL;
+        if (!len) hb_blob_destroy(cff);
+        return MKL_OK;
+    }
+    unsigned char *patched;
+    size_t plen;
+    int r = mkl__cff_identity_charset(d, len, e->nglyphs, &patched, &plen);
+    hb_blob_destroy(cff);
+    if (r < 0) return oom(w);
+    if (r > 0 || plen > UINT_MAX)
+        return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF charset cannot be rewritten");
+    e->blob = hb_blob_create_or_fail((const char *)patched, (unsigned)plen, HB_MEMORY_MODE_WRITABLE, patched, free_program);
+    if (!e->blob) {
+        mkl__free(patched);
+        return oom(w);
+    }
+    return MKL_OK;
+}
+
 /* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array). */
 static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, SubEntry *e) {
     e->face = face;
@@ -497,7 +527,10 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
      * metrics, so 'name', 'post', 'OS/2' and every other table of the face
      * are dropped, as in Acrobat's own subsets (FreeType loads such fonts). A
      * Korean letter is 1.2 KB smaller. */
-    static const char keep[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
+    static const char keep_tt[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
+    static const char keep_cff[][5] = {"CFF ", "head", "hhea", "hmtx", "maxp"};
+    const char(*keep)[5] = face->cff ? keep_cff : keep_tt;
+    size_t nkeep = face->cff ? sizeof keep_cff / sizeof *keep_cff : sizeof keep_tt / sizeof *keep_tt;
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
     hb_tag_t tags[64];
     for (unsigned start = 0, got = 64; got == 64; start += got) {
@@ -505,7 +538,7 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         hb_face_get_table_tags(face->face, start, &got, tags);
         for (unsigned i = 0; i < got; i++) {
             int needed = 0;
-            for (size_t k = 0; k < sizeof keep / sizeof *keep && !needed; k++)
+            for (size_t k = 0; k < nkeep && !needed; k++)
                 needed = tags[i] == hb_tag_from_string(keep[k], 4);
             if (!needed) hb_set_add(drop, tags[i]);
         }
@@ -519,10 +552,13 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
     }
     hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    e->blob = sub ? hb_face_reference_blob(sub) : NULL;
     e->nglyphs = sub ? hb_face_get_glyph_count(sub) : 0;
+    mkl_status st = MKL_OK;
+    if (!face->cff) e->blob = sub ? hb_face_reference_blob(sub) : NULL;
+    else if (sub) st = cff_program(w, face, sub, e);
     hb_face_destroy(sub);
     hb_subset_plan_destroy(plan);
+    if (st) return st;
     if (!e->blob || !hb_blob_get_length(e->blob) || !e->nglyphs)
         return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
     for (size_t i = 0; i < n; i++)
@@ -662,7 +698,9 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         for (size_t p = 1; p < npair; p++) {
             if (f->final[p] != UINT32_MAX || (!pass && !f->cid_tlen.v[p])) continue;
             uint32_t g = subset_gid(e, f->cid_gid.v[p]);
-            if (!taken[g]) {
+            /* a CIDFontType0 has no CIDToGIDMap: a glyph drawn for a second
+             * text keeps its one CID (and the first text) */
+            if (!taken[g] || face->cff) {
                 taken[g] = 1;
                 f->final[p] = g;
             } else {
@@ -675,7 +713,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     }
     /* who[cid]: the pair drawn with it (0: none) */
     if (!(who = mkl__calloc(ncid, sizeof *who))) { st = oom(w); goto out; }
-    for (size_t p = 1; p < npair; p++) who[f->final[p]] = (uint32_t)p;
+    for (size_t p = 1; p < npair; p++) {
+        uint32_t *c = &who[f->final[p]];
+        if (!*c || (!f->cid_tlen.v[*c] && f->cid_tlen.v[p])) *c = (uint32_t)p;
+    }
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
     char tag[8], base[256];
@@ -688,11 +729,12 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         if (*p <= ' ' || *p > '~' || strchr("()<>[]{}/%#", *p)) *p = '-';
 
     HPDF_STATUS r = HPDF_OK;
-    /* FontFile2 */
+    /* FontFile2 (TrueType), or FontFile3 with a bare CFF (ISO 32000-1, 9.9) */
     HPDF_Dict ff = stream_new(w);
     if (!ff) { st = hpdf_fail(w, "creating a font file"); goto out; }
     r |= HPDF_Stream_Write(ff->stream, (const HPDF_BYTE *)bdata, blen);
-    r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
+    if (face->cff) r |= HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
+    else r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
 
     /* FontDescriptor */
     double k = 1000.0 / face->upem;
@@ -710,7 +752,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddNumber(fd, "Descent", (HPDF_INT32)lround(face->descender * k));
     r |= HPDF_Dict_AddNumber(fd, "CapHeight", (HPDF_INT32)lround(face->cap_height * k));
     r |= HPDF_Dict_AddNumber(fd, "StemV", face->bold ? 140 : 80);
-    r |= HPDF_Dict_Add(fd, "FontFile2", ff);
+    r |= HPDF_Dict_Add(fd, face->cff ? "FontFile3" : "FontFile2", ff);
     if (w->pdfa) {
         /* PDF/A-1: a CIDSet naming every CID the subset has */
         HPDF_Dict cs = stream_new(w);
@@ -728,7 +770,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     HPDF_Dict cf = HPDF_Dict_New(mm);
     if (!cf || HPDF_Xref_Add(w->pdf->xref, cf) != HPDF_OK) { st = hpdf_fail(w, "creating a CID font"); goto out; }
     r |= HPDF_Dict_AddName(cf, "Type", "Font");
-    r |= HPDF_Dict_AddName(cf, "Subtype", "CIDFontType2");
+    r |= HPDF_Dict_AddName(cf, "Subtype", face->cff ? "CIDFontType0" : "CIDFontType2");
     r |= HPDF_Dict_AddName(cf, "BaseFont", base);
     HPDF_Dict si = HPDF_Dict_New(mm);
     if (!si || HPDF_Dict_Add(cf, "CIDSystemInfo", si) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
@@ -765,7 +807,9 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         for (; c < ncid && who[c] && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
     }
     mkl__free(wv);
-    if (ncid == e->nglyphs) {
+    if (face->cff) {
+        /* CIDs are glyph ids through the (identity) charset: no map */
+    } else if (ncid == e->nglyphs) {
         r |= HPDF_Dict_AddName(cf, "CIDToGIDMap", "Identity");
     } else {
         HPDF_Dict map = stream_new(w);

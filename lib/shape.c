@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utext.h>
 
 struct mkl_shaper {
@@ -78,7 +79,7 @@ mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
         mkl_status st = mkl__fontdb_find(fs->db, fam[i], bold, (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
         if (st) return st;
     }
-    fs->nfaces[style] = n;
+    fs->nfaces[style] = fs->nall[style] = n;
     fs->resolved[style] = 1;
     return MKL_OK;
 }
@@ -134,6 +135,76 @@ static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     return -1;
 }
 
+/* The face for `cp` in style `style`: the first of the role's own that
+ * covers it, else a fallback (found by the database, appended to the set).
+ * *idx = -1 when no installed font covers it. */
+static mkl_status cover(mkl_fontset *fs, int style, uint32_t cp, const char *lang, int *idx, mkl_error *e) {
+    if ((*idx = first_cover(fs, style, cp)) >= 0) return MKL_OK;
+    /* the database's answer for cp, even when a fallback face already in the
+     * set covers it: the choice never depends on which character came first */
+    int cls = fs->nfaces[style] ? fs->faces[style][0]->sans : -1;
+    mkl_face *fb = NULL;
+    mkl_status st = mkl__fontdb_fallback(fs->db, cp, lang, cls, (style & MKL_STYLE_BOLD) != 0,
+                                         (style & MKL_STYLE_ITALIC) != 0, &fb, e);
+    if (st || !fb) return st;
+    for (size_t f = fs->nfaces[style]; f < fs->nall[style]; f++)
+        if (fs->faces[style][f] == fb) {
+            *idx = (int)f;
+            return MKL_OK;
+        }
+    if (fs->nall[style] >= MKL_FONTSET_MAX)
+        return mkl__err(e, MKL_ERR_LIMIT, NULL, 0, 0, "the text needs more than %d fallback fonts in one style",
+                        MKL_FONTSET_MAX - 8);
+    fs->faces[style][fs->nall[style]] = fb;
+    *idx = (int)fs->nall[style]++;
+    return MKL_OK;
+}
+
+/* What to install for a script: the Debian package of Noto fonts that has it. */
+static const char *package_for(uint32_t c, const char **script) {
+    UErrorCode uerr = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript((UChar32)c, &uerr);
+    *script = U_FAILURE(uerr) ? "Unknown" : uscript_getName(sc);
+    switch (sc) {
+    case USCRIPT_HAN:
+    case USCRIPT_HIRAGANA:
+    case USCRIPT_KATAKANA:
+    case USCRIPT_HANGUL:
+    case USCRIPT_BOPOMOFO:
+        return "fonts-noto-cjk";
+    case USCRIPT_COMMON:
+    case USCRIPT_INHERITED:
+    case USCRIPT_UNKNOWN:
+        return u_charType((UChar32)c) == U_OTHER_SYMBOL ? "fonts-symbola" : "fonts-noto-core";
+    case USCRIPT_LATIN:
+    case USCRIPT_GREEK:
+    case USCRIPT_CYRILLIC:
+    case USCRIPT_HEBREW:
+    case USCRIPT_ARABIC:
+    case USCRIPT_ARMENIAN:
+    case USCRIPT_GEORGIAN:
+    case USCRIPT_THAI:
+    case USCRIPT_LAO:
+    case USCRIPT_DEVANAGARI:
+    case USCRIPT_BENGALI:
+    case USCRIPT_GURMUKHI:
+    case USCRIPT_GUJARATI:
+    case USCRIPT_ORIYA:
+    case USCRIPT_TAMIL:
+    case USCRIPT_TELUGU:
+    case USCRIPT_KANNADA:
+    case USCRIPT_MALAYALAM:
+    case USCRIPT_SINHALA:
+    case USCRIPT_KHMER:
+    case USCRIPT_MYANMAR:
+    case USCRIPT_ETHIOPIC:
+    case USCRIPT_TIBETAN:
+        return "fonts-noto-core";
+    default:
+        return "fonts-noto-extra";
+    }
+}
+
 static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_opts *o, uint32_t c, mkl_error *e) {
     char tried[512] = "";
     size_t at = 0;
@@ -156,8 +227,12 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
             ccol++;
         }
     }
-    return mkl__err(e, MKL_ERR_FONT, o->file, line, col, "no font covers the character U+%04X '%s' (fonts tried: %s)",
-                    (unsigned)c, utf8, tried);
+    const char *script;
+    const char *pkg = package_for(c, &script);
+    return mkl__err(e, MKL_ERR_FONT, o->file, line, col,
+                    "no installed font covers the character U+%04X '%s' (fonts tried: %s, then the font folders and "
+                    "Fontconfig): install a font with the %s script, e.g. the Debian package %s",
+                    (unsigned)c, utf8, tried, script, pkg);
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
@@ -236,6 +311,12 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
 
 /* Style and link at `byte`; *cursor moves forward through the runs (bytes are asked in order). */
 static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link);
+
+/* The language of the character at `byte` (its run's `cur` found by style_at): "en", "ko", else the text's. */
+static const char *lang_at(const mkl_rich *r, size_t cur, size_t byte, const char *lang) {
+    int rl = cur < r->nruns && byte >= r->runs[cur].start ? r->runs[cur].lang : 0;
+    return rl == MKL_LANG_EN ? "en" : rl == MKL_LANG_KO ? "ko" : lang;
+}
 
 /* Hyphenation points (brk_before = 3) in the words of text whose language has
  * patterns. Not hyphenated: capitalised words (names), words in tokens with
@@ -324,7 +405,10 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         if ((st = mkl__fontset_resolve(fs, style, e))) return st;
         sh->facei.v[i] = -1;
         if (!is_neutral(sh->cps.v[i])) {
-            if ((sh->facei.v[i] = (int16_t)first_cover(fs, style, sh->cps.v[i])) < 0) return uncovered(fs, style, o, sh->cps.v[i], e);
+            int fi;
+            if ((st = cover(fs, style, sh->cps.v[i], lang_at(r, cur, sh->offs.v[i], o->lang), &fi, e))) return st;
+            if (fi < 0) return uncovered(fs, style, o, sh->cps.v[i], e);
+            sh->facei.v[i] = (int16_t)fi;
         }
     }
     cur = 0;
@@ -346,10 +430,11 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         uint32_t probe = (c == '\n' || c == '\t') ? ' ' : c;
         int chosen = -1;
         for (int k = 0; k < 2 && chosen < 0; k++)
-            if (want[k] >= 0 && (size_t)want[k] < fs->nfaces[style] &&
+            if (want[k] >= 0 && (size_t)want[k] < fs->nall[style] &&
                 (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
                 chosen = want[k];
-        if (chosen < 0) chosen = is_invisible(c) ? 0 : first_cover(fs, style, probe);
+        if (chosen < 0 && is_invisible(c)) chosen = 0;
+        if (chosen < 0 && (st = cover(fs, style, probe, lang_at(r, cur, sh->offs.v[i], o->lang), &chosen, e))) return st;
         if (chosen < 0) return uncovered(fs, style, o, c, e);
         sh->facei.v[i] = (int16_t)chosen;
     }

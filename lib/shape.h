@@ -30,15 +30,23 @@ typedef struct mkl_glyph {
     int32_t link;
 } mkl_glyph;
 
-/* The families of one role (body, heading), resolved lazily per style. */
+/* Faces one style of a role may use: its own families (up to 8) and the
+ * fallback faces its text has needed. */
+#define MKL_FONTSET_MAX 32
+
+/* The families of one role (body, heading), resolved lazily per style. A
+ * character none of them covers takes a fallback face (mkl__fontdb_fallback)
+ * of the class of the role's first family (serif, sans serif), appended to
+ * faces[style] after the families' own. */
 typedef struct mkl_fontset {
     mkl_fontdb *db;
     const char *const *families;
     size_t nfamilies;
     const char *const *bold_families;  /* for bold styles, if not NULL (e.g. Hangul bold in Gothic) */
     size_t nbold;
-    mkl_face *faces[4][8];   /* [style & 3][i] */
-    size_t nfaces[4];
+    mkl_face *faces[4][MKL_FONTSET_MAX];   /* [style & 3][i]: the families', then fallbacks */
+    size_t nfaces[4];        /* the families' faces */
+    size_t nall[4];          /* and the fallbacks after them */
     int resolved[4];
 } mkl_fontset;
 
@@ -70,7 +78,8 @@ typedef struct mkl_shape_opts {
 } mkl_shape_opts;
 
 /* Shape `r` into `out` (which is reset; its memory is reused). Errors: a
- * character no font of the set covers (MKL_ERR_FONT, naming U+XXXX). */
+ * character no installed font covers (MKL_ERR_FONT, naming U+XXXX, its
+ * place and what to install). */
 mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
                       mkl_error *e);
 void mkl__shaped_free(mkl_shaped *s);
