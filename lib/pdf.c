@@ -521,7 +521,9 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
     hb_set_t *gs = hb_subset_input_glyph_set(in);
     for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
+    /* CFF charstrings without subroutines: a subset with them is 3% (Latin)
+     * to 14% (Hanja) larger once deflated */
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | (face->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE : 0));
     /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
      * fpgm and prep when hinted): the PDF names the font and gives its
      * metrics, so 'name', 'post', 'OS/2' and every other table of the face
