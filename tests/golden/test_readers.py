@@ -166,6 +166,32 @@ def fonts_of(pdf):
     return out
 
 
+def check_structure(pdf, name, tmp):
+    """ISO 32000-1 9.7.4, 9.9: a CFF program is a FontFile3 /CIDFontType0C under a
+    /CIDFontType0 (which has no CIDToGIDMap); TrueType a FontFile2 under a /CIDFontType2."""
+    qd = os.path.join(tmp, "s.pdf")
+    run(["qpdf", "--qdf", "--object-streams=disable", pdf, qd])
+    d = open(qd, "rb").read().decode("latin-1") if os.path.exists(qd) else ""
+    objs = {int(m.group(1)): m.group(2) for m in re.finditer(r"\n(\d+) 0 obj\n(.*?)\nendobj", d, re.S)}
+    ref = lambda o, k: int(re.search("/" + k + r" (\d+) 0 R", o).group(1)) if re.search("/" + k + r" (\d+) 0 R", o) else None  # noqa
+    n = 0
+    for o in objs.values():
+        if "/CIDFontType" not in o or "/FontDescriptor" not in o:
+            continue
+        n += 1
+        fd = objs.get(ref(o, "FontDescriptor"), "")
+        if ref(fd, "FontFile3"):
+            prog = objs.get(ref(fd, "FontFile3"), "")
+            check("/Subtype /CIDFontType0C" in prog.split("stream")[0], f"{name}: FontFile3 /Subtype /CIDFontType0C",
+                  prog[:120])
+            check("/Subtype /CIDFontType0\n" in o and "/CIDToGIDMap" not in o,
+                  f"{name}: a CFF program's CID font is a CIDFontType0 without CIDToGIDMap", o[:300])
+        else:
+            check(ref(fd, "FontFile2") is not None and "/Subtype /CIDFontType2" in o,
+                  f"{name}: a TrueType program is a FontFile2 of a CIDFontType2", o[:300])
+    check(n >= 2, f"{name}: CID fonts found", str(n))
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         sizes = {}
@@ -185,9 +211,21 @@ def main():
             for f in fl:
                 check(f[2:] == ("yes", "yes", "yes"), f"{name} {f[0]}: emb sub uni", str(f))
             check({f[1] for f in fl} == types, f"{name}: font types {sorted(types)}", str(fl))
+            check_structure(pdf, name, tmp)
             want = [l.strip("#* ") for l in body.replace("*", "").splitlines() if l.strip()]
             check_text(pdf, name, want)
             check_readers(pdf, name, tmp)
+            if name == "cff-collection":
+                # PDF/A-1b: the CFF fonts get a CIDSet too
+                apdf = os.path.join(tmp, name + "-a.pdf")
+                r = run([mkletter, src, "-o", apdf, "--pdfa"])
+                check(r.returncode == 0, f"{name} --pdfa: renders", text(r.stderr))
+                qd = os.path.join(tmp, "qa.pdf")
+                run(["qpdf", "--qdf", "--object-streams=disable", apdf, qd])
+                d = open(qd, "rb").read().decode("latin-1") if os.path.exists(qd) else ""
+                check(d.count("/FontFile3") == d.count("/CIDSet") > 0, f"{name} --pdfa: every CFF font has a CIDSet",
+                      f"{d.count('/FontFile3')} {d.count('/CIDSet')}")
+                check(run(["qpdf", "--check", apdf]).returncode == 0, f"{name} --pdfa: qpdf --check clean")
             if name == "fallback":
                 fs = {f for c, b, f in chars(pdf) if c == "憲"}
                 check(fs and all("NotoSerifCJK" in f for f in fs), "fallback: body Hanja in Noto Serif CJK", str(fs))
