@@ -67,6 +67,14 @@ typedef struct PFont {
     uint32_t *hash;            /* open addressing: 0 = empty, else pair */
     size_t hcap;
     uint32_t *final;           /* pair -> CID, once the font is finished */
+    /* CFF fonts: a CIDFontType0 has no CIDToGIDMap, so one glyph has one CID
+     * and one text. A glyph drawn for a second text (Noto CJK draws 豈
+     * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
+     * of the same face, with its own ToUnicode. */
+    size_t twin;               /* index of the twin in the writer's fonts + 1; 0: none yet */
+    int is_twin;
+    uint32_t *gtext;           /* open addressing by glyph: the first pair with a text (0 = empty) */
+    size_t gtcap, gtn;
 } PFont;
 
 /* Where a TJ array starts in a page's content (just after its '['), and
@@ -126,23 +134,67 @@ static uint32_t hash_pair(uint32_t gid, const char *t, uint32_t n) {
     return h ^ (h >> 15);
 }
 
-static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
-    for (size_t i = 0; i < w->fonts.n; i++)
-        if (w->fonts.v[i].face == face) {
-            *out = &w->fonts.v[i];
-            return MKL_OK;
-        }
+/* A new font of `face` at the end of w->fonts (which may move). */
+static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     PFont *f = MKL_PUSH(&w->fonts);
     if (!f) return oom(w);
     f->face = face;
+    f->is_twin = is_twin;
     f->hcap = 1024;
     f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
     if (!f->hash || !z0 || !z1 || !z2) return oom(w);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
     if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return hpdf_fail(w, "creating a font");
-    *out = f;
     return MKL_OK;
+}
+
+static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
+    for (size_t i = 0; i < w->fonts.n; i++)
+        if (w->fonts.v[i].face == face && !w->fonts.v[i].is_twin) {
+            *out = &w->fonts.v[i];
+            return MKL_OK;
+        }
+    mkl_status st = font_new(w, face, 0);
+    if (st) return st;
+    *out = &w->fonts.v[w->fonts.n - 1];
+    return MKL_OK;
+}
+
+/* The slot of glyph `gid` in f->gtext. */
+static uint32_t *gtext_slot(PFont *f, uint32_t gid) {
+    size_t h = (gid * 2654435761u) & (f->gtcap - 1);
+    while (f->gtext[h] && f->cid_gid.v[f->gtext[h]] != gid) h = (h + 1) & (f->gtcap - 1);
+    return &f->gtext[h];
+}
+
+/* The font (f, or a twin of it) that can draw `gid` for text t: one where the
+ * glyph has no text yet, or this one. Only CFF fonts have twins. */
+static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, uint32_t tlen) {
+    if (!(*f)->face->cff || !tlen) return MKL_OK;
+    for (;;) {
+        PFont *g = *f;
+        if ((g->gtn + 1) * 2 > g->gtcap) {
+            size_t ncap = g->gtcap ? g->gtcap * 2 : 256, ocap = g->gtcap;
+            uint32_t *old = g->gtext, *nt = mkl__calloc(ncap, sizeof *nt);
+            if (!nt) return oom(w);
+            g->gtext = nt;
+            g->gtcap = ncap;
+            for (size_t i = 0; i < ocap; i++)
+                if (old[i]) *gtext_slot(g, g->cid_gid.v[old[i]]) = old[i];
+            mkl__free(old);
+        }
+        uint32_t p = *gtext_slot(g, gid);
+        if (!p || (g->cid_tlen.v[p] == tlen && !memcmp(g->text.s + g->cid_toff.v[p], t, tlen))) return MKL_OK;
+        if (!g->twin) {
+            size_t at = (size_t)(g - w->fonts.v);
+            mkl_status st = font_new(w, g->face, 1);
+            if (st) return st;
+            w->fonts.v[at].twin = w->fonts.n;   /* index + 1 of the font just made */
+            g = &w->fonts.v[at];
+        }
+        *f = &w->fonts.v[g->twin - 1];
+    }
 }
 
 /* The CID of (gid, text) in font f, allocated on first use. */
@@ -181,6 +233,13 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->text.oom) return oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
+    if (tlen && f->gtcap) {
+        uint32_t *g = gtext_slot(f, gid);
+        if (!*g) {
+            *g = *cid;
+            f->gtn++;
+        }
+    }
     return MKL_OK;
 }
 
@@ -316,6 +375,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     for (size_t r = 0; r < pg->runs.n && !text; r++) text = pg->runs.v[r].count > 0;
     if (text) mkl__buf_adds(b, "BT\n");
     PFont *curf = NULL;
+    size_t curf_at = 0;   /* curf's index: w->fonts may move when a twin is made */
     float cursize = -1;
     /* The viewer's state: the line origin (lx, ly) that Td moves, in PDF
      * coordinates as written; the pen, where the next glyph would go, on the
@@ -327,12 +387,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         if (!run->count) continue;
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
+        curf = curf ? &w->fonts.v[curf_at] : NULL;
         if (f != curf || run->size != cursize) {
             const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
             if (!name) return hpdf_fail(w, "adding a font to a page");
             mkl__buf_printf(b, "/%s", name);
             ops(b, " # Tf\n", (double)run->size);
             curf = f;
+            curf_at = (size_t)(f - w->fonts.v);
             cursize = run->size;
         }
         if (memcmp(rgb, run->rgb, sizeof rgb)) {
@@ -342,10 +404,26 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         double size = run->size;
         int open = 0;
         size_t end = run->first + run->count;
+        size_t base = (size_t)(f - w->fonts.v);
         for (size_t i = run->first; i < end; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
+            const char *gt = L->text.s ? L->text.s + g->toff : "";
             uint32_t cid = 0;
-            if ((st = cid_for(w, f, g->gid, L->text.s ? L->text.s + g->toff : "", g->tlen, &cid))) return st;
+            f = &w->fonts.v[base];   /* (font_for_text may move the fonts) */
+            if ((st = font_for_text(w, &f, g->gid, gt, g->tlen))) return st;
+            curf = curf ? &w->fonts.v[curf_at] : NULL;
+            if (f != curf) {
+                /* a twin (or back): the same metrics, another font resource */
+                if (open) mkl__buf_adds(b, ">] TJ\n");
+                open = 0;
+                const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
+                if (!name) return hpdf_fail(w, "adding a font to a page");
+                mkl__buf_printf(b, "/%s", name);
+                ops(b, " # Tf\n", size);
+                curf = f;
+                curf_at = (size_t)(f - w->fonts.v);
+            }
+            if ((st = cid_for(w, f, g->gid, gt, g->tlen, &cid))) return st;
             /* on the pen's baseline and near it: a TJ number moves the pen;
              * elsewhere Td starts a new line there */
             int newline = !havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000;
@@ -1200,6 +1278,7 @@ void mkl__pdfw_free(mkl_pdfw *w) {
         mkl__free(w->fonts.v[i].cid_toff.v);
         mkl__free(w->fonts.v[i].cid_tlen.v);
         mkl__free(w->fonts.v[i].hash);
+        mkl__free(w->fonts.v[i].gtext);
         mkl__buf_free(&w->fonts.v[i].text);
         mkl__free(w->fonts.v[i].final);
     }
