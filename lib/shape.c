@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unicode/ubidi.h>
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
@@ -21,6 +22,8 @@ struct mkl_shaper {
     MKL_VEC(int16_t) facei;     /* chosen face index per char */
     MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
     MKL_VEC(uint8_t) prohib;    /* per byte: 1 = a break before it is prohibited */
+    MKL_VEC(uint8_t) level;     /* bidi level of each char */
+    UBiDi *bidi;                /* opened at the first right-to-left text */
     MKL_VEC(UChar) u16;
     MKL_VEC(uint32_t) u16_byte; /* byte offset for each UTF-16 unit */
 };
@@ -59,6 +62,8 @@ void mkl__shaper_free(mkl_shaper *sh) {
     mkl__free(sh->facei.v);
     mkl__free(sh->brk_before.v);
     mkl__free(sh->prohib.v);
+    mkl__free(sh->level.v);
+    if (sh->bidi) ubidi_close(sh->bidi);
     mkl__free(sh->u16.v);
     mkl__free(sh->u16_byte.v);
     mkl__free(sh);
@@ -309,6 +314,37 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
     return MKL_OK;
 }
 
+/* The bidi level of every character (after compute_breaks, which made the
+ * UTF-16 text): ICU's UAX #9 in a left-to-right paragraph. Text with no right-to-left
+ * character (or embedding) is all level 0 without asking ICU. */
+static mkl_status bidi_levels(mkl_shaper *sh, mkl_error *e) {
+    size_t nch = sh->cps.n, nu = 0;
+    if (!RESERVE(sh->level, nch + 1)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    memset(sh->level.v, 0, nch + 1);
+    int rtl = 0;
+    for (size_t i = 0; i < nch; i++) {
+        UCharDirection d = u_charDirection((UChar32)sh->cps.v[i]);
+        rtl |= d == U_RIGHT_TO_LEFT || d == U_RIGHT_TO_LEFT_ARABIC || d == U_RIGHT_TO_LEFT_EMBEDDING ||
+               d == U_RIGHT_TO_LEFT_OVERRIDE || d == U_RIGHT_TO_LEFT_ISOLATE;
+        nu += sh->cps.v[i] >= 0x10000 ? 2 : 1;
+    }
+    if (!rtl) return MKL_OK;
+    if (!sh->bidi && !(sh->bidi = ubidi_open())) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    UErrorCode uerr = U_ZERO_ERROR;
+    /* the letter's languages run left to right: so does every paragraph (a
+     * signatory "דוד בן־גוריון, Israel" keeps the list's order) */
+    ubidi_setPara(sh->bidi, sh->u16.v, (int32_t)nu, UBIDI_LTR, NULL, &uerr);
+    const UBiDiLevel *lv = U_SUCCESS(uerr) ? ubidi_getLevels(sh->bidi, &uerr) : NULL;
+    if (U_FAILURE(uerr) || !lv)
+        return mkl__err(e, uerr == U_MEMORY_ALLOCATION_ERROR ? MKL_ERR_NOMEM : MKL_ERR_PDF, NULL, 0, 0,
+                        "ICU bidi: %s", u_errorName(uerr));
+    for (size_t i = 0, u = 0; i < nch; i++) {
+        sh->level.v[i] = lv[u];
+        u += sh->cps.v[i] >= 0x10000 ? 2 : 1;
+    }
+    return MKL_OK;
+}
+
 /* Style and link at `byte`; *cursor moves forward through the runs (bytes are asked in order). */
 static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link);
 
@@ -439,7 +475,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         sh->facei.v[i] = (int16_t)chosen;
     }
 
-    if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
+    if ((st = compute_breaks(sh, len, o->keep_all, e)) || (st = bidi_levels(sh, e))) return st;
     if (o->hyphenate && mark_hyphens(sh, r, text, len, o->lang) < 0)
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
 
@@ -458,18 +494,24 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
             int32_t l2;
             int s2 = style_at(r, sh->offs.v[j], &cur2, &l2) | o->style;
             int rl2 = cur2 < r->nruns && sh->offs.v[j] >= r->runs[cur2].start ? r->runs[cur2].lang : 0;
-            if (sh->facei.v[j] != fi || s2 != style || l2 != link || rl2 != rl) break;
+            if (sh->facei.v[j] != fi || s2 != style || l2 != link || rl2 != rl || sh->level.v[j] != sh->level.v[i])
+                break;
             j++;
         }
         mkl_face *face = fs->faces[style & 3][fi];
         hb_buffer_clear_contents(sh->buf);
         hb_buffer_add_utf8(sh->buf, text, (int)len, sh->offs.v[i], (int)(sh->offs.v[j] - sh->offs.v[i]));
-        hb_buffer_set_direction(sh->buf, HB_DIRECTION_LTR);
+        uint8_t level = sh->level.v[i];
+        hb_buffer_set_direction(sh->buf, (level & 1) ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
         hb_buffer_set_language(sh->buf, langs[rl <= 2 ? rl : 0]);
         hb_buffer_guess_segment_properties(sh->buf);
         hb_buffer_set_cluster_level(sh->buf, HB_BUFFER_CLUSTER_LEVEL_MONOTONE_CHARACTERS);
         hb_shape(face->font, sh->buf, feats, 1);
         if (!hb_buffer_allocation_successful(sh->buf)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        /* right to left: HarfBuzz gives the glyphs in visual order; the
+         * paragraph keeps them in logical order (clusters reversed, each
+         * cluster's glyphs as drawn) until a line is set (mkl__visual_order) */
+        if (level & 1) hb_buffer_reverse_clusters(sh->buf);
         unsigned ng;
         hb_glyph_info_t *gi = hb_buffer_get_glyph_infos(sh->buf, &ng);
         hb_glyph_position_t *gp = hb_buffer_get_glyph_positions(sh->buf, &ng);
@@ -503,6 +545,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->yoff = (float)(gp[g].y_offset * scale);
                 G->size = (float)o->size;
                 G->style = (uint8_t)style;
+                G->level = level;
                 G->link = link;
                 if (nchars == (size_t)(k2 - k)) {
                     size_t nb = tpos;
@@ -565,4 +608,38 @@ double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b) {
     double w = 0;
     for (size_t i = a; i < b; i++) w += s->g[i].adv;
     return w;
+}
+
+int mkl__visual_order(const mkl_shaped *s, size_t a, size_t b, size_t *order) {
+    uint8_t maxl = 0, minodd = 255;
+    for (size_t i = a; i < b; i++) {
+        uint8_t l = s->g[i].level;
+        if (l > maxl) maxl = l;
+        if ((l & 1) && l < minodd) minodd = l;
+    }
+    if (minodd == 255) return 0;
+    /* clusters: order[] holds the index of each cluster's first glyph */
+    size_t nc = 0;
+    for (size_t i = a; i < b; i++)
+        if (i == a || s->g[i].cluster != s->g[i - 1].cluster) order[nc++] = i;
+    for (int lev = maxl; lev >= minodd; lev--)
+        for (size_t x = 0; x < nc;) {
+            if (s->g[order[x]].level < lev) { x++; continue; }
+            size_t y = x;
+            while (y < nc && s->g[order[y]].level >= lev) y++;
+            for (size_t p = x, q = y - 1; p < q; p++, q--) { size_t t = order[p]; order[p] = order[q]; order[q] = t; }
+            x = y;
+        }
+    /* expand the clusters into glyphs, back to front so nothing is overwritten */
+    size_t *starts = mkl__malloc((nc ? nc : 1) * sizeof *starts);
+    if (!starts) return -1;
+    memcpy(starts, order, nc * sizeof *starts);
+    size_t o = 0;
+    for (size_t x = 0; x < nc; x++) {
+        size_t g = starts[x];
+        do order[o++] = g++;
+        while (g < b && s->g[g].cluster == s->g[g - 1].cluster);
+    }
+    mkl__free(starts);
+    return 1;
 }

@@ -27,6 +27,7 @@ typedef struct mkl_glyph {
     float size;
     float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
     uint8_t style, flags;
+    uint8_t level;        /* bidi embedding level (UAX #9): odd = right to left */
     int32_t link;
 } mkl_glyph;
 
@@ -87,6 +88,12 @@ void mkl__shaped_free(mkl_shaped *s);
 /* Shape a plain string (one style). */
 mkl_status mkl__shape_plain(mkl_shaper *sh, mkl_fontset *fs, const char *text, const mkl_shape_opts *o,
                             mkl_shaped *out, mkl_error *e);
+
+/* The glyphs [a, b) of one line in visual order (UAX #9, L2: clusters of
+ * every run at level >= k reversed, for each k from the highest level down to
+ * the lowest odd one), into order[0 .. b-a). Returns 0, and leaves `order`
+ * alone, when the line has no right-to-left glyph: the order is logical. */
+int mkl__visual_order(const mkl_shaped *s, size_t a, size_t b, size_t *order);
 
 /* Sum of advances of glyphs [a, b). */
 double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b);

@@ -122,6 +122,42 @@ static void test_breaks(void) {
     mkl__shaped_free(&s);
 }
 
+/* Right to left: Hebrew in an English line has level 1 and is shaped right
+ * to left; a number inside it level 2; a line is set in visual order, the
+ * Hebrew reversed and the number not (UAX #9). */
+static void test_bidi(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    /* x אב 12 גד y */
+    const char *t = "x \xD7\x90\xD7\x91 12 \xD7\x92\xD7\x93 y";
+    fx_shape(&fs, t, "en", &s);
+    CHECK(s.n == 12);
+    if (s.n != 12) return;
+    static const uint8_t want_level[12] = {0, 0, 1, 1, 1, 2, 2, 1, 1, 1, 0, 0};
+    for (size_t i = 0; i < 12; i++) CHECK_MSG(s.g[i].level == want_level[i], "glyph %zu level %d", i, s.g[i].level);
+    size_t order[12];
+    CHECK(mkl__visual_order(&s, 0, 12, order) == 1);
+    /* visual: x, space, ד, ג, space, 1, 2, space, ב, א, space, y */
+    static const size_t want[12] = {0, 1, 9, 8, 7, 5, 6, 4, 3, 2, 10, 11};
+    for (size_t i = 0; i < 12; i++) CHECK_MSG(order[i] == want[i], "visual %zu: %zu", i, order[i]);
+    /* a line with no right-to-left glyph keeps its order */
+    fx_shape(&fs, "plain text", "en", &s);
+    CHECK(mkl__visual_order(&s, 0, s.n, order) == 0);
+    /* Arabic is joined: سلام is initial sin, the lam-alef ligature and an isolated meem (alef joins
+     * only to the right) */
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 1, NULL, 0, 0};
+    CHECK(mkl__shape_plain(fx_sh, &fs, "\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85", &o, &s, &e) == MKL_OK);
+    int joined = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        size_t at = s.g[i].cluster;
+        uint32_t cp = mkl__utf8_next(s.text, s.len, &at);
+        joined += s.g[i].level == 1 && s.g[i].gid != mkl__face_glyph(s.g[i].face, cp);
+    }
+    CHECK_MSG(joined == 2 && s.n == 3, "%d of %zu glyphs in joining forms", joined, s.n);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_kerning();
@@ -129,6 +165,7 @@ int main(void) {
     test_uncovered();
     test_coverage_fallback();
     test_breaks();
+    test_bidi();
     fx_done();
     return check_done();
 }
