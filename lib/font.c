@@ -369,10 +369,10 @@ static mkl_status validate_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
     FT_Error fe = FT_New_Memory_Face(db->ft, (const FT_Byte *)data, (FT_Long)len, (FT_Long)f->index, &ff);
     if (fe) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged (FreeType error %d)", fe);
     int ok = FT_IS_SFNT(ff) && FT_HAS_HORIZONTAL(ff) && ff->num_glyphs > 0 && (ff->face_flags & FT_FACE_FLAG_SCALABLE);
-    /* load one outline to see that glyf/loca are readable */
+    /* load one outline to see that glyf/loca (or the CFF charstrings) are readable */
     if (ok && FT_Load_Glyph(ff, ff->num_glyphs > 1 ? 1 : 0, FT_LOAD_NO_SCALE | FT_LOAD_NO_HINTING)) ok = 0;
     FT_Done_Face(ff);
-    if (!ok) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or not a scalable TrueType font");
+    if (!ok) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or not a scalable TrueType or OpenType font");
     return MKL_OK;
 }
 
