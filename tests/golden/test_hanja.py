@@ -9,6 +9,7 @@ default fonts, in body text, a heading, the address and a signatory note.
   scripts/deps installs), which goes with Nanum Myeongjo; in the heading in a
   sans (the bundled Nanum Gothic), as MuPDF's text tells per character;
 - pdffonts: the serif CJK font embedded as CFF, emb/sub/uni;
+- Fontconfig is not even initialised for a letter the bundled fonts cover;
 - a character no installed font covers is still exit 1, at its line:column,
   and the message says what to install.
 
@@ -94,6 +95,16 @@ def main():
             check(not other, "no Hanja in any other font", str(other))
             q = run(["qpdf", "--check", pdf])
             check(q.returncode == 0, "qpdf --check clean", text(q.stdout)[-300:])
+        # Fontconfig is asked only when the bundled and named fonts miss a character: the seed
+        # letter never reads its configuration, the Hanja letter does
+        for letter, want in ((os.path.join(root, "examples", "open-letter.md"), False), (src, True)):
+            log = os.path.join(tmp, "strace.log")
+            r = run(["strace", "-f", "-e", "trace=openat", "-o", log, mkletter, letter, "-o",
+                     os.path.join(tmp, "s.pdf"), "-q"])
+            opened = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
+            asked = "fonts.conf" in opened
+            check(r.returncode == 0 and asked == want, f"{os.path.basename(letter)}: Fontconfig "
+                  f"{'asked' if want else 'not asked'}", str(asked))
         # a character no installed font covers: U+10600 LINEAR A SIGN AB001
         bad = os.path.join(tmp, "bad.md")
         open(bad, "w", encoding="utf-8").write("---\nlang: ko\n---\n\n前 유엔 \U00010600 보고관\n")
