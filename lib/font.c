@@ -1,6 +1,8 @@
 /* font.c - font database: font folders first, then Fontconfig. See font.h. */
 #include "font.h"
 
+#include "cff.h"
+
 #include <limits.h>
 #include <math.h>
 
@@ -14,6 +16,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Fontconfig's fonts for one (language, class, style), best first. */
+typedef struct FbRank {
+    char lang[16];
+    int sans, bold, italic;
+    int asked;
+    FcFontSet *set;              /* NULL: Fontconfig has none (or is not available) */
+} FbRank;
+
+/* A fallback answer: (code point, rank) -> face id, or -1 for none. */
+typedef struct FbHit {
+    uint64_t key;
+    int32_t face;
+} FbHit;
+
 struct mkl_fontdb {
     char **dirs;
     size_t ndirs;
@@ -22,6 +38,10 @@ struct mkl_fontdb {
     MKL_VEC(char *) names;       /* normalized family names, parallel to faces: "a\0b\0\0" lists */
     int fc_ready;
     FT_Library ft;               /* validates a face before it is used */
+    size_t nfolder;              /* faces [0, nfolder) come from the font folders */
+    MKL_VEC(FbRank) ranks;       /* Fontconfig's candidates per (language, class, style) */
+    FbHit *hits;                 /* fallback answers: open addressing, key 0 = empty */
+    size_t hcap, nhits;
 };
 
 /* Lower-case ASCII, drop spaces, '-' and '_': "Nanum Myeongjo" == "NanumMyeongjo". */
@@ -42,6 +62,52 @@ static int has_table(hb_face_t *f, hb_tag_t tag) {
     unsigned len = hb_blob_get_length(b);
     hb_blob_destroy(b);
     return len > 0;
+}
+
+/* Outlines the PDF stage can embed: TrueType, or CFF (OpenType). Variable
+ * fonts are refused, not instanced: their default outlines would be
+ * embedded whatever instance was asked for. */
+static int embeddable(hb_face_t *f) {
+    if (has_table(f, HB_TAG('f', 'v', 'a', 'r'))) return 0;
+    return has_table(f, HB_TAG('g', 'l', 'y', 'f')) || has_table(f, HB_TAG('C', 'F', 'F', ' '));
+}
+
+static int cff_is_cid_keyed(hb_face_t *f) {
+    hb_blob_t *b = hb_face_reference_table(f, HB_TAG('C', 'F', 'F', ' '));
+    unsigned len;
+    const char *d = hb_blob_get_data(b, &len);
+    int cid = mkl__cff_is_cid_keyed((const unsigned char *)d, len);
+    hb_blob_destroy(b);
+    return cid;
+}
+
+/* Serif or sans serif: the OS/2 IBM family class (8: sans serif; 1-5, 7:
+ * serifs), else the family name ("Gothic", "Dotum" are Korean sans serifs,
+ * "Myeongjo", "Batang", "Mincho", "Song", "Ming" serifs); -1 if neither says. */
+static int name_class(const char *family) {
+    static const char *const sans[] = {"sans", "gothic", "dotum", "gulim", "hei", "grotesk"};
+    static const char *const serif[] = {"serif", "myeongjo", "batang", "mincho", "song", "ming", "roman", "times"};
+    char low[256];
+    size_t n = 0;
+    for (const char *p = family ? family : ""; *p && n + 1 < sizeof low; p++)
+        low[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    low[n] = 0;
+    for (size_t i = 0; i < sizeof sans / sizeof *sans; i++)
+        if (strstr(low, sans[i])) return 1;
+    for (size_t i = 0; i < sizeof serif / sizeof *serif; i++)
+        if (strstr(low, serif[i])) return 0;
+    return -1;
+}
+
+static int face_class(hb_face_t *f, const char *family) {
+    hb_blob_t *b = hb_face_reference_table(f, HB_TAG('O', 'S', '/', '2'));
+    unsigned len;
+    const char *d = hb_blob_get_data(b, &len);
+    int cls = len >= 32 ? (unsigned char)d[30] : 0;
+    hb_blob_destroy(b);
+    if (cls == 8) return 1;
+    if ((cls >= 1 && cls <= 5) || cls == 7) return 0;
+    return name_class(family);
 }
 
 /* Read style bits and names of a face (without creating an hb_font). */
@@ -118,7 +184,7 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
     if (!blob) return MKL_OK;
     hb_face_t *hf = hb_face_create(blob, index);
-    if (hb_face_get_glyph_count(hf) == 0 || !has_table(hf, HB_TAG('g', 'l', 'y', 'f'))) {
+    if (hb_face_get_glyph_count(hf) == 0 || !embeddable(hf)) {
         hb_face_destroy(hf);
         hb_blob_destroy(blob);
         return MKL_OK;
@@ -147,6 +213,9 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID);
     if (!f->psname) f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, hb_language_from_string("en", -1));
     face_style(hf, &f->bold, &f->italic, &f->weight);
+    f->cff = !has_table(hf, HB_TAG('g', 'l', 'y', 'f'));
+    f->cid_keyed = f->cff && cff_is_cid_keyed(hf);
+    f->sans = face_class(hf, f->family);
     *slot = f;
     *nslot = names;
     if (out) *out = f;
@@ -173,7 +242,9 @@ static mkl_status scan_dirs(mkl_fontdb *db) {
         struct dirent *ent;
         mkl_status st = MKL_OK;
         while ((ent = readdir(dir)) && !st) {
-            if (!has_suffix(ent->d_name, ".ttf") && !has_suffix(ent->d_name, ".ttc")) continue;
+            if (!has_suffix(ent->d_name, ".ttf") && !has_suffix(ent->d_name, ".ttc") && !has_suffix(ent->d_name, ".otf") &&
+                !has_suffix(ent->d_name, ".otc"))
+                continue;
             char *name = mkl__strdup(ent->d_name);
             char **slot = name ? MKL_PUSH(&files) : NULL;
             if (!slot) {
@@ -192,7 +263,7 @@ static mkl_status scan_dirs(mkl_fontdb *db) {
             if (!st) {
                 char path[4096];
                 snprintf(path, sizeof path, "%s/%s", db->dirs[d], files.v[i]);
-                if (has_suffix(path, ".ttc")) {
+                if (has_suffix(path, ".ttc") || has_suffix(path, ".otc")) {
                     hb_blob_t *b = hb_blob_create_from_file_or_fail(path);
                     unsigned nf = b ? hb_face_count(b) : 0;
                     hb_blob_destroy(b);
@@ -232,6 +303,10 @@ void mkl__fontdb_free(mkl_fontdb *db) {
     for (size_t i = 0; i < db->names.n; i++) mkl__free(db->names.v[i]);
     for (size_t i = 0; i < db->ndirs; i++) mkl__free(db->dirs[i]);
     if (db->ft) FT_Done_FreeType(db->ft);
+    for (size_t i = 0; i < db->ranks.n; i++)
+        if (db->ranks.v[i].set) FcFontSetDestroy(db->ranks.v[i].set);
+    mkl__free(db->ranks.v);
+    mkl__free(db->hits);
     mkl__free(db->faces.v);
     mkl__free(db->names.v);
     mkl__free(db->dirs);
@@ -295,10 +370,10 @@ static mkl_status validate_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
     FT_Error fe = FT_New_Memory_Face(db->ft, (const FT_Byte *)data, (FT_Long)len, (FT_Long)f->index, &ff);
     if (fe) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged (FreeType error %d)", fe);
     int ok = FT_IS_SFNT(ff) && FT_HAS_HORIZONTAL(ff) && ff->num_glyphs > 0 && (ff->face_flags & FT_FACE_FLAG_SCALABLE);
-    /* load one outline to see that glyf/loca are readable */
+    /* load one outline to see that glyf/loca (or the CFF charstrings) are readable */
     if (ok && FT_Load_Glyph(ff, ff->num_glyphs > 1 ? 1 : 0, FT_LOAD_NO_SCALE | FT_LOAD_NO_HINTING)) ok = 0;
     FT_Done_Face(ff);
-    if (!ok) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or not a scalable TrueType font");
+    if (!ok) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged or not a scalable TrueType or OpenType font");
     return MKL_OK;
 }
 
@@ -404,10 +479,7 @@ static int fc_has_family(mkl_fontdb *db, const char *want, char *file, size_t fi
     return found;
 }
 
-mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e) {
-    *out = NULL;
-    char want[256];
-    norm(family, want, sizeof want);
+static mkl_status ensure_scanned(mkl_fontdb *db, mkl_error *e) {
     mkl_status st;
     if (!db->scanned) {
         /* a scan that fails (out of memory) is undone and tried again next
@@ -421,7 +493,17 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
             db->scanned = 0;
             return mkl__err(e, st, NULL, 0, 0, "out of memory reading font folders");
         }
+        db->nfolder = db->faces.n;
     }
+    return MKL_OK;
+}
+
+mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e) {
+    *out = NULL;
+    char want[256];
+    norm(family, want, sizeof want);
+    mkl_status st;
+    if ((st = ensure_scanned(db, e))) return st;
     mkl_face *f = best_known(db, want, bold, italic);
     if (!f) {
         /* not in the font folders: ask Fontconfig. A family found in the folders is
@@ -432,10 +514,22 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
     }
     if (!f) {
         char file[1024];
-        if (fc_has_family(db, want, file, sizeof file))
+        if (fc_has_family(db, want, file, sizeof file)) {
+            hb_blob_t *b = hb_blob_create_from_file_or_fail(file);
+            hb_face_t *hf = b ? hb_face_create(b, 0) : NULL;
+            int variable = hf && has_table(hf, HB_TAG('f', 'v', 'a', 'r'));
+            hb_face_destroy(hf);
+            hb_blob_destroy(b);
+            if (variable)
+                return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0,
+                                "font family '%s' (%s) is a variable font; variable fonts are not instanced: install "
+                                "the family's static fonts",
+                                family, file);
             return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0,
-                            "font family '%s' (%s) has no TrueType outlines; only TrueType (glyf) fonts can be embedded",
+                            "font family '%s' (%s) has neither TrueType nor OpenType CFF outlines; only those can be "
+                            "embedded",
                             family, file);
+        }
         return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and Fontconfig)",
                         family);
     }
@@ -451,4 +545,160 @@ const char *mkl__fontdb_loaded_file(const mkl_fontdb *db, dev_t dev, ino_t ino) 
         if (f->loaded && f->path && stat(f->path, &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino) return f->path;
     }
     return NULL;
+}
+
+/* ---- fallback by coverage ---- */
+
+/* How well a face's style matches: as best_known scores it. */
+static int style_score(const mkl_face *f, int bold, int italic) {
+    int score = (f->bold == bold ? 2 : 0) + (f->italic == italic ? 4 : 0);
+    if (!f->italic && italic && f->bold == bold) score += 1;
+    return score;
+}
+
+/* A face usable for fallback: loaded (a damaged one is passed over, not an
+ * error: it is not one the letter asked for) and covering cp. */
+static int usable_for(mkl_fontdb *db, mkl_face *f, uint32_t cp) {
+    mkl_error ignore;
+    if (!f->loaded && load_face(db, f, &ignore)) return 0;
+    return mkl__face_glyph(f, cp) != 0;
+}
+
+/* The folder face of the class (or any, sans = -1) that covers cp, in the
+ * best style; among equals the first in folder order. */
+static mkl_face *folder_pick(mkl_fontdb *db, uint32_t cp, int sans, int bold, int italic) {
+    mkl_face *best = NULL;
+    int best_score = -1;
+    for (size_t i = 0; i < db->nfolder; i++) {
+        mkl_face *f = db->faces.v[i];
+        if (sans >= 0 && f->sans != sans) continue;
+        int score = style_score(f, bold, italic);
+        if (score > best_score && usable_for(db, f, cp)) {
+            best = f;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
+/* Fontconfig's fonts for the rank's language, class and style, sorted once. */
+static void rank_ask(mkl_fontdb *db, FbRank *r) {
+    r->asked = 1;
+    if (!db->fc_ready) {
+        if (!FcInit()) return;
+        db->fc_ready = 1;
+    }
+    FcPattern *pat = FcPatternCreate();
+    if (!pat) return;
+    FcPatternAddString(pat, FC_FAMILY, (const FcChar8 *)(r->sans == 1 ? "sans-serif" : "serif"));
+    if (r->lang[0]) FcPatternAddString(pat, FC_LANG, (const FcChar8 *)r->lang);
+    FcPatternAddInteger(pat, FC_WEIGHT, r->bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
+    FcPatternAddInteger(pat, FC_SLANT, r->italic ? FC_SLANT_ITALIC : FC_SLANT_ROMAN);
+    FcPatternAddBool(pat, FC_SCALABLE, FcTrue);
+    FcConfigSubstitute(NULL, pat, FcMatchPattern);
+    FcDefaultSubstitute(pat);
+    FcResult res;
+    r->set = FcFontSort(NULL, pat, FcFalse, NULL, &res);
+    FcPatternDestroy(pat);
+}
+
+/* The first of the rank's fonts (of the class, when class_only) that covers
+ * cp and can be embedded; NULL if none. Errors: out of memory. */
+static mkl_status fc_pick(mkl_fontdb *db, FbRank *r, uint32_t cp, int class_only, mkl_face **out) {
+    *out = NULL;
+    if (!r->asked) rank_ask(db, r);
+    for (int i = 0; r->set && i < r->set->nfont; i++) {
+        FcPattern *m = r->set->fonts[i];
+        FcCharSet *cs;
+        FcChar8 *file, *fmt, *fam;
+        FcBool variable = FcFalse;
+        int index = 0;
+        if (FcPatternGetCharSet(m, FC_CHARSET, 0, &cs) != FcResultMatch || !FcCharSetHasChar(cs, cp)) continue;
+        if (FcPatternGetString(m, FC_FILE, 0, &file) != FcResultMatch) continue;
+        if (FcPatternGetString(m, FC_FONTFORMAT, 0, &fmt) != FcResultMatch ||
+            (strcmp((const char *)fmt, "TrueType") && strcmp((const char *)fmt, "CFF")))
+            continue;
+        if (FcPatternGetBool(m, FC_VARIABLE, 0, &variable) == FcResultMatch && variable) continue;
+        if (class_only && r->sans >= 0 &&
+            (FcPatternGetString(m, FC_FAMILY, 0, &fam) != FcResultMatch || name_class((const char *)fam) != r->sans))
+            continue;
+        FcPatternGetInteger(m, FC_INDEX, 0, &index);
+        if (index >> 16) continue;   /* a named instance of a variable font */
+        mkl_face *f = NULL;
+        for (size_t k = 0; k < db->faces.n && !f; k++)
+            if (!strcmp(db->faces.v[k]->path, (const char *)file) && db->faces.v[k]->index == (unsigned)index)
+                f = db->faces.v[k];
+        if (!f) {
+            mkl_status st = add_face(db, (const char *)file, (unsigned)index, &f);
+            if (st) return st;
+        }
+        if (f && usable_for(db, f, cp)) {
+            *out = f;
+            return MKL_OK;
+        }
+    }
+    return MKL_OK;
+}
+
+static uint64_t hit_key(uint32_t cp, size_t rank) { return ((uint64_t)(rank + 1) << 32) | cp; }
+
+static FbHit *hit_slot(mkl_fontdb *db, uint64_t key) {
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & (db->hcap - 1);
+    while (db->hits[h].key && db->hits[h].key != key) h = (h + 1) & (db->hcap - 1);
+    return &db->hits[h];
+}
+
+static mkl_status hit_put(mkl_fontdb *db, uint64_t key, int32_t face) {
+    if ((db->nhits + 1) * 2 > db->hcap) {
+        size_t ncap = db->hcap ? db->hcap * 2 : 256, ocap = db->hcap;
+        FbHit *old = db->hits, *nh = mkl__calloc(ncap, sizeof *nh);
+        if (!nh) return MKL_ERR_NOMEM;
+        db->hits = nh;
+        db->hcap = ncap;
+        for (size_t i = 0; i < ocap; i++)
+            if (old[i].key) *hit_slot(db, old[i].key) = old[i];
+        mkl__free(old);
+    }
+    FbHit *s = hit_slot(db, key);
+    if (!s->key) db->nhits++;
+    s->key = key;
+    s->face = face;
+    return MKL_OK;
+}
+
+mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int bold, int italic,
+                                mkl_face **out, mkl_error *e) {
+    *out = NULL;
+    mkl_status st;
+    if ((st = ensure_scanned(db, e))) return st;
+    char lg[16];
+    snprintf(lg, sizeof lg, "%s", lang ? lang : "");
+    size_t k = 0;
+    while (k < db->ranks.n && (strcmp(db->ranks.v[k].lang, lg) || db->ranks.v[k].sans != sans ||
+                               db->ranks.v[k].bold != bold || db->ranks.v[k].italic != italic))
+        k++;
+    if (k == db->ranks.n) {
+        FbRank *r = MKL_PUSH(&db->ranks);
+        if (!r) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        memset(r, 0, sizeof *r);
+        memcpy(r->lang, lg, sizeof lg);
+        r->sans = sans;
+        r->bold = bold;
+        r->italic = italic;
+    }
+    uint64_t key = hit_key(cp, k);
+    if (db->hcap) {
+        FbHit *h = hit_slot(db, key);
+        if (h->key) {
+            *out = h->face >= 0 ? db->faces.v[h->face] : NULL;
+            return MKL_OK;
+        }
+    }
+    mkl_face *f = sans >= 0 ? folder_pick(db, cp, sans, bold, italic) : NULL;
+    if (!f && sans >= 0 && (st = fc_pick(db, &db->ranks.v[k], cp, 1, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
+    if (!f) f = folder_pick(db, cp, -1, bold, italic);
+    if (!f && (st = fc_pick(db, &db->ranks.v[k], cp, 0, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
+    if (hit_put(db, key, f ? f->id : -1)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    *out = f;
+    return MKL_OK;
 }

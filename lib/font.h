@@ -1,8 +1,10 @@
 /* font.h - finding and loading fonts.
  *
  * Families are looked up first in the font folders (the bundled fonts/ and any
- * folder the caller adds), then through Fontconfig. Only TrueType-outline faces
- * ('glyf') are accepted: they are the only ones the PDF stage can embed.
+ * folder the caller adds), then through Fontconfig. Faces with TrueType ('glyf')
+ * or OpenType CFF ('CFF ') outlines are accepted, alone or in a collection
+ * (.ttc/.otc, by face index); variable fonts ('fvar') and CFF2 are refused:
+ * they are not instanced, and a PDF cannot embed them as they are.
  * A face is loaded once per database (HarfBuzz face and font, metrics) and
  * shared by every document rendered with it. */
 #ifndef MKL_FONT_H
@@ -30,6 +32,10 @@ typedef struct mkl_face {
     double italic_angle;
     int weight;
     int loaded;
+    int cff;                  /* outlines in a 'CFF ' table (else 'glyf') */
+    int cid_keyed;            /* the CFF is CID-keyed (has ROS): Noto CJK, Source Han */
+    int sans;                 /* 1 sans serif, 0 serif, -1 not known (OS/2 class, else the name) */
+    int in_folder;            /* found in a font folder (bundled), not through Fontconfig */
     int32_t *w1000;           /* mkl__face_w1000's cache: width + 1, 0 = not yet known */
     unsigned nw1000;
 } mkl_face;
@@ -48,6 +54,18 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
 /* The file of a loaded face that is the file (dev, ino), or NULL: an output
  * must not replace a font in use. */
 const char *mkl__fontdb_loaded_file(const mkl_fontdb *db, dev_t dev, ino_t ino);
+
+/* A face for code point `cp` when no family of a role covers it: font
+ * folders first, then Fontconfig, by the character and the text's language
+ * (`lang`, "ko", "en"; NULL for none), preferring the role's class (`sans`:
+ * 1 sans, 0 serif, -1 any), weight and slant. Order: folder faces of the
+ * class, Fontconfig's of the class, folder faces of any class, Fontconfig's.
+ * Fontconfig's candidates are ranked once per (language, class, style) and
+ * kept, so the choice for a character never depends on what came before;
+ * every answer is cached for the life of the database. *out = NULL (and
+ * MKL_OK) when no installed font covers `cp`. Errors: only out of memory. */
+mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int bold, int italic,
+                                mkl_face **out, mkl_error *e);
 
 /* The advance of glyph `gid` in thousandths of an em, rounded to a whole
  * number (as a PDF's /W gives it). Kept on the face: the PDF writer asks for

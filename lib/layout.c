@@ -325,31 +325,41 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
     mkl_prun *run = NULL;
     mkl_plink *lk = NULL;
     int32_t lk_id = -1;
-    for (size_t i = ln->start; i < ln->end; i++) {
+    /* right-to-left runs are set in visual order */
+    size_t few[256], *order = few;
+    int vis = 0;
+    for (size_t i = ln->start; i < ln->end && !vis; i++) vis = s->g[i].level & 1;
+    if (vis && ln->end - ln->start > sizeof few / sizeof *few &&
+        !(order = mkl__malloc((ln->end - ln->start) * sizeof *order)))
+        return oom(c);
+    if (vis) vis = mkl__visual_order(s, ln->start, ln->end, order);
+    if (vis < 0) goto nomem;
+    for (size_t k = ln->start; k < ln->end; k++) {
+        size_t i = vis ? order[k - ln->start] : k;
         const mkl_glyph *g = &s->g[i];
         if (hgap > 0 && i > ln->start && (g->flags & MKL_G_HGAP)) pen += hgap * g->size;
         const float *rgb = g->link >= 0 ? LINKC : p->rgb;
         if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb)) {
-            if (!(run = MKL_PUSH(&pg->runs))) return oom(c);
+            if (!(run = MKL_PUSH(&pg->runs))) goto nomem;
             run->face = g->face;
             run->size = g->size;
             memcpy(run->rgb, rgb, sizeof run->rgb);
             run->first = L->glyphs.n;
         }
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
-        if (!pgl) return oom(c);
+        if (!pgl) goto nomem;
         pgl->gid = g->gid;
         pgl->x = (float)(pen + g->xoff);
         pgl->y = (float)(baseline - g->yoff);
         pgl->toff = (uint32_t)L->text.n;
         pgl->tlen = g->tlen;
         if (g->tlen) mkl__buf_add(&L->text, s->text + g->toff, g->tlen);
-        if (L->text.oom) return oom(c);
+        if (L->text.oom) goto nomem;
         run->count++;
         double adv = g->adv + ((g->flags & MKL_G_SPACE) ? extra : 0);
         if (g->link >= 0) {
             if (!lk || lk_id != g->link) {
-                if (!(lk = MKL_PUSH(&pg->links))) return oom(c);
+                if (!(lk = MKL_PUSH(&pg->links))) goto nomem;
                 lk_id = g->link;
                 lk->uri = c->doc->links[g->link];
                 lk->x0 = (float)pen;
@@ -363,6 +373,7 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
         }
         pen += adv;
     }
+    if (order != few) mkl__free(order);
     if (ln->hyphen && ln->end > ln->start) {
         /* the line ends inside a word: a plain hyphen-minus, so that text
          * extraction joins the word again */
@@ -386,6 +397,9 @@ static mkl_status emit_line(LC *c, const Par *p, size_t li, double x, double bas
         run->count++;
     }
     return MKL_OK;
+nomem:
+    if (order != few) mkl__free(order);
+    return oom(c);
 }
 
 static double bottom_of(const LC *c) { return c->page == 0 ? c->bottom1 : c->bottom; }

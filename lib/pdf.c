@@ -9,6 +9,7 @@
  * shared library. */
 #include "pdf.h"
 #include "pack.h"
+#include "cff.h"
 
 #include <hb-subset.h>
 #include <hpdf.h>
@@ -66,6 +67,14 @@ typedef struct PFont {
     uint32_t *hash;            /* open addressing: 0 = empty, else pair */
     size_t hcap;
     uint32_t *final;           /* pair -> CID, once the font is finished */
+    /* CFF fonts: a CIDFontType0 has no CIDToGIDMap, so one glyph has one CID
+     * and one text. A glyph drawn for a second text (Noto CJK draws 豈
+     * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
+     * of the same face, with its own ToUnicode. */
+    size_t twin;               /* index of the twin in the writer's fonts + 1; 0: none yet */
+    int is_twin;
+    uint32_t *gtext;           /* open addressing by glyph: the first pair with a text (0 = empty) */
+    size_t gtcap, gtn;
 } PFont;
 
 /* Where a TJ array starts in a page's content (just after its '['), and
@@ -125,23 +134,67 @@ static uint32_t hash_pair(uint32_t gid, const char *t, uint32_t n) {
     return h ^ (h >> 15);
 }
 
-static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
-    for (size_t i = 0; i < w->fonts.n; i++)
-        if (w->fonts.v[i].face == face) {
-            *out = &w->fonts.v[i];
-            return MKL_OK;
-        }
+/* A new font of `face` at the end of w->fonts (which may move). */
+static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     PFont *f = MKL_PUSH(&w->fonts);
     if (!f) return oom(w);
     f->face = face;
+    f->is_twin = is_twin;
     f->hcap = 1024;
     f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
     if (!f->hash || !z0 || !z1 || !z2) return oom(w);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
     if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return hpdf_fail(w, "creating a font");
-    *out = f;
     return MKL_OK;
+}
+
+static mkl_status font_for(W *w, mkl_face *face, PFont **out) {
+    for (size_t i = 0; i < w->fonts.n; i++)
+        if (w->fonts.v[i].face == face && !w->fonts.v[i].is_twin) {
+            *out = &w->fonts.v[i];
+            return MKL_OK;
+        }
+    mkl_status st = font_new(w, face, 0);
+    if (st) return st;
+    *out = &w->fonts.v[w->fonts.n - 1];
+    return MKL_OK;
+}
+
+/* The slot of glyph `gid` in f->gtext. */
+static uint32_t *gtext_slot(PFont *f, uint32_t gid) {
+    size_t h = (gid * 2654435761u) & (f->gtcap - 1);
+    while (f->gtext[h] && f->cid_gid.v[f->gtext[h]] != gid) h = (h + 1) & (f->gtcap - 1);
+    return &f->gtext[h];
+}
+
+/* The font (f, or a twin of it) that can draw `gid` for text t: one where the
+ * glyph has no text yet, or this one. Only CFF fonts have twins. */
+static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, uint32_t tlen) {
+    if (!(*f)->face->cff || !tlen) return MKL_OK;
+    for (;;) {
+        PFont *g = *f;
+        if ((g->gtn + 1) * 2 > g->gtcap) {
+            size_t ncap = g->gtcap ? g->gtcap * 2 : 256, ocap = g->gtcap;
+            uint32_t *old = g->gtext, *nt = mkl__calloc(ncap, sizeof *nt);
+            if (!nt) return oom(w);
+            g->gtext = nt;
+            g->gtcap = ncap;
+            for (size_t i = 0; i < ocap; i++)
+                if (old[i]) *gtext_slot(g, g->cid_gid.v[old[i]]) = old[i];
+            mkl__free(old);
+        }
+        uint32_t p = *gtext_slot(g, gid);
+        if (!p || (g->cid_tlen.v[p] == tlen && !memcmp(g->text.s + g->cid_toff.v[p], t, tlen))) return MKL_OK;
+        if (!g->twin) {
+            size_t at = (size_t)(g - w->fonts.v);
+            mkl_status st = font_new(w, g->face, 1);
+            if (st) return st;
+            w->fonts.v[at].twin = w->fonts.n;   /* index + 1 of the font just made */
+            g = &w->fonts.v[at];
+        }
+        *f = &w->fonts.v[g->twin - 1];
+    }
 }
 
 /* The CID of (gid, text) in font f, allocated on first use. */
@@ -180,6 +233,13 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->text.oom) return oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
+    if (tlen && f->gtcap) {
+        uint32_t *g = gtext_slot(f, gid);
+        if (!*g) {
+            *g = *cid;
+            f->gtn++;
+        }
+    }
     return MKL_OK;
 }
 
@@ -315,6 +375,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     for (size_t r = 0; r < pg->runs.n && !text; r++) text = pg->runs.v[r].count > 0;
     if (text) mkl__buf_adds(b, "BT\n");
     PFont *curf = NULL;
+    size_t curf_at = 0;   /* curf's index: w->fonts may move when a twin is made */
     float cursize = -1;
     /* The viewer's state: the line origin (lx, ly) that Td moves, in PDF
      * coordinates as written; the pen, where the next glyph would go, on the
@@ -326,12 +387,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         if (!run->count) continue;
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
+        curf = curf ? &w->fonts.v[curf_at] : NULL;
         if (f != curf || run->size != cursize) {
             const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
             if (!name) return hpdf_fail(w, "adding a font to a page");
             mkl__buf_printf(b, "/%s", name);
             ops(b, " # Tf\n", (double)run->size);
             curf = f;
+            curf_at = (size_t)(f - w->fonts.v);
             cursize = run->size;
         }
         if (memcmp(rgb, run->rgb, sizeof rgb)) {
@@ -341,10 +404,26 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         double size = run->size;
         int open = 0;
         size_t end = run->first + run->count;
+        size_t base = (size_t)(f - w->fonts.v);
         for (size_t i = run->first; i < end; i++) {
             const mkl_pglyph *g = &L->glyphs.v[i];
+            const char *gt = L->text.s ? L->text.s + g->toff : "";
             uint32_t cid = 0;
-            if ((st = cid_for(w, f, g->gid, L->text.s ? L->text.s + g->toff : "", g->tlen, &cid))) return st;
+            f = &w->fonts.v[base];   /* (font_for_text may move the fonts) */
+            if ((st = font_for_text(w, &f, g->gid, gt, g->tlen))) return st;
+            curf = curf ? &w->fonts.v[curf_at] : NULL;
+            if (f != curf) {
+                /* a twin (or back): the same metrics, another font resource */
+                if (open) mkl__buf_adds(b, ">] TJ\n");
+                open = 0;
+                const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
+                if (!name) return hpdf_fail(w, "adding a font to a page");
+                mkl__buf_printf(b, "/%s", name);
+                ops(b, " # Tf\n", size);
+                curf = f;
+                curf_at = (size_t)(f - w->fonts.v);
+            }
+            if ((st = cid_for(w, f, g->gid, gt, g->tlen, &cid))) return st;
             /* on the pen's baseline and near it: a TJ number moves the pen;
              * elsewhere Td starts a new line there */
             int newline = !havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000;
@@ -478,6 +557,35 @@ void mkl__subsets_free(mkl_subsets *c) {
     mkl__free(c);
 }
 
+static void free_program(void *p) { mkl__free(p); }
+
+/* The program a FontFile3 /CIDFontType0C embeds: the subset's bare 'CFF '
+ * table; a CID-keyed one with an identity charset (see cff.h), so that the
+ * CIDs written in the pages, glyph ids of the subset, are the CIDs it has. */
+static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
+    hb_blob_t *cff = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+    unsigned len;
+    const unsigned char *d = (const unsigned char *)hb_blob_get_data(cff, &len);
+    if (!len || !face->cid_keyed) {
+        e->blob = len ? cff : NULL;
+        if (!len) hb_blob_destroy(cff);
+        return MKL_OK;
+    }
+    unsigned char *patched;
+    size_t plen;
+    int r = mkl__cff_identity_charset(d, len, e->nglyphs, &patched, &plen);
+    hb_blob_destroy(cff);
+    if (r < 0) return oom(w);
+    if (r > 0 || plen > UINT_MAX)
+        return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF charset cannot be rewritten");
+    e->blob = hb_blob_create_or_fail((const char *)patched, (unsigned)plen, HB_MEMORY_MODE_WRITABLE, patched, free_program);
+    if (!e->blob) {
+        mkl__free(patched);
+        return oom(w);
+    }
+    return MKL_OK;
+}
+
 /* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array). */
 static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, SubEntry *e) {
     e->face = face;
@@ -491,13 +599,18 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
     hb_set_t *gs = hb_subset_input_glyph_set(in);
     for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
     hb_set_clear(hb_subset_input_unicode_set(in));
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING);
+    /* CFF charstrings without subroutines: a subset with them is 3% (Latin)
+     * to 14% (Hanja) larger once deflated */
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | (face->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE : 0));
     /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
      * fpgm and prep when hinted): the PDF names the font and gives its
      * metrics, so 'name', 'post', 'OS/2' and every other table of the face
      * are dropped, as in Acrobat's own subsets (FreeType loads such fonts). A
      * Korean letter is 1.2 KB smaller. */
-    static const char keep[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
+    static const char keep_tt[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
+    static const char keep_cff[][5] = {"CFF ", "head", "hhea", "hmtx", "maxp"};
+    const char(*keep)[5] = face->cff ? keep_cff : keep_tt;
+    size_t nkeep = face->cff ? sizeof keep_cff / sizeof *keep_cff : sizeof keep_tt / sizeof *keep_tt;
     hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
     hb_tag_t tags[64];
     for (unsigned start = 0, got = 64; got == 64; start += got) {
@@ -505,7 +618,7 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         hb_face_get_table_tags(face->face, start, &got, tags);
         for (unsigned i = 0; i < got; i++) {
             int needed = 0;
-            for (size_t k = 0; k < sizeof keep / sizeof *keep && !needed; k++)
+            for (size_t k = 0; k < nkeep && !needed; k++)
                 needed = tags[i] == hb_tag_from_string(keep[k], 4);
             if (!needed) hb_set_add(drop, tags[i]);
         }
@@ -519,10 +632,13 @@ static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t
         e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
     }
     hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    e->blob = sub ? hb_face_reference_blob(sub) : NULL;
     e->nglyphs = sub ? hb_face_get_glyph_count(sub) : 0;
+    mkl_status st = MKL_OK;
+    if (!face->cff) e->blob = sub ? hb_face_reference_blob(sub) : NULL;
+    else if (sub) st = cff_program(w, face, sub, e);
     hb_face_destroy(sub);
     hb_subset_plan_destroy(plan);
+    if (st) return st;
     if (!e->blob || !hb_blob_get_length(e->blob) || !e->nglyphs)
         return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
     for (size_t i = 0; i < n; i++)
@@ -662,7 +778,9 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         for (size_t p = 1; p < npair; p++) {
             if (f->final[p] != UINT32_MAX || (!pass && !f->cid_tlen.v[p])) continue;
             uint32_t g = subset_gid(e, f->cid_gid.v[p]);
-            if (!taken[g]) {
+            /* a CIDFontType0 has no CIDToGIDMap: a glyph drawn for a second
+             * text keeps its one CID (and the first text) */
+            if (!taken[g] || face->cff) {
                 taken[g] = 1;
                 f->final[p] = g;
             } else {
@@ -675,7 +793,10 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     }
     /* who[cid]: the pair drawn with it (0: none) */
     if (!(who = mkl__calloc(ncid, sizeof *who))) { st = oom(w); goto out; }
-    for (size_t p = 1; p < npair; p++) who[f->final[p]] = (uint32_t)p;
+    for (size_t p = 1; p < npair; p++) {
+        uint32_t *c = &who[f->final[p]];
+        if (!*c || (!f->cid_tlen.v[*c] && f->cid_tlen.v[p])) *c = (uint32_t)p;
+    }
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
     char tag[8], base[256];
@@ -688,11 +809,12 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         if (*p <= ' ' || *p > '~' || strchr("()<>[]{}/%#", *p)) *p = '-';
 
     HPDF_STATUS r = HPDF_OK;
-    /* FontFile2 */
+    /* FontFile2 (TrueType), or FontFile3 with a bare CFF (ISO 32000-1, 9.9) */
     HPDF_Dict ff = stream_new(w);
     if (!ff) { st = hpdf_fail(w, "creating a font file"); goto out; }
     r |= HPDF_Stream_Write(ff->stream, (const HPDF_BYTE *)bdata, blen);
-    r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
+    if (face->cff) r |= HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
+    else r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
 
     /* FontDescriptor */
     double k = 1000.0 / face->upem;
@@ -710,7 +832,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddNumber(fd, "Descent", (HPDF_INT32)lround(face->descender * k));
     r |= HPDF_Dict_AddNumber(fd, "CapHeight", (HPDF_INT32)lround(face->cap_height * k));
     r |= HPDF_Dict_AddNumber(fd, "StemV", face->bold ? 140 : 80);
-    r |= HPDF_Dict_Add(fd, "FontFile2", ff);
+    r |= HPDF_Dict_Add(fd, face->cff ? "FontFile3" : "FontFile2", ff);
     if (w->pdfa) {
         /* PDF/A-1: a CIDSet naming every CID the subset has */
         HPDF_Dict cs = stream_new(w);
@@ -728,7 +850,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     HPDF_Dict cf = HPDF_Dict_New(mm);
     if (!cf || HPDF_Xref_Add(w->pdf->xref, cf) != HPDF_OK) { st = hpdf_fail(w, "creating a CID font"); goto out; }
     r |= HPDF_Dict_AddName(cf, "Type", "Font");
-    r |= HPDF_Dict_AddName(cf, "Subtype", "CIDFontType2");
+    r |= HPDF_Dict_AddName(cf, "Subtype", face->cff ? "CIDFontType0" : "CIDFontType2");
     r |= HPDF_Dict_AddName(cf, "BaseFont", base);
     HPDF_Dict si = HPDF_Dict_New(mm);
     if (!si || HPDF_Dict_Add(cf, "CIDSystemInfo", si) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
@@ -765,7 +887,9 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
         for (; c < ncid && who[c] && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
     }
     mkl__free(wv);
-    if (ncid == e->nglyphs) {
+    if (face->cff) {
+        /* CIDs are glyph ids through the (identity) charset: no map */
+    } else if (ncid == e->nglyphs) {
         r |= HPDF_Dict_AddName(cf, "CIDToGIDMap", "Identity");
     } else {
         HPDF_Dict map = stream_new(w);
@@ -1154,6 +1278,7 @@ void mkl__pdfw_free(mkl_pdfw *w) {
         mkl__free(w->fonts.v[i].cid_toff.v);
         mkl__free(w->fonts.v[i].cid_tlen.v);
         mkl__free(w->fonts.v[i].hash);
+        mkl__free(w->fonts.v[i].gtext);
         mkl__buf_free(&w->fonts.v[i].text);
         mkl__free(w->fonts.v[i].final);
     }

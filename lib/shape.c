@@ -6,8 +6,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unicode/ubidi.h>
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utext.h>
 
 struct mkl_shaper {
@@ -20,6 +22,8 @@ struct mkl_shaper {
     MKL_VEC(int16_t) facei;     /* chosen face index per char */
     MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
     MKL_VEC(uint8_t) prohib;    /* per byte: 1 = a break before it is prohibited */
+    MKL_VEC(uint8_t) level;     /* bidi level of each char */
+    UBiDi *bidi;                /* opened at the first right-to-left text */
     MKL_VEC(UChar) u16;
     MKL_VEC(uint32_t) u16_byte; /* byte offset for each UTF-16 unit */
 };
@@ -58,6 +62,8 @@ void mkl__shaper_free(mkl_shaper *sh) {
     mkl__free(sh->facei.v);
     mkl__free(sh->brk_before.v);
     mkl__free(sh->prohib.v);
+    mkl__free(sh->level.v);
+    if (sh->bidi) ubidi_close(sh->bidi);
     mkl__free(sh->u16.v);
     mkl__free(sh->u16_byte.v);
     mkl__free(sh);
@@ -78,7 +84,7 @@ mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
         mkl_status st = mkl__fontdb_find(fs->db, fam[i], bold, (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
         if (st) return st;
     }
-    fs->nfaces[style] = n;
+    fs->nfaces[style] = fs->nall[style] = n;
     fs->resolved[style] = 1;
     return MKL_OK;
 }
@@ -134,6 +140,76 @@ static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     return -1;
 }
 
+/* The face for `cp` in style `style`: the first of the role's own that
+ * covers it, else a fallback (found by the database, appended to the set).
+ * *idx = -1 when no installed font covers it. */
+static mkl_status cover(mkl_fontset *fs, int style, uint32_t cp, const char *lang, int *idx, mkl_error *e) {
+    if ((*idx = first_cover(fs, style, cp)) >= 0) return MKL_OK;
+    /* the database's answer for cp, even when a fallback face already in the
+     * set covers it: the choice never depends on which character came first */
+    int cls = fs->nfaces[style] ? fs->faces[style][0]->sans : -1;
+    mkl_face *fb = NULL;
+    mkl_status st = mkl__fontdb_fallback(fs->db, cp, lang, cls, (style & MKL_STYLE_BOLD) != 0,
+                                         (style & MKL_STYLE_ITALIC) != 0, &fb, e);
+    if (st || !fb) return st;
+    for (size_t f = fs->nfaces[style]; f < fs->nall[style]; f++)
+        if (fs->faces[style][f] == fb) {
+            *idx = (int)f;
+            return MKL_OK;
+        }
+    if (fs->nall[style] >= MKL_FONTSET_MAX)
+        return mkl__err(e, MKL_ERR_LIMIT, NULL, 0, 0, "the text needs more than %d fallback fonts in one style",
+                        MKL_FONTSET_MAX - 8);
+    fs->faces[style][fs->nall[style]] = fb;
+    *idx = (int)fs->nall[style]++;
+    return MKL_OK;
+}
+
+/* What to install for a script: the Debian package of Noto fonts that has it. */
+static const char *package_for(uint32_t c, const char **script) {
+    UErrorCode uerr = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript((UChar32)c, &uerr);
+    *script = U_FAILURE(uerr) ? "Unknown" : uscript_getName(sc);
+    switch (sc) {
+    case USCRIPT_HAN:
+    case USCRIPT_HIRAGANA:
+    case USCRIPT_KATAKANA:
+    case USCRIPT_HANGUL:
+    case USCRIPT_BOPOMOFO:
+        return "fonts-noto-cjk";
+    case USCRIPT_COMMON:
+    case USCRIPT_INHERITED:
+    case USCRIPT_UNKNOWN:
+        return u_charType((UChar32)c) == U_OTHER_SYMBOL ? "fonts-symbola" : "fonts-noto-core";
+    case USCRIPT_LATIN:
+    case USCRIPT_GREEK:
+    case USCRIPT_CYRILLIC:
+    case USCRIPT_HEBREW:
+    case USCRIPT_ARABIC:
+    case USCRIPT_ARMENIAN:
+    case USCRIPT_GEORGIAN:
+    case USCRIPT_THAI:
+    case USCRIPT_LAO:
+    case USCRIPT_DEVANAGARI:
+    case USCRIPT_BENGALI:
+    case USCRIPT_GURMUKHI:
+    case USCRIPT_GUJARATI:
+    case USCRIPT_ORIYA:
+    case USCRIPT_TAMIL:
+    case USCRIPT_TELUGU:
+    case USCRIPT_KANNADA:
+    case USCRIPT_MALAYALAM:
+    case USCRIPT_SINHALA:
+    case USCRIPT_KHMER:
+    case USCRIPT_MYANMAR:
+    case USCRIPT_ETHIOPIC:
+    case USCRIPT_TIBETAN:
+        return "fonts-noto-core";
+    default:
+        return "fonts-noto-extra";
+    }
+}
+
 static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_opts *o, uint32_t c, mkl_error *e) {
     char tried[512] = "";
     size_t at = 0;
@@ -156,8 +232,12 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
             ccol++;
         }
     }
-    return mkl__err(e, MKL_ERR_FONT, o->file, line, col, "no font covers the character U+%04X '%s' (fonts tried: %s)",
-                    (unsigned)c, utf8, tried);
+    const char *script;
+    const char *pkg = package_for(c, &script);
+    return mkl__err(e, MKL_ERR_FONT, o->file, line, col,
+                    "no installed font covers the character U+%04X '%s' (fonts tried: %s, then the font folders and "
+                    "Fontconfig): install a font with the %s script, e.g. the Debian package %s",
+                    (unsigned)c, utf8, tried, script, pkg);
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
@@ -234,8 +314,45 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
     return MKL_OK;
 }
 
+/* The bidi level of every character (after compute_breaks, which made the
+ * UTF-16 text): ICU's UAX #9 in a left-to-right paragraph. Text with no right-to-left
+ * character (or embedding) is all level 0 without asking ICU. */
+static mkl_status bidi_levels(mkl_shaper *sh, mkl_error *e) {
+    size_t nch = sh->cps.n, nu = 0;
+    if (!RESERVE(sh->level, nch + 1)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    memset(sh->level.v, 0, nch + 1);
+    int rtl = 0;
+    for (size_t i = 0; i < nch; i++) {
+        UCharDirection d = u_charDirection((UChar32)sh->cps.v[i]);
+        rtl |= d == U_RIGHT_TO_LEFT || d == U_RIGHT_TO_LEFT_ARABIC || d == U_RIGHT_TO_LEFT_EMBEDDING ||
+               d == U_RIGHT_TO_LEFT_OVERRIDE || d == U_RIGHT_TO_LEFT_ISOLATE;
+        nu += sh->cps.v[i] >= 0x10000 ? 2 : 1;
+    }
+    if (!rtl) return MKL_OK;
+    if (!sh->bidi && !(sh->bidi = ubidi_open())) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    UErrorCode uerr = U_ZERO_ERROR;
+    /* the letter's languages run left to right: so does every paragraph (a
+     * signatory "דוד בן־גוריון, Israel" keeps the list's order) */
+    ubidi_setPara(sh->bidi, sh->u16.v, (int32_t)nu, UBIDI_LTR, NULL, &uerr);
+    const UBiDiLevel *lv = U_SUCCESS(uerr) ? ubidi_getLevels(sh->bidi, &uerr) : NULL;
+    if (U_FAILURE(uerr) || !lv)
+        return mkl__err(e, uerr == U_MEMORY_ALLOCATION_ERROR ? MKL_ERR_NOMEM : MKL_ERR_PDF, NULL, 0, 0,
+                        "ICU bidi: %s", u_errorName(uerr));
+    for (size_t i = 0, u = 0; i < nch; i++) {
+        sh->level.v[i] = lv[u];
+        u += sh->cps.v[i] >= 0x10000 ? 2 : 1;
+    }
+    return MKL_OK;
+}
+
 /* Style and link at `byte`; *cursor moves forward through the runs (bytes are asked in order). */
 static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *link);
+
+/* The language of the character at `byte` (its run's `cur` found by style_at): "en", "ko", else the text's. */
+static const char *lang_at(const mkl_rich *r, size_t cur, size_t byte, const char *lang) {
+    int rl = cur < r->nruns && byte >= r->runs[cur].start ? r->runs[cur].lang : 0;
+    return rl == MKL_LANG_EN ? "en" : rl == MKL_LANG_KO ? "ko" : lang;
+}
 
 /* Hyphenation points (brk_before = 3) in the words of text whose language has
  * patterns. Not hyphenated: capitalised words (names), words in tokens with
@@ -324,7 +441,10 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         if ((st = mkl__fontset_resolve(fs, style, e))) return st;
         sh->facei.v[i] = -1;
         if (!is_neutral(sh->cps.v[i])) {
-            if ((sh->facei.v[i] = (int16_t)first_cover(fs, style, sh->cps.v[i])) < 0) return uncovered(fs, style, o, sh->cps.v[i], e);
+            int fi;
+            if ((st = cover(fs, style, sh->cps.v[i], lang_at(r, cur, sh->offs.v[i], o->lang), &fi, e))) return st;
+            if (fi < 0) return uncovered(fs, style, o, sh->cps.v[i], e);
+            sh->facei.v[i] = (int16_t)fi;
         }
     }
     cur = 0;
@@ -346,15 +466,16 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         uint32_t probe = (c == '\n' || c == '\t') ? ' ' : c;
         int chosen = -1;
         for (int k = 0; k < 2 && chosen < 0; k++)
-            if (want[k] >= 0 && (size_t)want[k] < fs->nfaces[style] &&
+            if (want[k] >= 0 && (size_t)want[k] < fs->nall[style] &&
                 (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
                 chosen = want[k];
-        if (chosen < 0) chosen = is_invisible(c) ? 0 : first_cover(fs, style, probe);
+        if (chosen < 0 && is_invisible(c)) chosen = 0;
+        if (chosen < 0 && (st = cover(fs, style, probe, lang_at(r, cur, sh->offs.v[i], o->lang), &chosen, e))) return st;
         if (chosen < 0) return uncovered(fs, style, o, c, e);
         sh->facei.v[i] = (int16_t)chosen;
     }
 
-    if ((st = compute_breaks(sh, len, o->keep_all, e))) return st;
+    if ((st = compute_breaks(sh, len, o->keep_all, e)) || (st = bidi_levels(sh, e))) return st;
     if (o->hyphenate && mark_hyphens(sh, r, text, len, o->lang) < 0)
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
 
@@ -373,18 +494,24 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
             int32_t l2;
             int s2 = style_at(r, sh->offs.v[j], &cur2, &l2) | o->style;
             int rl2 = cur2 < r->nruns && sh->offs.v[j] >= r->runs[cur2].start ? r->runs[cur2].lang : 0;
-            if (sh->facei.v[j] != fi || s2 != style || l2 != link || rl2 != rl) break;
+            if (sh->facei.v[j] != fi || s2 != style || l2 != link || rl2 != rl || sh->level.v[j] != sh->level.v[i])
+                break;
             j++;
         }
         mkl_face *face = fs->faces[style & 3][fi];
         hb_buffer_clear_contents(sh->buf);
         hb_buffer_add_utf8(sh->buf, text, (int)len, sh->offs.v[i], (int)(sh->offs.v[j] - sh->offs.v[i]));
-        hb_buffer_set_direction(sh->buf, HB_DIRECTION_LTR);
+        uint8_t level = sh->level.v[i];
+        hb_buffer_set_direction(sh->buf, (level & 1) ? HB_DIRECTION_RTL : HB_DIRECTION_LTR);
         hb_buffer_set_language(sh->buf, langs[rl <= 2 ? rl : 0]);
         hb_buffer_guess_segment_properties(sh->buf);
         hb_buffer_set_cluster_level(sh->buf, HB_BUFFER_CLUSTER_LEVEL_MONOTONE_CHARACTERS);
         hb_shape(face->font, sh->buf, feats, 1);
         if (!hb_buffer_allocation_successful(sh->buf)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        /* right to left: HarfBuzz gives the glyphs in visual order; the
+         * paragraph keeps them in logical order (clusters reversed, each
+         * cluster's glyphs as drawn) until a line is set (mkl__visual_order) */
+        if (level & 1) hb_buffer_reverse_clusters(sh->buf);
         unsigned ng;
         hb_glyph_info_t *gi = hb_buffer_get_glyph_infos(sh->buf, &ng);
         hb_glyph_position_t *gp = hb_buffer_get_glyph_positions(sh->buf, &ng);
@@ -418,6 +545,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->yoff = (float)(gp[g].y_offset * scale);
                 G->size = (float)o->size;
                 G->style = (uint8_t)style;
+                G->level = level;
                 G->link = link;
                 if (nchars == (size_t)(k2 - k)) {
                     size_t nb = tpos;
@@ -480,4 +608,38 @@ double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b) {
     double w = 0;
     for (size_t i = a; i < b; i++) w += s->g[i].adv;
     return w;
+}
+
+int mkl__visual_order(const mkl_shaped *s, size_t a, size_t b, size_t *order) {
+    uint8_t maxl = 0, minodd = 255;
+    for (size_t i = a; i < b; i++) {
+        uint8_t l = s->g[i].level;
+        if (l > maxl) maxl = l;
+        if ((l & 1) && l < minodd) minodd = l;
+    }
+    if (minodd == 255) return 0;
+    /* clusters: order[] holds the index of each cluster's first glyph */
+    size_t nc = 0;
+    for (size_t i = a; i < b; i++)
+        if (i == a || s->g[i].cluster != s->g[i - 1].cluster) order[nc++] = i;
+    for (int lev = maxl; lev >= minodd; lev--)
+        for (size_t x = 0; x < nc;) {
+            if (s->g[order[x]].level < lev) { x++; continue; }
+            size_t y = x;
+            while (y < nc && s->g[order[y]].level >= lev) y++;
+            for (size_t p = x, q = y - 1; p < q; p++, q--) { size_t t = order[p]; order[p] = order[q]; order[q] = t; }
+            x = y;
+        }
+    /* expand the clusters into glyphs, back to front so nothing is overwritten */
+    size_t *starts = mkl__malloc((nc ? nc : 1) * sizeof *starts);
+    if (!starts) return -1;
+    memcpy(starts, order, nc * sizeof *starts);
+    size_t o = 0;
+    for (size_t x = 0; x < nc; x++) {
+        size_t g = starts[x];
+        do order[o++] = g++;
+        while (g < b && s->g[g].cluster == s->g[g - 1].cluster);
+    }
+    mkl__free(starts);
+    return 1;
 }

@@ -27,18 +27,27 @@ typedef struct mkl_glyph {
     float size;
     float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
     uint8_t style, flags;
+    uint8_t level;        /* bidi embedding level (UAX #9): odd = right to left */
     int32_t link;
 } mkl_glyph;
 
-/* The families of one role (body, heading), resolved lazily per style. */
+/* Faces one style of a role may use: its own families (up to 8) and the
+ * fallback faces its text has needed. */
+#define MKL_FONTSET_MAX 32
+
+/* The families of one role (body, heading), resolved lazily per style. A
+ * character none of them covers takes a fallback face (mkl__fontdb_fallback)
+ * of the class of the role's first family (serif, sans serif), appended to
+ * faces[style] after the families' own. */
 typedef struct mkl_fontset {
     mkl_fontdb *db;
     const char *const *families;
     size_t nfamilies;
     const char *const *bold_families;  /* for bold styles, if not NULL (e.g. Hangul bold in Gothic) */
     size_t nbold;
-    mkl_face *faces[4][8];   /* [style & 3][i] */
-    size_t nfaces[4];
+    mkl_face *faces[4][MKL_FONTSET_MAX];   /* [style & 3][i]: the families', then fallbacks */
+    size_t nfaces[4];        /* the families' faces */
+    size_t nall[4];          /* and the fallbacks after them */
     int resolved[4];
 } mkl_fontset;
 
@@ -70,7 +79,8 @@ typedef struct mkl_shape_opts {
 } mkl_shape_opts;
 
 /* Shape `r` into `out` (which is reset; its memory is reused). Errors: a
- * character no font of the set covers (MKL_ERR_FONT, naming U+XXXX). */
+ * character no installed font covers (MKL_ERR_FONT, naming U+XXXX, its
+ * place and what to install). */
 mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
                       mkl_error *e);
 void mkl__shaped_free(mkl_shaped *s);
@@ -78,6 +88,12 @@ void mkl__shaped_free(mkl_shaped *s);
 /* Shape a plain string (one style). */
 mkl_status mkl__shape_plain(mkl_shaper *sh, mkl_fontset *fs, const char *text, const mkl_shape_opts *o,
                             mkl_shaped *out, mkl_error *e);
+
+/* The glyphs [a, b) of one line in visual order (UAX #9, L2: clusters of
+ * every run at level >= k reversed, for each k from the highest level down to
+ * the lowest odd one), into order[0 .. b-a). Returns 0, and leaves `order`
+ * alone, when the line has no right-to-left glyph: the order is logical. */
+int mkl__visual_order(const mkl_shaped *s, size_t a, size_t b, size_t *order);
 
 /* Sum of advances of glyphs [a, b). */
 double mkl__shaped_width(const mkl_shaped *s, size_t a, size_t b);

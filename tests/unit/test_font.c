@@ -82,12 +82,85 @@ static void test_damaged(void) {
     remove(dir);
 }
 
+/* A variable font ('fvar') is refused, not embedded at its default outlines:
+ * Liberation Serif with its 'gasp' table renamed 'fvar' is not a face. */
+static void test_variable_refused(void) {
+    char dir[] = "/tmp/mkl-font-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    char path[256];
+    snprintf(path, sizeof path, "%s/Variable.ttf", dir);
+    FILE *in = fopen(MKL_TEST_FONT_DIR "/LiberationSerif-Regular.ttf", "rb");
+    static unsigned char buf[600000];
+    size_t n = in ? fread(buf, 1, sizeof buf, in) : 0;
+    if (in) fclose(in);
+    unsigned ntables = (unsigned)(buf[4] << 8 | buf[5]);
+    int renamed = 0;
+    for (unsigned t = 0; t < ntables; t++) {
+        unsigned char *rec = buf + 12 + 16 * t;
+        if (!memcmp(rec, "gasp", 4)) { memcpy(rec, "fvar", 4); renamed = 1; }   /* the tags stay sorted */
+    }
+    CHECK(renamed);
+    FILE *out = fopen(path, "wb");
+    if (out) {
+        fwrite(buf, 1, n, out);
+        fclose(out);
+    }
+    const char *dirs[] = {dir};
+    mkl_fontdb *db;
+    mkl_error e = {0};
+    mkl_face *f = NULL;
+    CHECK(mkl__fontdb_new(dirs, 1, &db, &e) == MKL_OK);
+    CHECK(mkl__fontdb_find(db, "Liberation Serif", 0, 0, &f, &e) == MKL_ERR_FONT);
+    CHECK(f == NULL);
+    mkl__fontdb_free(db);
+    remove(path);
+    remove(dir);
+}
+
+/* OpenType CFF faces: from a font folder (.otf), and through Fontconfig from
+ * a collection (.ttc, the Korean face of Noto Serif CJK by its index). */
+static void test_cff(void) {
+    const char *otf = "/usr/share/fonts/opentype/urw-base35/NimbusRoman-Regular.otf";
+    FILE *in = fopen(otf, "rb");
+    CHECK_MSG(in != NULL, "%s (fonts-urw-base35, with ghostscript in scripts/deps)", otf);
+    if (!in) return;
+    char dir[] = "/tmp/mkl-font-XXXXXX";
+    if (!mkdtemp(dir)) { fclose(in); return; }
+    char path[256];
+    snprintf(path, sizeof path, "%s/Nimbus.otf", dir);
+    FILE *out = fopen(path, "wb");
+    static unsigned char buf[1 << 20];
+    size_t n;
+    while (out && (n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    fclose(in);
+    if (out) fclose(out);
+    const char *dirs[] = {dir};
+    mkl_fontdb *db;
+    mkl_error e = {0};
+    mkl_face *f = NULL;
+    CHECK(mkl__fontdb_new(dirs, 1, &db, &e) == MKL_OK);
+    CHECK_MSG(mkl__fontdb_find(db, "Nimbus Roman", 0, 0, &f, &e) == MKL_OK, "%s", e.message);
+    CHECK(f && f->cff && !f->cid_keyed && f->sans == 0 && !strcmp(f->path, path));   /* from the folder */
+    /* Noto Serif CJK KR: CID-keyed CFF, a face of a collection */
+    f = NULL;
+    CHECK_MSG(mkl__fontdb_find(db, "Noto Serif CJK KR", 0, 0, &f, &e) == MKL_OK, "%s (fonts-noto-cjk)", e.message);
+    CHECK(f && f->cff && f->cid_keyed && f->sans == 0 && f->index > 0 && strstr(f->path, ".ttc"));
+    CHECK(f && mkl__face_glyph(f, 0x524D) != 0);
+    f = NULL;
+    CHECK(mkl__fontdb_find(db, "Noto Sans CJK KR", 1, 0, &f, &e) == MKL_OK && f && f->sans == 1 && f->bold);
+    mkl__fontdb_free(db);
+    remove(path);
+    remove(dir);
+}
+
 int main(void) {
     fx_init();
     test_bundled();
     test_unknown();
     test_fontset();
     test_damaged();
+    test_variable_refused();
+    test_cff();
     fx_done();
     return check_done();
 }

@@ -3,6 +3,8 @@
 
 #include "fixture.h"
 
+#include <fontconfig/fontconfig.h>
+
 static size_t count_flag(const mkl_shaped *s, int flag) {
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++) n += (s->g[i].flags & flag) != 0;
@@ -52,12 +54,53 @@ static void test_uncovered(void) {
     mkl_fontset fs = fx_body();
     mkl_shaped s = {0};
     mkl_error e = {0};
-    const char *src = "line 1\nline 2\nx \xF0\x9F\x98\x80 y\n";
+    /* U+10600 LINEAR A SIGN AB001: in no font Debian installs by default */
+    const char *src = "line 1\nline 2\nx \xF0\x90\x98\x80 y\n";
     mkl_shape_opts o = {11, "en", 0, 0, "t.md", 2, src, strlen(src), 0};
-    CHECK(mkl__shape_plain(fx_sh, &fs, "x \xF0\x9F\x98\x80 y", &o, &s, &e) == MKL_ERR_FONT); /* 😀 */
-    CHECK_MSG(strstr(e.message, "U+1F600") != NULL && e.line == 3 && e.column == 3 && !strcmp(e.file, "t.md"),
+    CHECK(mkl__shape_plain(fx_sh, &fs, "x \xF0\x90\x98\x80 y", &o, &s, &e) == MKL_ERR_FONT);
+    CHECK_MSG(strstr(e.message, "U+10600") != NULL && e.line == 3 && e.column == 3 && !strcmp(e.file, "t.md"),
               "%d:%d %s", e.line, e.column, e.message);
     CHECK(strstr(e.message, "Liberation Serif, NanumMyeongjo") != NULL);
+    CHECK_MSG(strstr(e.message, "install a font with the Linear_A script, e.g. the Debian package fonts-noto-extra"),
+              "%s", e.message);
+    mkl__shaped_free(&s);
+}
+
+/* A character none of the role's families covers takes a fallback face:
+ * 前 (U+524D) in the body (Liberation Serif, Nanum Myeongjo), a serif when
+ * one is installed (Noto Serif CJK KR, from fonts-noto-cjk), else the
+ * bundled Nanum Gothic; the same face every time. */
+static void test_coverage_fallback(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "ko", 0, 0, "t.md", 1, NULL, 0, 0};
+    CHECK_MSG(mkl__shape_plain(fx_sh, &fs, "\xE5\x89\x8D \xEC\x9C\xA0\xEC\x97\x94", &o, &s, &e) == MKL_OK, "%s",
+              e.message);
+    CHECK(s.n >= 4);
+    if (s.n < 4) return;
+    mkl_face *han = s.g[0].face, *hangul = s.g[2].face;
+    CHECK(han != fs.faces[0][0] && han != fs.faces[0][1]);
+    CHECK(mkl__face_glyph(han, 0x524D) != 0);
+    CHECK(hangul == fs.faces[0][1]);   /* Hangul stays in Nanum Myeongjo */
+    CHECK(fs.nall[0] == 3);
+    FcPattern *p = FcNameParse((const FcChar8 *)"Noto Serif CJK KR");
+    FcObjectSet *os = FcObjectSetBuild(FC_FAMILY, (char *)0);
+    FcFontSet *set = FcFontList(NULL, p, os);
+    int noto = set && set->nfont > 0;
+    if (set) FcFontSetDestroy(set);
+    FcObjectSetDestroy(os);
+    FcPatternDestroy(p);
+    CHECK_MSG(noto ? !strcmp(han->family, "Noto Serif CJK KR") && han->cff : !strcmp(han->family, "NanumGothic"),
+              "fallback for U+524D: %s", han->family);
+    CHECK(han->sans == (noto ? 0 : 1));
+    /* asked again (another paragraph): the same face, from the cache */
+    mkl_face *again = NULL;
+    CHECK(mkl__fontdb_fallback(fs.db, 0x524D, "ko", 0, 0, 0, &again, &e) == MKL_OK && again == han);
+    /* a heading role (sans) gets a sans face: the bundled Nanum Gothic */
+    mkl_face *sans = NULL;
+    CHECK(mkl__fontdb_fallback(fs.db, 0x524D, "ko", 1, 0, 0, &sans, &e) == MKL_OK && sans &&
+          !strcmp(sans->family, "NanumGothic"));
     mkl__shaped_free(&s);
 }
 
@@ -79,12 +122,50 @@ static void test_breaks(void) {
     mkl__shaped_free(&s);
 }
 
+/* Right to left: Hebrew in an English line has level 1 and is shaped right
+ * to left; a number inside it level 2; a line is set in visual order, the
+ * Hebrew reversed and the number not (UAX #9). */
+static void test_bidi(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    /* x אב 12 גד y */
+    const char *t = "x \xD7\x90\xD7\x91 12 \xD7\x92\xD7\x93 y";
+    fx_shape(&fs, t, "en", &s);
+    CHECK(s.n == 12);
+    if (s.n != 12) return;
+    static const uint8_t want_level[12] = {0, 0, 1, 1, 1, 2, 2, 1, 1, 1, 0, 0};
+    for (size_t i = 0; i < 12; i++) CHECK_MSG(s.g[i].level == want_level[i], "glyph %zu level %d", i, s.g[i].level);
+    size_t order[12];
+    CHECK(mkl__visual_order(&s, 0, 12, order) == 1);
+    /* visual: x, space, ד, ג, space, 1, 2, space, ב, א, space, y */
+    static const size_t want[12] = {0, 1, 9, 8, 7, 5, 6, 4, 3, 2, 10, 11};
+    for (size_t i = 0; i < 12; i++) CHECK_MSG(order[i] == want[i], "visual %zu: %zu", i, order[i]);
+    /* a line with no right-to-left glyph keeps its order */
+    fx_shape(&fs, "plain text", "en", &s);
+    CHECK(mkl__visual_order(&s, 0, s.n, order) == 0);
+    /* Arabic is joined: سلام is initial sin, the lam-alef ligature and an isolated meem (alef joins
+     * only to the right) */
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "en", 0, 0, "t.md", 1, NULL, 0, 0};
+    CHECK(mkl__shape_plain(fx_sh, &fs, "\xD8\xB3\xD9\x84\xD8\xA7\xD9\x85", &o, &s, &e) == MKL_OK);
+    int joined = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        size_t at = s.g[i].cluster;
+        uint32_t cp = mkl__utf8_next(s.text, s.len, &at);
+        joined += s.g[i].level == 1 && s.g[i].gid != mkl__face_glyph(s.g[i].face, cp);
+    }
+    CHECK_MSG(joined == 2 && s.n == 3, "%d of %zu glyphs in joining forms", joined, s.n);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_kerning();
     test_fallback();
     test_uncovered();
+    test_coverage_fallback();
     test_breaks();
+    test_bidi();
     fx_done();
     return check_done();
 }
