@@ -513,7 +513,7 @@ mkl_status mkl__image_load(const char *path, mkl_image *out, mkl_error *e) {
     if (!path) return mkl__err(e, MKL_ERR_ARGUMENT, "", 0, 0, "no image path");
     char *data = NULL;
     size_t len = 0;
-    mkl_status st = mkl__read_file(path, &data, &len, e);
+    mkl_status st = mkl__read_file(path, MKL_IMAGE_MAX_FILE, "image", &data, &len, e);
     if (st != MKL_OK) return st;   /* MKL_ERR_READ (or NOMEM), e->file = path */
     st = mkl__image_decode((const unsigned char *)data, len, path, out, e);
     mkl__free(data);

@@ -17,6 +17,8 @@
  * allocated. */
 #define MKL_IMAGE_MAX_SIDE 20000
 #define MKL_IMAGE_MAX_PIXELS 100000000
+/* An image file is read whole: larger files are refused before they are read. */
+#define MKL_IMAGE_MAX_FILE ((size_t)64 << 20)
 
 typedef struct mkl_image {
     int width, height;

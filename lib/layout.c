@@ -97,11 +97,16 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
  * to the letter's folder). Errors point at the letter's line and name the image. */
 static mkl_status image_of(LC *c, const char *path, const mkl_image **out) {
     const mkl_doc *d = c->doc;
-    char full[4096];
-    if (path[0] == '/' || !d->base_dir[0]) snprintf(full, sizeof full, "%s", path);
-    else snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
+    char full[MKL_PATH_MAX];
     int line = 0, col = 0;
     mkl__doc_pos(d, path, &line, &col);
+    int n;
+    if (path[0] == '/' || !d->base_dir[0]) n = snprintf(full, sizeof full, "%s", path);
+    else n = snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
+    if (n < 0 || (size_t)n >= sizeof full)   /* never a shortened path: it could name another file */
+        return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col,
+                        "image '%.200s...': the path is %d bytes long; a path may be at most %d bytes", path, n,
+                        MKL_PATH_MAX - 1);
     if (!c->o->load_image) return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col, "image '%s': images cannot be read here", path);
     mkl_error ie = {0};
     mkl_status st = c->o->load_image(c->o->loader, full, out, &ie);

@@ -15,7 +15,7 @@
 
 /* Limits: hostile input is refused quickly with MKL_ERR_LIMIT and a position
  * (docs/errors.md lists them). Each is far above what a real letter needs. */
-#define MAX_LETTER_BYTES ((size_t)64 << 20)   /* the whole file */
+#define MAX_LETTER_BYTES MKL_LETTER_MAX       /* the whole file */
 #define MAX_LINE_BYTES ((size_t)1 << 20)      /* one line, without its '\n' */
 #define MAX_YAML_NESTING 64                   /* '[' '{' in flow, and levels of indentation */
 #define MAX_ANCHORS 100                       /* &name in the front matter (libyaml looks them up linearly) */

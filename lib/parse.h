@@ -4,6 +4,9 @@
 
 #include "model.h"
 
+/* The largest letter file read or parsed. */
+#define MKL_LETTER_MAX ((size_t)64 << 20)
+
 /* Parse `len` bytes of letter text. `name` is used in error messages,
  * `base_dir` for relative paths. On success *out is a new document the caller
  * frees with mkl__doc_free(); on failure *out is NULL and `e` says why and where. */

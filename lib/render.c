@@ -59,11 +59,18 @@ const char *mkl_status_str(mkl_status s) {
 int mkl_error_format(const mkl_error *err, char *buf, size_t size) {
     if (!err) return snprintf(buf, size, "%s", "");
     const char *msg = err->message[0] ? err->message : mkl_status_str(err->code);
+    /* file and message are bounded by the struct; both may hold what the
+     * input held (a file name with ESC in it): shown escaped, never raw */
+    char raw[sizeof err->file + sizeof err->message + 32];
+    int n;
+    int fl = (int)strnlen(err->file, sizeof err->file), ml = (int)strnlen(msg, sizeof err->message);
     if (err->file[0] && err->line > 0 && err->column > 0)
-        return snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line, err->column, msg);
-    if (err->file[0] && err->line > 0) return snprintf(buf, size, "%s:%d: %s", err->file, err->line, msg);
-    if (err->file[0]) return snprintf(buf, size, "%s: %s", err->file, msg);
-    return snprintf(buf, size, "%s", msg);
+        n = snprintf(raw, sizeof raw, "%.*s:%d:%d: %.*s", fl, err->file, err->line, err->column, ml, msg);
+    else if (err->file[0] && err->line > 0) n = snprintf(raw, sizeof raw, "%.*s:%d: %.*s", fl, err->file, err->line, ml, msg);
+    else if (err->file[0]) n = snprintf(raw, sizeof raw, "%.*s: %.*s", fl, err->file, ml, msg);
+    else n = snprintf(raw, sizeof raw, "%.*s", ml, msg);
+    if (n < 0) return snprintf(buf, size, "%s", "");
+    return (int)mkl__escape(raw, MKL_MIN((size_t)n, sizeof raw - 1), buf, size);
 }
 
 void mkl_options_init(mkl_options *o) {
@@ -177,12 +184,9 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
     mkl__err_clear(&r->err);
     char *text;
     size_t len;
-    /* refused before it is read: the parser's limit is 64 MiB */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > (off_t)64 << 20)
-        return mkl__err(&r->err, MKL_ERR_LIMIT, path, 1, 1, "the letter is %lld bytes (%.1f MiB); a letter may be at most 64 MiB",
-                        (long long)sb.st_size, (double)sb.st_size / (1 << 20));
-    mkl_status st = mkl__read_file(path, &text, &len, &r->err);
+    /* refused by its size before it is read: the parser's limit is 64 MiB */
+    mkl_status st = mkl__read_file(path, MKL_LETTER_MAX, "letter", &text, &len, &r->err);
+    if (st == MKL_ERR_LIMIT) r->err.line = r->err.column = 1;
     if (st) return st;
     char *dir = mkl__strdup(path);
     if (!dir) {
