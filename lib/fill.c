@@ -1,5 +1,6 @@
 /* fill.c - documents with their placeholders filled in. See fill.h. */
 #include "fill.h"
+#include "parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,24 @@ static mkl_status str(F *f, const char *in, const char **out) {
     return MKL_OK;
 }
 
+/* A value a placeholder filled in gets the check the same value gets in a
+ * letter: `in` is the template's string, `out` the filled one. */
+static mkl_status check_filled(F *f, const char *key, const char *in, const char *out) {
+    if (!in || !mkl__has_placeholder(in)) return MKL_OK;   /* checked when the letter was read */
+    char msg[512];
+    if (!strcmp(key, "link")) {
+        if (mkl__link_allowed(out)) return MKL_OK;
+        snprintf(msg, sizeof msg, MKL_LINK_REFUSED, out);
+    } else {
+        mkl_doc scratch;
+        memset(&scratch, 0, sizeof scratch);
+        if (!mkl__doc_set(&scratch, key, out, msg, sizeof msg)) return MKL_OK;
+    }
+    mkl__err(f->e, MKL_ERR_INPUT, NULL, 0, 0, "%s", msg);
+    locate(f, in, 1, 1, 0);
+    return MKL_ERR_INPUT;
+}
+
 static void *arr(F *f, size_t n, size_t elem) { return mkl__arena_alloc(&f->dst->arena, (n ? n : 1) * elem); }
 
 /* A block of lines; lines that come out empty from a placeholder are dropped. */
@@ -116,7 +135,9 @@ static mkl_status fill_doc(F *f) {
     mkl_status st;
 #define STR(field) if ((st = str(f, s->field, &d->field))) return st
 #define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
-    STR(file); STR(base_dir); STR(date); STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
+    STR(file); STR(base_dir); STR(date);
+    if ((st = check_filled(f, "date", s->date, d->date))) return st;
+    STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
     STR(closing); STR(ps);
     LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
     d->lh_align = s->lh_align;
@@ -155,7 +176,10 @@ static mkl_status fill_doc(F *f) {
         }
     }
     if (!(d->links = arr(f, s->nlinks, sizeof *d->links))) return oom(f);
-    for (size_t i = 0; i < s->nlinks; i++, d->nlinks++) STR(links[i]);
+    for (size_t i = 0; i < s->nlinks; i++, d->nlinks++) {
+        STR(links[i]);
+        if ((st = check_filled(f, "link", s->links[i], d->links[i]))) return st;
+    }
     if (!(d->blocks = arr(f, s->nblocks, sizeof *d->blocks))) return oom(f);
     for (size_t i = 0; i < s->nblocks; i++, d->nblocks++) {
         d->blocks[i] = s->blocks[i];
