@@ -141,7 +141,13 @@ static mkl_status fill_doc(F *f) {
     STR(closing); STR(ps);
     LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
     d->lh_align = s->lh_align;
-    d->src = s->src; d->srclen = 0;   /* the template's text is not the copy's: no character search */
+    /* the template's text, for the position of a character no font covers: a
+     * character of the template is found where it is written; one that came
+     * from the data is not in it (the error keeps the line of its text), or is
+     * found later in the template, which no copy could then be set with */
+    d->src = NULL; d->srclen = 0;
+    if (s->src && !(d->src = mkl__arena_strndup(&d->arena, s->src, s->srclen))) return oom(f);
+    if (s->src) d->srclen = s->srclen;
     d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
     d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
     d->date_official = s->date_official; d->syllable = s->syllable;
@@ -153,6 +159,14 @@ static mkl_status fill_doc(F *f) {
         if (!specs[k]->nfamilies) continue;
         const char **fam = arr(f, specs[k]->nfamilies, sizeof *fam);
         if (!fam) return oom(f);
+        if (specs[k]->line) {   /* where each family is named: a font error keeps its line and column */
+            int *fl = arr(f, specs[k]->nfamilies, sizeof *fl), *fc = arr(f, specs[k]->nfamilies, sizeof *fc);
+            if (!fl || !fc) return oom(f);
+            memcpy(fl, specs[k]->line, specs[k]->nfamilies * sizeof *fl);
+            memcpy(fc, specs[k]->col, specs[k]->nfamilies * sizeof *fc);
+            dspecs[k]->line = fl;
+            dspecs[k]->col = fc;
+        }
         for (size_t i = 0; i < specs[k]->nfamilies; i++)
             if (!(fam[i] = mkl__arena_strndup(&d->arena, specs[k]->families[i], strlen(specs[k]->families[i])))) return oom(f);
         dspecs[k]->families = fam;

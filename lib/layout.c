@@ -1163,8 +1163,19 @@ static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const
         mkl_face *f;
         mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], 0, 0, &f, e);
         if (st) {
+            int named = spec->families == (const char **)fs->families && spec->line;
+            if (st == MKL_ERR_FONT && e->file[0]) {
+                /* the font file itself is damaged: the error is about that file */
+                char where[1100];
+                if (named) snprintf(where, sizeof where, " (family '%.100s', named at %.900s:%d:%d)", fs->families[i], file,
+                                    spec->line[i], spec->col[i]);
+                else snprintf(where, sizeof where, " (family '%.100s')", fs->families[i]);
+                size_t ml = strlen(e->message);
+                snprintf(e->message + ml, sizeof e->message - ml, "%s", where);
+                return st;
+            }
             snprintf(e->file, sizeof e->file, "%s", file);
-            if (spec->families == (const char **)fs->families && spec->line) {
+            if (named) {
                 e->line = spec->line[i];
                 e->column = spec->col[i];
             }
