@@ -181,6 +181,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     st = mkl__render_layout(r, l, &L);
     if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
     mkl__layout_free(&L);
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);
     return st;
 }
 

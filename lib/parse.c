@@ -969,10 +969,28 @@ static mkl_status check_image_brackets(const char *t, size_t bs, size_t len, con
                     opens, closes, MAX_IMAGE_BRACKETS);
 }
 
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
+                             mkl_error *e);
+
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
                              mkl_error *e) {
     *out = NULL;
     if (!name) name = "<letter>";
+    /* a file with CR line ends only (classic Mac OS) is read as if they were
+     * LF; CR LF needs nothing (YAML and cmark take it as one line end) */
+    if (len <= MAX_LETTER_BYTES && len && !memchr(text, '\n', len) && memchr(text, '\r', len)) {
+        char *lf = mkl__malloc(len);
+        if (!lf) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory reading the letter");
+        for (size_t i = 0; i < len; i++) lf[i] = text[i] == '\r' ? '\n' : text[i];
+        mkl_status st = parse_text(lf, len, name, base_dir, out, e);
+        mkl__free(lf);
+        return st;
+    }
+    return parse_text(text, len, name, base_dir, out, e);
+}
+
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
+                             mkl_error *e) {
     if (len > MAX_LETTER_BYTES)
         return mkl__err(e, MKL_ERR_LIMIT, name, 1, 1,
                         "the letter is %zu bytes (%.1f MiB); a letter may be at most 64 MiB (%zu bytes)", len,

@@ -263,6 +263,7 @@ static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf 
     }
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, letter->doc->file);   /* not a bare "out of memory" */
     return st;
 }
 

@@ -185,6 +185,9 @@ mkl_status mkl__err(mkl_error *e, mkl_status code, const char *file, int line, i
     return code;
 }
 void mkl__err_clear(mkl_error *e) { if (e) memset(e, 0, sizeof *e); }
+void mkl__err_default_file(mkl_error *e, const char *file) {
+    if (e && e->code && !e->file[0] && file) snprintf(e->file, sizeof e->file, "%s", file);
+}
 
 uint32_t mkl__utf8_next(const char *str, size_t len, size_t *i) {
     const unsigned char *s = (const unsigned char *)str;

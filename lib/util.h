@@ -49,6 +49,9 @@ void mkl__arena_free(mkl_arena *a);
 mkl_status mkl__err(mkl_error *e, mkl_status code, const char *file, int line, int col,
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void mkl__err_clear(mkl_error *e);
+/* An error found while working on `file` (a letter) that names no file, such
+ * as running out of memory deep in a stage, is put on that file. */
+void mkl__err_default_file(mkl_error *e, const char *file);
 /* Copy the `n` bytes at `s` into `out` (NUL-terminated, never cut inside a
  * character or an escape) with control characters, invisible reordering
  * characters and invalid UTF-8 bytes shown escaped: ESC as \x1b, an invalid

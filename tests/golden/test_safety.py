@@ -153,6 +153,19 @@ def check_escaped(wd):
     check(rc == 1 and b"\x1b" not in raw and "\\x1b[2J\\u202e" in err, "a value's ESC and U+202E are shown escaped", err)
 
 
+def check_line_ends(wd):
+    """CR-only line ends (classic Mac OS) are line ends, not 'must start with ---'."""
+    write(wd, "cr.md", "---\rsubject: Old Mac\r---\r\rHello from a CR file.\r")
+    rc, err, _ = run(wd, "cr.md", "-o", "cr.pdf")
+    check(rc == 0, "CR-only line ends: exit 0", err)
+    if rc == 0:
+        txt = subprocess.run(["pdftotext", os.path.join(wd, "cr.pdf"), "-"], capture_output=True, text=True).stdout
+        check("Old Mac" in txt and "Hello from a CR file." in txt, "CR-only line ends: the text is set", txt[:200])
+    write(wd, "cr-bad.md", "---\rsubject: Old Mac\rsubjet: x\r---\r\rHello.\r")
+    rc, err, _ = run(wd, "cr-bad.md", "-o", "cr.pdf")
+    check(rc == 1 and err.startswith("cr-bad.md:3:1: unknown key 'subjet'"), "CR-only line ends: positions count them", err)
+
+
 def main():
     with tempfile.TemporaryDirectory() as wd:
         check_links(wd)
@@ -160,6 +173,7 @@ def main():
         check_not_regular(wd)
         check_fonts(wd)
         check_escaped(wd)
+        check_line_ends(wd)
     finish()
 
 

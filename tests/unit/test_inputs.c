@@ -221,6 +221,35 @@ static void test_escaped_messages(void) {
     mkl_renderer_free(r);
 }
 
+/* Out of memory anywhere in rendering a letter is reported against that letter. */
+static void test_oom_names_letter(void) {
+    const char *text = "---\nsubject: Memory\nto: [A, B]\n---\n\nHello *there*, a paragraph of text.\n";
+    int nomem = 0, unnamed = 0;
+    for (long n = 0; n < 3000; n += 3) {
+        mkl_renderer *r;
+        if (mkl_renderer_new(NULL, &r) != MKL_OK) continue;
+        mkl_letter *l = NULL;
+        if (mkl_letter_parse(r, text, strlen(text), "oom.md", "", &l) == MKL_OK) {
+            unsigned char *pdf = NULL;
+            size_t len = 0;
+            mkl__fail_alloc_after(n);
+            mkl_status st = mkl_render_to_memory(r, l, &pdf, &len);
+            mkl__fail_alloc_after(-1);
+            if (st == MKL_ERR_NOMEM) {
+                nomem++;
+                if (strcmp(mkl_renderer_error(r)->file, "oom.md")) {
+                    if (!unnamed++) fprintf(stderr, "after %ld allocations: '%s': %s\n", n, mkl_renderer_error(r)->file,
+                                            mkl_renderer_error(r)->message);
+                }
+            }
+            mkl_free(pdf);
+        }
+        mkl_letter_free(l);
+        mkl_renderer_free(r);
+    }
+    CHECK_MSG(nomem > 10 && unnamed == 0, "%d out-of-memory failures, %d without the letter's name", nomem, unnamed);
+}
+
 int main(void) {
     signal(SIGALRM, SIG_DFL);   /* a blocked open ends the test as a failure */
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 2; }
@@ -229,6 +258,7 @@ int main(void) {
     test_long_paths();
     test_font_folder();
     test_escaped_messages();
+    test_oom_names_letter();
     rmdir(dir);
     return check_done();
 }
