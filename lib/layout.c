@@ -844,6 +844,15 @@ out:
     return st;
 }
 
+/* Lists nested deeper than this are set at this level's indent (the parser
+ * refuses more than 32 levels): 8 levels take 141 pt at 11 pt, so every
+ * item keeps at least two thirds of the text width. */
+#define MKL_LIST_INDENT_LEVELS 8
+
+static double level_indent(const LC *c, int level) {
+    return MKL_MIN(level, MKL_LIST_INDENT_LEVELS) * 1.6 * c->size;
+}
+
 static mkl_status body(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
@@ -854,10 +863,10 @@ static mkl_status body(LC *c) {
         int align = AL_JUSTIFY, style = 0;
         double size = c->size;
         switch (b->kind) {
-        case MKL_BLOCK_ITEM: indent = b->level * 1.6 * c->size; if (b->tight && !b->marker) space = 0; else if (b->tight && i > 0 && d->blocks[i - 1].kind == MKL_BLOCK_ITEM) space = 0; break;
+        case MKL_BLOCK_ITEM: indent = level_indent(c, b->level); if (b->tight && !b->marker) space = 0; else if (b->tight && i > 0 && d->blocks[i - 1].kind == MKL_BLOCK_ITEM) space = 0; break;
         case MKL_BLOCK_QUOTE: indent = 2 * c->size; right = 2 * c->size; break;
         case MKL_BLOCK_HEADING: align = AL_LEFT; style = MKL_STYLE_BOLD; break;
-        default: indent = b->level * 1.6 * c->size; break;
+        default: indent = level_indent(c, b->level); break;
         }
         double w = c->tw - indent - right;
         int lang = b->lang ? b->lang : mkl__doc_lang(d);
@@ -886,12 +895,49 @@ static mkl_status body(LC *c) {
     return st;
 }
 
+/* Signatures stand side by side, up to three a row, with room above each
+ * name to sign. The height of the row starting at signature `i` (from the
+ * cursor to its last baseline), its names and titles wrapped in columns `cw`
+ * wide. A row taller than a page is an error at the signature that makes it
+ * so: it could not be set without running over the foot of the page. */
+static mkl_status sig_row_height(LC *c, size_t i, int per_row, double cw, Par *p, double *height) {
+    const mkl_doc *d = c->doc;
+    double tallest = 0;
+    size_t tallest_k = i;
+    mkl_status st;
+    for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
+        const mkl_signature *s = &d->signatures[i + (size_t)k];
+        if ((st = par_plain(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
+        double h = 4 * c->lead + extra_lines(p) * c->lead;
+        if (s->title) {
+            if ((st = par_plain(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
+            h += p->lines.n * (c->lead - 2);
+        }
+        if (h > tallest) { tallest = h; tallest_k = i + (size_t)k; }
+    }
+    *height = MKL_MAX(tallest, 6 * c->lead);   /* a name, a title and a line to spare */
+    double room = c->bottom - c->cont_top;
+    if (tallest > room + 1e-6) {
+        const mkl_signature *s = &d->signatures[tallest_k];
+        int line = 0, col = 0;
+        mkl__doc_pos(d, s->name, &line, &col);
+        return mkl__err(c->e, MKL_ERR_INPUT, d->file, line, col,
+                        "the signature of '%.100s' is %.0f lines high (as set, with its title and the room to sign) and "
+                        "does not fit on a page, which holds %.0f",
+                        s->name, tallest / c->lead, floor(room / c->lead));
+    }
+    return MKL_OK;
+}
+
 static mkl_status closing(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
     Par p = {0};
     if (!d->closing && !d->nsignatures) return MKL_OK;
-    double sig_h = d->nsignatures ? 6 * c->lead : 0;
+    int per_row = (int)MKL_MIN(d->nsignatures, 3);
+    double gutter = 1.5 * c->size, cw = per_row ? (c->tw - (per_row - 1) * gutter) / per_row : c->tw;
+    double sig_h = 0;   /* the first row's height: the closing stays with it */
+    if (d->nsignatures && (st = sig_row_height(c, 0, per_row, cw, &p, &sig_h))) goto out;
     if (d->closing) {
         /* a Korean sign-off ("... 올림") stands at the right, an English closing at the left */
         if ((st = par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->tw, c->ko ? AL_RIGHT : AL_LEFT, BLACK)))
@@ -902,11 +948,10 @@ static mkl_status closing(LC *c) {
         goto out;
     }
     if (d->nsignatures) {
-        /* side by side, up to three a row, room above each name to sign */
-        int per_row = (int)MKL_MIN(d->nsignatures, 3);
-        double gutter = 1.5 * c->size, cw = (c->tw - (per_row - 1) * gutter) / per_row;
         for (size_t i = 0; i < d->nsignatures; i += (size_t)per_row) {
-            if ((st = keep(c, sig_h))) goto out;
+            double row_h;
+            if ((st = sig_row_height(c, i, per_row, cw, &p, &row_h))) goto out;
+            if ((st = keep(c, row_h))) goto out;
             double nb = c->y + 4 * c->lead, maxb = nb;
             for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
                 const mkl_signature *s = &d->signatures[i + (size_t)k];
@@ -975,7 +1020,8 @@ static mkl_status group_table(LC *c, const mkl_group *g) {
         if ((st = par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
         /* the heading never ends a page: keep it with two rows */
         size_t first_rows = 0;
-        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++) first_rows = MKL_MAX(first_rows, ps[i].lines.n);
+        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
+            first_rows = MKL_MAX(first_rows, MKL_MIN(ps[i].lines.n, 3));   /* an entry flowing over pages starts here */
         if ((st = keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
         if ((st = par_flow(c, &h, c->ml, c->lead))) goto out;
         c->y += tlead * 0.35;
@@ -998,9 +1044,18 @@ static mkl_status group_table(LC *c, const mkl_group *g) {
             used += h1;
             j++;
         }
+        int page_lines = (int)floor((c->bottom - c->cont_top + 1e-6) / tlead);
         if (j == i) {
-            if (c->at_top) j = i + 1; /* an entry taller than a page: set it anyway */
-            else { if ((st = new_page(c))) goto out; continue; }
+            if (!c->at_top && (int)ps[i].lines.n <= page_lines) { if ((st = new_page(c))) goto out; continue; }
+            /* an entry taller than a page: set across the text width, its
+             * lines flowing over pages, then the table goes on below it */
+            Par *big = &ps[i];
+            big->w1 = c->tw;
+            big->w = c->tw - hang;
+            if ((st = mkl__break_lines(&big->s, big->w1, big->w, 0, &big->lines, c->e))) goto out;
+            if ((st = par_flow(c, big, c->ml, 0))) goto out;
+            i++;
+            continue;
         }
         /* balance: the least column height that holds entries [i, j) in `cols` columns */
         int total = 0, tallest = 0;
