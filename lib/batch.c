@@ -117,7 +117,9 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
     if (st && st != MKL_ERR_NOMEM) {
         char head[300], msg[sizeof r->err.message];
-        snprintf(head, sizeof head, "row %zu (%.200s line %d): ", row + 2, d->path, mkl__table_row_line(d->t, row));
+        char path[210];   /* the data file's name is shown escaped, like the rest of the message */
+        mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
+        snprintf(head, sizeof head, "row %zu (%s line %d): ", row + 2, path, mkl__table_row_line(d->t, row));
         size_t hl = strlen(head);
         memcpy(msg, head, hl);
         snprintf(msg + hl, sizeof msg - hl, "%.*s", (int)(sizeof msg - hl - 1), r->err.message);

@@ -282,8 +282,9 @@ mkl_status mkl__read_file(const char *path, size_t max, const char *what, char *
         return too_big(path, what, (unsigned long long)sb.st_size, max, e);
     }
     /* the size is a hint: the file may grow while it is read, so the limit is
-     * kept while reading (one byte more than allowed is read to see it) */
-    size_t want = (size_t)sb.st_size;
+     * kept while reading (one byte more than allowed is read to see it). One
+     * byte of room past the size sees the end without growing the buffer. */
+    size_t want = (size_t)sb.st_size + 1;
     mkl_buf b = {0};
     int rerr = 0, over = 0;
     if (mkl__buf_reserve(&b, want) == 0) {
@@ -291,8 +292,8 @@ mkl_status mkl__read_file(const char *path, size_t max, const char *what, char *
         for (;;) {
             if (b.n > max) { over = 1; break; }
             size_t room = b.cap - b.n - 1;
-            if (room == 0) {
-                if (mkl__buf_reserve(&b, MKL_MIN((size_t)65536, max + 1 - b.n))) break;
+            if (room == 0) {   /* a file larger than it said (or /proc): grow by doubling */
+                if (mkl__buf_reserve(&b, MKL_MIN(MKL_MAX((size_t)65536, b.n), max + 1 - b.n))) break;
                 room = b.cap - b.n - 1;
             }
             if (room > max + 1 - b.n) room = max + 1 - b.n;
