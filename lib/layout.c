@@ -57,13 +57,15 @@ typedef struct LC {
     char datebuf[64];
 } LC;
 
-/* "Place, date" (or either alone) into buf; 0 if the letter has neither. */
-static int date_line(const LC *c, char *buf, size_t n) {
+/* "Place, date" (or either alone) into b, whole however long; 0 if the
+ * letter has neither (or memory ran out: b->oom). */
+static int date_line(const LC *c, mkl_buf *b) {
     const mkl_doc *d = c->doc;
-    if (c->date && d->place) snprintf(buf, n, "%s, %s", d->place, c->date);
-    else if (c->date || d->place) snprintf(buf, n, "%s", c->date ? c->date : d->place);
-    else return 0;
-    return 1;
+    if (!c->date && !d->place) return 0;
+    if (d->place) mkl__buf_adds(b, d->place);
+    if (d->place && c->date) mkl__buf_adds(b, ", ");
+    if (c->date) mkl__buf_adds(b, c->date);
+    return !b->oom;
 }
 
 static mkl_status oom(LC *c) { return mkl__err(c->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -613,6 +615,17 @@ typedef struct Window {
     double fold[2], hole;                           /* 0 = none */
 } Window;
 
+/* The date line set at a fixed place on page 1 must end above its foot. */
+static mkl_status date_fits(LC *c, const Par *p, double first_baseline) {
+    double last = first_baseline + extra_lines(p) * c->lead;
+    if (last <= c->bottom1 + 1e-6) return MKL_OK;
+    const char *key = c->doc->place ? "place" : "date";
+    int line = 0, col = 0;
+    mkl__doc_pos(c->doc, c->doc->place ? c->doc->place : c->doc->date, &line, &col);
+    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col,
+                    "'%s' is %zu lines long (as set, with the date) and does not fit on the first page", key, p->lines.n);
+}
+
 static int window_of(const mkl_doc *d, Window *w) {
     const double mm = 72 / 25.4, in = 72;
     memset(w, 0, sizeof *w);
@@ -690,9 +703,11 @@ static mkl_status window_block(LC *c, const Window *w) {
         iy = bottom + 2 * (c->lead - 3);
         info_bottom = bottom;
     }
-    char buf[512];
-    if (date_line(c, buf, sizeof buf)) {
-        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, iw, AL_RIGHT, BLACK))) goto out;
+    mkl_buf buf = {0};
+    if (date_line(c, &buf)) {
+        st = par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, iw, AL_RIGHT, BLACK);
+        mkl__buf_free(&buf);
+        if (st || (st = date_fits(c, &p, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
         if ((st = par_at(c, &p, ix, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
         info_bottom = MKL_MAX(iy, w->recip_top + c->size) + extra_lines(&p) * c->lead;
     }
@@ -719,11 +734,13 @@ static mkl_status heading_block(LC *c) {
         goto cc;
     }
     /* date (with place), right */
-    char buf[512];
-    if (date_line(c, buf, sizeof buf)) {
+    mkl_buf buf = {0};
+    if (date_line(c, &buf)) {
         c->y += 2 * c->lead;
         snap(c);
-        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK))) goto out;
+        st = par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK);
+        mkl__buf_free(&buf);
+        if (st || (st = date_fits(c, &p, c->y))) goto out;
         if ((st = par_at(c, &p, c->ml, c->y))) goto out;
         c->y += extra_lines(&p) * c->lead;
         c->at_top = 0;

@@ -50,7 +50,7 @@ def render(wd, name, text, margins=True):
         return None
     bx = boxes(pdf)
     want = Counter(re.findall(r"\b[a-z]\d+(?:[a-z]\d+)?\b", text))
-    got = Counter(b[7] for b in bx)
+    got = Counter(re.sub(r"[,.;:]$", "", b[7]) for b in bx)
     missing = [w for w in want if got[w] < want[w]]
     check(not missing, f"{name}: all {sum(want.values())} words on a page", f"{len(missing)} missing: {missing[:8]}")
     off = [b for b in bx if b[3] < 0 or b[4] < 0 or b[5] > b[1] or b[6] > b[2]]
@@ -111,7 +111,14 @@ def main():
                f"  lines: [{words('l', 50)}, {words('m', 40)}]\n---\n\nHello.\n")
         render(wd, "window-address", f"---\nsubject: Window\nlayout: din5008a\nto: |\n  {words('t', 12)}\n  t2 line\n"
                f"from: {words('f', 20)}\n---\n\nHello.\n", margins=False)
+        # a long place before the date (it was cut at 512 bytes), subject, opening and closing
+        render(wd, "long-place", f"---\nsubject: {words('s', 400)}\nplace: {words('p', 200)}\ndate: 2020-02-21\n"
+               f"opening: {words('o', 300)}\nclosing: {words('c', 300)}\n---\n\n> {words('q', 200)}\n")
+        render(wd, "long-place-window", f"---\nsubject: W\nlayout: din5008b\nto: A\nplace: {words('p', 200)}\n"
+               "date: 2020-02-21\n---\n\nHello.\n", margins=False)
         # what cannot be set is an error at its position, never silent loss
+        refused(wd, "place-taller-than-page", f"---\nsubject: x\nplace: {words('p', 9000)}\ndate: 2020-02-21\n---\n\n"
+                "Hello.\n", 3, 8, "'place' is 588 lines long (as set, with the date) and does not fit on the first page")
         refused(wd, "signature-taller-than-page", "---\nsubject: S\nsignatures:\n"
                 f"  - {{name: Ann, title: \"{words('t', 3000)}\"}}\n---\n\nHello.\n", 4, 12,
                 "the signature of 'Ann' is")
