@@ -115,10 +115,11 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
     if (dladdr((void *)&mkl_version, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
         const char *slash = strrchr(info.dli_fname, '/');
         int n = (int)(slash - info.dli_fname);
-        snprintf(rel_lib, sizeof rel_lib, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_LIB);
-        snprintf(rel_bin, sizeof rel_bin, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_BIN);
-        dirs[nd++] = rel_lib;
-        dirs[nd++] = rel_bin;
+        /* a folder whose name does not fit is not searched (never a shortened name) */
+        int a = snprintf(rel_lib, sizeof rel_lib, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_LIB);
+        int b = snprintf(rel_bin, sizeof rel_bin, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_BIN);
+        if (a > 0 && (size_t)a < sizeof rel_lib) dirs[nd++] = rel_lib;
+        if (b > 0 && (size_t)b < sizeof rel_bin) dirs[nd++] = rel_bin;
     }
     if (MKL_FONT_DIR_INSTALLED[0]) dirs[nd++] = MKL_FONT_DIR_INSTALLED;
     if (MKL_FONT_DIR_SOURCE[0]) dirs[nd++] = MKL_FONT_DIR_SOURCE;

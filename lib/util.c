@@ -274,6 +274,7 @@ mkl_status mkl__read_file(const char *path, size_t max, const char *what, char *
     *data = NULL;
     *len = 0;
     if (!what) what = "file";
+    if (!*path) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "the %s's file name is empty", what);
     struct stat sb;
     int fd = mkl__open_regular(path, &sb, e);
     if (fd < 0) return e ? e->code : MKL_ERR_READ;

@@ -166,6 +166,17 @@ def check_line_ends(wd):
     check(rc == 1 and err.startswith("cr-bad.md:3:1: unknown key 'subjet'"), "CR-only line ends: positions count them", err)
 
 
+def check_empty_names(wd):
+    """An empty file name says which file it is, not a bare error."""
+    rc, err, _ = run(wd, "")
+    # the command may refuse it itself (a usage error); either way the message says what is empty
+    check(rc in (1, 2) and "file name is empty" in err and "letter" in err, "mkletter '': names the letter", f"{rc}: {err}")
+    write(wd, "e.md", "---\nsubject: Hi {{x}}\n---\n\nHello.\n")
+    rc, err, _ = run(wd, "e.md", "--merge", "", "-o", "e-{{x}}.pdf")
+    check(rc in (1, 2) and "file name is empty" in err and ("data" in err or "merge" in err),
+          "--merge '': names the data file", f"{rc}: {err}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as wd:
         check_links(wd)
@@ -174,6 +185,7 @@ def main():
         check_fonts(wd)
         check_escaped(wd)
         check_line_ends(wd)
+        check_empty_names(wd)
     finish()
 
 

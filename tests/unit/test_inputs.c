@@ -52,7 +52,7 @@ static void test_not_regular(void) {
         {"/dev/null", "cannot read: a character device"},
         {in_dir("folder.png"), "cannot read: Is a directory"},
         {in_dir("missing.png"), "cannot open: No such file or directory"},
-        {"", "the file name is empty"},
+        {"", "the image's file name is empty"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         mkl_image im;
