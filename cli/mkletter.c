@@ -1,22 +1,37 @@
 /* mkletter - the command: parse flags, call the library, map statuses to exit
  * codes, report progress. Uses only the public header. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <mkletter.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
+
+/* --check reports at most this many problems, then stops looking */
+#define MAX_PROBLEMS 100
+
+/* A letter on standard input may be as large as a letter file (64 MiB). */
+#define MAX_STDIN ((size_t)64 << 20)
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]]\n"
-            "                [--pdfa] [--no-page-numbers] [--quiet]\n"
+            "                [--check] [--pdfa] [--no-page-numbers] [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
+            "LETTER '-' reads the letter from standard input (paths in it are taken\n"
+            "from the current folder; messages call it <stdin>).\n"
             "\n"
-            "  -o, --output OUT.pdf  where to write the PDF (default: LETTER with .pdf); with\n"
+            "  -o, --output OUT.pdf  where to write the PDF (default: LETTER with .pdf;\n"
+            "                        standard output when LETTER is '-'); '-' is standard\n"
+            "                        output, written only once the PDF is complete; with\n"
             "                        --merge, a name holding {{field}} makes one PDF per row\n"
             "      --merge DATA.csv  one copy per CSV row, {{field}} filled from its columns;\n"
             "                        every row is checked before anything is written\n"
@@ -24,13 +39,17 @@ static void usage(FILE *f) {
             "                        A-, -B and A also work; B past the end is cut to it),\n"
             "                        to split a batch over machines\n"
             "      --duplex          in a combined file, start every copy on a front side\n"
+            "      --check           check the letter (with --merge: fill and lay out every\n"
+            "                        row, make every output name) and write nothing; prints\n"
+            "                        every problem found, up to %d, and exits 1 if any\n"
             "      --pdfa            write PDF/A-1b (archival)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
             "  -q, --quiet           no progress messages\n"
             "  -h, --help            this help\n"
             "  -V, --version         the version\n"
             "\n"
-            "Exit status: 0 done, 1 bad input, 2 usage error, 3 cannot write the output.\n");
+            "Exit status: 0 done, 1 bad input, 2 usage error, 3 cannot write the output.\n",
+            MAX_PROBLEMS);
 }
 
 static char *default_output(const char *in) {
@@ -45,13 +64,97 @@ static char *default_output(const char *in) {
     return out;
 }
 
-static int fail(const mkl_error *err, mkl_status st) {
-    char msg[4096];
-    mkl_error_format(err, msg, sizeof msg);
-    fprintf(stderr, "%s\n", msg);
+static int exit_status(mkl_status st) {
     if (st == MKL_ERR_WRITE) return EXIT_WRITE;
     if (st == MKL_ERR_ARGUMENT) return EXIT_USAGE;
     return EXIT_INPUT;
+}
+
+/* The output files being written: on SIGINT, SIGTERM or SIGHUP their
+ * temporary files are removed and the run ends with 128 + the signal. */
+static mkl_fileset *volatile pending;
+
+static void on_signal(int sig) {
+    mkl_fileset_abort(pending);
+    _exit(128 + sig);
+}
+
+/* Put the files in place with the signals held: a run is stopped before the
+ * renames or after them, never between two. */
+static mkl_status commit(mkl_fileset *files) {
+    sigset_t hold, old;
+    sigemptyset(&hold);
+    sigaddset(&hold, SIGINT);
+    sigaddset(&hold, SIGTERM);
+    sigaddset(&hold, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hold, &old);
+    mkl_status st = mkl_fileset_commit(files);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return st;
+}
+
+static void catch_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaddset(&sa.sa_mask, sigs[i]);
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* A progress line is on standard error, not yet ended by a newline. */
+static int progress_open;
+
+static void end_progress(void) {
+    if (progress_open) fputc('\n', stderr);
+    progress_open = 0;
+}
+
+static int fail(const mkl_error *err, mkl_status st) {
+    end_progress();
+    char msg[4096];
+    mkl_error_format(err, msg, sizeof msg);
+    fprintf(stderr, "%s\n", msg);
+    return exit_status(st);
+}
+
+/* What a run does with problems: stop at the first, or (--check) report each
+ * and go on, up to MAX_PROBLEMS. */
+typedef struct Run {
+    mkl_renderer *r;
+    int check;
+    int quiet;
+    int problems;
+    int first_exit;   /* the exit status of the first problem */
+} Run;
+
+/* Report a problem of the run. Returns non-zero when the run must stop:
+ * always outside --check, and in --check after MAX_PROBLEMS or when memory
+ * ran out. */
+static int problem(Run *run, const mkl_error *err, mkl_status st) {
+    int rc = fail(err, st);
+    if (!run->problems++) run->first_exit = rc;
+    if (!run->check || st == MKL_ERR_NOMEM) return 1;
+    if (run->problems == MAX_PROBLEMS) {
+        fprintf(stderr, "mkletter: stopped after %d problems; mend these and check again\n", MAX_PROBLEMS);
+        return 1;
+    }
+    return 0;
+}
+
+/* A problem the command finds itself (not the library), as FILE: message. */
+static int problemf(Run *run, mkl_status st, const char *file, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int problemf(Run *run, mkl_status st, const char *file, const char *fmt, ...) {
+    mkl_error e;
+    memset(&e, 0, sizeof e);
+    e.code = st;
+    snprintf(e.file, sizeof e.file, "%s", file);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    va_end(ap);
+    return problem(run, &e, st);
 }
 
 static double now(void) {
@@ -61,65 +164,180 @@ static double now(void) {
 }
 
 /* Progress on standard error, for batches that take longer than a second. */
-typedef struct Progress { double start, last; size_t total; int quiet, shown; } Progress;
+typedef struct Progress { double start, last; size_t total; int quiet; const char *what; } Progress;
 
 static void progress(Progress *p, size_t done) {
     if (p->quiet) return;
     double t = now();
     if (t - p->start < 1.0 || (t - p->last < 0.25 && done < p->total)) return;
     p->last = t;
-    p->shown = 1;
-    fprintf(stderr, "\rmkletter: %zu/%zu copies (%zu%%), %.0f/s ", done, p->total, p->total ? done * 100 / p->total : 100,
-            done / (t - p->start));
-    if (done == p->total) fputc('\n', stderr);
+    fprintf(stderr, "\rmkletter: %zu/%zu copies %s (%zu%%), %.0f/s ", done, p->total, p->what,
+            p->total ? done * 100 / p->total : 100, done / (t - p->start));
+    progress_open = 1;
+    if (done == p->total) end_progress();
 }
 
-/* --rows A-B, A-, -B or A (1-based data rows) into [*first, *last). */
-static int parse_rows(const char *s, size_t nrows, size_t *first, size_t *last) {
-    char *end;
-    unsigned long long a = 1, b = nrows;
-    if (*s != '-') {
-        a = strtoull(s, &end, 10);
-        if (end == s) return 0;
-        s = end;
-        if (!*s) b = a;
-    }
-    if (*s == '-') {
-        s++;
-        if (*s) {
-            b = strtoull(s, &end, 10);
-            if (end == s || *end) return 0;
-        }
-    } else if (*s) {
-        return 0;
-    }
-    if (a < 1 || a > b) return 0;
-    /* a slice past the end is cut to the data (the last job of an array may
-     * ask for more rows than there are) */
-    if (b > nrows) b = nrows;
-    if (a > b) a = b + 1;
-    *first = (size_t)a - 1;
-    *last = (size_t)b;
+/* One whole number of --rows: digits only, at most 12 of them. */
+static int row_number(const char **s, unsigned long long *v) {
+    const char *p = *s;
+    unsigned long long n = 0;
+    while (*p >= '0' && *p <= '9' && p - *s < 12) n = n * 10 + (unsigned long long)(*p++ - '0');
+    if (p == *s || (*p >= '0' && *p <= '9')) return 0;
+    *s = p;
+    *v = n;
     return 1;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* --rows A-B, A-, -B or A (data rows from 1) as [*first, *last) of the
+ * `nrows` rows. Returns 0 for anything else. A range past the end is cut to
+ * the data (the last job of an array may ask for more rows than there are)
+ * and may select nothing. */
+static int parse_rows(const char *s, size_t nrows, size_t *first, size_t *last) {
+    unsigned long long a = 1, b = nrows;
+    int from = *s != '-', to;
+    if (from && !row_number(&s, &a)) return 0;
+    if (*s == '-') {
+        s++;
+        to = *s != 0;
+        if (to && !row_number(&s, &b)) return 0;
+        if (!from && !to) return 0; /* "-" alone names no row */
+    } else {
+        b = a;
+        to = 1;
+    }
+    if (*s || a < 1 || (to && b < a)) return 0;
+    if (b > nrows) b = nrows;
+    *first = a - 1 < nrows ? (size_t)(a - 1) : nrows;
+    *last = (size_t)b > *first ? (size_t)b : *first;
+    return 1;
+}
 
-/* One copy per row: all rows checked first, then written. */
-static int merge(mkl_renderer *r, const mkl_letter *tmpl, const char *csv, const char *rows, const char *out, int duplex,
-                 int quiet) {
+/* The folder a file name is in, as a new string ("." for a bare name). */
+static char *folder_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+/* Can a file be made at `path`? Its folder must exist and be writable. The
+ * last folder looked at is kept in *ok_folder (names of a merge share one),
+ * after a '!' when it was found wanting and said so. */
+static int check_output_folder(Run *run, const char *path, const char *row, char **ok_folder) {
+    char *dir = folder_of(path);
+    if (!dir) return problemf(run, MKL_ERR_NOMEM, path, "out of memory");
+    if (*ok_folder && !strcmp(*ok_folder, dir)) {
+        free(dir);
+        return 0;
+    }
+    struct stat sb;
+    int stop = 0;
+    if (*ok_folder && **ok_folder == '!' && !strcmp(*ok_folder + 1, dir)) {
+        free(dir);   /* said already */
+        return -1;
+    }
+    if (stat(dir, &sb) != 0)
+        stop = problemf(run, MKL_ERR_WRITE, path, "%scannot write: the folder '%s' does not exist", row, dir);
+    else if (!S_ISDIR(sb.st_mode))
+        stop = problemf(run, MKL_ERR_WRITE, path, "%scannot write: '%s' is not a folder", row, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        stop = problemf(run, MKL_ERR_WRITE, path, "%scannot write: no permission to make files in the folder '%s'", row, dir);
+    else {
+        free(*ok_folder);
+        *ok_folder = dir;
+        return 0;
+    }
+    /* remembered as said ("!folder"), so that a merge says it once */
+    free(*ok_folder);
+    *ok_folder = malloc(strlen(dir) + 2);
+    if (*ok_folder) {
+        **ok_folder = '!';
+        strcpy(*ok_folder + 1, dir);
+    }
+    free(dir);
+    return stop ? stop : -1;
+}
+
+/* Standard output as a writer: the PDF is handed over whole, once made. */
+static int write_stdout(void *user, const unsigned char *data, size_t len) {
+    if (fwrite(data, 1, len, stdout) == len) return 0;
+    *(int *)user = errno ? errno : EIO;
+    return 1;
+}
+
+/* Flush standard output; a failure (a full disk, a closed pipe) is exit 3. */
+static int flush_stdout(int err) {
+    if (!err && fflush(stdout) != 0) err = errno ? errno : EIO;
+    if (!err) return 0;
+    fprintf(stderr, "mkletter: cannot write to standard output: %s\n", strerror(err));
+    return EXIT_WRITE;
+}
+
+static int is_stdio(const char *name) { return !strcmp(name, "-"); }
+
+typedef struct RowName { char *name; size_t row; } RowName;
+
+static int cmp_name(const void *a, const void *b) {
+    const RowName *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Every row's file name: filled, in an existing folder, no two the same. */
+static int check_names(Run *run, const mkl_data *data, const char *csv, const char *out, size_t first, size_t last,
+                       char **names) {
+    mkl_renderer *r = run->r;
+    char *ok_folder = NULL;
+    int stop = 0;
+    for (size_t row = first; row < last && !stop; row++) {
+        mkl_status st = mkl_data_fill_path(r, data, row, out, &names[row - first]);
+        if (st) stop = problem(run, mkl_renderer_error(r), st);
+        else {
+            char label[300];
+            snprintf(label, sizeof label, "row %zu (%.200s line %d): ", row + 2, csv, mkl_data_line(data, row));
+            if (check_output_folder(run, names[row - first], label, &ok_folder) > 0) stop = 1;
+        }
+    }
+    free(ok_folder);
+    size_t n = last - first;
+    RowName *sorted = stop ? NULL : malloc((n ? n : 1) * sizeof *sorted);
+    if (!stop && !sorted) return problemf(run, MKL_ERR_NOMEM, csv, "out of memory");
+    size_t k = 0;
+    /* a value cannot hold '/' (mkl_data_fill_path), so one file has one spelling */
+    for (size_t i = 0; sorted && i < n; i++)
+        if (names[i]) sorted[k++] = (RowName){names[i], first + i};
+    if (sorted) qsort(sorted, k, sizeof *sorted, cmp_name);
+    for (size_t i = 1; sorted && i < k && !stop; i++)
+        if (!strcmp(sorted[i - 1].name, sorted[i].name))
+            stop = problemf(run, MKL_ERR_INPUT, csv, "rows %zu and %zu (lines %d and %d) make the same output file '%s'; "
+                            "put a field that differs in -o", sorted[i - 1].row + 2, sorted[i].row + 2,
+                            mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row), sorted[i].name);
+    free(sorted);
+    return stop;
+}
+
+/* One copy per row: every row filled (and, with --check, laid out) and every
+ * file name made before anything is written. */
+static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *csv, const char *rows, const char *out, int duplex) {
+    mkl_renderer *r = run->r;
     mkl_data *data;
     mkl_status st = mkl_data_load(r, csv, &data);
     if (st) return fail(mkl_renderer_error(r), st);
     size_t nrows = mkl_data_rows(data), first = 0, last = nrows;
     int rc = 0;
     if (rows && !parse_rows(rows, nrows, &first, &last)) {
-        fprintf(stderr, "mkletter: --rows '%s' is not a range of the %zu data rows of %s (like 1-100)\n", rows, nrows, csv);
+        fprintf(stderr, "mkletter: --rows '%s' is not a range of data rows (A-B, A-, -B or A, from 1; like 1-100)\n", rows);
         mkl_data_free(data);
         return EXIT_USAGE;
     }
     if (first >= last) {
-        if (!quiet) fprintf(stderr, "mkletter: --rows %s selects none of the %zu data rows of %s; nothing to do\n", rows, nrows, csv);
+        if (!run->quiet) {
+            if (rows)
+                fprintf(stderr, "mkletter: --rows %s selects none of the %zu data rows of %s; nothing to do\n", rows, nrows,
+                        csv);
+            else
+                fprintf(stderr, "mkletter: %s has no data rows; nothing to do\n", csv);
+        }
         mkl_data_free(data);
         return 0;
     }
@@ -129,55 +347,72 @@ static int merge(mkl_renderer *r, const mkl_letter *tmpl, const char *csv, const
         mkl_data_free(data);
         return EXIT_USAGE;
     }
-    /* 1. every row: its copy and its file name */
+    /* 1. every row: its copy (laid out too with --check), its file name */
     char **names = per_file ? calloc(last - first + 1, sizeof *names) : NULL;
     if (per_file && !names) {
         mkl_data_free(data);
+        problemf(run, MKL_ERR_NOMEM, csv, "out of memory");
         return EXIT_INPUT;
     }
-    for (size_t row = first; row < last && !rc; row++) {
+    Progress p = {now(), 0, last - first, run->quiet, run->check ? "checked" : "made"};
+    int stop = 0;
+    for (size_t row = first; row < last && !stop; row++) {
         mkl_letter *copy;
         if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
-            rc = fail(mkl_renderer_error(r), st);
-            break;
+            stop = problem(run, mkl_renderer_error(r), st);
+            continue;
         }
+        if (run->check && (st = mkl_letter_check(r, copy))) stop = problem(run, mkl_renderer_error(r), st);
         mkl_letter_free(copy);
-        if (per_file && (st = mkl_data_fill(r, data, row, out, &names[row - first]))) rc = fail(mkl_renderer_error(r), st);
+        if (run->check) progress(&p, row - first + 1);
     }
-    if (!rc && per_file) {
-        /* two rows must not write the same file */
-        size_t n = last - first;
-        char **sorted = malloc((n ? n : 1) * sizeof *sorted);
-        if (!sorted) rc = EXIT_INPUT;
-        else {
-            memcpy(sorted, names, n * sizeof *sorted);
-            qsort(sorted, n, sizeof *sorted, cmp_str);
-            for (size_t i = 1; i < n && !rc; i++)
-                if (!strcmp(sorted[i - 1], sorted[i])) {
-                    fprintf(stderr, "%s: two rows make the same output file '%s'; put a field that differs in -o\n", csv,
-                            sorted[i]);
-                    rc = EXIT_INPUT;
-                }
-            free(sorted);
-        }
+    if (per_file && !stop) stop = check_names(run, data, csv, out, first, last, names);
+    if (!per_file && !stop && !is_stdio(out)) {
+        char *ok_folder = NULL;
+        check_output_folder(run, out, "", &ok_folder);
+        free(ok_folder);
     }
-    /* 2. render */
-    Progress p = {now(), 0, last - first, quiet, 0};
+    if (run->check) {
+        end_progress();
+        if (!run->quiet && !run->problems)
+            fprintf(stderr, "mkletter: %s with %s: %zu rows checked, no problems\n", in, csv, last - first);
+        rc = run->problems ? EXIT_INPUT : 0;
+    } else if (run->problems) {
+        rc = run->first_exit;
+    }
+    /* 2. render: every file to a temporary one, then all put in place */
+    int out_errno = 0;
     mkl_batch *batch = NULL;
-    if (!rc && !per_file && (st = mkl_batch_new(r, duplex, &batch))) rc = fail(mkl_renderer_error(r), st);
-    for (size_t row = first; row < last && !rc; row++) {
-        mkl_letter *copy;
-        if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
+    mkl_fileset *files = NULL;
+    if (!rc && !run->check) {
+        p = (Progress){now(), 0, last - first, run->quiet, "made"};
+        if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
             rc = fail(mkl_renderer_error(r), st);
-            break;
+        pending = files;
+        for (size_t row = first; row < last && !rc; row++) {
+            mkl_letter *copy;
+            if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
+                rc = fail(mkl_renderer_error(r), st);
+                break;
+            }
+            st = per_file ? mkl_fileset_add(files, copy, names[row - first]) : mkl_batch_add(batch, copy);
+            mkl_letter_free(copy);
+            if (st) rc = fail(mkl_renderer_error(r), st);
+            progress(&p, row - first + 1);
         }
-        st = per_file ? mkl_render_to_file(r, copy, names[row - first]) : mkl_batch_add(batch, copy);
-        mkl_letter_free(copy);
-        if (st) rc = fail(mkl_renderer_error(r), st);
-        progress(&p, row - first + 1);
+        if (!rc && batch && is_stdio(out)) {
+            st = mkl_batch_write(batch, write_stdout, &out_errno);
+            if (st && out_errno) rc = flush_stdout(out_errno);
+            else if (st) rc = fail(mkl_renderer_error(r), st);
+            else rc = flush_stdout(0);
+        } else if (!rc && batch && (st = mkl_fileset_add_batch(files, batch, out))) {
+            rc = fail(mkl_renderer_error(r), st);
+        }
+        if (!rc && (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
+        end_progress();
+        pending = NULL;
     }
-    if (!rc && batch && (st = mkl_batch_write_file(batch, out))) rc = fail(mkl_renderer_error(r), st);
-    if (rc && p.shown && !quiet) fputc('\n', stderr);
+    mkl_fileset_free(files);
     mkl_batch_free(batch);
     if (names)
         for (size_t i = 0; i < last - first; i++) mkl_free(names[i]);
@@ -186,18 +421,92 @@ static int merge(mkl_renderer *r, const mkl_letter *tmpl, const char *csv, const
     return rc;
 }
 
+/* The letter on standard input, read whole (at most a letter file's 64 MiB). */
+static int read_stdin(char **text, size_t *len) {
+    size_t n = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            char *grown = cap > MAX_STDIN ? NULL : realloc(buf, cap * 2);
+            if (!grown) break;
+            buf = grown;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (n > MAX_STDIN) {
+            fprintf(stderr, "<stdin>:1:1: the letter is more than 64 MiB; a letter may be at most 64 MiB\n");
+            free(buf);
+            return EXIT_INPUT;
+        }
+        if (got == 0) {
+            if (ferror(stdin)) {
+                fprintf(stderr, "<stdin>: cannot read: %s\n", strerror(errno));
+                free(buf);
+                return EXIT_INPUT;
+            }
+            *text = buf;
+            *len = n;
+            return 0;
+        }
+    }
+    free(buf);
+    fprintf(stderr, "<stdin>: out of memory\n");
+    return EXIT_INPUT;
+}
+
+/* One letter: checked, or rendered to a file or to standard output. */
+static int single(Run *run, const char *in, const mkl_letter *letter, const char *out) {
+    mkl_renderer *r = run->r;
+    mkl_status st;
+    if (strstr(out, "{{")) {
+        fprintf(stderr, "mkletter: the output name '%s' holds a {{field}}; that needs --merge\n", out);
+        return EXIT_USAGE;
+    }
+    if (run->check) {
+        if ((st = mkl_letter_check(r, letter))) problem(run, mkl_renderer_error(r), st);
+        char *ok_folder = NULL;
+        if (!is_stdio(out)) check_output_folder(run, out, "", &ok_folder);
+        free(ok_folder);
+        if (!run->problems && !run->quiet)
+            fprintf(stderr, "mkletter: %s: no problems, %d page%s\n", in, mkl_renderer_page_count(r),
+                    mkl_renderer_page_count(r) == 1 ? "" : "s");
+        return run->problems ? EXIT_INPUT : 0;
+    }
+    if (!is_stdio(out)) {
+        mkl_fileset *files = NULL;
+        int rc = 0;
+        if ((st = mkl_fileset_new(r, &files))) return fail(mkl_renderer_error(r), st);
+        pending = files;
+        if ((st = mkl_fileset_add(files, letter, out)) || (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
+        pending = NULL;
+        mkl_fileset_free(files);
+        return rc;
+    }
+    int out_errno = 0;
+    st = mkl_render_to_writer(r, letter, write_stdout, &out_errno);
+    if (st && out_errno) return flush_stdout(out_errno);
+    if (st) return fail(mkl_renderer_error(r), st);
+    return flush_stdout(0);
+}
+
+/* The usage, the version: printed to standard output, which may fail. */
+static int print_info(int version) {
+    if (version) printf("mkletter %s\n", mkl_version());
+    else usage(stdout);
+    return flush_stdout(ferror(stdout) ? EIO : 0);
+}
+
 int main(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL;
-    int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0;
+    int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **val = NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
+            return print_info(0);
         } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("mkletter %s\n", mkl_version());
-            return 0;
+            return print_info(1);
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             val = &out;
         } else if (!strncmp(a, "--output=", 9)) {
@@ -214,6 +523,8 @@ int main(int argc, char **argv) {
             pdfa = 1;
         } else if (!strcmp(a, "--duplex")) {
             duplex = 1;
+        } else if (!strcmp(a, "--check")) {
+            check = 1;
         } else if (!strcmp(a, "--")) {
             if (i + 1 < argc && !in) in = argv[++i];
             if (i + 1 < argc) {
@@ -246,11 +557,20 @@ int main(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (!*in) {
+        fprintf(stderr, "mkletter: the letter file name is empty\n");
+        return EXIT_USAGE;
+    }
     if ((rows || duplex) && !csv) {
         fprintf(stderr, "mkletter: %s goes with --merge\n", rows ? "--rows" : "--duplex");
         return EXIT_USAGE;
     }
+    if (csv && is_stdio(csv)) {
+        fprintf(stderr, "mkletter: --merge needs a CSV file; standard input is not read for it\n");
+        return EXIT_USAGE;
+    }
     char *def = NULL;
+    if (!out && is_stdio(in)) out = "-";   /* a filter: standard input to standard output */
     if (!out) {
         if (!(def = default_output(in))) {
             fprintf(stderr, "mkletter: out of memory\n");
@@ -259,34 +579,38 @@ int main(int argc, char **argv) {
         out = def;
     }
     int rc = 0;
-    if (!strcmp(in, out)) {
+    if (!strcmp(in, out) && !is_stdio(in)) {
         fprintf(stderr, "mkletter: the output '%s' would replace the letter itself\n", out);
         rc = EXIT_USAGE;
     }
+    if (!rc && !check && is_stdio(out) && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "mkletter: not writing a PDF to a terminal; send standard output to a file or a pipe, or give -o FILE\n");
+        rc = EXIT_USAGE;
+    }
+    catch_signals();
     mkl_options opts;
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
     opts.pdfa = pdfa;
-    mkl_renderer *r = NULL;
+    Run run = {NULL, check, quiet, 0, 0};
     mkl_letter *letter = NULL;
     mkl_status st;
-    if (!rc && (st = mkl_renderer_new(&opts, &r))) {
+    if (!rc && (st = mkl_renderer_new(&opts, &run.r))) {
         fprintf(stderr, "mkletter: %s\n", mkl_status_str(st));
         rc = EXIT_INPUT;
     }
-    if (!rc && (st = mkl_letter_parse_file(r, in, &letter))) rc = fail(mkl_renderer_error(r), st);
-    if (!rc && csv) {
-        rc = merge(r, letter, csv, rows, out, duplex, quiet);
-    } else if (!rc) {
-        if (strstr(out, "{{")) {
-            fprintf(stderr, "mkletter: the output name '%s' holds a {{field}}; that needs --merge\n", out);
-            rc = EXIT_USAGE;
-        } else if ((st = mkl_render_to_file(r, letter, out))) {
-            rc = fail(mkl_renderer_error(r), st);
-        }
+    if (!rc && is_stdio(in)) {
+        char *text = NULL;
+        size_t len = 0;
+        if (!(rc = read_stdin(&text, &len)) && (st = mkl_letter_parse(run.r, text, len, "<stdin>", NULL, &letter)))
+            rc = fail(mkl_renderer_error(run.r), st);
+        free(text);
+    } else if (!rc && (st = mkl_letter_parse_file(run.r, in, &letter))) {
+        rc = fail(mkl_renderer_error(run.r), st);
     }
+    if (!rc) rc = csv ? merge(&run, in, letter, csv, rows, out, duplex) : single(&run, in, letter, out);
     mkl_letter_free(letter);
-    mkl_renderer_free(r);
+    mkl_renderer_free(run.r);
     free(def);
     return rc;
 }

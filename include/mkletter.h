@@ -294,15 +294,25 @@ MKL_API mkl_status mkl_data_load(mkl_renderer *r, const char *path, mkl_data **o
 MKL_API void mkl_data_free(mkl_data *d);
 /** The number of data rows (the header row not counted). */
 MKL_API size_t mkl_data_rows(const mkl_data *d);
+/** The CSV line (1-based) where data row `row` (0-based) starts, or 0 when
+ * there is no such row. Data row 0 is the CSV's row 2, after the header. */
+MKL_API int mkl_data_line(const mkl_data *d, size_t row);
 
 /** Make `*out`, the copy of `tmpl` for data row `row` (0-based). Errors name
- * the row (as the CSV numbers it) and the field. */
+ * the row (as the CSV numbers it) and the field: "row 7 (data.csv line 8):
+ * ...". Every later error about the copy (a font, an image, the layout, when
+ * it is checked, rendered or added to a batch) names the row the same way. */
 MKL_API mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row,
                                        mkl_letter **out);
 
 /** Fill the placeholders of a string (an output file name, say) with row
  * `row`; the caller frees `*out` with mkl_free(). */
 MKL_API mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out);
+
+/** As mkl_data_fill(), for an output file name: the file stays in the folder
+ * the template names. A value holding '/' or a control character, or that is
+ * "." or "..", is MKL_ERR_INPUT naming the row, its CSV line and the field. */
+MKL_API mkl_status mkl_data_fill_path(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out);
 
 /** A combined print file: many letters in one PDF, every copy starting on a
  * new page, on a new sheet with `duplex` (a blank page after a copy with an
@@ -338,6 +348,47 @@ MKL_API mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *lette
  * letter never leads to a partial output. */
 MKL_API mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter,
                                         mkl_write_fn write, void *user);
+
+/** Check `letter` as rendering it would, without making a PDF: every font,
+ * every character's glyph, every image, and the layout of every page. Much
+ * faster than rendering (no subset fonts, no compression), for validating a
+ * letter and its data before a long run. Returns MKL_OK or the first error
+ * (kept on `r`, with its file, line and column); on success
+ * mkl_renderer_page_count() gives the letter's pages. */
+MKL_API mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter);
+
+/* ## Output files
+ *
+ * Every PDF file the library writes goes through a file set: it is written
+ * to a temporary file beside its target (".mkletter-PID-XXXXXX.tmp", which
+ * fits beside any name) and renamed into place only when the set is
+ * committed, so a set of many copies is written all or nothing. A target
+ * that is a symlink stays one (the file it names is replaced); a replaced
+ * file keeps its permission bits, a new one gets 0666 & ~umask. An existing
+ * character device or FIFO (/dev/null, a shell's >(lpr)) is written through
+ * at commit, never renamed over; a folder, socket or block device is
+ * refused (MKL_ERR_WRITE). Temporary files left by a killed process (gone,
+ * same user) are removed from a folder the first time a set writes there.
+ */
+typedef struct mkl_fileset mkl_fileset;
+
+/** Start a set of output files written with `r`. Free with mkl_fileset_free(). */
+MKL_API mkl_status mkl_fileset_new(mkl_renderer *r, mkl_fileset **out);
+/** Render `letter` into a temporary file for `path`. Two targets that are one
+ * file (by their resolved paths) are MKL_ERR_ARGUMENT. */
+MKL_API mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, const char *path);
+/** Finish the batch `b` (as mkl_batch_write_file would) into a temporary file for `path`. */
+MKL_API mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path);
+/** Put every file in place. A target that is a file the renderer read (the
+ * letter, the data, an image, a font in use) is MKL_ERR_ARGUMENT, checked for
+ * all before any is renamed. */
+MKL_API mkl_status mkl_fileset_commit(mkl_fileset *s);
+/** Remove the set's temporary files, and nothing else. Async-signal-safe (it
+ * only calls unlink()): for a SIGINT/SIGTERM handler, which then ends the
+ * process. The set must still be freed if the process goes on. */
+MKL_API void mkl_fileset_abort(mkl_fileset *s);
+/** Free the set; temporary files not committed are removed. NULL is allowed. */
+MKL_API void mkl_fileset_free(mkl_fileset *s);
 
 /** The number of pages of the last letter rendered with `r` (0 before). */
 MKL_API int mkl_renderer_page_count(const mkl_renderer *r);

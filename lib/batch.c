@@ -76,6 +76,7 @@ mkl_status mkl_data_load(mkl_renderer *r, const char *path, mkl_data **out) {
         mkl_data_free(d);
         return st;
     }
+    mkl__note_input(r, path);
     *out = d;
     return MKL_OK;
 }
@@ -88,14 +89,37 @@ void mkl_data_free(mkl_data *d) {
 }
 
 size_t mkl_data_rows(const mkl_data *d) { return d ? mkl__table_rows(d->t) : 0; }
+int mkl_data_line(const mkl_data *d, size_t row) { return d ? mkl__table_row_line(d->t, row) : 0; }
 
-typedef struct Row { const mkl_data *d; size_t row; } Row;
+typedef struct Row {
+    const mkl_data *d;
+    size_t row;
+    int path_part;     /* the values go into a file name: no '/', control character, "." or ".." */
+    int bad_col;       /* the first value that may not, or -1 */
+    const char *bad_why;
+} Row;
+
+/* Why `v` may not stand in a file name, or NULL. */
+static const char *not_a_name_part(const char *v) {
+    if (!strcmp(v, ".") || !strcmp(v, "..")) return "it would name a folder, not a file";
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+        if (*c == '/') return "it holds '/', which would put the file in another folder";
+        if (*c < 0x20 || *c == 0x7f) return "it holds a control character";
+    }
+    return NULL;
+}
 
 static const char *row_get(void *user, const char *name, size_t len) {
-    const Row *rw = user;
+    Row *rw = user;
     char buf[1024];
     int k = field_name(buf, sizeof buf, name, len) ? mkl__table_col(rw->d->t, buf) : -1;
-    return k < 0 ? NULL : mkl__table_get(rw->d->t, rw->row, (size_t)k);
+    const char *v = k < 0 ? NULL : mkl__table_get(rw->d->t, rw->row, (size_t)k);
+    const char *why;
+    if (v && rw->path_part && rw->bad_col < 0 && (why = not_a_name_part(v))) {
+        rw->bad_col = k;
+        rw->bad_why = why;
+    }
+    return v;
 }
 
 static mkl_status row_unknown(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e) {
@@ -113,19 +137,17 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
     return st;
 }
 
-/* Say which row an error is about: "row 7 (data.csv line 8): ...". */
+/* Which row an error is about: "row 7 (data.csv line 8)". */
+static void row_label(const mkl_data *d, size_t row, char *buf, size_t size) {
+    char path[210];   /* the data file's name is shown escaped, like the rest of the message */
+    mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
+    snprintf(buf, size, "row %zu (%s line %d)", row + 2, path, mkl__table_row_line(d->t, row));
+}
+
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
-    if (st && st != MKL_ERR_NOMEM) {
-        char head[300], msg[sizeof r->err.message];
-        char path[210];   /* the data file's name is shown escaped, like the rest of the message */
-        mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
-        snprintf(head, sizeof head, "row %zu (%s line %d): ", row + 2, path, mkl__table_row_line(d->t, row));
-        size_t hl = strlen(head);
-        memcpy(msg, head, hl);
-        snprintf(msg + hl, sizeof msg - hl, "%.*s", (int)(sizeof msg - hl - 1), r->err.message);
-        memcpy(r->err.message, msg, sizeof msg);
-    }
-    return st;
+    char label[300];
+    row_label(d, row, label, sizeof label);
+    return mkl__err_in_row(&r->err, label, st);
 }
 
 mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row, mkl_letter **out) {
@@ -133,21 +155,42 @@ mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mk
     *out = NULL;
     mkl__err_clear(&r->err);
     if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
-    Row rw = {d, row};
+    Row rw = {d, row, 0, -1, NULL};
     mkl_lookup lk = {row_get, row_unknown, &rw, 1};
-    return with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
+    mkl_status st = with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
+    if (st) return st;
+    /* later errors about the copy (a font, an image, the layout) name the row too */
+    char label[300];
+    row_label(d, row, label, sizeof label);
+    if (!((*out)->row_label = mkl__strdup(label))) {
+        mkl_letter_free(*out);
+        *out = NULL;
+        return mkl__err(&r->err, MKL_ERR_NOMEM, d->path, 0, 0, "out of memory");
+    }
+    return MKL_OK;
 }
 
-mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out) {
+static mkl_status data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, int path_part, char **out) {
     if (!r || !d || !tmpl || !out) return MKL_ERR_ARGUMENT;
     *out = NULL;
     mkl__err_clear(&r->err);
     if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
-    Row rw = {d, row};
+    Row rw = {d, row, path_part, -1, NULL};
     mkl_lookup lk = {row_get, row_unknown, &rw, 1};
     mkl_buf b = {0};
     mkl_status st = mkl__fill_with(tmpl, &lk, &b, &r->err);
     if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(&r->err, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!st && rw.bad_col >= 0) {
+        /* the value, shown with its control characters escaped */
+        char shown[200];
+        size_t o = 0;
+        for (const unsigned char *c = (const unsigned char *)mkl__table_get(d->t, row, (size_t)rw.bad_col);
+             *c && o + 5 < sizeof shown; c++)
+            o += (size_t)snprintf(shown + o, sizeof shown - o, *c < 0x20 || *c == 0x7f ? "\\x%02x" : "%c", *c);
+        shown[o] = 0;
+        st = mkl__err(&r->err, MKL_ERR_INPUT, NULL, 0, 0, "field '%s' ('%s') cannot be part of the output name: %s",
+                      mkl__table_colname(d->t, (size_t)rw.bad_col), shown, rw.bad_why);
+    }
     if (st) {
         mkl__buf_free(&b);
         snprintf(r->err.file, sizeof r->err.file, "%s", tmpl);
@@ -156,6 +199,14 @@ mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const c
     }
     *out = b.s;
     return MKL_OK;
+}
+
+mkl_status mkl_data_fill(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out) {
+    return data_fill(r, d, row, tmpl, 0, out);
+}
+
+mkl_status mkl_data_fill_path(mkl_renderer *r, const mkl_data *d, size_t row, const char *tmpl, char **out) {
+    return data_fill(r, d, row, tmpl, 1, out);
 }
 
 mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out) {
@@ -183,8 +234,8 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     st = mkl__render_layout(r, l, &L);
     if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
     mkl__layout_free(&L);
-    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);
-    return st;
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);   /* not a bare "out of memory" */
+    return mkl__err_in_row(&r->err, l->row_label, st);
 }
 
 int mkl_batch_page_count(const mkl_batch *b) { return b ? mkl__pdfw_pages(b->w) : 0; }
@@ -200,7 +251,7 @@ mkl_status mkl_batch_write_file(mkl_batch *b, const char *path) {
     if (!path) return MKL_ERR_ARGUMENT;
     mkl_buf out = {0};
     mkl_status st = finish(b, &out);
-    if (!st) st = mkl__write_atomic(path, out.s, out.n, &b->r->err);
+    if (!st) st = mkl__write_atomic(b->r, path, out.s, out.n);
     mkl__buf_free(&out);
     return st;
 }
@@ -211,6 +262,15 @@ mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user) {
     mkl_status st = finish(b, &out);
     if (!st && out.n && write(user, (const unsigned char *)out.s, out.n))
         st = mkl__err(&b->r->err, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
+    mkl__buf_free(&out);
+    return st;
+}
+
+mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path) {
+    if (!s || !path) return MKL_ERR_ARGUMENT;
+    mkl_buf out = {0};
+    mkl_status st = finish(b, &out);
+    if (!st) st = mkl__fileset_add_bytes(s, path, out.s, out.n);
     mkl__buf_free(&out);
     return st;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct mkl_fontdb {
     char **dirs;
@@ -486,4 +487,13 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
     if ((st = load_face(db, f, e))) return st;
     *out = f;
     return MKL_OK;
+}
+
+const char *mkl__fontdb_loaded_file(const mkl_fontdb *db, dev_t dev, ino_t ino) {
+    for (size_t i = 0; db && i < db->faces.n; i++) {
+        struct stat sb;
+        const mkl_face *f = db->faces.v[i];
+        if (f->loaded && f->path && stat(f->path, &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino) return f->path;
+    }
+    return NULL;
 }

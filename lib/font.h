@@ -9,6 +9,7 @@
 #define MKL_FONT_H
 
 #include <hb.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -43,6 +44,10 @@ void mkl__fontdb_free(mkl_fontdb *db);
  * nearest one is used (bold italic -> bold -> regular). The face stays owned
  * by the database. Errors: MKL_ERR_FONT with a message naming the family. */
 mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int italic, mkl_face **out, mkl_error *e);
+
+/* The file of a loaded face that is the file (dev, ino), or NULL: an output
+ * must not replace a font in use. */
+const char *mkl__fontdb_loaded_file(const mkl_fontdb *db, dev_t dev, ino_t ino);
 
 /* The advance of glyph `gid` in thousandths of an em, rounded to a whole
  * number (as a PDF's /W gives it). Kept on the face: the PDF writer asks for

@@ -8,10 +8,16 @@
 struct mkl_letter {
     mkl_doc *doc;
     mkl_error err;       /* the first building error */
+    char *row_label;     /* a copy filled from a data row: "row 7 (data.csv line 8)",
+                            put before every later error about it; else NULL */
     /* capacities of the doc's arrays while a program adds to them (arena arrays
      * grown by doubling; 0 = the array is exactly as long as its count) */
     size_t cap_lh, cap_from, cap_to, cap_encl, cap_cc, cap_blocks, cap_sigs, cap_groups, cap_entries, cap_links;
     size_t cap_fbody, cap_fhead, cap_lfoot, cap_text, cap_runs;
 };
+
+/* Put "LABEL: " before the message of `e` (a copy's row), unless it is there
+ * already or the error is an out-of-memory. Returns `st`. */
+mkl_status mkl__err_in_row(mkl_error *e, const char *label, mkl_status st);
 
 #endif

@@ -998,7 +998,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     w->L = L;
     for (size_t p = 0; p < L->pages.n && !st; p++) {
         const mkl_page *pg = &L->pages.v[p];
-        HPDF_Page page;
+        HPDF_Page page = NULL;
         if ((st = add_page(w, L->width, L->height, &page))) break;
         PPage *pp = MKL_PUSH(&w->pending);
         if (!pp) {
@@ -1034,7 +1034,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     }
     /* duplex printing: every copy starts on a front side */
     if (!st && to_even && (L->pages.n % 2)) {
-        HPDF_Page blank;
+        HPDF_Page blank = NULL;
         st = add_page(w, L->width, L->height, &blank);
     }
     w->L = NULL;

@@ -152,12 +152,22 @@ void mkl_renderer_free(mkl_renderer *r) {
         mkl__free(r->images.v[i]);
     }
     mkl__free(r->images.v);
+    for (size_t i = 0; i < r->inputs.n; i++) mkl__free(r->inputs.v[i].path);
+    mkl__free(r->inputs.v);
+    for (size_t i = 0; i < r->swept.n; i++) mkl__free(r->swept.v[i]);
+    mkl__free(r->swept.v);
     mkl__shaper_free(r->sh);
     mkl__parcache_free(r->cache);
     mkl__subsets_free(r->subsets);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
     mkl__free(r);
+}
+
+const char *mkl__renderer_input(const mkl_renderer *r, dev_t dev, ino_t ino) {
+    for (size_t i = 0; i < r->inputs.n; i++)
+        if (r->inputs.v[i].dev == dev && r->inputs.v[i].ino == ino) return r->inputs.v[i].path;
+    return mkl__fontdb_loaded_file(r->db, dev, ino);
 }
 
 const mkl_error *mkl_renderer_error(const mkl_renderer *r) { return r ? &r->err : NULL; }
@@ -198,6 +208,7 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
     if (slash) slash[1] = 0;
     else dir[0] = 0;
     st = mkl_letter_parse(r, text, len, path, dir, out);
+    if (!st) mkl__note_input(r, path);
     mkl__free(dir);
     mkl__free(text);
     return st;
@@ -205,6 +216,7 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
 
 void mkl_letter_free(mkl_letter *l) {
     if (!l) return;
+    mkl__free(l->row_label);
     mkl__doc_free(l->doc);
     mkl__free(l);
 }
@@ -242,6 +254,7 @@ static mkl_status load_image(void *user, const char *path, const mkl_image **out
     }
     ci->img = img;
     *slot = ci;
+    mkl__note_input(r, path);
     *out = &ci->img;
     return MKL_OK;
 }
@@ -251,8 +264,30 @@ mkl_status mkl__render_layout(mkl_renderer *r, const mkl_letter *letter, mkl_lay
     return mkl__layout(letter->doc, r->db, r->sh, &lo, out, &r->err);
 }
 
+mkl_status mkl__err_in_row(mkl_error *e, const char *label, mkl_status st) {
+    size_t ll = label ? strlen(label) : 0;
+    if (!st || st == MKL_ERR_NOMEM || !ll || (!strncmp(e->message, label, ll) && e->message[ll] == ':')) return st;
+    char msg[sizeof e->message];
+    int head = snprintf(msg, sizeof msg, "%.300s: ", label);
+    snprintf(msg + head, sizeof msg - (size_t)head, "%.*s", (int)(sizeof msg - (size_t)head - 1), e->message);
+    memcpy(e->message, msg, sizeof msg);
+    return st;
+}
+
+mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter) {
+    if (!r || !letter) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&r->err);
+    mkl_layout L = {0};
+    mkl_status st = mkl__render_layout(r, letter, &L);
+    if (!st) r->pages = (int)L.pages.n;
+    mkl__layout_free(&L);
+    if (st && !r->err.code) r->err.code = st;
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, letter->doc->file);
+    return mkl__err_in_row(&r->err, letter->row_label, st);
+}
+
 /* The whole pipeline into a memory buffer. */
-static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
+mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out) {
     if (!r || !letter) return MKL_ERR_ARGUMENT;
     mkl__err_clear(&r->err);
     mkl_layout L = {0};
@@ -265,7 +300,7 @@ static mkl_status render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf 
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
     if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, letter->doc->file);   /* not a bare "out of memory" */
-    return st;
+    return mkl__err_in_row(&r->err, letter->row_label, st);
 }
 
 mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter, unsigned char **data, size_t *len) {
@@ -273,7 +308,7 @@ mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter, unsig
     *data = NULL;
     *len = 0;
     mkl_buf b = {0};
-    mkl_status st = render_buf(r, letter, &b);
+    mkl_status st = mkl__render_buf(r, letter, &b);
     if (st) {
         mkl__buf_free(&b);
         return st;
@@ -286,57 +321,18 @@ mkl_status mkl_render_to_memory(mkl_renderer *r, const mkl_letter *letter, unsig
 mkl_status mkl_render_to_writer(mkl_renderer *r, const mkl_letter *letter, mkl_write_fn write, void *user) {
     if (!write) return MKL_ERR_ARGUMENT;
     mkl_buf b = {0};
-    mkl_status st = render_buf(r, letter, &b);
+    mkl_status st = mkl__render_buf(r, letter, &b);
     if (!st && b.n && write(user, (const unsigned char *)b.s, b.n))
         st = mkl__err(&r->err, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
     mkl__buf_free(&b);
     return st;
 }
 
-/* Write `data` to `path` through a temporary file in the same folder + rename. */
-mkl_status mkl__write_atomic(const char *path, const char *data, size_t len, mkl_error *e) {
-    size_t pl = strlen(path);
-    char *tmp = mkl__malloc(pl + 32);
-    if (!tmp) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
-    snprintf(tmp, pl + 32, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        mkl_status st = mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(errno));
-        mkl__free(tmp);
-        return st;
-    }
-    /* mkstemp makes 0600; give the file the usual mode for new files */
-    mode_t um = umask(0);
-    umask(um);
-    fchmod(fd, 0666 & ~um);
-    size_t off = 0;
-    int err = 0;
-    while (off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            err = errno;
-            break;
-        }
-        off += (size_t)n;
-    }
-    if (!err && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
-    if (close(fd) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err) {
-        unlink(tmp);
-        mkl__free(tmp);
-        return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
-    }
-    mkl__free(tmp);
-    return MKL_OK;
-}
-
 mkl_status mkl_render_to_file(mkl_renderer *r, const mkl_letter *letter, const char *path) {
     if (!r || !letter || !path) return MKL_ERR_ARGUMENT;
     mkl_buf b = {0};
-    mkl_status st = render_buf(r, letter, &b);
-    if (!st) st = mkl__write_atomic(path, b.s, b.n, &r->err);
+    mkl_status st = mkl__render_buf(r, letter, &b);
+    if (!st) st = mkl__write_atomic(r, path, b.s, b.n);
     mkl__buf_free(&b);
     return st;
 }

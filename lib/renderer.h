@@ -9,8 +9,12 @@
 #include "letter.h"
 #include "mkletter.h"
 #include "shape.h"
+#include <sys/types.h>
 
 typedef struct CachedImage { char *path; mkl_image img; } CachedImage;
+
+/* A file read for a letter (the letter, its data, an image). */
+typedef struct MklInput { dev_t dev; ino_t ino; char *path; } MklInput;
 
 struct mkl_renderer {
     mkl_options opts;
@@ -20,9 +24,22 @@ struct mkl_renderer {
     char *font_dir;
     mkl_fontdb *db;
     mkl_shaper *sh;
+    MKL_VEC(MklInput) inputs;        /* every file read: outputs must not replace one */
+    MKL_VEC(char *) swept;           /* output folders already swept of stale temporary files */
     mkl_error err;
     int pages;
 };
+
+/* Remember that `path` was read (an output must not replace it). */
+void mkl__note_input(mkl_renderer *r, const char *path);
+/* The input (or loaded font) that is the file (dev, ino), or NULL. */
+const char *mkl__renderer_input(const mkl_renderer *r, dev_t dev, ino_t ino);
+
+/* The whole pipeline for `letter` into `out` (zeroed; freed by the caller). */
+mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out);
+
+/* Add finished PDF bytes to a file set (a combined print file). */
+mkl_status mkl__fileset_add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len);
 
 /* Lay out `letter` with the renderer's fonts, shaper and image cache. `out`
  * must be zeroed; free it with mkl__layout_free() in every case. */
@@ -32,7 +49,8 @@ mkl_status mkl__render_layout(mkl_renderer *r, const mkl_letter *letter, mkl_lay
 long long mkl__creation_time(const mkl_renderer *r);
 
 /* Write `data` to `path` through a temporary file in the same folder and a
- * rename: nothing is left behind on failure. */
-mkl_status mkl__write_atomic(const char *path, const char *data, size_t len, mkl_error *e);
+ * rename (a file set of one): nothing is left behind on failure. Errors go
+ * to r->err. */
+mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data, size_t len);
 
 #endif

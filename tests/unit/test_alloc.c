@@ -18,6 +18,7 @@
  *                                  (valgrind runs "2000 40": every early
  *                                  failure and a sample of later ones)
  * MKL_TEST_NO_FORK=1 runs everything in one process (for a debugger). */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,70 @@ static void run_render_deflated(void) {
     mkl_renderer_free(r);
 }
 
+/* Files written all or nothing: under any failed allocation the folder holds
+ * no file at all (no temporary one either); once it succeeds, both files are
+ * the reference PDF. mkl_letter_check beside it: OK or NOMEM, never else. */
+static size_t folder_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    for (struct dirent *de; d && (de = readdir(d));)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static int file_is(const char *path, const unsigned char *want, size_t len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char *buf = malloc(len + 1);
+    size_t got = buf ? fread(buf, 1, len + 1, f) : 0;
+    fclose(f);
+    int same = buf && got == len && !memcmp(buf, want, len);
+    free(buf);
+    return same;
+}
+
+static void run_fileset(void) {
+    mkl_renderer *r = new_renderer();
+    mkl_letter *l = NULL;
+    char dir[] = "/tmp/mkl-alloc-XXXXXX", a[64], b[64];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(a, sizeof a, "%s/a.pdf", dir);
+    snprintf(b, sizeof b, "%s/b.pdf", dir);
+    CHECK(mkl_letter_parse(r, LETTER, sizeof LETTER - 1, "alloc.md", NULL, &l) == MKL_OK);
+    long n, tried = 0;
+    int bad = 0;
+    for (n = 0; l && n < MAX_N; n = next_n(n), tried++) {
+        mkl_fileset *s = NULL;
+        fail_after(n);
+        mkl_status st = mkl_fileset_new(r, &s);
+        if (!st) st = mkl_fileset_add(s, l, a);
+        if (!st) st = mkl_fileset_add(s, l, b);
+        if (!st) st = mkl_fileset_commit(s);
+        mkl_fileset_free(s);
+        mkl_status cst = mkl_letter_check(r, l);
+        fail_after(-1);
+        if (!ok_or_nomem(st) || !ok_or_nomem(cst) || (st && folder_entries(dir))) {
+            if (bad++ < 5)
+                CHECK_MSG(0, "file set, allocation %ld fails: %s / check %s, %zu files left", n, mkl_status_str(st),
+                          mkl_status_str(cst), folder_entries(dir));
+        }
+        if (st == MKL_OK && cst == MKL_OK) {
+            CHECK_MSG(file_is(a, ref, reflen) && file_is(b, ref, reflen) && folder_entries(dir) == 2,
+                      "the files made after %ld failed runs are not the reference PDF", tried);
+            break;
+        }
+    }
+    CHECK_MSG(n < MAX_N, "a file set never succeeds");
+    CHECK(!bad);
+    printf("info: mkl_fileset_*: %ld runs, succeeds from allocation %ld on\n", tried + 1, n);
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+    mkl_letter_free(l);
+    mkl_renderer_free(r);
+}
+
 static void run_build(void) {
     mkl_renderer *r = new_renderer();
     test_build(r, bref, breflen);
@@ -356,6 +421,7 @@ int main(int argc, char **argv) {
     isolated("mkl_render_to_memory", run_render);
     isolated("mkl_letter_new and building", run_build);
     isolated("mkl_render_to_memory, content deflated", run_render_deflated);
+    isolated("mkl_fileset_* and mkl_letter_check", run_fileset);
 
     mkl_free(ref);
     mkl_free(bref);

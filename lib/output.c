@@ -1,0 +1,345 @@
+/* output.c - output files, all or nothing (mkletter.h, "Output files"): each
+ * PDF goes to a temporary file beside its target, and every temporary file is
+ * renamed into place only once all of them are written. Temporary files have
+ * names of their own (".mkletter-PID-XXXXXX.tmp", short enough beside any
+ * output name), so that a later run can remove those a killed run left. */
+#define _GNU_SOURCE 1
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mkletter.h"
+#include "pdf.h"
+#include "renderer.h"
+#include "util.h"
+
+#define TMP_PREFIX ".mkletter-"
+#define TMP_SUFFIX ".tmp"
+
+typedef struct Target {
+    char *path;        /* the file to make: symlinks resolved, so a link is kept */
+    char *shown;       /* the name the caller gave, for messages */
+    char *tmp;         /* its temporary file, or NULL when written through */
+    mkl_buf through;   /* for a device or FIFO: the bytes, written at commit */
+} Target;
+
+struct mkl_fileset {
+    mkl_renderer *r;
+    MKL_VEC(Target) targets;
+    /* the temporary files, for mkl_fileset_abort() in a signal handler: the
+     * array is replaced (never changed in place) and the count raised only
+     * once a slot is set */
+    char *volatile *volatile tmps;
+    volatile sig_atomic_t ntmps;
+    size_t tmps_cap;
+    int done;
+};
+
+/* A file the renderer has read: an output must not be one of them. */
+void mkl__note_input(mkl_renderer *r, const char *path) {
+    struct stat sb;
+    if (!r || !path || stat(path, &sb) != 0) return;
+    for (size_t i = 0; i < r->inputs.n; i++)
+        if (r->inputs.v[i].dev == sb.st_dev && r->inputs.v[i].ino == sb.st_ino) return;
+    char *copy = mkl__strdup(path);
+    MklInput *in = copy ? MKL_PUSH(&r->inputs) : NULL;
+    if (!in) {
+        mkl__free(copy);   /* out of memory: the check is lost, not the run */
+        return;
+    }
+    in->dev = sb.st_dev;
+    in->ino = sb.st_ino;
+    in->path = copy;
+}
+
+mkl_status mkl_fileset_new(mkl_renderer *r, mkl_fileset **out) {
+    if (!r || !out) return MKL_ERR_ARGUMENT;
+    *out = NULL;
+    mkl_fileset *s = mkl__calloc(1, sizeof *s);
+    if (!s) return mkl__err(&r->err, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    s->r = r;
+    *out = s;
+    return MKL_OK;
+}
+
+void mkl_fileset_abort(mkl_fileset *s) {
+    if (!s) return;
+    char *volatile *t = s->tmps;
+    for (sig_atomic_t i = 0; i < s->ntmps; i++)
+        if (t[i]) unlink(t[i]);
+}
+
+static void target_free(Target *t) {
+    mkl__free(t->path);
+    mkl__free(t->shown);
+    mkl__free(t->tmp);
+    mkl__buf_free(&t->through);
+}
+
+void mkl_fileset_free(mkl_fileset *s) {
+    if (!s) return;
+    if (!s->done) mkl_fileset_abort(s);
+    for (size_t i = 0; i < s->targets.n; i++) target_free(&s->targets.v[i]);
+    mkl__free(s->targets.v);
+    mkl__free((void *)s->tmps);
+    mkl__free(s);
+}
+
+/* Register `tmp` for abort (before the file exists: a signal right after it
+ * is made must find it). */
+static int register_tmp(mkl_fileset *s, char *tmp) {
+    if ((size_t)s->ntmps == s->tmps_cap) {
+        size_t cap = s->tmps_cap ? s->tmps_cap * 2 : 16;
+        char **grown = mkl__calloc(cap, sizeof *grown);
+        if (!grown) return -1;
+        for (sig_atomic_t i = 0; i < s->ntmps; i++) grown[i] = s->tmps[i];
+        char *volatile *old = s->tmps;
+        s->tmps = (char *volatile *)grown;
+        s->tmps_cap = cap;
+        mkl__free((void *)old);
+    }
+    s->tmps[s->ntmps] = tmp;
+    s->ntmps = s->ntmps + 1;
+    return 0;
+}
+
+static void unregister_tmp(mkl_fileset *s, const char *tmp) {
+    for (sig_atomic_t i = 0; i < s->ntmps; i++)
+        if (s->tmps[i] == tmp) s->tmps[i] = NULL;
+}
+
+/* "DIR/.mkletter-PID-XXXXXX.tmp" is ours, left by process PID. */
+static int stale_tmp_pid(const char *name, long *pid) {
+    size_t pl = strlen(TMP_PREFIX), n = strlen(name);
+    if (strncmp(name, TMP_PREFIX, pl) || n < pl + 1 + 1 + 6 + strlen(TMP_SUFFIX) ||
+        strcmp(name + n - strlen(TMP_SUFFIX), TMP_SUFFIX))
+        return 0;
+    char *end;
+    errno = 0;
+    long p = strtol(name + pl, &end, 10);
+    if (errno || end == name + pl || p <= 0 || *end != '-' || (size_t)(end + 1 + 6 - name) != n - strlen(TMP_SUFFIX))
+        return 0;
+    for (const char *c = end + 1; c < name + n - strlen(TMP_SUFFIX); c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) return 0;
+    *pid = p;
+    return 1;
+}
+
+/* Remove the temporary files that a run killed before it could (kill -9, a
+ * power cut) left in `dir`: ours by name, regular, owned by this user, and
+ * their process gone. Once per folder and renderer: a program writing
+ * 10,000 files one call at a time reads the folder once. */
+static void sweep_stale(mkl_fileset *s, const char *dir) {
+    mkl_renderer *r = s->r;
+    for (size_t i = 0; i < r->swept.n; i++)
+        if (!strcmp(r->swept.v[i], dir)) return;
+    char *copy = mkl__strdup(dir);
+    char **slot = copy ? MKL_PUSH(&r->swept) : NULL;
+    if (!slot) {
+        mkl__free(copy);
+        return;
+    }
+    *slot = copy;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    int dfd = dirfd(d);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long pid;
+        struct stat sb;
+        if (!stale_tmp_pid(de->d_name, &pid) || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* still running (or not ours to ask) */
+        if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid())
+            continue;
+        unlinkat(dfd, de->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Where `path` really is: a symlink followed to the file it names (so the
+ * link stays a link), a new file's folder made absolute. */
+static char *resolve_target(const char *path) {
+    char *real = realpath(path, NULL);
+    if (real) {
+        char *r = mkl__strdup(real);
+        free(real);
+        return r;
+    }
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? mkl__strndup(path, slash == path ? 1 : (size_t)(slash - path)) : mkl__strdup(".");
+    if (!dir) return NULL;
+    char *rdir = realpath(dir, NULL);
+    mkl__free(dir);
+    if (!rdir) return mkl__strdup(path);   /* the folder is missing: the write says so */
+    mkl_buf b = {0};
+    mkl__buf_printf(&b, "%s/%s", strcmp(rdir, "/") ? rdir : "", slash ? slash + 1 : path);
+    free(rdir);
+    if (b.oom) {
+        mkl__buf_free(&b);
+        return NULL;
+    }
+    return b.s;
+}
+
+static mkl_status write_all(int fd, const char *data, size_t len) {
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* The PDF in `data` for `path`: checked, then written to a temporary file
+ * beside it (or kept, for a device or FIFO, to be written at commit). */
+static mkl_status add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len) {
+    mkl_error *e = &s->r->err;
+    if (s->done) return mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "the file set is already committed");
+    if (!*path) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "the output file name is empty");
+    if (strlen(path) >= PATH_MAX)
+        return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: the path is %zu bytes, longer than the system allows (%d)",
+                        strlen(path), PATH_MAX - 1);
+    Target *t = MKL_PUSH(&s->targets);
+    if (!t) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    if (!(t->shown = mkl__strdup(path)) || !(t->path = resolve_target(path))) {
+        target_free(t);
+        s->targets.n--;
+        return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    for (size_t i = 0; i + 1 < s->targets.n; i++)
+        if (!strcmp(s->targets.v[i].path, t->path)) {
+            mkl_status st = mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "'%s' and '%s' are the same file; each copy needs its own",
+                                     s->targets.v[i].shown, path);
+            target_free(t);
+            s->targets.n--;
+            return st;
+        }
+    struct stat sb;
+    mode_t mode;
+    if (stat(t->path, &sb) == 0) {
+        if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)) {
+            /* a device or a pipe (/dev/null, >(lpr)): written through at commit */
+            mkl__buf_add(&t->through, data, len);
+            if (t->through.oom) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+            return MKL_OK;
+        }
+        if (!S_ISREG(sb.st_mode))
+            return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: '%s' is %s, not a regular file; it is left as it is",
+                            path, S_ISDIR(sb.st_mode) ? "a folder" : S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
+        mode = sb.st_mode & 07777;   /* a replaced file keeps its permissions */
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um;
+    }
+    const char *slash = strrchr(t->path, '/');
+    size_t dl = slash ? (size_t)(slash - t->path) : 0;
+    char *dir = slash ? mkl__strndup(t->path, dl ? dl : 1) : mkl__strdup(".");
+    size_t tl = dl + 64;
+    char *tmp = dir ? mkl__malloc(tl) : NULL;
+    if (!tmp || register_tmp(s, tmp)) {
+        mkl__free(dir);
+        mkl__free(tmp);
+        return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    }
+    t->tmp = tmp;
+    sweep_stale(s, dir);
+    mkl__free(dir);
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned long seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)(uintptr_t)tmp;
+    int fd = -1, err = 0;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        char rnd[7];
+        for (int k = 0; k < 6; k++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            rnd[k] = alnum[(seed >> 33) % (sizeof alnum - 1)];
+        }
+        rnd[6] = 0;
+        snprintf(tmp, tl, "%.*s%s" TMP_PREFIX "%ld-%s" TMP_SUFFIX, (int)dl, t->path, slash ? "/" : "", (long)getpid(), rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        err = fd < 0 ? errno : 0;
+        if (fd < 0 && err != EEXIST) break;
+    }
+    if (fd < 0) return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
+    if (fchmod(fd, mode) != 0) err = errno;
+    if (!err) err = write_all(fd, data, len);
+    if (!err && fsync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
+    if (close(fd) != 0 && !err) err = errno;
+    if (err) {
+        unlink(tmp);
+        return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
+    }
+    return MKL_OK;
+}
+
+mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, const char *path) {
+    if (!s || !letter || !path) return MKL_ERR_ARGUMENT;
+    mkl_buf b = {0};
+    mkl_status st = mkl__render_buf(s->r, letter, &b);
+    if (!st) st = add_bytes(s, path, b.s, b.n);
+    mkl__buf_free(&b);
+    return st;
+}
+
+mkl_status mkl__fileset_add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len) {
+    return add_bytes(s, path, data, len);
+}
+
+mkl_status mkl_fileset_commit(mkl_fileset *s) {
+    if (!s || s->done) return MKL_ERR_ARGUMENT;
+    mkl_error *e = &s->r->err;
+    mkl__err_clear(e);
+    /* no output may be a file this renderer read (the letter, the data, an
+     * image, a font): checked for every target before any is renamed */
+    for (size_t i = 0; i < s->targets.n; i++) {
+        struct stat sb;
+        if (stat(s->targets.v[i].path, &sb) != 0) continue;
+        const char *input = mkl__renderer_input(s->r, sb.st_dev, sb.st_ino);
+        if (input)
+            return mkl__err(e, MKL_ERR_ARGUMENT, s->targets.v[i].shown, 0, 0,
+                            "the output would replace the input '%s' (the same file); choose another output name", input);
+    }
+    s->done = 1;
+    mkl_status st = MKL_OK;
+    for (size_t i = 0; i < s->targets.n && !st; i++) {
+        Target *t = &s->targets.v[i];
+        int err = 0;
+        if (t->tmp) {
+            if (rename(t->tmp, t->path) != 0) err = errno;
+            else unregister_tmp(s, t->tmp);
+        } else {
+            int fd = open(t->path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0) err = errno;
+            else {
+                err = write_all(fd, t->through.s, t->through.n);
+                if (close(fd) != 0 && !err) err = errno;
+            }
+        }
+        if (err) st = mkl__err(e, MKL_ERR_WRITE, t->shown, 0, 0, "cannot write: %s", strerror(err));
+    }
+    if (st) mkl_fileset_abort(s);   /* the ones not renamed yet */
+    return st;
+}
+
+/* Write `data` to `path` through a file set of one. */
+mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data, size_t len) {
+    mkl_fileset *s;
+    mkl_status st = mkl_fileset_new(r, &s);
+    if (st) return st;
+    st = add_bytes(s, path, data, len);
+    if (!st) st = mkl_fileset_commit(s);
+    mkl_fileset_free(s);
+    return st;
+}

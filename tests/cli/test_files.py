@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""The user's files: output names from data stay in their folder, the same
+file is the same file (by inode, after symlinks), a device or FIFO is written
+through and never renamed over, a replaced file keeps its mode, a per-file
+merge is all or nothing, and an interrupted run (SIGINT, SIGTERM, SIGHUP,
+SIGKILL and a rerun) leaves no temporary file.
+
+usage: test_files.py MKLETTER REPO_ROOT
+Prints a line per failed check and ends with "N passed, N failed".
+"""
+import hashlib
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish  # noqa: E402
+
+MERGE = ('---\nsubject: "For {{name}}"\nto: |\n  {{name}}\n  Seoul\nopening: "Dear {{name}},"\n---\n\n'
+         "We write to you, {{name}}.\n")
+LETTER = "---\nsubject: Hi\n---\n\nHello.\n"
+
+
+def mk(mkl, args, cwd, **kw):
+    return subprocess.run([mkl, *args], cwd=cwd, capture_output=True, **kw)
+
+
+def write(path, content):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(content)
+
+
+def snapshot(top):
+    """Every file below `top` with its bytes' hash and mode."""
+    out = {}
+    for d, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(d, f)
+            st = os.lstat(p)
+            h = hashlib.sha256(open(p, "rb").read()).hexdigest() if stat.S_ISREG(st.st_mode) else "special"
+            out[os.path.relpath(p, top)] = (h, stat.S_IMODE(st.st_mode))
+    return out
+
+
+def temps(top):
+    return [os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs if f.startswith(".mkletter-") or ".tmp" in f]
+
+
+def check_names_from_data(mkl, tmp):
+    work = os.path.join(tmp, "names")
+    os.makedirs(os.path.join(work, "out"))
+    write(os.path.join(work, "m.md"), MERGE)
+    for value, what in [("../escape", "'/'"), ("/tmp/mkl-abs", "'/'"), ("a\x1bb", "control character"),
+                        ('"two\nlines"', "control character"), (".", "folder"), ("..", "folder")]:
+        write(os.path.join(work, "d.csv"), f"id,name\n1,Ahn\n{value},Baek\n")
+        before = snapshot(tmp)
+        r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf"], work)
+        err = r.stderr.decode("utf-8", "replace")
+        check(r.returncode == 1, f"an id {value!r} is refused (exit 1)", (r.returncode, err))
+        check("row 3 (d.csv line 3)" in err and "field 'id'" in err and what in err,
+              f"the message for {value!r} names the row, its line and the field", err)
+        check("\x1b" not in err, f"the message for {value!r} shows no raw control character", repr(err))
+        check(snapshot(tmp) == before and not os.path.exists("/tmp/mkl-abs.pdf"), f"nothing is written for {value!r}")
+    # a value that is a whole name: '.' and '..' would name folders
+    for value in [".", ".."]:
+        write(os.path.join(work, "d.csv"), f"id,name\n1,Ahn\n{value},Baek\n")
+        before = snapshot(tmp)
+        r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}"], work)
+        check(r.returncode == 1 and b"row 3 (d.csv line 3)" in r.stderr and snapshot(tmp) == before,
+              f"-o 'out/{{{{id}}}}' with id {value!r}: refused, nothing written", r.stderr)
+
+
+def check_same_file(mkl, tmp):
+    work = os.path.join(tmp, "same")
+    os.makedirs(os.path.join(work, "sub"))
+    write(os.path.join(work, "plain.md"), LETTER)
+    os.symlink("plain.md", os.path.join(work, "link.md"))
+    for out in ["./plain.md", os.path.join(work, "plain.md"), "sub/../plain.md", "link.md"]:
+        before = snapshot(work)
+        r = mk(mkl, ["plain.md", "-o", out], work)
+        check(r.returncode == 2 and b"replace" in r.stderr, f"-o {out} (the letter itself) is exit 2", (r.returncode, r.stderr))
+        check(snapshot(work) == before, f"-o {out}: the letter is untouched and nothing is added")
+    r = mk(mkl, ["link.md", "-o", "plain.md"], work)
+    check(r.returncode == 2, "the letter reached through a symlink is the same file", r.stderr)
+    write(os.path.join(work, "m.md"), MERGE)
+    write(os.path.join(work, "d.csv"), "id,name\n1,Ahn\n2,Baek\n")
+    write(os.path.join(work, "d2.csv"), "id,name\nm,Ahn\n2,Baek\n")
+    write(os.path.join(work, "d3.csv"), "id,name\nx,Ahn\n./x,Baek\n")
+    before = snapshot(work)
+    r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "./d.csv"], work)
+    check(r.returncode == 2 and snapshot(work) == before, "a combined -o that is the CSV: exit 2, the CSV untouched", r.stderr)
+    r = mk(mkl, ["m.md", "--merge", "d2.csv", "-o", "{{id}}.md"], work)
+    check(r.returncode == 2 and snapshot(work) == before, "a row whose name is the letter: exit 2, nothing written", r.stderr)
+    r = mk(mkl, ["m.md", "--merge", "d3.csv", "-o", "sub/{{id}}.pdf"], work)
+    check(r.returncode == 1 and snapshot(work) == before,
+          "'x' and './x' are one file: refused before anything is written", r.stderr)
+
+
+def check_targets(mkl, tmp):
+    work = os.path.join(tmp, "targets")
+    os.makedirs(work)
+    write(os.path.join(work, "a.md"), LETTER)
+    if os.geteuid() == 0 or os.access("/dev/null", os.W_OK):
+        r = mk(mkl, ["a.md", "-o", "/dev/null"], work)
+        check(r.returncode == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), "-o /dev/null: written through, still a device",
+              r.stderr)
+    fifo = os.path.join(work, "pipe.pdf")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    r = mk(mkl, ["a.md", "-o", fifo], work, timeout=60)
+    if not got:   # nothing was written through: let the reader go
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK) if stat.S_ISFIFO(os.stat(fifo).st_mode) else -1
+        if fd >= 0:
+            os.close(fd)
+    reader.join(30)
+    check(r.returncode == 0 and got and got[0].startswith(b"%PDF") and stat.S_ISFIFO(os.stat(fifo).st_mode),
+          "a FIFO target gets the PDF through it and stays a FIFO", r.stderr)
+    os.mkdir(os.path.join(work, "dir.pdf"))
+    r = mk(mkl, ["a.md", "-o", "dir.pdf"], work)
+    check(r.returncode == 3 and b"folder" in r.stderr and os.path.isdir(os.path.join(work, "dir.pdf")),
+          "a folder as the target: exit 3, left as it is", r.stderr)
+    old = os.path.join(work, "private.pdf")
+    write(old, "old")
+    os.chmod(old, 0o600)
+    r = mk(mkl, ["a.md", "-o", "private.pdf"], work)
+    check(r.returncode == 0 and stat.S_IMODE(os.stat(old).st_mode) == 0o600, "a replaced 0600 file stays 0600",
+          oct(stat.S_IMODE(os.stat(old).st_mode)))
+    mask = os.umask(0o027)
+    try:
+        r = mk(mkl, ["a.md", "-o", "new.pdf"], work)
+    finally:
+        os.umask(mask)
+    check(r.returncode == 0 and stat.S_IMODE(os.stat(os.path.join(work, "new.pdf")).st_mode) == 0o640,
+          "a new file gets 0666 & ~umask", oct(stat.S_IMODE(os.stat(os.path.join(work, "new.pdf")).st_mode)))
+    real = os.path.join(work, "real.pdf")
+    write(real, "old")
+    os.symlink("real.pdf", os.path.join(work, "alias.pdf"))
+    r = mk(mkl, ["a.md", "-o", "alias.pdf"], work)
+    check(r.returncode == 0 and os.path.islink(os.path.join(work, "alias.pdf")) and open(real, "rb").read(4) == b"%PDF",
+          "a symlinked target stays a link; the file it names gets the PDF")
+    long_name = "n" * 251 + ".pdf"
+    r = mk(mkl, ["a.md", "-o", long_name], work)
+    check(r.returncode == 0 and os.path.isfile(os.path.join(work, long_name)), "a 255-byte output name works", r.stderr)
+    check(temps(work) == [], "no temporary file is left", temps(work))
+
+
+def check_all_or_nothing(mkl, tmp):
+    work = os.path.join(tmp, "atomic")
+    os.makedirs(os.path.join(work, "out"))
+    write(os.path.join(work, "m.md"), MERGE)
+    write(os.path.join(work, "out", "2.pdf"), "an older file")
+    write(os.path.join(work, "d.csv"), "id,name\n1,Ahn\n2,Baek\n3,Bad \U0010FFFD\n4,Dong\n")
+    before = snapshot(work)
+    r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf"], work)
+    err = r.stderr.decode("utf-8", "replace")
+    check(r.returncode == 1 and "row 4 (d.csv line 4)" in err, "row 3 fails: exit 1, the message names the row", err)
+    check(snapshot(work) == before, "no copy is written when one fails, the older file is kept, no temporary file",
+          sorted(set(snapshot(work)) ^ set(before)))
+
+
+def long_merge(work, n):
+    os.makedirs(os.path.join(work, "out"), exist_ok=True)
+    write(os.path.join(work, "m.md"), MERGE + "\n".join(f"Paragraph {k} of a long letter, {{{{name}}}}." for k in range(60)))
+    write(os.path.join(work, "d.csv"), "id,name\n" + "".join(f"{i},Person {i}\n" for i in range(1, n + 1)))
+
+
+def check_signals(mkl, tmp):
+    rnd = random.Random(int(os.environ.get("MKL_TEST_SEED", "12345")))
+    for sig, code in [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)] * 2:
+        work = tempfile.mkdtemp(dir=tmp)
+        long_merge(work, 400)
+        p = subprocess.Popen([mkl, "m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf", "-q"], cwd=work,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rnd.uniform(0.2, 1.2))
+        p.send_signal(sig)
+        p.wait(60)
+        left = temps(work)
+        outs = os.listdir(os.path.join(work, "out"))
+        check(p.returncode in (code, 0), f"{sig.name}: exit {code}", p.returncode)
+        check(left == [], f"{sig.name}: no temporary file left", left)
+        check(len(outs) in (0, 400), f"{sig.name}: all copies or none", len(outs))
+    # SIGKILL cannot be caught: the next run into the folder removes what it left
+    work = tempfile.mkdtemp(dir=tmp)
+    long_merge(work, 400)
+    p = subprocess.Popen([mkl, "m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf", "-q"], cwd=work,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline and not temps(work):
+        time.sleep(0.02)
+    p.kill()
+    p.wait(30)
+    killed = temps(work)
+    check(killed != [], "kill -9 mid-merge leaves temporary files (the case to clean)", killed)
+    out = os.path.join(work, "out")
+    mine = os.path.join(out, ".mkletter-notours.tmp")        # not our name pattern
+    live = os.path.join(out, f".mkletter-{os.getpid()}-abcdef.tmp")   # a live process's
+    write(mine, "keep")
+    write(live, "keep")
+    write(os.path.join(work, "d.csv"), "id,name\n1,Ahn\n")
+    r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf", "-q"], work)
+    left = sorted(temps(work))
+    check(r.returncode == 0 and left == sorted([mine, live]),
+          "a rerun removes the killed run's temporary files, and only those", left)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: test_files.py MKLETTER REPO_ROOT")
+    mkl = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="mkletter-files-") as tmp:
+        check_names_from_data(mkl, tmp)
+        check_same_file(mkl, tmp)
+        check_targets(mkl, tmp)
+        check_all_or_nothing(mkl, tmp)
+        check_signals(mkl, tmp)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
