@@ -139,7 +139,9 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
 
 /* Which row an error is about: "row 7 (data.csv line 8)". */
 static void row_label(const mkl_data *d, size_t row, char *buf, size_t size) {
-    snprintf(buf, size, "row %zu (%.200s line %d)", row + 2, d->path, mkl__table_row_line(d->t, row));
+    char path[210];   /* the data file's name is shown escaped, like the rest of the message */
+    mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
+    snprintf(buf, size, "row %zu (%s line %d)", row + 2, path, mkl__table_row_line(d->t, row));
 }
 
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
@@ -232,6 +234,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     st = mkl__render_layout(r, l, &L);
     if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
     mkl__layout_free(&L);
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);   /* not a bare "out of memory" */
     return mkl__err_in_row(&r->err, l->row_label, st);
 }
 

@@ -8,6 +8,7 @@
 
 #include "letter.h"
 #include "mkletter.h"
+#include "merge.h"
 #include "parse.h"
 #include "util.h"
 
@@ -16,10 +17,12 @@ static mkl_status fail(mkl_letter *l, mkl_status st, const char *fmt, ...) __att
 static mkl_status fail(mkl_letter *l, mkl_status st, const char *fmt, ...) {
     if (l->err.code) return l->err.code;
     l->err.code = st;
+    char raw[sizeof l->err.message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(l->err.message, sizeof l->err.message, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    mkl__escape(raw, n < 0 ? 0 : MKL_MIN((size_t)n, sizeof raw - 1), l->err.message, sizeof l->err.message);
     return st;
 }
 
@@ -210,6 +213,7 @@ mkl_status mkl_letter_add_text(mkl_letter *l, const char *text, unsigned style, 
     int32_t link = -1;
     if (url) {
         const char *u;
+        if (!mkl__has_placeholder(url) && !mkl__link_allowed(url)) return fail(l, MKL_ERR_INPUT, MKL_LINK_REFUSED, url);
         if ((st = copy(l, url, "url", &u))) return st;
         const char **nl = grow(l, (void *)d->links, d->nlinks, &l->cap_links, sizeof *nl);
         if (!nl) return oom(l);

@@ -1,5 +1,6 @@
 /* fill.c - documents with their placeholders filled in. See fill.h. */
 #include "fill.h"
+#include "parse.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,24 @@ static mkl_status str(F *f, const char *in, const char **out) {
     return MKL_OK;
 }
 
+/* A value a placeholder filled in gets the check the same value gets in a
+ * letter: `in` is the template's string, `out` the filled one. */
+static mkl_status check_filled(F *f, const char *key, const char *in, const char *out) {
+    if (!in || !mkl__has_placeholder(in)) return MKL_OK;   /* checked when the letter was read */
+    char msg[512];
+    if (!strcmp(key, "link")) {
+        if (mkl__link_allowed(out)) return MKL_OK;
+        snprintf(msg, sizeof msg, MKL_LINK_REFUSED, out);
+    } else {
+        mkl_doc scratch;
+        memset(&scratch, 0, sizeof scratch);
+        if (!mkl__doc_set(&scratch, key, out, msg, sizeof msg)) return MKL_OK;
+    }
+    mkl__err(f->e, MKL_ERR_INPUT, NULL, 0, 0, "%s", msg);
+    locate(f, in, 1, 1, 0);
+    return MKL_ERR_INPUT;
+}
+
 static void *arr(F *f, size_t n, size_t elem) { return mkl__arena_alloc(&f->dst->arena, (n ? n : 1) * elem); }
 
 /* A block of lines; lines that come out empty from a placeholder are dropped. */
@@ -116,11 +135,19 @@ static mkl_status fill_doc(F *f) {
     mkl_status st;
 #define STR(field) if ((st = str(f, s->field, &d->field))) return st
 #define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
-    STR(file); STR(base_dir); STR(date); STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
+    STR(file); STR(base_dir); STR(date);
+    if ((st = check_filled(f, "date", s->date, d->date))) return st;
+    STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
     STR(closing); STR(ps);
     LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
     d->lh_align = s->lh_align;
-    d->src = s->src; d->srclen = 0;   /* the template's text is not the copy's: no character search */
+    /* the template's text, for the position of a character no font covers: a
+     * character of the template is found where it is written; one that came
+     * from the data is not in it (the error keeps the line of its text), or is
+     * found later in the template, which no copy could then be set with */
+    d->src = NULL; d->srclen = 0;
+    if (s->src && !(d->src = mkl__arena_strndup(&d->arena, s->src, s->srclen))) return oom(f);
+    if (s->src) d->srclen = s->srclen;
     d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
     d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
     d->date_official = s->date_official; d->syllable = s->syllable;
@@ -132,6 +159,14 @@ static mkl_status fill_doc(F *f) {
         if (!specs[k]->nfamilies) continue;
         const char **fam = arr(f, specs[k]->nfamilies, sizeof *fam);
         if (!fam) return oom(f);
+        if (specs[k]->line) {   /* where each family is named: a font error keeps its line and column */
+            int *fl = arr(f, specs[k]->nfamilies, sizeof *fl), *fc = arr(f, specs[k]->nfamilies, sizeof *fc);
+            if (!fl || !fc) return oom(f);
+            memcpy(fl, specs[k]->line, specs[k]->nfamilies * sizeof *fl);
+            memcpy(fc, specs[k]->col, specs[k]->nfamilies * sizeof *fc);
+            dspecs[k]->line = fl;
+            dspecs[k]->col = fc;
+        }
         for (size_t i = 0; i < specs[k]->nfamilies; i++)
             if (!(fam[i] = mkl__arena_strndup(&d->arena, specs[k]->families[i], strlen(specs[k]->families[i])))) return oom(f);
         dspecs[k]->families = fam;
@@ -155,7 +190,10 @@ static mkl_status fill_doc(F *f) {
         }
     }
     if (!(d->links = arr(f, s->nlinks, sizeof *d->links))) return oom(f);
-    for (size_t i = 0; i < s->nlinks; i++, d->nlinks++) STR(links[i]);
+    for (size_t i = 0; i < s->nlinks; i++, d->nlinks++) {
+        STR(links[i]);
+        if ((st = check_filled(f, "link", s->links[i], d->links[i]))) return st;
+    }
     if (!(d->blocks = arr(f, s->nblocks, sizeof *d->blocks))) return oom(f);
     for (size_t i = 0; i < s->nblocks; i++, d->nblocks++) {
         d->blocks[i] = s->blocks[i];

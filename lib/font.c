@@ -7,6 +7,11 @@
 #include <math.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -177,11 +182,47 @@ int mkl__face_w1000(mkl_face *f, uint32_t gid) {
     return w;
 }
 
+/* A font file larger than this is not a font a letter needs (the largest
+ * CJK fonts are about 30 MiB); it is skipped like any file that is no font. */
+#define MKL_FONT_MAX_FILE ((size_t)256 << 20)
+
+typedef struct mapping { void *addr; size_t len; } mapping;
+
+static void unmap(void *user) {
+    mapping *m = user;
+    munmap(m->addr, m->len);
+    mkl__free(m);
+}
+
+/* The file at `path` as a blob, mapped read-only; NULL (skipped) for anything
+ * but a regular file of a sane size. Opened without blocking: a FIFO named
+ * like a font in a font folder does not stop the run. */
+static hb_blob_t *font_blob(const char *path) {
+    struct stat sb;
+    int fd = mkl__open_regular(path, &sb, NULL);
+    if (fd < 0) return NULL;
+    if (sb.st_size <= 0 || (unsigned long long)sb.st_size > MKL_FONT_MAX_FILE) {
+        close(fd);
+        return NULL;
+    }
+    size_t len = (size_t)sb.st_size;
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return NULL;
+    mapping *m = mkl__malloc(sizeof *m);
+    if (!m) { munmap(p, len); return NULL; }
+    m->addr = p;
+    m->len = len;
+    hb_blob_t *b = hb_blob_create_or_fail(p, (unsigned)len, HB_MEMORY_MODE_READONLY_MAY_MAKE_WRITABLE, m, unmap);
+    if (!b) unmap(m);
+    return b;
+}
+
 /* Register a face found at path/index. Returns MKL_OK, or an error only for OOM;
  * unusable files are skipped silently (they are not the one asked for). */
 static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl_face **out) {
     if (out) *out = NULL;
-    hb_blob_t *blob = hb_blob_create_from_file_or_fail(path);
+    hb_blob_t *blob = font_blob(path);
     if (!blob) return MKL_OK;
     hb_face_t *hf = hb_face_create(blob, index);
     if (hb_face_get_glyph_count(hf) == 0 || !embeddable(hf)) {
@@ -232,12 +273,18 @@ static int has_suffix(const char *s, const char *suf) {
     return 1;
 }
 
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every face of every font folder, in name order within a folder (so that the
+ * result does not depend on the order of the directory). Files that are not
+ * regular (a FIFO, a device, a folder named *.ttf) or not fonts are skipped. */
 static mkl_status scan_dirs(mkl_fontdb *db) {
     db->scanned = 1;
     for (size_t d = 0; d < db->ndirs; d++) {
         DIR *dir = opendir(db->dirs[d]);
         if (!dir) continue;
-        /* sorted, so that the result does not depend on directory order */
         MKL_VEC(char *) files = {0};
         struct dirent *ent;
         mkl_status st = MKL_OK;
@@ -255,16 +302,14 @@ static mkl_status scan_dirs(mkl_fontdb *db) {
             }
         }
         closedir(dir);
-        for (size_t i = 1; i < files.n; i++)
-            for (size_t j = i; j > 0 && strcmp(files.v[j - 1], files.v[j]) > 0; j--) {
-                char *t = files.v[j]; files.v[j] = files.v[j - 1]; files.v[j - 1] = t;
-            }
+        if (files.n > 1) qsort(files.v, files.n, sizeof *files.v, cmp_names);
         for (size_t i = 0; i < files.n; i++) {
-            if (!st) {
-                char path[4096];
-                snprintf(path, sizeof path, "%s/%s", db->dirs[d], files.v[i]);
+            char path[MKL_PATH_MAX];
+            int pn = snprintf(path, sizeof path, "%s/%s", db->dirs[d], files.v[i]);
+            /* a path that does not fit is skipped, never shortened into another file's name */
+            if (!st && pn > 0 && (size_t)pn < sizeof path) {
                 if (has_suffix(path, ".ttc") || has_suffix(path, ".otc")) {
-                    hb_blob_t *b = hb_blob_create_from_file_or_fail(path);
+                    hb_blob_t *b = font_blob(path);
                     unsigned nf = b ? hb_face_count(b) : 0;
                     hb_blob_destroy(b);
                     for (unsigned k = 0; k < nf && !st; k++) st = add_face(db, path, k, NULL);

@@ -50,7 +50,7 @@ static Liang *liang_load(const char *path, int *oom) {
     char *text;
     size_t len;
     mkl_error ignore;
-    mkl_status rs = mkl__read_file(path, &text, &len, &ignore);
+    mkl_status rs = mkl__read_file(path, MKL_READ_MAX, "pattern file", &text, &len, &ignore);
     if (rs == MKL_ERR_NOMEM) *oom = 1;
     if (rs) return NULL;
     Liang *l = mkl__calloc(1, sizeof *l);

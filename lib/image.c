@@ -73,6 +73,17 @@ static void check_size(img_ctx *c, unsigned long w, unsigned long h) {
     if (w == 0 || h == 0) fail(c, MKL_ERR_IMAGE, "image has no pixels (%lux%lu)", w, h);
 }
 
+/* The decoded pixels (and alpha) of one image may take at most
+ * MKL_IMAGE_MAX_DECODED bytes; checked before the pixel buffer is allocated. */
+static void check_budget(img_ctx *c, unsigned long w, unsigned long h, int ch) {
+    unsigned long long bytes = (unsigned long long)w * h * (unsigned)ch;
+    if (bytes > MKL_IMAGE_MAX_DECODED)
+        fail(c, MKL_ERR_IMAGE,
+             "image too large to decode: %lux%lu pixels of %d byte%s take %.1f MiB; an image may take at most %d MiB "
+             "decoded (4096x4096 with transparency, 4729x4729 in colour)",
+             w, h, ch, ch == 1 ? "" : "s", (double)bytes / (1 << 20), (int)(MKL_IMAGE_MAX_DECODED >> 20));
+}
+
 /* c->buf holds w*h pixels of `ch` channels (1 G, 2 GA, 3 RGB, 4 RGBA). Split
  * off the alpha channel (dropped when all 255) and hand everything to `out`. */
 static void finish_image(img_ctx *c, mkl_image *out, int w, int h, int ch, double dx, double dy) {
@@ -254,6 +265,7 @@ __attribute__((noinline)) static void png_read_all(img_ctx *c, mkl_image *out) {
     size_t rowbytes = png_get_rowbytes(png, info);
     if (png_get_bit_depth(png, info) != 8 || ch < 1 || ch > 4 || rowbytes != (size_t)w * (size_t)ch)
         fail(c, MKL_ERR_IMAGE, "unsupported PNG layout (color type %d, bit depth %d)", ctype, depth);
+    check_budget(c, w, h, ch);   /* 16-bit samples are already reduced to 8 */
 
     c->buf = mkl__malloc(rowbytes * h);
     c->rows = mkl__malloc(sizeof *c->rows * h);
@@ -397,6 +409,10 @@ __attribute__((noinline)) static void jpeg_read_all(img_ctx *c, mkl_image *out) 
     default:
         fail(c, MKL_ERR_IMAGE, "unsupported JPEG color space (%d components)", d->num_components);
     }
+    check_budget(c, d->image_width, d->image_height, d->out_color_space == JCS_GRAYSCALE ? 1 : 3);
+    /* libjpeg's own buffers (a progressive file keeps every coefficient) are
+     * held to the same budget: past it libjpeg fails instead of allocating */
+    d->mem->max_memory_to_use = (long)MKL_IMAGE_MAX_DECODED;
     jpeg_start_decompress(d);
 
     int oc = d->output_components;
@@ -513,7 +529,7 @@ mkl_status mkl__image_load(const char *path, mkl_image *out, mkl_error *e) {
     if (!path) return mkl__err(e, MKL_ERR_ARGUMENT, "", 0, 0, "no image path");
     char *data = NULL;
     size_t len = 0;
-    mkl_status st = mkl__read_file(path, &data, &len, e);
+    mkl_status st = mkl__read_file(path, MKL_IMAGE_MAX_FILE, "image", &data, &len, e);
     if (st != MKL_OK) return st;   /* MKL_ERR_READ (or NOMEM), e->file = path */
     st = mkl__image_decode((const unsigned char *)data, len, path, out, e);
     mkl__free(data);

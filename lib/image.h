@@ -17,6 +17,12 @@
  * allocated. */
 #define MKL_IMAGE_MAX_SIDE 20000
 #define MKL_IMAGE_MAX_PIXELS 100000000
+/* The memory budget of one decoded image: width x height x channels (8 bits
+ * each, alpha included) at most 64 MiB. 16-bit PNG samples are reduced to 8
+ * bits while decoding. A larger image is MKL_ERR_IMAGE, stating its size. */
+#define MKL_IMAGE_MAX_DECODED ((size_t)64 << 20)
+/* An image file is read whole: larger files are refused before they are read. */
+#define MKL_IMAGE_MAX_FILE ((size_t)64 << 20)
 
 typedef struct mkl_image {
     int width, height;

@@ -57,13 +57,15 @@ typedef struct LC {
     char datebuf[64];
 } LC;
 
-/* "Place, date" (or either alone) into buf; 0 if the letter has neither. */
-static int date_line(const LC *c, char *buf, size_t n) {
+/* "Place, date" (or either alone) into b, whole however long; 0 if the
+ * letter has neither (or memory ran out: b->oom). */
+static int date_line(const LC *c, mkl_buf *b) {
     const mkl_doc *d = c->doc;
-    if (c->date && d->place) snprintf(buf, n, "%s, %s", d->place, c->date);
-    else if (c->date || d->place) snprintf(buf, n, "%s", c->date ? c->date : d->place);
-    else return 0;
-    return 1;
+    if (!c->date && !d->place) return 0;
+    if (d->place) mkl__buf_adds(b, d->place);
+    if (d->place && c->date) mkl__buf_adds(b, ", ");
+    if (c->date) mkl__buf_adds(b, c->date);
+    return !b->oom;
 }
 
 static mkl_status oom(LC *c) { return mkl__err(c->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -97,11 +99,16 @@ static mkl_status add_rule(LC *c, double x0, double y0, double x1, double y1, do
  * to the letter's folder). Errors point at the letter's line and name the image. */
 static mkl_status image_of(LC *c, const char *path, const mkl_image **out) {
     const mkl_doc *d = c->doc;
-    char full[4096];
-    if (path[0] == '/' || !d->base_dir[0]) snprintf(full, sizeof full, "%s", path);
-    else snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
+    char full[MKL_PATH_MAX];
     int line = 0, col = 0;
     mkl__doc_pos(d, path, &line, &col);
+    int n;
+    if (path[0] == '/' || !d->base_dir[0]) n = snprintf(full, sizeof full, "%s", path);
+    else n = snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
+    if (n < 0 || (size_t)n >= sizeof full)   /* never a shortened path: it could name another file */
+        return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col,
+                        "image '%.200s...': the path is %d bytes long; a path may be at most %d bytes", path, n,
+                        MKL_PATH_MAX - 1);
     if (!c->o->load_image) return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col, "image '%s': images cannot be read here", path);
     mkl_error ie = {0};
     mkl_status st = c->o->load_image(c->o->loader, full, out, &ie);
@@ -622,6 +629,17 @@ typedef struct Window {
     double fold[2], hole;                           /* 0 = none */
 } Window;
 
+/* The date line set at a fixed place on page 1 must end above its foot. */
+static mkl_status date_fits(LC *c, const Par *p, double first_baseline) {
+    double last = first_baseline + extra_lines(p) * c->lead;
+    if (last <= c->bottom1 + 1e-6) return MKL_OK;
+    const char *key = c->doc->place ? "place" : "date";
+    int line = 0, col = 0;
+    mkl__doc_pos(c->doc, c->doc->place ? c->doc->place : c->doc->date, &line, &col);
+    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col,
+                    "'%s' is %zu lines long (as set, with the date) and does not fit on the first page", key, p->lines.n);
+}
+
 static int window_of(const mkl_doc *d, Window *w) {
     const double mm = 72 / 25.4, in = 72;
     memset(w, 0, sizeof *w);
@@ -699,9 +717,11 @@ static mkl_status window_block(LC *c, const Window *w) {
         iy = bottom + 2 * (c->lead - 3);
         info_bottom = bottom;
     }
-    char buf[512];
-    if (date_line(c, buf, sizeof buf)) {
-        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, iw, AL_RIGHT, BLACK))) goto out;
+    mkl_buf buf = {0};
+    if (date_line(c, &buf)) {
+        st = par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, iw, AL_RIGHT, BLACK);
+        mkl__buf_free(&buf);
+        if (st || (st = date_fits(c, &p, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
         if ((st = par_at(c, &p, ix, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
         info_bottom = MKL_MAX(iy, w->recip_top + c->size) + extra_lines(&p) * c->lead;
     }
@@ -728,11 +748,13 @@ static mkl_status heading_block(LC *c) {
         goto cc;
     }
     /* date (with place), right */
-    char buf[512];
-    if (date_line(c, buf, sizeof buf)) {
+    mkl_buf buf = {0};
+    if (date_line(c, &buf)) {
         c->y += 2 * c->lead;
         snap(c);
-        if ((st = par_plain(c, &p, &c->body, buf, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK))) goto out;
+        st = par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, c->tw, AL_RIGHT, BLACK);
+        mkl__buf_free(&buf);
+        if (st || (st = date_fits(c, &p, c->y))) goto out;
         if ((st = par_at(c, &p, c->ml, c->y))) goto out;
         c->y += extra_lines(&p) * c->lead;
         c->at_top = 0;
@@ -853,6 +875,15 @@ out:
     return st;
 }
 
+/* Lists nested deeper than this are set at this level's indent (the parser
+ * refuses more than 32 levels): 8 levels take 141 pt at 11 pt, so every
+ * item keeps at least two thirds of the text width. */
+#define MKL_LIST_INDENT_LEVELS 8
+
+static double level_indent(const LC *c, int level) {
+    return MKL_MIN(level, MKL_LIST_INDENT_LEVELS) * 1.6 * c->size;
+}
+
 static mkl_status body(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
@@ -863,10 +894,10 @@ static mkl_status body(LC *c) {
         int align = AL_JUSTIFY, style = 0;
         double size = c->size;
         switch (b->kind) {
-        case MKL_BLOCK_ITEM: indent = b->level * 1.6 * c->size; if (b->tight && !b->marker) space = 0; else if (b->tight && i > 0 && d->blocks[i - 1].kind == MKL_BLOCK_ITEM) space = 0; break;
+        case MKL_BLOCK_ITEM: indent = level_indent(c, b->level); if (b->tight && !b->marker) space = 0; else if (b->tight && i > 0 && d->blocks[i - 1].kind == MKL_BLOCK_ITEM) space = 0; break;
         case MKL_BLOCK_QUOTE: indent = 2 * c->size; right = 2 * c->size; break;
         case MKL_BLOCK_HEADING: align = AL_LEFT; style = MKL_STYLE_BOLD; break;
-        default: indent = b->level * 1.6 * c->size; break;
+        default: indent = level_indent(c, b->level); break;
         }
         double w = c->tw - indent - right;
         int lang = b->lang ? b->lang : mkl__doc_lang(d);
@@ -895,12 +926,49 @@ static mkl_status body(LC *c) {
     return st;
 }
 
+/* Signatures stand side by side, up to three a row, with room above each
+ * name to sign. The height of the row starting at signature `i` (from the
+ * cursor to its last baseline), its names and titles wrapped in columns `cw`
+ * wide. A row taller than a page is an error at the signature that makes it
+ * so: it could not be set without running over the foot of the page. */
+static mkl_status sig_row_height(LC *c, size_t i, int per_row, double cw, Par *p, double *height) {
+    const mkl_doc *d = c->doc;
+    double tallest = 0;
+    size_t tallest_k = i;
+    mkl_status st;
+    for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
+        const mkl_signature *s = &d->signatures[i + (size_t)k];
+        if ((st = par_plain(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
+        double h = 4 * c->lead + extra_lines(p) * c->lead;
+        if (s->title) {
+            if ((st = par_plain(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
+            h += p->lines.n * (c->lead - 2);
+        }
+        if (h > tallest) { tallest = h; tallest_k = i + (size_t)k; }
+    }
+    *height = MKL_MAX(tallest, 6 * c->lead);   /* a name, a title and a line to spare */
+    double room = c->bottom - c->cont_top;
+    if (tallest > room + 1e-6) {
+        const mkl_signature *s = &d->signatures[tallest_k];
+        int line = 0, col = 0;
+        mkl__doc_pos(d, s->name, &line, &col);
+        return mkl__err(c->e, MKL_ERR_INPUT, d->file, line, col,
+                        "the signature of '%.100s' is %.0f lines high (as set, with its title and the room to sign) and "
+                        "does not fit on a page, which holds %.0f",
+                        s->name, tallest / c->lead, floor(room / c->lead));
+    }
+    return MKL_OK;
+}
+
 static mkl_status closing(LC *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
     Par p = {0};
     if (!d->closing && !d->nsignatures) return MKL_OK;
-    double sig_h = d->nsignatures ? 6 * c->lead : 0;
+    int per_row = (int)MKL_MIN(d->nsignatures, 3);
+    double gutter = 1.5 * c->size, cw = per_row ? (c->tw - (per_row - 1) * gutter) / per_row : c->tw;
+    double sig_h = 0;   /* the first row's height: the closing stays with it */
+    if (d->nsignatures && (st = sig_row_height(c, 0, per_row, cw, &p, &sig_h))) goto out;
     if (d->closing) {
         /* a Korean sign-off ("... 올림") stands at the right, an English closing at the left */
         if ((st = par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->tw, c->ko ? AL_RIGHT : AL_LEFT, BLACK)))
@@ -911,11 +979,10 @@ static mkl_status closing(LC *c) {
         goto out;
     }
     if (d->nsignatures) {
-        /* side by side, up to three a row, room above each name to sign */
-        int per_row = (int)MKL_MIN(d->nsignatures, 3);
-        double gutter = 1.5 * c->size, cw = (c->tw - (per_row - 1) * gutter) / per_row;
         for (size_t i = 0; i < d->nsignatures; i += (size_t)per_row) {
-            if ((st = keep(c, sig_h))) goto out;
+            double row_h;
+            if ((st = sig_row_height(c, i, per_row, cw, &p, &row_h))) goto out;
+            if ((st = keep(c, row_h))) goto out;
             double nb = c->y + 4 * c->lead, maxb = nb;
             for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
                 const mkl_signature *s = &d->signatures[i + (size_t)k];
@@ -984,7 +1051,8 @@ static mkl_status group_table(LC *c, const mkl_group *g) {
         if ((st = par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->tw, AL_LEFT, BLACK))) goto out;
         /* the heading never ends a page: keep it with two rows */
         size_t first_rows = 0;
-        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++) first_rows = MKL_MAX(first_rows, ps[i].lines.n);
+        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
+            first_rows = MKL_MAX(first_rows, MKL_MIN(ps[i].lines.n, 3));   /* an entry flowing over pages starts here */
         if ((st = keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
         if ((st = par_flow(c, &h, c->ml, c->lead))) goto out;
         c->y += tlead * 0.35;
@@ -1007,9 +1075,18 @@ static mkl_status group_table(LC *c, const mkl_group *g) {
             used += h1;
             j++;
         }
+        int page_lines = (int)floor((c->bottom - c->cont_top + 1e-6) / tlead);
         if (j == i) {
-            if (c->at_top) j = i + 1; /* an entry taller than a page: set it anyway */
-            else { if ((st = new_page(c))) goto out; continue; }
+            if (!c->at_top && (int)ps[i].lines.n <= page_lines) { if ((st = new_page(c))) goto out; continue; }
+            /* an entry taller than a page: set across the text width, its
+             * lines flowing over pages, then the table goes on below it */
+            Par *big = &ps[i];
+            big->w1 = c->tw;
+            big->w = c->tw - hang;
+            if ((st = mkl__break_lines(&big->s, big->w1, big->w, 0, &big->lines, c->e))) goto out;
+            if ((st = par_flow(c, big, c->ml, 0))) goto out;
+            i++;
+            continue;
         }
         /* balance: the least column height that holds entries [i, j) in `cols` columns */
         int total = 0, tallest = 0;
@@ -1166,8 +1243,19 @@ static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const
         mkl_face *f;
         mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], 0, 0, &f, e);
         if (st) {
+            int named = spec->families == (const char **)fs->families && spec->line;
+            if (st == MKL_ERR_FONT && e->file[0]) {
+                /* the font file itself is damaged: the error is about that file */
+                char where[1100];
+                if (named) snprintf(where, sizeof where, " (family '%.100s', named at %.900s:%d:%d)", fs->families[i], file,
+                                    spec->line[i], spec->col[i]);
+                else snprintf(where, sizeof where, " (family '%.100s')", fs->families[i]);
+                size_t ml = strlen(e->message);
+                snprintf(e->message + ml, sizeof e->message - ml, "%s", where);
+                return st;
+            }
             snprintf(e->file, sizeof e->file, "%s", file);
-            if (spec->families == (const char **)fs->families && spec->line) {
+            if (named) {
                 e->line = spec->line[i];
                 e->column = spec->col[i];
             }

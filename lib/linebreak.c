@@ -110,7 +110,9 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {
-                double shrink = spc * MKL_SPACE_SHRINK;
+                /* only a justified line has its spaces shrunk when it is set:
+                 * a ragged one wider than its column would run into the margin */
+                double shrink = justify ? spc * MKL_SPACE_SHRINK : 0;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     if (nat - lw < best_over) { best_over = nat - lw; over_i = i; }

@@ -346,7 +346,7 @@ mkl_status mkl__table_load(const char *path, mkl_table **out, mkl_error *e) {
     if (!path || !out) return mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "invalid argument");
     char *data;
     size_t len;
-    mkl_status st = mkl__read_file(path, &data, &len, e);
+    mkl_status st = mkl__read_file(path, MKL_READ_MAX, "data file", &data, &len, e);
     if (st) return st;
     st = mkl__table_parse(data, len, path, out, e);
     mkl__free(data);

@@ -4,6 +4,7 @@
  * its line and column), the body with cmark. Every key of the spec is checked
  * for type and value here, so that later stages can trust the model. */
 #include "parse.h"
+#include "merge.h"
 
 #include <cmark.h>
 #include <strings.h>
@@ -15,7 +16,7 @@
 
 /* Limits: hostile input is refused quickly with MKL_ERR_LIMIT and a position
  * (docs/errors.md lists them). Each is far above what a real letter needs. */
-#define MAX_LETTER_BYTES ((size_t)64 << 20)   /* the whole file */
+#define MAX_LETTER_BYTES MKL_LETTER_MAX       /* the whole file */
 #define MAX_LINE_BYTES ((size_t)1 << 20)      /* one line, without its '\n' */
 #define MAX_YAML_NESTING 64                   /* '[' '{' in flow, and levels of indentation */
 #define MAX_ANCHORS 100                       /* &name in the front matter (libyaml looks them up linearly) */
@@ -46,6 +47,9 @@ typedef struct P {
      * looked (line_scan: where it goes on) */
     MKL_VEC(size_t) line_start;
     size_t line_scan;
+    /* char_col(): the start of one line, where the next search starts */
+    int cc_line;
+    size_t cc_at;
 } P;
 
 #define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
@@ -93,6 +97,26 @@ static int indented_col(P *p, int line) {
     const char *q = src + p->line_start.v[line - 1], *end = src + len;
     int col = 1;
     while (q < end && (*q == ' ' || *q == '\t')) q++, col++;
+    return col;
+}
+
+/* The column in characters of byte column `bcol` (cmark's) on line `line`.
+ * Lines are asked for in about increasing order (the links of the body), so
+ * the search goes on from the line asked for last. */
+static int char_col(P *p, int line, int bcol) {
+    const char *src = p->doc->src;
+    size_t len = p->doc->srclen;
+    if (!src || line < 1 || bcol < 1) return bcol;
+    if (p->cc_line < 1 || line < p->cc_line) { p->cc_line = 1; p->cc_at = 0; }
+    while (p->cc_line < line) {
+        const char *nl = p->cc_at < len ? memchr(src + p->cc_at, '\n', len - p->cc_at) : NULL;
+        if (!nl) return bcol;
+        p->cc_at = (size_t)(nl - src) + 1;
+        p->cc_line++;
+    }
+    int col = 1;
+    for (size_t i = p->cc_at; i < len && i < p->cc_at + (size_t)bcol - 1; i++)
+        if (((unsigned char)src[i] & 0xC0) != 0x80) col++;
     return col;
 }
 
@@ -497,6 +521,8 @@ typedef struct RichB {
     uint8_t langs[16];     /* open <span lang=...> elements */
     int nlangs, ignored;
     int too_deep;          /* inline elements nested more than MAX_INLINE_DEPTH */
+    char bad[320];         /* the first link or span refused (an input error), and where it is */
+    int bad_line, bad_col;
 } RichB;
 
 static uint8_t rich_lang(const RichB *r) { return r->nlangs ? r->langs[r->nlangs - 1] : MKL_LANG_INHERIT; }
@@ -561,11 +587,32 @@ static int html_tag(const char *lit, const char *name) {
     return close ? 2 : 1;
 }
 
-static int add_link(P *p, const char *url) {
+static int scheme_is(const char *url, size_t n, const char *scheme) {
+    return strlen(scheme) == n && !strncasecmp(url, scheme, n);
+}
+
+int mkl__link_allowed(const char *url) {
+    /* no control character or space anywhere: viewers drop them, so that
+     * " java\tscript:" would be read as a scheme they run */
+    for (const unsigned char *q = (const unsigned char *)url; *q; q++)
+        if (*q <= 0x20 || *q == 0x7F) return 0;
+    size_t n = 0;
+    while (isalnum((unsigned char)url[n]) || url[n] == '+' || url[n] == '-' || url[n] == '.') n++;
+    if (url[n] != ':' || n == 0) return 0;   /* no scheme: a relative link opens a file beside the PDF */
+    return scheme_is(url, n, "http") || scheme_is(url, n, "https") || scheme_is(url, n, "mailto") ||
+           scheme_is(url, n, "tel");
+}
+
+/* A link of the body; its position is kept, for an error in the value a
+ * placeholder fills in. */
+static int add_link(P *p, const char *url, int line, int col) {
     const char **slot = MKL_PUSH(&p->links);
     if (!slot) return -1;
     *slot = mkl__arena_strndup(&p->doc->arena, url, strlen(url));
-    return *slot ? (int)p->links.n - 1 : -1;
+    struct mkl_srcpos *sp = *slot ? MKL_PUSH(&p->pos) : NULL;
+    if (!sp) return -1;
+    *sp = (struct mkl_srcpos){*slot, line, col};
+    return (int)p->links.n - 1;
 }
 
 /* Collect the inline content of `node` into r; `depth` inline elements are open around it. */
@@ -584,7 +631,14 @@ static void inlines(P *p, cmark_node *node, RichB *r, int style, int link, int d
             int t = html_tag(lit, "span");
             char v[32];
             if (t == 1) {
-                int lc = html_attr(lit, "lang", v, sizeof v) ? lang_code(v) : -1;
+                int has_lang = html_attr(lit, "lang", v, sizeof v);
+                int lc = has_lang ? lang_code(v) : -1;
+                if (has_lang && lc < 0 && !r->bad[0]) {   /* as <div lang=...>: never silently ignored */
+                    r->bad_line = cmark_node_get_start_line(c) + p->body_line;
+                    r->bad_col = char_col(p, r->bad_line, cmark_node_get_start_column(c));
+                    snprintf(r->bad, sizeof r->bad, "lang=\"%s\": only 'en' and 'ko' are supported%s", v,
+                             mkl__has_placeholder(v) ? " (a language cannot come from the data)" : "");
+                }
                 if (lc < 0 || r->nlangs == 16) r->ignored++; /* a span we do not act on: keep nesting right */
                 else r->langs[r->nlangs++] = (uint8_t)lc;
             } else if (t == 2) {
@@ -607,7 +661,15 @@ static void inlines(P *p, cmark_node *node, RichB *r, int style, int link, int d
         case CMARK_NODE_STRONG: inlines(p, c, r, style | MKL_STYLE_BOLD, link, depth + 1); break;
         case CMARK_NODE_LINK: {
             const char *url = cmark_node_get_url(c);
-            int l = url && *url ? add_link(p, url) : link;
+            int line = cmark_node_get_start_line(c) + p->body_line;
+            int col = char_col(p, line, cmark_node_get_start_column(c));
+            /* a value a placeholder fills in is checked once it is filled */
+            if (url && *url && !mkl__has_placeholder(url) && !mkl__link_allowed(url) && !r->bad[0]) {
+                snprintf(r->bad, sizeof r->bad, MKL_LINK_REFUSED, url);
+                r->bad_line = line;
+                r->bad_col = col;
+            }
+            int l = url && *url ? add_link(p, url, line, col) : link;
             if (url && *url && l < 0) r->text.oom = 1;
             inlines(p, c, r, style, l, depth + 1);
             break;
@@ -661,6 +723,8 @@ static mkl_status add_block(P *p, BodyB *b, cmark_node *n, mkl_block_kind kind, 
     if (r.too_deep)
         lim = mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1,
                        "emphasis, links and spans are nested more than %d deep", MAX_INLINE_DEPTH);
+    else if (r.bad[0])
+        lim = mkl__err(p->e, MKL_ERR_INPUT, p->name, r.bad_line, r.bad_col, "%s", r.bad);
     else if (r.text.n > MAX_BLOCK_BYTES)
         lim = mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1,
                        "this paragraph is %zu bytes long; a paragraph may be at most 2 MiB (%zu bytes)", r.text.n,
@@ -905,10 +969,28 @@ static mkl_status check_image_brackets(const char *t, size_t bs, size_t len, con
                     opens, closes, MAX_IMAGE_BRACKETS);
 }
 
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
+                             mkl_error *e);
+
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
                              mkl_error *e) {
     *out = NULL;
     if (!name) name = "<letter>";
+    /* a file with CR line ends only (classic Mac OS) is read as if they were
+     * LF; CR LF needs nothing (YAML and cmark take it as one line end) */
+    if (len <= MAX_LETTER_BYTES && len && !memchr(text, '\n', len) && memchr(text, '\r', len)) {
+        char *lf = mkl__malloc(len);
+        if (!lf) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory reading the letter");
+        for (size_t i = 0; i < len; i++) lf[i] = text[i] == '\r' ? '\n' : text[i];
+        mkl_status st = parse_text(lf, len, name, base_dir, out, e);
+        mkl__free(lf);
+        return st;
+    }
+    return parse_text(text, len, name, base_dir, out, e);
+}
+
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
+                             mkl_error *e) {
     if (len > MAX_LETTER_BYTES)
         return mkl__err(e, MKL_ERR_LIMIT, name, 1, 1,
                         "the letter is %zu bytes (%.1f MiB); a letter may be at most 64 MiB (%zu bytes)", len,

@@ -4,6 +4,9 @@
 
 #include "model.h"
 
+/* The largest letter file read or parsed. */
+#define MKL_LETTER_MAX ((size_t)64 << 20)
+
 /* Parse `len` bytes of letter text. `name` is used in error messages,
  * `base_dir` for relative paths. On success *out is a new document the caller
  * frees with mkl__doc_free(); on failure *out is NULL and `e` says why and where. */
@@ -20,5 +23,13 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *value, char *ms
  * 2020", "2020년 2월 21일") or the official one ("21 February 2020",
  * "2020. 2. 21."); returns 0 if `iso` is not a valid ISO date. */
 int mkl__format_date(const char *iso, const char *lang, int official, char *out, size_t outsz);
+
+/* Is `url` a link that may become a link action: http:, https:, mailto: or
+ * tel: (any case), with no space or control character in it? A relative link
+ * or any other scheme (javascript:, file:, data:, ...) is not. */
+int mkl__link_allowed(const char *url);
+/* The message for a refused link, with the URL for %.200s. */
+#define MKL_LINK_REFUSED \
+    "link '%.200s': only http:, https:, mailto: and tel: links are allowed (no relative links, no spaces)"
 
 #endif

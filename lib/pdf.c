@@ -951,7 +951,7 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
     size_t plen = 0;
     for (size_t i = 0; i < sizeof icc / sizeof *icc && !prof; i++) {
         mkl_error ignore;
-        if (mkl__read_file(icc[i], &prof, &plen, &ignore)) prof = NULL;
+        if (mkl__read_file(icc[i], MKL_READ_MAX, "colour profile", &prof, &plen, &ignore)) prof = NULL;
     }
     if (!prof)
         return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0,

@@ -59,11 +59,18 @@ const char *mkl_status_str(mkl_status s) {
 int mkl_error_format(const mkl_error *err, char *buf, size_t size) {
     if (!err) return snprintf(buf, size, "%s", "");
     const char *msg = err->message[0] ? err->message : mkl_status_str(err->code);
+    /* file and message are bounded by the struct; both may hold what the
+     * input held (a file name with ESC in it): shown escaped, never raw */
+    char raw[sizeof err->file + sizeof err->message + 32];
+    int n;
+    int fl = (int)strnlen(err->file, sizeof err->file), ml = (int)strnlen(msg, sizeof err->message);
     if (err->file[0] && err->line > 0 && err->column > 0)
-        return snprintf(buf, size, "%s:%d:%d: %s", err->file, err->line, err->column, msg);
-    if (err->file[0] && err->line > 0) return snprintf(buf, size, "%s:%d: %s", err->file, err->line, msg);
-    if (err->file[0]) return snprintf(buf, size, "%s: %s", err->file, msg);
-    return snprintf(buf, size, "%s", msg);
+        n = snprintf(raw, sizeof raw, "%.*s:%d:%d: %.*s", fl, err->file, err->line, err->column, ml, msg);
+    else if (err->file[0] && err->line > 0) n = snprintf(raw, sizeof raw, "%.*s:%d: %.*s", fl, err->file, err->line, ml, msg);
+    else if (err->file[0]) n = snprintf(raw, sizeof raw, "%.*s: %.*s", fl, err->file, ml, msg);
+    else n = snprintf(raw, sizeof raw, "%.*s", ml, msg);
+    if (n < 0) return snprintf(buf, size, "%s", "");
+    return (int)mkl__escape(raw, MKL_MIN((size_t)n, sizeof raw - 1), buf, size);
 }
 
 void mkl_options_init(mkl_options *o) {
@@ -108,10 +115,11 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
     if (dladdr((void *)&mkl_version, &info) && info.dli_fname && strchr(info.dli_fname, '/')) {
         const char *slash = strrchr(info.dli_fname, '/');
         int n = (int)(slash - info.dli_fname);
-        snprintf(rel_lib, sizeof rel_lib, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_LIB);
-        snprintf(rel_bin, sizeof rel_bin, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_BIN);
-        dirs[nd++] = rel_lib;
-        dirs[nd++] = rel_bin;
+        /* a folder whose name does not fit is not searched (never a shortened name) */
+        int a = snprintf(rel_lib, sizeof rel_lib, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_LIB);
+        int b = snprintf(rel_bin, sizeof rel_bin, "%.*s/%s", n, info.dli_fname, MKL_FONTS_FROM_BIN);
+        if (a > 0 && (size_t)a < sizeof rel_lib) dirs[nd++] = rel_lib;
+        if (b > 0 && (size_t)b < sizeof rel_bin) dirs[nd++] = rel_bin;
     }
     if (MKL_FONT_DIR_INSTALLED[0]) dirs[nd++] = MKL_FONT_DIR_INSTALLED;
     if (MKL_FONT_DIR_SOURCE[0]) dirs[nd++] = MKL_FONT_DIR_SOURCE;
@@ -187,12 +195,9 @@ mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter *
     mkl__err_clear(&r->err);
     char *text;
     size_t len;
-    /* refused before it is read: the parser's limit is 64 MiB */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > (off_t)64 << 20)
-        return mkl__err(&r->err, MKL_ERR_LIMIT, path, 1, 1, "the letter is %lld bytes (%.1f MiB); a letter may be at most 64 MiB",
-                        (long long)sb.st_size, (double)sb.st_size / (1 << 20));
-    mkl_status st = mkl__read_file(path, &text, &len, &r->err);
+    /* refused by its size before it is read: the parser's limit is 64 MiB */
+    mkl_status st = mkl__read_file(path, MKL_LETTER_MAX, "letter", &text, &len, &r->err);
+    if (st == MKL_ERR_LIMIT) r->err.line = r->err.column = 1;
     if (st) return st;
     char *dir = mkl__strdup(path);
     if (!dir) {
@@ -277,6 +282,7 @@ mkl_status mkl_letter_check(mkl_renderer *r, const mkl_letter *letter) {
     if (!st) r->pages = (int)L.pages.n;
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, letter->doc->file);
     return mkl__err_in_row(&r->err, letter->row_label, st);
 }
 
@@ -293,6 +299,7 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     }
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, letter->doc->file);   /* not a bare "out of memory" */
     return mkl__err_in_row(&r->err, letter->row_label, st);
 }
 

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static long g_fail_after = -1;
 static long g_failures;   /* allocations refused so far (by the test hook or by malloc) */
@@ -127,19 +129,65 @@ void mkl__arena_free(mkl_arena *a) {
     a->head = NULL;
 }
 
+/* Characters that must not reach a terminal as they are: C0 and C1 controls,
+ * DEL, and the invisible ones that reorder or break lines (bidi overrides and
+ * isolates, line and paragraph separators). */
+static int unsafe_cp(uint32_t cp) {
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200E || cp == 0x200F ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t mkl__escape(const char *s, size_t n, char *out, size_t outsz) {
+    size_t need = 0, o = 0;
+    int full = outsz == 0;
+    for (size_t i = 0; i < n;) {
+        size_t at = i;
+        unsigned char c = (unsigned char)s[i];
+        uint32_t cp = c < 0x80 ? (i++, c) : mkl__utf8_next(s, n, &i);
+        int bad = cp == 0xFFFD && !(i - at == 3 && !memcmp(s + at, "\xEF\xBF\xBD", 3));
+        char esc[16];
+        const char *piece = s + at;
+        size_t len = i - at;
+        if (bad) {   /* one invalid byte: shown by its value, the rest is looked at again */
+            i = at + 1;
+            len = (size_t)snprintf(esc, sizeof esc, "\\x%02x", c);
+            piece = esc;
+        } else if (unsafe_cp(cp)) {
+            len = cp < 0x80 ? (size_t)snprintf(esc, sizeof esc, "\\x%02x", (unsigned)cp)
+                            : (size_t)snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
+            piece = esc;
+        }
+        need += len;
+        if (!full && o + len < outsz) {
+            memcpy(out + o, piece, len);
+            o += len;
+        } else {
+            full = 1;   /* never half an escape or half a character */
+        }
+    }
+    if (outsz) out[o] = 0;
+    return need;
+}
+
 mkl_status mkl__err(mkl_error *e, mkl_status code, const char *file, int line, int col, const char *fmt, ...) {
     if (!e) return code;
     e->code = code;
     e->line = line;
     e->column = col;
     snprintf(e->file, sizeof e->file, "%s", file ? file : "");
+    char raw[sizeof e->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* messages quote the input: its control characters are shown escaped */
+    mkl__escape(raw, n < 0 ? 0 : MKL_MIN((size_t)n, sizeof raw - 1), e->message, sizeof e->message);
     return code;
 }
 void mkl__err_clear(mkl_error *e) { if (e) memset(e, 0, sizeof *e); }
+void mkl__err_default_file(mkl_error *e, const char *file) {
+    if (e && e->code && !e->file[0] && file) snprintf(e->file, sizeof e->file, "%s", file);
+}
 
 uint32_t mkl__utf8_next(const char *str, size_t len, size_t *i) {
     const unsigned char *s = (const unsigned char *)str;
@@ -185,45 +233,87 @@ size_t mkl__utf8_invalid(const char *s, size_t len) {
     return (size_t)-1;
 }
 
-/* Input files are read whole; more than this is refused rather than read
- * until memory runs out (a letter is refused past 64 MiB when it is parsed). */
-#define MAX_FILE_BYTES ((size_t)1 << 30)
+const char *mkl__file_kind(unsigned mode) {
+    if (S_ISDIR(mode)) return "a folder";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    return "not a regular file";
+}
 
-mkl_status mkl__read_file(const char *path, char **data, size_t *len, mkl_error *e) {
+int mkl__open_regular(const char *path, struct stat *sb, mkl_error *e) {
+    if (!*path) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "the file name is empty"), -1;
+    if (strlen(path) >= MKL_PATH_MAX)
+        return mkl__err(e, MKL_ERR_READ, path, 0, 0, "the path is %zu bytes long; a path may be at most %d bytes",
+                        strlen(path), MKL_PATH_MAX - 1), -1;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot open: %s", strerror(errno)), -1;
+    if (fstat(fd, sb) != 0) {
+        int err = errno;
+        close(fd);
+        return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot read: %s", strerror(err)), -1;
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        close(fd);
+        if (S_ISDIR(sb->st_mode)) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot read: %s", strerror(EISDIR)), -1;
+        return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot read: %s; only regular files are read",
+                        mkl__file_kind(sb->st_mode)), -1;
+    }
+    return fd;
+}
+
+static mkl_status too_big(const char *path, const char *what, unsigned long long size, size_t max, mkl_error *e) {
+    const char *article = strchr("aeiou", what[0]) ? "an" : "a";
+    return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "the %s is %llu bytes (%.1f MiB); %s %s may be at most %.0f MiB (%zu bytes)",
+                    what, size, (double)size / (1 << 20), article, what, (double)max / (1 << 20), max);
+}
+
+mkl_status mkl__read_file(const char *path, size_t max, const char *what, char **data, size_t *len, mkl_error *e) {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot open: %s", strerror(errno));
+    if (!what) what = "file";
+    if (!*path) return mkl__err(e, MKL_ERR_READ, path, 0, 0, "the %s's file name is empty", what);
     struct stat sb;
-    if (fstat(fileno(f), &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) {
-            fclose(f);
-            return mkl__err(e, MKL_ERR_READ, path, 0, 0, "cannot read: %s", strerror(EISDIR));
-        }
-        if (S_ISREG(sb.st_mode) && (unsigned long long)sb.st_size > MAX_FILE_BYTES) {
-            fclose(f);
-            return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "the file is %lld bytes; files of more than 1 GiB are not read",
-                            (long long)sb.st_size);
-        }
+    int fd = mkl__open_regular(path, &sb, e);
+    if (fd < 0) return e ? e->code : MKL_ERR_READ;
+    if ((unsigned long long)sb.st_size > max) {
+        close(fd);
+        return too_big(path, what, (unsigned long long)sb.st_size, max, e);
     }
+    /* the size is a hint: the file may grow while it is read, so the limit is
+     * kept while reading (one byte more than allowed is read to see it). One
+     * byte of room past the size sees the end without growing the buffer. */
+    size_t want = (size_t)sb.st_size + 1;
     mkl_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    int too_big = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.n + n > MAX_FILE_BYTES) { too_big = 1; break; }
-        mkl__buf_add(&b, chunk, n);
-        if (b.oom) break;
+    int rerr = 0, over = 0;
+    if (mkl__buf_reserve(&b, want) == 0) {
+        b.s[0] = 0;
+        for (;;) {
+            if (b.n > max) { over = 1; break; }
+            size_t room = b.cap - b.n - 1;
+            if (room == 0) {   /* a file larger than it said (or /proc): grow by doubling */
+                if (mkl__buf_reserve(&b, MKL_MIN(MKL_MAX((size_t)65536, b.n), max + 1 - b.n))) break;
+                room = b.cap - b.n - 1;
+            }
+            if (room > max + 1 - b.n) room = max + 1 - b.n;
+            ssize_t n = read(fd, b.s + b.n, room);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) { rerr = errno; break; }
+            if (n == 0) break;
+            b.n += (size_t)n;
+            b.s[b.n] = 0;
+        }
     }
-    int rerr = ferror(f) ? errno : 0;
-    fclose(f);
-    if (too_big) {
+    close(fd);
+    if (over) {
         mkl__buf_free(&b);
-        return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "more than 1 GiB to read; files of more than 1 GiB are not read");
+        return mkl__err(e, MKL_ERR_LIMIT, path, 0, 0, "the %s grew past %zu bytes while it was read; at most %zu are read",
+                        what, max, max);
     }
     if (b.oom) { mkl__buf_free(&b); return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory reading the file"); }
     if (rerr) { mkl__buf_free(&b); return mkl__err(e, MKL_ERR_READ, path, 0, 0, "read error: %s", strerror(rerr)); }
-    if (!b.s) { b.s = mkl__strndup("", 0); if (!b.s) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory"); }
     *data = b.s;
     *len = b.n;
     return MKL_OK;

@@ -49,6 +49,15 @@ void mkl__arena_free(mkl_arena *a);
 mkl_status mkl__err(mkl_error *e, mkl_status code, const char *file, int line, int col,
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void mkl__err_clear(mkl_error *e);
+/* An error found while working on `file` (a letter) that names no file, such
+ * as running out of memory deep in a stage, is put on that file. */
+void mkl__err_default_file(mkl_error *e, const char *file);
+/* Copy the `n` bytes at `s` into `out` (NUL-terminated, never cut inside a
+ * character or an escape) with control characters, invisible reordering
+ * characters and invalid UTF-8 bytes shown escaped: ESC as \x1b, an invalid
+ * byte 0xFF as \xff, U+202E as \u202e. Returns the length the whole escaped
+ * text needs, like snprintf. */
+size_t mkl__escape(const char *s, size_t n, char *out, size_t outsz);
 
 /* UTF-8: decode one code point at s[*i] (advancing *i); invalid bytes give 0xFFFD. */
 uint32_t mkl__utf8_next(const char *s, size_t len, size_t *i);
@@ -56,8 +65,25 @@ int mkl__utf8_put(char *out, uint32_t cp);   /* writes 1-4 bytes, returns count 
 /* Offset of the first invalid byte, or (size_t)-1 if `s` is valid UTF-8. */
 size_t mkl__utf8_invalid(const char *s, size_t len);
 
-/* Read a whole file. */
-mkl_status mkl__read_file(const char *path, char **data, size_t *len, mkl_error *e);
+/* Paths longer than this (with the NUL) are refused, never cut short. */
+#define MKL_PATH_MAX 4096
+/* Input files are read whole; more than this is never read. */
+#define MKL_READ_MAX ((size_t)1 << 30)
+
+struct stat;
+/* Open `path` for reading without blocking (a FIFO does not wait for a
+ * writer) and with close-on-exec; refuse (and close) anything but a regular
+ * file. Returns the descriptor with *sb filled, or -1 with the error in `e`
+ * (MKL_ERR_READ, naming the path). */
+int mkl__open_regular(const char *path, struct stat *sb, mkl_error *e);
+/* "a FIFO (named pipe)", "a folder", ... for a st_mode that is not a regular file. */
+const char *mkl__file_kind(unsigned mode);
+
+/* Read the whole regular file `path`, at most `max` bytes (a larger file is
+ * MKL_ERR_LIMIT, refused by its size before it is read and kept to the limit
+ * while it is read). `what` names it in messages ("letter", "image", "data
+ * file"). *data is NUL-terminated (and non-NULL) on success. */
+mkl_status mkl__read_file(const char *path, size_t max, const char *what, char **data, size_t *len, mkl_error *e);
 
 #define MKL_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MKL_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -110,6 +110,22 @@ BAD = [
         + "]\n---\n\nHello.\n", 3, {8}, ["'from' is 89 lines long", "on the first page"]),
     Bad("cc-block-longer-than-page", "---\ncc:\n  - |\n" + "".join(f"    Line {i}\n" for i in range(1, 90))
         + "---\n\nHello.\n", 4, {5}, ["'cc' is 89 lines long", "on a page"]),
+    # links: only http, https, mailto and tel become link actions (a PDF viewer runs or opens the others)
+    Bad("link-javascript", "---\nsubject: Hi\n---\n\nSee [this](javascript:alert(1)) now.\n", 5, {5},
+        ["link 'javascript:alert(1)'", "only http:, https:, mailto: and tel:"]),
+    Bad("link-javascript-case", "---\n---\n\n- An item [x](JaVaScRiPt:alert(1))\n", 4, {11}, ["JaVaScRiPt:"]),
+    Bad("link-file-spaces", "---\n---\n\n> Quote \u00e9 [x](< file:///etc/passwd>)\n", 4, {11},
+        ["link 'file:///etc/passwd'"]),
+    Bad("link-control-char", "---\n---\n\nA [x](<java\tscript:alert(1)>)\n", 4, {3}, ["link 'java\\x09script"]),
+    Bad("link-data", "---\n---\n\nA [x](data:text/html;base64,PHNjcmlwdD4=)\n", 4, {3}, ["link 'data:"]),
+    Bad("link-relative", "---\n---\n\nA [x](../secret.pdf)\n", 4, {3}, ["link '../secret.pdf'", "no relative links"]),
+    Bad("span-lang", "---\n---\n\nHello <span lang=\"fr\">monde</span>.\n", 4, {7},
+        ["lang=\"fr\": only 'en' and 'ko' are supported"]),
+    Bad("span-lang-placeholder", "---\n---\n\nHello <span lang=\"{{x}}\">monde</span>.\n", 4, {7},
+        ["a language cannot come from the data"]),
+    # control characters are shown escaped, never sent to the terminal
+    Bad("escape-in-message", "---\nlang: \"fr\\e]0;pwned\\a\"\n---\n\nHello.\n", 2, {7},
+        ["'fr\\x1b]0;pwned\\x07'"]),
     # hostile input: refused quickly, before the parsers are slow or use much memory
     Bad("flow-nesting", "---\nto: " + "[" * 200000 + "\n---\n\nHello.\n", 2, {69}, ["more than 64 deep"]),
     Bad("mixed-nesting", "---\nfrom: " + "{a: [" * 50000 + "\n---\n\nHello.\n", 2, None, ["more than 64 deep"]),

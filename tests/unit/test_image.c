@@ -576,6 +576,27 @@ static void test_bad_png(void) {
     load_expect("short.png", buf, n, MKL_ERR_IMAGE, "corrupt PNG");
     n = craft_png(buf, 0, 4, 8, 2, tiny, sizeof tiny);
     load_expect("zero.png", buf, n, MKL_ERR_IMAGE, "corrupt PNG");
+
+    /* the decoded budget (64 MiB): a 16-bit RGBA 10,000 x 10,000 with enough
+     * IDAT bytes for its 800 MB of samples is refused by its size, before a
+     * byte is inflated (it took 800 MB and 6.7 s) */
+    size_t idat_len = 800000, cap = idat_len + 256;
+    unsigned char *zeros = calloc(1, idat_len), *big = malloc(cap);
+    CHECK(zeros && big);
+    if (zeros && big) {
+        n = craft_png(big, 10000, 10000, 16, 6, zeros, (uint32_t)idat_len);
+        load_expect("rgba16-10k.png", big, n, MKL_ERR_IMAGE,
+                    "image too large to decode: 10000x10000 pixels of 4 bytes take 381.5 MiB; an image may take at "
+                    "most 64 MiB decoded");
+        /* counted after 16 bits become 8: 4096 x 4096 gray 16-bit is 16 MiB decoded, within budget (it fails
+         * later, on its data), while 8193 x 8193 gray is over */
+        n = craft_png(big, 4096, 4096, 16, 0, zeros, (uint32_t)idat_len);
+        load_expect("gray16-4k.png", big, n, MKL_ERR_IMAGE, "corrupt PNG");
+        n = craft_png(big, 8193, 8193, 8, 0, zeros, (uint32_t)idat_len);
+        load_expect("gray-8k.png", big, n, MKL_ERR_IMAGE, "image too large to decode: 8193x8193 pixels of 1 byte");
+    }
+    free(zeros);
+    free(big);
 }
 
 static size_t find_sof(const unsigned char *b, size_t len) {
@@ -628,7 +649,11 @@ static void test_bad_jpeg(void) {
     /* 100 megapixels with 48x32 pixels of data: must fail (truncated or corrupt), quickly */
     c[sof + 5] = 5000 >> 8; c[sof + 6] = 5000 & 0xFF;
     c[sof + 7] = 20000 >> 8; c[sof + 8] = 20000 & 0xFF;
-    load_expect("bomb.jpg", c, len, MKL_ERR_IMAGE, "JPEG");
+    load_expect("bomb.jpg", c, len, MKL_ERR_IMAGE, "image too large to decode: 20000x5000 pixels of 3 bytes take 286.1 MiB");
+    /* 16 megapixels, within the decoded budget, with 48x32 pixels of data */
+    c[sof + 5] = 4000 >> 8; c[sof + 6] = 4000 & 0xFF;
+    c[sof + 7] = 4000 >> 8; c[sof + 8] = 4000 & 0xFF;
+    load_expect("bomb16.jpg", c, len, MKL_ERR_IMAGE, "JPEG");
     free(c);
     free(b);
 }

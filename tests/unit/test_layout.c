@@ -13,7 +13,7 @@ static mkl_doc *load(const char *path) {
     size_t len;
     mkl_error e = {0};
     mkl_doc *d = NULL;
-    if (mkl__read_file(path, &text, &len, &e) || mkl__parse_letter(text, len, path, "", &d, &e)) {
+    if (mkl__read_file(path, MKL_READ_MAX, "letter", &text, &len, &e) || mkl__parse_letter(text, len, path, "", &d, &e)) {
         fprintf(stderr, "%s: %s\n", path, e.message);
         exit(2);
     }
