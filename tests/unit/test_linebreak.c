@@ -87,12 +87,53 @@ static void test_even_spacing(void) {
     mkl__shaped_free(&s);
 }
 
+/* A hyphenated line is fitted with its hyphen: its natural width, hyphen
+ * included, never needs more than the spaces' shrink, at any width. */
+static void test_hyphen_fits(void) {
+    static const char *WORDS =
+        "Notwithstanding extraordinary international representations, governmental responsibilities "
+        "concerning accountability mechanisms, institutionalization, implementation and documentation "
+        "of humanitarian considerations characterize organizations' recommendations unquestionably.";
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "en", 0, 0, "t", 1, NULL, 0, 1};
+    if (mkl__shape_plain(fx_sh, &fs, WORDS, &o, &s, &e)) {
+        fprintf(stderr, "shaping: %s\n", e.message);
+        exit(2);
+    }
+    int points = 0, hyphenated = 0, over = 0;
+    for (size_t i = 0; i < s.n; i++) points += (s.g[i].flags & MKL_G_HYPH) != 0;
+    CHECK_MSG(points >= 20, "only %d hyphenation points", points);
+    double worst = 0, worst_w = 0;
+    for (double w = 90; w <= 330; w += 0.5) {
+        CHECK(mkl__break_lines(&s, w, w, 1, &L, &e) == MKL_OK);
+        for (size_t i = 0; i < L.n; i++) {
+            if (!L.v[i].hyphen) continue;
+            hyphenated++;
+            double sp = 0, nat = L.v[i].width;
+            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
+                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
+            double excess = nat - MKL_SPACE_SHRINK * sp - w;
+            if (excess > 1e-6) over++;
+            if (excess > worst) { worst = excess; worst_w = w; }
+        }
+    }
+    CHECK_MSG(hyphenated >= 100, "only %d hyphenated lines over all widths", hyphenated);
+    CHECK_MSG(over == 0, "%d hyphenated lines shrink more than the spaces allow (worst %.2fpt too wide at width %g)",
+              over, worst, worst_w);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_widths();
     test_emergency();
     test_hard_break();
     test_even_spacing();
+    test_hyphen_fits();
     fx_done();
     return check_done();
 }
