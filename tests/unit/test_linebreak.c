@@ -103,13 +103,14 @@ static void test_hyphen_fits(void) {
         fprintf(stderr, "shaping: %s\n", e.message);
         exit(2);
     }
-    int points = 0, hyphenated = 0, over = 0;
+    int points = 0, hyphenated = 0, over = 0, three = 0;
     for (size_t i = 0; i < s.n; i++) points += (s.g[i].flags & MKL_G_HYPH) != 0;
     CHECK_MSG(points >= 20, "only %d hyphenation points", points);
     double worst = 0, worst_w = 0;
     for (double w = 90; w <= 330; w += 0.5) {
         CHECK(mkl__break_lines(&s, w, w, 1, &L, &e) == MKL_OK);
         for (size_t i = 0; i < L.n; i++) {
+            if (i >= 2 && L.v[i].hyphen && L.v[i - 1].hyphen && L.v[i - 2].hyphen) three++;
             if (!L.v[i].hyphen) continue;
             hyphenated++;
             double sp = 0, nat = L.v[i].width;
@@ -123,6 +124,7 @@ static void test_hyphen_fits(void) {
     CHECK_MSG(hyphenated >= 100, "only %d hyphenated lines over all widths", hyphenated);
     CHECK_MSG(over == 0, "%d hyphenated lines shrink more than the spaces allow (worst %.2fpt too wide at width %g)",
               over, worst, worst_w);
+    CHECK_MSG(three == 0, "three hyphenated lines in a row %d times", three);
     mkl__free(L.v);
     mkl__shaped_free(&s);
 }

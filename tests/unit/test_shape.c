@@ -106,6 +106,13 @@ static void test_hangul_gaps(void) {
     double total = 2 * sp + 4 * hg * 11;
     CHECK_MSG(fabs(total - 10) < 1e-6, "spaces (%.3f each) and 4 Hangul gaps (%.4f em each) take %.3f of 10pt", sp, hg,
               total);
+    /* every syllable of the block U+AC00..U+D7A3 counts, the last ones too: 가 휴 힘 힣 */
+    fx_shape(&fs, "\xEA\xB0\x80\xED\x9C\xB4\xED\x9E\x98\xED\x9E\xA3", "ko", &s);
+    k = 0;
+    for (size_t i = 0; i < s.n && k + 1 < sizeof got; i++)
+        if (s.g[i].flags & MKL_G_CSTART) got[k++] = (s.g[i].flags & MKL_G_HGAP) ? '+' : '-';
+    got[k] = 0;
+    CHECK_MSG(!strcmp(got, "-+++"), "gaps in '가휴힘힣': %s, expected -+++", got);
     mkl__shaped_free(&s);
 }
 
