@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """How the parts of a letter flow onto pages, read back from the PDF
 (pdftotext -bbox): no orphan and no widow at any page break, signatures in
-the order written, left to right and row by row, each title under its name.
+the order written, left to right and row by row, each title under its name;
+CC blocks side by side; every link a link annotation.
 
 usage: test_flow.py MKLETTER REPO_ROOT"""
 import os
@@ -92,7 +93,29 @@ def check_signature_order(tmp):
               f"{t!r} is set under {a!r}", (at[a], at[t]))
 
 
+def check_cc_and_links(tmp):
+    """Two CC blocks side by side after the label, one block alone after it;
+    every link of the body is a link annotation to its URL."""
+    pdf = render(tmp, "cc2", "---\nsubject: Links\ncc: [\"Ann One\", \"Bob Two\"]\n---\n\n"
+                 "See [the first site](https://example.org/one) and [the second](https://example.org/two).\n")
+    if pdf:
+        at = {w: (x, y) for _p, x, y, w in words(pdf)}
+        if check(all(w in at for w in ("CC.", "Ann", "Bob")), "the CC label and both blocks are there", sorted(at)):
+            check(abs(at["Ann"][1] - at["CC."][1]) < 0.5 and abs(at["Bob"][1] - at["Ann"][1]) < 0.5
+                  and at["CC."][0] < at["Ann"][0] < at["Bob"][0] - 100,
+                  "two CC blocks stand side by side on the label's line", (at["CC."], at["Ann"], at["Bob"]))
+        urls = run(["pdfinfo", "-url", pdf]).stdout.decode("utf-8", "replace").split()
+        check(urls.count("https://example.org/one") == 1 and urls.count("https://example.org/two") == 1,
+              "each link of the body is one link annotation", urls)
+    pdf = render(tmp, "cc1", "---\nsubject: One\ncc: [\"Ann One\"]\n---\n\nHello.\n")
+    if pdf:
+        at = {w: (x, y) for _p, x, y, w in words(pdf)}
+        check("Ann" in at and "CC." in at and abs(at["Ann"][1] - at["CC."][1]) < 0.5,
+              "one CC block stands on the label's line", sorted(at))
+
+
 with tempfile.TemporaryDirectory(prefix="mkletter-flow-") as tmp:
     check_orphans_widows(tmp)
     check_signature_order(tmp)
+    check_cc_and_links(tmp)
 finish()
