@@ -74,6 +74,18 @@ with tempfile.TemporaryDirectory() as tmp:
     t2 = text("out/3.pdf", 1, 1).splitlines()
     at = t2.index("Recipient 0003") if "Recipient 0003" in t2 else -1
     check(at >= 0 and t2[at + 1] == "Ministry of Affairs, Office 3", "an empty {{title?}} line is dropped", t2[at:at + 3])
+    # dropped, not left blank: the office line moves up to where the title is in copy 1
+    def ys(pdf, first_words):
+        out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", pdf, "-"], capture_output=True, text=True).stdout
+        got = {}
+        for m in re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>', out):
+            got.setdefault(m.group(2), float(m.group(1)))
+        return [got.get(w) for w in first_words]
+    name1, title1 = ys("out/1.pdf", ["Recipient", "Minister"])
+    name3, office3 = ys("out/3.pdf", ["Recipient", "Ministry"])
+    check(None not in (name1, title1, name3, office3) and abs((office3 - name3) - (title1 - name1)) < 0.5,
+          "the line after a dropped {{title?}} takes its place", (name1, title1, name3, office3))
+    check("Executive Director" in text("out/1.pdf"), "the signature's title is in the copy", text("out/1.pdf")[-300:])
     imgs = subprocess.run(["pdfimages", "-list", "out/1.pdf"], capture_output=True, text=True).stdout
     check(" smask " in imgs and " image " in imgs, "the signature is embedded with its transparency", imgs)
 
