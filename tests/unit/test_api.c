@@ -102,6 +102,12 @@ static void test_sticky(mkl_renderer *r) {
     CHECK(mkl_letter_new(r, &l) == MKL_OK);
     CHECK(mkl_letter_add_text(l, "bad \xFF utf-8", 0, NULL) == MKL_ERR_INPUT);
     mkl_letter_free(l);
+    for (int k = 0; k < 2; k++) {   /* an empty family name, body or heading */
+        CHECK(mkl_letter_new(r, &l) == MKL_OK);
+        CHECK(mkl_letter_add_line(l, k ? MKL_FIELD_FONT_HEADING : MKL_FIELD_FONT_BODY, "") == MKL_ERR_INPUT);
+        CHECK(strstr(mkl_letter_error(l)->message, "empty font family") != NULL);
+        mkl_letter_free(l);
+    }
     CHECK(mkl_letter_new(r, &l) == MKL_OK);
     CHECK(mkl_letter_add_line(l, MKL_FIELD_FONT_BODY, "No Such Family 77") == MKL_OK);
     unsigned char *pdf;
@@ -146,6 +152,43 @@ static void test_parse_then_complete(mkl_renderer *r) {
     if (f) fclose(f);
     remove(path);
     mkl_letter_free(l);
+}
+
+/* A CSV's rows by number: the last one is there, the one after is an argument error. */
+static void test_data_rows(mkl_renderer *r) {
+    char path[] = "/tmp/mkl-api-csv-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return;
+    static const char csv[] = "name\nAnn\nBob\n";
+    CHECK(write(fd, csv, sizeof csv - 1) == (ssize_t)(sizeof csv - 1));
+    close(fd);
+    const char *t = "---\nsubject: For {{name}}\n---\n\nHello.\n";
+    mkl_letter *tmpl = NULL, *copy = NULL;
+    mkl_data *d = NULL;
+    CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &tmpl) == MKL_OK);
+    CHECK(mkl_data_load(r, path, &d) == MKL_OK && mkl_data_rows(d) == 2);
+    if (tmpl && d) {
+        CHECK(mkl_letter_fill_row(r, tmpl, d, 1, &copy) == MKL_OK);
+        if (copy) {
+            unsigned char *pdf = NULL;
+            size_t len = 0;
+            static char text[1 << 14];
+            CHECK(mkl_render_to_memory(r, copy, &pdf, &len) == MKL_OK);
+            if (pdf) pdf_tool(pdf, len, 0, text, sizeof text);
+            CHECK_MSG(strstr(text, "Re: For Bob") != NULL, "row 1 is the second data row: %.200s", text);
+            mkl_free(pdf);
+            mkl_letter_free(copy);
+        }
+        copy = (mkl_letter *)1;
+        CHECK(mkl_letter_fill_row(r, tmpl, d, 2, &copy) == MKL_ERR_ARGUMENT && copy == NULL);
+        char *s = (char *)1;
+        CHECK(mkl_data_fill(r, d, 2, "{{name}}", &s) == MKL_ERR_ARGUMENT && s == NULL);
+        CHECK(mkl_data_fill(r, d, 0, "x-{{name}}.pdf", &s) == MKL_OK && s && !strcmp(s, "x-Ann.pdf"));
+        mkl_free(s);
+    }
+    mkl_data_free(d);
+    mkl_letter_free(tmpl);
+    remove(path);
 }
 
 static void test_errors(void) {
@@ -254,6 +297,7 @@ int main(void) {
     test_build(r);
     test_sticky(r);
     test_parse_then_complete(r);
+    test_data_rows(r);
     test_fill_limits(r);
     mkl_renderer_free(r);
     test_errors();
