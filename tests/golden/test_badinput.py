@@ -100,6 +100,8 @@ BAD = [
     # columns count characters, not bytes: after Hangul (3 bytes each) and an emoji (4)
     Bad("bad-utf8-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \xff x\n".encode("utf-8").replace(b"\xc3\xbf", b"\xff"),
         5, {4}, ["invalid UTF-8", "0xFF"]),
+    Bad("last-surrogate", b"---\nsubject: Hi\n---\n\nab \xed\xbf\xbf x\n", 5, {4}, ["invalid UTF-8", "0xED"]),
+    Bad("first-surrogate", b"---\nsubject: Hi\n---\n\nab \xed\xa0\x80 x\n", 5, {4}, ["invalid UTF-8", "0xED"]),
     Bad("nul-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \0 x\n", 5, {4}, ["NUL"]),
     Bad("key-after-hangul", "---\nsignatories:\n  - entries: [{name: \ub300\ud55c\ubbfc\uad6d, nott: b}]\n---\n\nHello.\n",
         3, {28}, ["unknown key 'nott'"]),
