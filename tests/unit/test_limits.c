@@ -181,7 +181,12 @@ static void test_memory(void) {
     printf("info: max RSS: test process %ld KB at fork; 5,000 signatories %ld KB; 10,000 signatories %ld KB;"
            " growth %.2f times for twice the signatories (beyond the process)\n",
            self.ru_maxrss, a, b, (a > self.ru_maxrss) ? (double)(b - self.ru_maxrss) / (double)(a - self.ru_maxrss) : 0.0);
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MKL_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MKL_TEST_ASAN)
     const long ceiling_kb = 4 * 256 * 1024;
 #else
     const long ceiling_kb = 256 * 1024;
