@@ -109,6 +109,17 @@ def check_success(wd):
           repr(lines))
 
 
+def check_paper(wd):
+    """Each paper size, as pdfinfo reads the page (points)."""
+    for paper, size in (("a4", "595.276 x 841.89"), ("letter", "612 x 792"), ("legal", "612 x 1008")):
+        letter = wd.write(f"paper-{paper}.md", TEXT.replace("---\n\n", f"paper: {paper}\n---\n\n"))
+        if expect_exit(wd.run(letter), 0, f"paper: {paper}"):
+            info = checks.text(checks.run(["pdfinfo", wd.file(f"paper-{paper}.pdf")]).stdout)
+            m = re.search(r"Page size:\s+([\d.]+ x [\d.]+) pts", info)
+            check(m is not None and m.group(1) == size, f"paper: {paper} is {size} pt", m.group(1) if m else info)
+            expect_letter(wd, f"paper-{paper}.pdf", f"paper: {paper}")
+
+
 def check_mode(wd):
     """New output files get 0666 minus the umask, like any new file (not mkstemp's 0600)."""
     letter = wd.write("m.md", TEXT)
@@ -210,6 +221,7 @@ def main():
         wd = Workdir(tmp, mkletter)
         check_success(wd)
         check_mode(wd)
+        check_paper(wd)
         check_usage(wd)
         for bad in BAD_LETTERS:
             check_bad(wd, bad)
