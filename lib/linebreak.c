@@ -114,7 +114,10 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     if (nat - lw < best_over) { best_over = nat - lw; over_i = i; }
-                    break;  /* earlier starts are only wider */
+                    /* earlier starts are only wider, but the paragraph's first
+                     * line may be wider too (a hanging indent): try it */
+                    if (i > 0 && first_line && w1 > w) { i = 1; continue; }
+                    break;
                 }
                 double r = shrink > 0 ? (nat - lw) / shrink : 0;
                 cost = pow(1 + 100 * r * r * r, 2);

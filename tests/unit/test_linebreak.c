@@ -129,6 +129,33 @@ static void test_hyphen_fits(void) {
     mkl__shaped_free(&s);
 }
 
+/* A hanging indent: the first line wider than the others. A piece that fits
+ * the first line stays on it whole, even when it is wider than the others
+ * (a list marker "3)" in its box, a long name in a narrow column). */
+static void test_wide_first_line(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    static const char *const texts[] = {"3)", "12)", "Organisations", "(ROK)"};
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        fx_shape(&fs, texts[t], "en", &s);
+        double wd = mkl__shaped_width(&s, 0, s.n);
+        for (int justify = 0; justify < 2; justify++) {
+            CHECK(mkl__break_lines(&s, wd + 2, wd / 3, justify, &L, &e) == MKL_OK);
+            CHECK_MSG(L.n == 1, "'%s' (%.1fpt) in a first line of %.1fpt: %zu lines", texts[t], wd, wd + 2, L.n);
+        }
+    }
+    /* and the lines after the first still keep to their own width */
+    fx_shape(&fs, TEXT, "en", &s);
+    CHECK(mkl__break_lines(&s, 400, 200, 1, &L, &e) == MKL_OK);
+    int fits = L.n > 2;
+    for (size_t i = 1; i < L.n; i++) fits &= L.v[i].width <= 200 * 1.05;
+    CHECK_MSG(fits && L.v[0].width > 300, "first line %.1f, %zu lines", L.n ? L.v[0].width : 0.0, L.n);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_widths();
@@ -136,6 +163,7 @@ int main(void) {
     test_hard_break();
     test_even_spacing();
     test_hyphen_fits();
+    test_wide_first_line();
     fx_done();
     return check_done();
 }
