@@ -103,6 +103,9 @@ with tempfile.TemporaryDirectory() as tmp:
     ids = {l.split()[10] for l in imgs}
     check(len(imgs) == 2 * COPIES and len(ids) <= 2, "the signature image (and its mask) stored once, drawn in every copy",
           f"{len(imgs)} drawings of {len(ids)} objects")
+    info = subprocess.run(["pdfinfo", "-enc", "UTF-8", "all.pdf"], capture_output=True, text=True).stdout
+    check(re.search(r"^Title:\s+Open Letter on South Korea", info, re.M) and re.search(r"^Author:\s+Transitional Justice", info, re.M),
+          "the combined file's title and author are the first letter's subject and letterhead", info)
     t = text("all.pdf", per_copy + 1, per_copy + 1)
     check("Recipient 0002" in t, "the second copy starts on its own sheet", t[:200])
 

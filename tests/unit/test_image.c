@@ -346,6 +346,25 @@ static void test_png_gray(void) {
     }
 }
 
+/* Half-transparent everywhere (no pixel fully clear): the alpha is kept. */
+static void test_png_translucent(void) {
+    static unsigned char d[W * H * 4];
+    for (int i = 0; i < W * H; i++) {
+        d[i * 4] = 10; d[i * 4 + 1] = 20; d[i * 4 + 2] = 30; d[i * 4 + 3] = (unsigned char)(1 + i % 200);
+    }
+    const char *p = tmp_path("translucent.png");
+    png_spec s = {W, H, 8, PNG_COLOR_TYPE_RGBA, 0, d, NULL, 0, NULL, 0, 0};
+    CHECK(write_png(p, &s) == 0);
+    mkl_image im;
+    mkl_error e = {0};
+    CHECK(mkl__image_load(p, &im, &e) == MKL_OK);
+    CHECK_MSG(im.channels == 3 && im.alpha != NULL, "a translucent PNG lost its alpha (channels %d)", im.channels);
+    int ok = im.alpha != NULL;
+    for (int i = 0; ok && i < W * H; i++) ok = im.alpha[i] == d[i * 4 + 3];
+    CHECK(ok);
+    mkl__image_free(&im);
+}
+
 static void test_png_gray_alpha(void) {
     static unsigned char d[W * H * 2];
     for (int i = 0; i < W * H; i++) { d[i * 2] = (unsigned char)(i % W * 6); d[i * 2 + 1] = (unsigned char)(i / W * 10); }
@@ -787,6 +806,7 @@ int main(void) {
     test_png_opaque_rgba();
     test_png_gray();
     test_png_gray_alpha();
+    test_png_translucent();
     test_png_palette();
     test_png_16();
     test_jpeg_rgb();
