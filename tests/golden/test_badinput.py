@@ -106,6 +106,8 @@ BAD = [
     Bad("key-after-hangul", "---\nsignatories:\n  - entries: [{name: \ub300\ud55c\ubbfc\uad6d, nott: b}]\n---\n\nHello.\n",
         3, {28}, ["unknown key 'nott'"]),
     Bad("uncovered-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \U0001F600 \ub300\n", 5, {4}, ["U+1F600"]),
+    # the message quotes the character itself, U+0800 (the first of three bytes) as well
+    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'"]),
     Bad("uncovered-after-emoji", "---\nsubject: Hi\n---\n\n\ub300 \U0001F600 \U0001F601\n", 5, {3}, ["U+1F600"]),
     # fonts
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,

@@ -353,6 +353,10 @@ static void test_placeholders(void) {
     fill_is(t, 0, "{{name}}}", "Kim}");
     fill_is(t, 0, "line 1\n{{name}}\n", "line 1\nKim\n");
     fill_is(t, 2, "{{name}}", "{{name}}");   /* values are not expanded again */
+    /* "{{name?}}": the value may be empty; spaces around the name and before the '?' go */
+    fill_is(t, 0, "{{name?}}", "Kim");
+    fill_is(t, 0, "{{ name ? }}", "Kim");
+    fill_is(t, 0, "{{\tcity\t?}}!", "Seoul!");
 
     fill_err(t, "Hi {{nmae}}!", MKL_ERR_INPUT, 1, 4, "unknown field 'nmae' (the CSV has: id, name, city, 이름, First name)");
     fill_err(t, "이름: {{ 성 }}", MKL_ERR_INPUT, 1, 5, "unknown field '성'");
@@ -363,6 +367,17 @@ static void test_placeholders(void) {
     fill_err(t, "{{}}", MKL_ERR_INPUT, 1, 1, "empty placeholder");
     fill_err(t, "a {{  }}", MKL_ERR_INPUT, 1, 3, "empty placeholder");
     fill_err(t, "{{{name}}", MKL_ERR_INPUT, 1, 1, "unknown field '{name'");
+    fill_err(t, "{{ nmae ? }}", MKL_ERR_INPUT, 1, 1, "unknown field 'nmae'");
+    {   /* a very long unknown name is cut, and says so */
+        char longname[400] = "{{";
+        for (int i = 0; i < 300; i++) strcat(longname, "x");
+        strcat(longname, "}}");
+        fill_err(t, longname, MKL_ERR_INPUT, 1, 1, "unknown field 'xxxxxxxxxx");
+        mkl_error e2 = {0};
+        char *o2 = NULL;
+        CHECK(mkl__fill(longname, t, 0, &o2, &e2) == MKL_ERR_INPUT);
+        CHECK_MSG(strstr(e2.message, "xxx...'") != NULL && !strstr(e2.message, longname + 2), "not cut: %.120s", e2.message);
+    }
 
     mkl_error e = {0};
     char *out = (char *)1;
