@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Snapshots of whole letters: every line of text of every page with its
-place (page, baseline, left and right end, to 0.1 pt; pdftotext -bbox) and
-the document info (pdfinfo), compared with tests/golden/snapshots/NAME.txt.
+place (page, baseline, left and right end, to 0.1 pt; pdftotext -bbox),
+what each page draws besides glyphs (rules, fills, colours, font changes:
+qpdf --qdf) and the document info (pdfinfo), compared with
+tests/golden/snapshots/NAME.txt.
 Any change to what a reader sees fails, with the first differing lines.
 
 The letters: the two examples and tests/golden/snapshots/kitchen.md, which
@@ -36,8 +38,26 @@ INFO_KEYS = ("Title", "Author", "Creator", "Pages", "Page size", "PDF version")
 VERSION = text(run([mkletter, "--version"]).stdout).split()[-1:] or ["?"]
 
 
-def snapshot(pdf):
-    """The text lines of the PDF with their places, and its document info."""
+def graphics(pdf, tmp):
+    """Per page, what its content draws besides the glyphs: rules (width, gray,
+    path), fills, colour and font changes (qpdf --qdf writes each page's
+    content uncompressed); glyph placement (TJ, Td, Tm) is left to the text."""
+    q = os.path.join(tmp, "qdf.pdf")
+    r = run(["qpdf", "--qdf", "--object-streams=disable", pdf, q])
+    if not check(r.returncode in (0, 3) and os.path.exists(q), "qpdf --qdf", text(r.stderr)):
+        return []
+    data = open(q, "rb").read().decode("latin-1")
+    out = []
+    for m in re.finditer(r"%% Contents for page (\d+)\n.*?\nstream\n(.*?)\nendstream", data, re.S):
+        for line in m.group(2).split("\n"):
+            line = line.strip()
+            if line and not re.search(r"(TJ|Td|Tm|BT|ET)$", line):
+                out.append(f"p{m.group(1)} draws {line}")
+    return out
+
+
+def snapshot(pdf, tmp):
+    """The text lines of the PDF with their places, what it draws, and its document info."""
     out = []
     info = text(run(["pdfinfo", "-enc", "UTF-8", pdf]).stdout)
     for key in INFO_KEYS:
@@ -60,7 +80,7 @@ def snapshot(pdf):
             lines.append([p, y, x0, x1, [w]])
     for p, y, x0, x1, ws in lines:
         out.append(f"p{p} y{y:7.1f} x{x0:6.1f}-{x1:6.1f}  {' '.join(ws)}")
-    return out
+    return out + graphics(pdf, tmp)
 
 
 update = os.environ.get("MKL_UPDATE_SNAPSHOTS") == "1"
@@ -70,7 +90,7 @@ with tempfile.TemporaryDirectory(prefix="mkletter-snapshot-") as tmp:
         r = run([mkletter, letter, "-o", pdf])
         if not check(r.returncode == 0, f"{name} renders", text(r.stderr)[-300:]):
             continue
-        got = snapshot(pdf)
+        got = snapshot(pdf, tmp)
         path = os.path.join(SNAP, name + ".txt")
         if update:
             with open(path, "w", encoding="utf-8") as f:

@@ -175,6 +175,9 @@ static void test_errors(void) {
     parse_err("a,b\n1,2\n3", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
     parse_err("a,b\n\"x\ny\",1\n1,2,3\n", MKL_ERR_INPUT, 4, 0, "row 3 has 3 fields, the header has 2");
     parse_err("a,b\r\n1,2\r\n\"x\r\n\r\ny\"\r\n", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
+    /* lone CRs (old Mac files) and a quoted field over lines count as line breaks too */
+    parse_err("a,b\r1,2\r\"x\ry\",4\r5,6,7\r", MKL_ERR_INPUT, 5, 0, "row 4 has 3 fields");
+    parse_err("a,b\r1,\"x\ry\"z\r", MKL_ERR_INPUT, 2, 2, "after the closing quote in row 2, field 'b' (on line 3)");
     /* the row count of the brief's example */
     parse_err("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3\n", MKL_ERR_INPUT, 7, 0,
               "row 7 has 3 fields, the header has 4");
