@@ -115,8 +115,13 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 double shrink = justify ? spc * MKL_SPACE_SHRINK : 0;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
-                    if (nat - lw < best_over) { best_over = nat - lw; over_i = i; }
-                    break;  /* earlier starts are only wider */
+                    /* the least overfull is the nearest start's; the first line,
+                     * tried below, does not compete (it holds more clusters) */
+                    if (best_over >= INF_COST) { best_over = nat - lw; over_i = i; }
+                    /* earlier starts are only wider, but the paragraph's first
+                     * line may be wider too (a hanging indent): try it */
+                    if (i > 0 && first_line && w1 > w) { i = 1; continue; }
+                    break;
                 }
                 double r = shrink > 0 ? (nat - lw) / shrink : 0;
                 cost = pow(1 + 100 * r * r * r, 2);

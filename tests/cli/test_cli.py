@@ -19,6 +19,7 @@ import checks  # noqa: E402
 from checks import check, failures, finish  # noqa: E402
 
 MINIMAL = "---\nsubject: Hi\n---\n\nHello.\n"
+TEXT = "---\nsubject: Minutes of the meeting\n---\n\nThe committee met on Tuesday.\n"
 HANGUL = "대한민국 인권 Tomás"
 
 
@@ -70,14 +71,68 @@ def is_pdf(wd, name):
     return os.path.isfile(wd.file(name)) and wd.read(name).startswith(b"%PDF")
 
 
+def pdf_text(wd, name):
+    """pdftotext of the file, its lines stripped, empty ones dropped ([] if it is not a PDF)."""
+    if not is_pdf(wd, name):
+        return []
+    r = checks.run(["pdftotext", "-enc", "UTF-8", wd.file(name), "-"])
+    return [line.strip() for line in checks.text(r.stdout).splitlines() if line.strip()]
+
+
+def expect_letter(wd, name, what):
+    """The PDF holds the TEXT letter: its subject line, its body, its page number."""
+    lines = pdf_text(wd, name)
+    check(lines == ["Re: Minutes of the meeting", "The committee met on Tuesday.", "Page 1 of 1"],
+          f"{what}: {name} holds the letter's text", repr(lines))
+
+
 def check_success(wd):
-    letter = wd.write("a.md", MINIMAL)
+    letter = wd.write("a.md", TEXT)
     r = wd.run(letter)
     expect_exit(r, 0, "minimal letter")
-    check(is_pdf(wd, "a.pdf"), "a.md gives a.pdf starting with %PDF", str(sorted(wd.listing())))
+    expect_letter(wd, "a.pdf", "a.md without -o")
     os.mkdir(wd.file("sub"))
     expect_exit(wd.run(letter, "-o", "sub/other.pdf"), 0, "-o sub/other.pdf")
-    check(is_pdf(wd, "sub/other.pdf"), "-o writes the named file")
+    expect_letter(wd, "sub/other.pdf", "-o sub/other.pdf")
+    # the default name replaces the extension of the file, not of a folder
+    os.mkdir(wd.file("v1.0"))
+    wd.write("v1.0/notes", TEXT)
+    expect_exit(wd.run("v1.0/notes"), 0, "a letter without extension in a folder with a dot")
+    expect_letter(wd, "v1.0/notes.pdf", "v1.0/notes")
+    wd.write("v1.0/.hidden", TEXT)
+    expect_exit(wd.run("v1.0/.hidden"), 0, "a dot file")
+    expect_letter(wd, "v1.0/.hidden.pdf", "v1.0/.hidden")
+    # --no-page-numbers drops the page number, and nothing else
+    expect_exit(wd.run(letter, "-o", "n.pdf", "--no-page-numbers"), 0, "--no-page-numbers")
+    lines = pdf_text(wd, "n.pdf")
+    check(lines == ["Re: Minutes of the meeting", "The committee met on Tuesday."], "--no-page-numbers: no page number",
+          repr(lines))
+
+
+def check_paper(wd):
+    """Each paper size, as pdfinfo reads the page (points)."""
+    for paper, size in (("a4", "595.276 x 841.89"), ("letter", "612 x 792"), ("legal", "612 x 1008")):
+        letter = wd.write(f"paper-{paper}.md", TEXT.replace("---\n\n", f"paper: {paper}\n---\n\n"))
+        if expect_exit(wd.run(letter), 0, f"paper: {paper}"):
+            info = checks.text(checks.run(["pdfinfo", wd.file(f"paper-{paper}.pdf")]).stdout)
+            m = re.search(r"Page size:\s+([\d.]+ x [\d.]+) pts", info)
+            check(m is not None and m.group(1) == size, f"paper: {paper} is {size} pt", m.group(1) if m else info)
+            expect_letter(wd, f"paper-{paper}.pdf", f"paper: {paper}")
+
+
+def check_mode(wd):
+    """New output files get 0666 minus the umask, like any new file (not mkstemp's 0600)."""
+    letter = wd.write("m.md", TEXT)
+    for umask, want in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+        name = f"mode-{umask:03o}.pdf"
+        try:
+            r = subprocess.run([wd.mkletter, letter, "-o", name], cwd=wd.path, capture_output=True,
+                               preexec_fn=lambda: os.umask(umask))
+        except OSError as e:
+            r = subprocess.CompletedProcess([], 127, b"", str(e).encode())
+        if check(r.returncode == 0, f"umask {umask:03o}: renders", r.stderr[-200:]):
+            mode = os.stat(wd.file(name)).st_mode & 0o777
+            check(mode == want, f"umask {umask:03o}: the output's mode is {want:03o}", f"{mode:03o}")
 
 
 def check_usage(wd):
@@ -165,6 +220,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="mkletter-cli-") as tmp:
         wd = Workdir(tmp, mkletter)
         check_success(wd)
+        check_mode(wd)
+        check_paper(wd)
         check_usage(wd)
         for bad in BAD_LETTERS:
             check_bad(wd, bad)

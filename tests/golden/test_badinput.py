@@ -97,6 +97,20 @@ BAD = [
     Bad("bad-utf8-front", b"---\nsubject: Caf\xc3\n---\n\nHello.\n", 2, {13}, ["invalid UTF-8"]),
     Bad("overlong-utf8", b"---\nsubject: \xc0\xafx\n---\n\nHello.\n", 2, {10}, ["invalid UTF-8"]),
     Bad("nul-byte", b"---\nsubject: Hi\n---\n\nHel\x00lo.\n", 5, {4}, ["NUL"]),
+    # columns count characters, not bytes: after Hangul (3 bytes each) and an emoji (4)
+    Bad("bad-utf8-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \xff x\n".encode("utf-8").replace(b"\xc3\xbf", b"\xff"),
+        5, {4}, ["invalid UTF-8", "0xFF"]),
+    Bad("last-surrogate", b"---\nsubject: Hi\n---\n\nab \xed\xbf\xbf x\n", 5, {4}, ["invalid UTF-8", "0xED"]),
+    Bad("first-surrogate", b"---\nsubject: Hi\n---\n\nab \xed\xa0\x80 x\n", 5, {4}, ["invalid UTF-8", "0xED"]),
+    Bad("nul-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \0 x\n", 5, {4}, ["NUL"]),
+    Bad("key-after-hangul", "---\nsignatories:\n  - entries: [{name: \ub300\ud55c\ubbfc\uad6d, nott: b}]\n---\n\nHello.\n",
+        3, {28}, ["unknown key 'nott'"]),
+    # (Linear A: four UTF-8 bytes, and no font of Debian's default set has it; an emoji
+    # is found by fallback in DejaVu Sans)
+    Bad("uncovered-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \U00010600 \ub300\n", 5, {4}, ["U+10600"]),
+    # the message quotes the character itself, U+0800 (the first of three bytes) as well
+    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'"]),
+    Bad("uncovered-after-astral", "---\nsubject: Hi\n---\n\n\ub300 \U00010600 \U00010601\n", 5, {3}, ["U+10600"]),
     # fonts
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,
         ["No Such Family 123", "not found"]),
@@ -262,6 +276,21 @@ def check_unwritable(wd):
     os.rmdir(wd.file("is-a-dir.pdf"))
 
 
+def check_merge_columns(wd):
+    """A placeholder's error column, after Hangul, in characters."""
+    wd.write("m.csv", b"id,name\n1,A\n")
+    for what, letter, col, words in (
+            ("unknown field", "---\nsubject: \ub300\ud55c\ubbfc\uad6d {{nosuch}}\n---\n\nHello.\n", 15, "unknown field 'nosuch'"),
+            ("unclosed '{{'", "---\nsubject: \ub300\ud55c\ubbfc\uad6d {{id}\n---\n\nHello.\n", 15, "unclosed '{{'"),
+            ("unknown field, 2nd placeholder", "---\nsubject: \ub300\ud55c {{id}} \ubbfc {{nosuch}}\n---\n\nHello.\n",
+             22, "unknown field 'nosuch'")):
+        wd.write("m.md", letter.encode("utf-8"))
+        r = wd.run("m.md", "--merge", "m.csv", "-o", "m.pdf")
+        m = re.match(r"m\.md:(\d+):(\d+): ", r.err)
+        check(r.returncode == 1 and m is not None and (int(m.group(1)), int(m.group(2))) == (2, col) and words in r.err,
+              f"merge, {what} after Hangul: m.md:2:{col}:, in characters", (r.returncode, r.err[:200]))
+
+
 def check_good_still_works(wd):
     """After all that, a good letter replaces an existing file (the atomic rename)."""
     letter = wd.write("good.md", MINIMAL)
@@ -284,6 +313,7 @@ def main():
         check_unreadable(wd)
         check_usage(wd)
         check_unwritable(wd)
+        check_merge_columns(wd)
         check_good_still_works(wd)
     finish()
 

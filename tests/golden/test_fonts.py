@@ -138,4 +138,21 @@ with tempfile.TemporaryDirectory() as tmp:
                 check(0 < n < len(gids) and all(g < n for g in gids[n:]),
                       "the map is the identity, then extra CIDs that point to glyphs of the subset", gids)
 
+    # the range forms of ToUnicode: "abcde" alone is CIDs 1-5 for U+0061-0065,
+    # written "<0001> <0005> <0061>"; "bad" is three neighbouring CIDs whose
+    # texts do not follow each other, written as an array; so is "ýþÿĀā", whose
+    # texts follow each other but cross a high byte (U+00FF to U+0100)
+    for body, form in (("abcde", rb"<0001> <0005> <0061>"), ("bad", rb"<0001> <0003> \[<0061> <0062> <0064>\]"),
+                       ("ýþÿĀā", rb"<0006> <000A> \[<00FD> <00FE> <00FF> <0100> <0101>\]")):
+        src = os.path.join(tmp, "range.md")
+        open(src, "w", encoding="utf-8").write("---\nlang: en\n---\n\n" + body + "\n")
+        pdf = os.path.join(tmp, "range.pdf")
+        r = run([mkletter, src, "-o", pdf, "--no-page-numbers"])
+        if check(r.returncode == 0, f"the letter '{body}' renders", text(r.stderr)):
+            got = text(run(["pdftotext", pdf, "-"]).stdout).strip()
+            check(got == body, f"pdftotext gives back '{body}'", repr(got))
+            cmaps = [s for d, s in objects(pdf, tmp).values() if s and b"begincmap" in s]
+            check(len(cmaps) == 1 and re.search(b"beginbfrange\n" + form + b"\nendbfrange", cmaps[0]) is not None,
+                  f"'{body}': its ToUnicode is the range {form.decode()}", cmaps)
+
 finish()

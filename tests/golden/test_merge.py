@@ -74,6 +74,18 @@ with tempfile.TemporaryDirectory() as tmp:
     t2 = text("out/3.pdf", 1, 1).splitlines()
     at = t2.index("Recipient 0003") if "Recipient 0003" in t2 else -1
     check(at >= 0 and t2[at + 1] == "Ministry of Affairs, Office 3", "an empty {{title?}} line is dropped", t2[at:at + 3])
+    # dropped, not left blank: the office line moves up to where the title is in copy 1
+    def ys(pdf, first_words):
+        out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-bbox", pdf, "-"], capture_output=True, text=True).stdout
+        got = {}
+        for m in re.finditer(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>', out):
+            got.setdefault(m.group(2), float(m.group(1)))
+        return [got.get(w) for w in first_words]
+    name1, title1 = ys("out/1.pdf", ["Recipient", "Minister"])
+    name3, office3 = ys("out/3.pdf", ["Recipient", "Ministry"])
+    check(None not in (name1, title1, name3, office3) and abs((office3 - name3) - (title1 - name1)) < 0.5,
+          "the line after a dropped {{title?}} takes its place", (name1, title1, name3, office3))
+    check("Executive Director" in text("out/1.pdf"), "the signature's title is in the copy", text("out/1.pdf")[-300:])
     imgs = subprocess.run(["pdfimages", "-list", "out/1.pdf"], capture_output=True, text=True).stdout
     check(" smask " in imgs and " image " in imgs, "the signature is embedded with its transparency", imgs)
 
@@ -91,6 +103,9 @@ with tempfile.TemporaryDirectory() as tmp:
     ids = {l.split()[10] for l in imgs}
     check(len(imgs) == 2 * COPIES and len(ids) <= 2, "the signature image (and its mask) stored once, drawn in every copy",
           f"{len(imgs)} drawings of {len(ids)} objects")
+    info = subprocess.run(["pdfinfo", "-enc", "UTF-8", "all.pdf"], capture_output=True, text=True).stdout
+    check(re.search(r"^Title:\s+Open Letter on South Korea", info, re.M) and re.search(r"^Author:\s+Transitional Justice", info, re.M),
+          "the combined file's title and author are the first letter's subject and letterhead", info)
     t = text("all.pdf", per_copy + 1, per_copy + 1)
     check("Recipient 0002" in t, "the second copy starts on its own sheet", t[:200])
 
@@ -100,6 +115,38 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0 and sorted(os.listdir("slice")) == ["5.pdf", "6.pdf", "7.pdf"], "--rows 5-7", os.listdir("slice"))
     r = run("letter.md", "--merge", "data.csv", "--rows", "7-5", "-o", "x.pdf")
     check(r.returncode == 2, "a bad --rows is a usage error", r.returncode)
+
+    # a one-page letter: --duplex adds a blank page after each copy; a CC
+    # block whose fields are all empty is dropped with its label; --rows N is
+    # row N alone
+    with open("one.md", "w", encoding="utf-8") as f:
+        f.write("---\nsubject: Note for {{name}}\ncc:\n  - |\n    {{cc1?}}\n    {{cc2?}}\n---\n\nHello {{name}}.\n")
+    with open("one.csv", "w", encoding="utf-8") as f:
+        f.write("id,name,cc1,cc2\n1,Ann Able,,\n2,Bob Baker,Carol Copy,\n3,Cid Cole,,\n")
+    r = run("one.md", "--merge", "one.csv", "-o", "one-duplex.pdf", "--duplex", "--quiet")
+    if check(r.returncode == 0, "one-page letter: --duplex merge runs", r.stderr[-300:]):
+        check(pages("one-duplex.pdf") == 6, "--duplex: a blank back after each one-page copy", pages("one-duplex.pdf"))
+        got = [text("one-duplex.pdf", p, p) for p in range(1, 7)]
+        check("Ann Able" in got[0] and "Bob Baker" in got[2] and "Cid Cole" in got[4],
+              "--duplex: the copies on pages 1, 3 and 5", [g[:40] for g in got])
+        check(all(not g.strip() for g in got[1::2]), "--duplex: pages 2, 4 and 6 are blank", [g[:40] for g in got[1::2]])
+    r = run("one.md", "--merge", "one.csv", "-o", "one-simplex.pdf", "--quiet")
+    check(r.returncode == 0 and pages("one-simplex.pdf") == 3, "without --duplex: one page a copy",
+          (r.returncode, r.stderr[-200:]))
+    os.mkdir("one")
+    r = run("one.md", "--merge", "one.csv", "-o", "one/{{id}}.pdf", "--quiet")
+    if check(r.returncode == 0, "one-page letter: per-file merge runs", r.stderr[-300:]):
+        with_cc, without = text("one/2.pdf"), text("one/1.pdf")
+        check("CC" in with_cc and "Carol Copy" in with_cc, "a CC block with a value keeps its label", with_cc)
+        check("Ann Able" in without and "CC" not in without, "a CC block whose fields are all empty prints no 'CC' label",
+              without)
+    for rows, want in (("2", ["2.pdf"]), ("2-", ["2.pdf", "3.pdf"]), ("-2", ["1.pdf", "2.pdf"]), ("3-9", ["3.pdf"])):
+        d = "rows" + rows
+        os.mkdir(d)
+        r = run("one.md", "--merge", "one.csv", "--rows", rows, "-o", d + "/{{id}}.pdf", "--quiet")
+        check(r.returncode == 0 and sorted(os.listdir(d)) == want, f"--rows {rows} renders {want}",
+              (r.returncode, sorted(os.listdir(d)), r.stderr[-200:]))
+    check("Bob Baker" in text("rows2/2.pdf"), "--rows 2: the copy of row 2", text("rows2/2.pdf")[:100])
 
     # every row checked before anything is written
     with open("bad.csv", "w", encoding="utf-8") as f:

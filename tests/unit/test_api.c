@@ -18,6 +18,30 @@ static int sink(void *user, const unsigned char *data, size_t len) {
     return s->fail;
 }
 
+/* The text pdftotext finds in a PDF (or, with "-info", what pdfinfo says),
+ * NUL-terminated, in `out`; "" and a failed check if the tool cannot run. */
+static void pdf_tool(const unsigned char *pdf, size_t len, int info, char *out, size_t outsz) {
+    out[0] = 0;
+    char path[] = "/tmp/mkl-api-text-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) { CHECK_MSG(0, "mkstemp failed"); return; }
+    CHECK(write(fd, pdf, len) == (ssize_t)len);
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, info ? "pdfinfo '%s' 2>&1" : "pdftotext -enc UTF-8 '%s' - 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, outsz - 1, p) : 0;
+    out[n] = 0;
+    int rc = p ? pclose(p) : -1;
+    CHECK_MSG(rc == 0, "%s failed (is poppler-utils installed?): %.200s", info ? "pdfinfo" : "pdftotext", out);
+    remove(path);
+}
+
+/* Every one of the NULL-terminated strings is in the text. */
+static void expect_all(const char *what, const char *text, const char *const *want) {
+    for (const char *const *w = want; *w; w++) CHECK_MSG(strstr(text, *w) != NULL, "%s: no '%s' in the text", what, *w);
+}
+
 static void test_build(mkl_renderer *r) {
     mkl_letter *l;
     CHECK(mkl_letter_new(r, &l) == MKL_OK);
@@ -41,6 +65,17 @@ static void test_build(mkl_renderer *r) {
     CHECK(mkl_render_to_memory(r, l, &pdf, &len) == MKL_OK);
     CHECK(pdf && len > 1000 && !memcmp(pdf, "%PDF-", 5));
     CHECK(mkl_renderer_page_count(r) >= 3);
+    /* what was added is in the PDF, on US letter paper */
+    static char text[1 << 16];
+    if (pdf) {
+        pdf_tool(pdf, len, 0, text, sizeof text);
+        static const char *const want[] = {"February 21, 2020", "Moon Jae-in\nPresident", "CC", "A\nB", "Re: Subject",
+                                           "Hello bold", "word word word", "Organisation 0", "Organisation 1, Seoul",
+                                           "Organisation 298", "Organisation 299, Seoul", NULL};
+        expect_all("built letter", text, want);
+        pdf_tool(pdf, len, 1, text, sizeof text);
+        CHECK_MSG(strstr(text, "612 x 792 pts") != NULL, "built letter: not on US letter paper: %.300s", text);
+    }
     mkl_free(pdf);
     /* the writer gets the same bytes, once the PDF is complete */
     Sink s = {0, 0, 0};
@@ -67,6 +102,12 @@ static void test_sticky(mkl_renderer *r) {
     CHECK(mkl_letter_new(r, &l) == MKL_OK);
     CHECK(mkl_letter_add_text(l, "bad \xFF utf-8", 0, NULL) == MKL_ERR_INPUT);
     mkl_letter_free(l);
+    for (int k = 0; k < 2; k++) {   /* an empty family name, body or heading */
+        CHECK(mkl_letter_new(r, &l) == MKL_OK);
+        CHECK(mkl_letter_add_line(l, k ? MKL_FIELD_FONT_HEADING : MKL_FIELD_FONT_BODY, "") == MKL_ERR_INPUT);
+        CHECK(strstr(mkl_letter_error(l)->message, "empty font family") != NULL);
+        mkl_letter_free(l);
+    }
     CHECK(mkl_letter_new(r, &l) == MKL_OK);
     CHECK(mkl_letter_add_line(l, MKL_FIELD_FONT_BODY, "No Such Family 77") == MKL_OK);
     unsigned char *pdf;
@@ -80,11 +121,27 @@ static void test_sticky(mkl_renderer *r) {
 }
 
 static void test_parse_then_complete(mkl_renderer *r) {
-    const char *t = "---\nsubject: S\nsignatories:\n  - columns: 2\n    entries: [a, b]\n---\n\nBody.\n";
+    const char *t = "---\nsubject: S\nsignatories:\n  - heading: Signed\n    columns: 2\n    entries: [Alpha Org, Beta Org]\n"
+                    "---\n\nThe body.\n";
     mkl_letter *l;
     CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &l) == MKL_OK);
-    CHECK(mkl_letter_add_entry(l, "c", NULL) == MKL_OK);   /* added to the parsed group */
-    CHECK(mkl_letter_add_text(l, " More.", MKL_TEXT_ITALIC, NULL) == MKL_OK);  /* to the parsed paragraph */
+    CHECK(mkl_letter_add_entry(l, "Gamma Org", NULL) == MKL_OK);   /* added to the parsed group */
+    CHECK(mkl_letter_add_text(l, " More words.", MKL_TEXT_ITALIC, NULL) == MKL_OK);  /* to the parsed paragraph */
+    {
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        static char text[1 << 16];
+        CHECK(mkl_render_to_memory(r, l, &pdf, &len) == MKL_OK);
+        if (pdf) {
+            pdf_tool(pdf, len, 0, text, sizeof text);
+            static const char *const want[] = {"The body. More words.", "Signed", "Alpha Org", "Beta Org", "Gamma Org", NULL};
+            expect_all("parsed, then completed", text, want);
+            /* the added entry is the group's third, after the parsed ones */
+            char *a = strstr(text, "Alpha Org"), *g = strstr(text, "Gamma Org");
+            CHECK_MSG(a && g && a < g && strstr(text, "Signed") < a, "entries out of order: %.400s", text);
+        }
+        mkl_free(pdf);
+    }
     char path[] = "/tmp/mkl-api-XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0) close(fd);
@@ -95,6 +152,43 @@ static void test_parse_then_complete(mkl_renderer *r) {
     if (f) fclose(f);
     remove(path);
     mkl_letter_free(l);
+}
+
+/* A CSV's rows by number: the last one is there, the one after is an argument error. */
+static void test_data_rows(mkl_renderer *r) {
+    char path[] = "/tmp/mkl-api-csv-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return;
+    static const char csv[] = "name\nAnn\nBob\n";
+    CHECK(write(fd, csv, sizeof csv - 1) == (ssize_t)(sizeof csv - 1));
+    close(fd);
+    const char *t = "---\nsubject: For {{name}}\n---\n\nHello.\n";
+    mkl_letter *tmpl = NULL, *copy = NULL;
+    mkl_data *d = NULL;
+    CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &tmpl) == MKL_OK);
+    CHECK(mkl_data_load(r, path, &d) == MKL_OK && mkl_data_rows(d) == 2);
+    if (tmpl && d) {
+        CHECK(mkl_letter_fill_row(r, tmpl, d, 1, &copy) == MKL_OK);
+        if (copy) {
+            unsigned char *pdf = NULL;
+            size_t len = 0;
+            static char text[1 << 14];
+            CHECK(mkl_render_to_memory(r, copy, &pdf, &len) == MKL_OK);
+            if (pdf) pdf_tool(pdf, len, 0, text, sizeof text);
+            CHECK_MSG(strstr(text, "Re: For Bob") != NULL, "row 1 is the second data row: %.200s", text);
+            mkl_free(pdf);
+            mkl_letter_free(copy);
+        }
+        copy = (mkl_letter *)1;
+        CHECK(mkl_letter_fill_row(r, tmpl, d, 2, &copy) == MKL_ERR_ARGUMENT && copy == NULL);
+        char *s = (char *)1;
+        CHECK(mkl_data_fill(r, d, 2, "{{name}}", &s) == MKL_ERR_ARGUMENT && s == NULL);
+        CHECK(mkl_data_fill(r, d, 0, "x-{{name}}.pdf", &s) == MKL_OK && s && !strcmp(s, "x-Ann.pdf"));
+        mkl_free(s);
+    }
+    mkl_data_free(d);
+    mkl_letter_free(tmpl);
+    remove(path);
 }
 
 static void test_errors(void) {
@@ -203,6 +297,7 @@ int main(void) {
     test_build(r);
     test_sticky(r);
     test_parse_then_complete(r);
+    test_data_rows(r);
     test_fill_limits(r);
     mkl_renderer_free(r);
     test_errors();

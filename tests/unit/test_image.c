@@ -6,6 +6,7 @@
 #include <png.h>
 #include <jpeglib.h>
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ typedef struct jpeg_spec {
     int w, h, components;
     J_COLOR_SPACE in_space, jpeg_space;
     int adobe;                         /* write the Adobe marker (CMYK only) */
-    int dpi;                           /* JFIF density in dots per inch, 0 = none */
+    int dpi;                           /* JFIF density in dots per inch, 0 = none, < 0: -dpi dots per cm */
     const unsigned char *data;
 } jpeg_spec;
 
@@ -135,9 +136,9 @@ static int write_jpeg(const char *path, const jpeg_spec *s) {
     if (s->in_space == JCS_CMYK) c.write_Adobe_marker = s->adobe ? TRUE : FALSE;
     if (s->dpi) {
         c.write_JFIF_header = TRUE;
-        c.density_unit = 1;
-        c.X_density = (UINT16)s->dpi;
-        c.Y_density = (UINT16)s->dpi;
+        c.density_unit = s->dpi > 0 ? 1 : 2;
+        c.X_density = (UINT16)(s->dpi > 0 ? s->dpi : -s->dpi);
+        c.Y_density = c.X_density;
     }
     jpeg_start_compress(&c, TRUE);
     while (c.next_scanline < c.image_height) {
@@ -323,6 +324,45 @@ static void test_png_gray(void) {
         for (int x = 0; ok && x < W; x++) ok = im.pixels[y * W + x] == ((x + y) % 3 == 0 ? 255 : 0);
     CHECK(ok);
     mkl__image_free(&im);
+
+    /* 2- and 4-bit gray: expanded to 8 bits (v * 255 / max) */
+    for (int depth = 2; depth <= 4; depth += 2) {
+        static unsigned char nib[((W * 4 + 7) / 8) * H];
+        int max = (1 << depth) - 1, per = 8 / depth, stride = (W * depth + 7) / 8;
+        memset(nib, 0, sizeof nib);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                nib[y * stride + x / per] |= (unsigned char)(((x + y) % (max + 1)) << (8 - depth * (x % per + 1)));
+        const char *pn = tmp_path(depth == 2 ? "gray2.png" : "gray4.png");
+        png_spec sn = {W, H, depth, PNG_COLOR_TYPE_GRAY, 0, nib, NULL, 0, NULL, 0, 0};
+        CHECK(write_png(pn, &sn) == 0);
+        CHECK(mkl__image_load(pn, &im, &e) == MKL_OK);
+        CHECK(im.channels == 1 && im.alpha == NULL && im.width == W);
+        ok = im.pixels != NULL;
+        for (int y = 0; ok && y < H; y++)
+            for (int x = 0; ok && x < W; x++) ok = im.pixels[y * W + x] == (x + y) % (max + 1) * 255 / max;
+        CHECK_MSG(ok, "%d-bit gray PNG not expanded to 8 bits", depth);
+        mkl__image_free(&im);
+    }
+}
+
+/* Half-transparent everywhere (no pixel fully clear): the alpha is kept. */
+static void test_png_translucent(void) {
+    static unsigned char d[W * H * 4];
+    for (int i = 0; i < W * H; i++) {
+        d[i * 4] = 10; d[i * 4 + 1] = 20; d[i * 4 + 2] = 30; d[i * 4 + 3] = (unsigned char)(1 + i % 200);
+    }
+    const char *p = tmp_path("translucent.png");
+    png_spec s = {W, H, 8, PNG_COLOR_TYPE_RGBA, 0, d, NULL, 0, NULL, 0, 0};
+    CHECK(write_png(p, &s) == 0);
+    mkl_image im;
+    mkl_error e = {0};
+    CHECK(mkl__image_load(p, &im, &e) == MKL_OK);
+    CHECK_MSG(im.channels == 3 && im.alpha != NULL, "a translucent PNG lost its alpha (channels %d)", im.channels);
+    int ok = im.alpha != NULL;
+    for (int i = 0; ok && i < W * H; i++) ok = im.alpha[i] == d[i * 4 + 3];
+    CHECK(ok);
+    mkl__image_free(&im);
 }
 
 static void test_png_gray_alpha(void) {
@@ -447,6 +487,14 @@ static void test_jpeg_rgb(void) {
         if (!ok) fprintf(stderr, "block %d: %d %d %d\n", b, px[0], px[1], px[2]);
     }
     CHECK(ok);
+    mkl__image_free(&im);
+    /* a density in dots per centimetre: 100 per cm is 254 per inch */
+    jpeg_spec scm = {JW, JH, 3, JCS_RGB, JCS_YCbCr, 0, -100, rgb_jpeg_data};
+    const char *pcm = tmp_path("rgb-cm.jpg");
+    CHECK(write_jpeg(pcm, &scm) == 0);
+    CHECK(mkl__image_load(pcm, &im, &e) == MKL_OK);
+    CHECK_MSG(fabs(im.dpi_x - 254) < 0.01 && fabs(im.dpi_y - 254) < 0.01, "100 dots/cm read as %g x %g dpi", im.dpi_x,
+              im.dpi_y);
     mkl__image_free(&im);
 }
 
@@ -783,6 +831,7 @@ int main(void) {
     test_png_opaque_rgba();
     test_png_gray();
     test_png_gray_alpha();
+    test_png_translucent();
     test_png_palette();
     test_png_16();
     test_jpeg_rgb();

@@ -2,8 +2,12 @@
  * quickly (MKL_ERR_LIMIT or MKL_ERR_INPUT) instead of taking minutes or all
  * memory. Every letter is made in memory and goes through the public API.
  *
- * Wall times and peak memory are printed as "info:" lines; they are not
- * checked, since they depend on the machine and on sanitizers. */
+ * Wall times and peak memory are printed as "info:" lines. Times are not
+ * checked (they depend on the machine); memory is, with room: peak memory
+ * must grow linearly with the letter (twice the signatories, at most 2.5
+ * times the memory beyond the process) and stay under a ceiling (256 MB for
+ * 10,000 signatories; four times that with AddressSanitizer, whose shadow
+ * memory and quarantine count in the RSS). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +181,21 @@ static void test_memory(void) {
     printf("info: max RSS: test process %ld KB at fork; 5,000 signatories %ld KB; 10,000 signatories %ld KB;"
            " growth %.2f times for twice the signatories (beyond the process)\n",
            self.ru_maxrss, a, b, (a > self.ru_maxrss) ? (double)(b - self.ru_maxrss) / (double)(a - self.ru_maxrss) : 0.0);
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MKL_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(MKL_TEST_ASAN)
+    const long ceiling_kb = 4 * 256 * 1024;
+#else
+    const long ceiling_kb = 256 * 1024;
+#endif
+    CHECK_MSG(a > 0 && b > 0, "the children's peak memory could not be read (%ld, %ld)", a, b);
+    CHECK_MSG(a > self.ru_maxrss && b - self.ru_maxrss <= 2.5 * (a - self.ru_maxrss),
+              "peak memory grows faster than the letter: %ld KB for 5,000 signatories, %ld KB for 10,000 (process %ld KB)",
+              a, b, self.ru_maxrss);
+    CHECK_MSG(b <= ceiling_kb, "10,000 signatories take %ld KB at peak, over the ceiling of %ld KB", b, ceiling_kb);
 }
 
 /* ---- big letters that must render ------------------------------------------ */

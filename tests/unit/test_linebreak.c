@@ -87,12 +87,107 @@ static void test_even_spacing(void) {
     mkl__shaped_free(&s);
 }
 
+/* A hyphenated line is fitted with its hyphen: its natural width, hyphen
+ * included, never needs more than the spaces' shrink, at any width. */
+static void test_hyphen_fits(void) {
+    static const char *WORDS =
+        "Notwithstanding extraordinary international representations, governmental responsibilities "
+        "concerning accountability mechanisms, institutionalization, implementation and documentation "
+        "of humanitarian considerations characterize organizations' recommendations unquestionably.";
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "en", 0, 0, "t", 1, NULL, 0, 1};
+    if (mkl__shape_plain(fx_sh, &fs, WORDS, &o, &s, &e)) {
+        fprintf(stderr, "shaping: %s\n", e.message);
+        exit(2);
+    }
+    int points = 0, hyphenated = 0, over = 0, three = 0;
+    for (size_t i = 0; i < s.n; i++) points += (s.g[i].flags & MKL_G_HYPH) != 0;
+    CHECK_MSG(points >= 20, "only %d hyphenation points", points);
+    double worst = 0, worst_w = 0;
+    for (double w = 90; w <= 330; w += 0.5) {
+        CHECK(mkl__break_lines(&s, w, w, 1, &L, &e) == MKL_OK);
+        for (size_t i = 0; i < L.n; i++) {
+            if (i >= 2 && L.v[i].hyphen && L.v[i - 1].hyphen && L.v[i - 2].hyphen) three++;
+            if (!L.v[i].hyphen) continue;
+            hyphenated++;
+            double sp = 0, nat = L.v[i].width;
+            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
+                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
+            double excess = nat - MKL_SPACE_SHRINK * sp - w;
+            if (excess > 1e-6) over++;
+            if (excess > worst) { worst = excess; worst_w = w; }
+        }
+    }
+    CHECK_MSG(hyphenated >= 100, "only %d hyphenated lines over all widths", hyphenated);
+    CHECK_MSG(over == 0, "%d hyphenated lines shrink more than the spaces allow (worst %.2fpt too wide at width %g)",
+              over, worst, worst_w);
+    CHECK_MSG(three == 0, "three hyphenated lines in a row %d times", three);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+/* A hanging indent: the first line wider than the others. A piece that fits
+ * the first line stays on it whole, even when it is wider than the others
+ * (a list marker "3)" in its box, a long name in a narrow column). */
+static void test_wide_first_line(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    static const char *const texts[] = {"3)", "12)", "Organisations", "(ROK)"};
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        fx_shape(&fs, texts[t], "en", &s);
+        double wd = mkl__shaped_width(&s, 0, s.n);
+        for (int justify = 0; justify < 2; justify++) {
+            CHECK(mkl__break_lines(&s, wd + 2, wd / 3, justify, &L, &e) == MKL_OK);
+            CHECK_MSG(L.n == 1, "'%s' (%.1fpt) in a first line of %.1fpt: %zu lines", texts[t], wd, wd + 2, L.n);
+        }
+    }
+    /* and the lines after the first still keep to their own width */
+    fx_shape(&fs, TEXT, "en", &s);
+    CHECK(mkl__break_lines(&s, 400, 200, 1, &L, &e) == MKL_OK);
+    int fits = L.n > 2;
+    for (size_t i = 1; i < L.n; i++) fits &= L.v[i].width <= 200 * 1.05;
+    CHECK_MSG(fits && L.v[0].width > 300, "first line %.1f, %zu lines", L.n ? L.v[0].width : 0.0, L.n);
+    /* after a hard break the lines are continuation lines: the narrower width */
+    char hard[1024];
+    snprintf(hard, sizeof hard, "Short first line.\n%s", TEXT);
+    fx_shape(&fs, hard, "en", &s);
+    CHECK(mkl__break_lines(&s, 400, 200, 0, &L, &e) == MKL_OK);
+    fits = L.n > 2 && L.v[0].last;
+    for (size_t i = 1; i < L.n; i++) fits &= L.v[i].width <= 200 + 1e-6;
+    CHECK_MSG(fits, "a line after the hard break is wider than 200pt (%zu lines)", L.n);
+    /* ... and break as the same text alone at that width does, justified or not */
+    for (int justify = 0; justify < 2; justify++) {
+        mkl_shaped alone = {0};
+        mkl_lines_out A = {0};
+        fx_shape(&fs, hard, "en", &s);
+        fx_shape(&fs, TEXT, "en", &alone);
+        CHECK(mkl__break_lines(&s, 400, 200, justify, &L, &e) == MKL_OK);
+        CHECK(mkl__break_lines(&alone, 200, 200, justify, &A, &e) == MKL_OK);
+        size_t off = s.n - alone.n;
+        int same = L.n == A.n + 1;
+        for (size_t i = 0; same && i < A.n; i++) same = L.v[i + 1].start - off == A.v[i].start && L.v[i + 1].end - off == A.v[i].end;
+        CHECK_MSG(same, "after a hard break, %zu lines where the text alone makes %zu, or other breaks (justify %d)",
+                  L.n ? L.n - 1 : 0, A.n, justify);
+        mkl__free(A.v);
+        mkl__shaped_free(&alone);
+    }
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_widths();
     test_emergency();
     test_hard_break();
     test_even_spacing();
+    test_hyphen_fits();
+    test_wide_first_line();
     fx_done();
     return check_done();
 }

@@ -175,6 +175,9 @@ static void test_errors(void) {
     parse_err("a,b\n1,2\n3", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
     parse_err("a,b\n\"x\ny\",1\n1,2,3\n", MKL_ERR_INPUT, 4, 0, "row 3 has 3 fields, the header has 2");
     parse_err("a,b\r\n1,2\r\n\"x\r\n\r\ny\"\r\n", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
+    /* lone CRs (old Mac files) and a quoted field over lines count as line breaks too */
+    parse_err("a,b\r1,2\r\"x\ry\",4\r5,6,7\r", MKL_ERR_INPUT, 5, 0, "row 4 has 3 fields");
+    parse_err("a,b\r1,\"x\ry\"z\r", MKL_ERR_INPUT, 2, 2, "after the closing quote in row 2, field 'b' (on line 3)");
     /* the row count of the brief's example */
     parse_err("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3\n", MKL_ERR_INPUT, 7, 0,
               "row 7 has 3 fields, the header has 4");
@@ -353,6 +356,10 @@ static void test_placeholders(void) {
     fill_is(t, 0, "{{name}}}", "Kim}");
     fill_is(t, 0, "line 1\n{{name}}\n", "line 1\nKim\n");
     fill_is(t, 2, "{{name}}", "{{name}}");   /* values are not expanded again */
+    /* "{{name?}}": the value may be empty; spaces around the name and before the '?' go */
+    fill_is(t, 0, "{{name?}}", "Kim");
+    fill_is(t, 0, "{{ name ? }}", "Kim");
+    fill_is(t, 0, "{{\tcity\t?}}!", "Seoul!");
 
     fill_err(t, "Hi {{nmae}}!", MKL_ERR_INPUT, 1, 4, "unknown field 'nmae' (the CSV has: id, name, city, 이름, First name)");
     fill_err(t, "이름: {{ 성 }}", MKL_ERR_INPUT, 1, 5, "unknown field '성'");
@@ -363,6 +370,17 @@ static void test_placeholders(void) {
     fill_err(t, "{{}}", MKL_ERR_INPUT, 1, 1, "empty placeholder");
     fill_err(t, "a {{  }}", MKL_ERR_INPUT, 1, 3, "empty placeholder");
     fill_err(t, "{{{name}}", MKL_ERR_INPUT, 1, 1, "unknown field '{name'");
+    fill_err(t, "{{ nmae ? }}", MKL_ERR_INPUT, 1, 1, "unknown field 'nmae'");
+    {   /* a very long unknown name is cut, and says so */
+        char longname[400] = "{{";
+        for (int i = 0; i < 300; i++) strcat(longname, "x");
+        strcat(longname, "}}");
+        fill_err(t, longname, MKL_ERR_INPUT, 1, 1, "unknown field 'xxxxxxxxxx");
+        mkl_error e2 = {0};
+        char *o2 = NULL;
+        CHECK(mkl__fill(longname, t, 0, &o2, &e2) == MKL_ERR_INPUT);
+        CHECK_MSG(strstr(e2.message, "xxx...'") != NULL && !strstr(e2.message, longname + 2), "not cut: %.120s", e2.message);
+    }
 
     mkl_error e = {0};
     char *out = (char *)1;

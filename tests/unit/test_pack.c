@@ -198,6 +198,11 @@ static void test_refuses(void) {
     char *c = strstr(bad, "xref\n0 7");
     c[7] = '9';
     refused(bad, n, "a table that is too long");
+    /* a table of a later section (objects from 1), which this file alone cannot be */
+    memcpy(bad, in, n + 1);
+    c = strstr(bad, "xref\n0 7");
+    c[5] = '1';
+    refused(bad, n, "a table that does not start at object 0");
     free(bad);
     /* every truncation: refused (never read past the end) */
     int ok = 1;

@@ -112,6 +112,35 @@ static void test_defaults_and_dates(void) {
     CHECK(!mkl__format_date("2023-02-29", "en", 0, buf, sizeof buf));
     CHECK(!mkl__format_date("2023-13-01", "en", 0, buf, sizeof buf));
     CHECK(!mkl__format_date("20230-1-01", "en", 0, buf, sizeof buf));
+    /* leap years: every 4th, not every 100th, every 400th */
+    CHECK(mkl__format_date("2000-02-29", "en", 0, buf, sizeof buf) && !strcmp(buf, "February 29, 2000"));
+    CHECK(!mkl__format_date("1900-02-29", "en", 0, buf, sizeof buf));
+    CHECK(!mkl__format_date("2100-02-29", "en", 0, buf, sizeof buf));
+    CHECK(!mkl__format_date("2024-02-30", "en", 0, buf, sizeof buf) && !mkl__format_date("2024-04-31", "en", 0, buf, sizeof buf));
+    CHECK(mkl__format_date("2024-01-31", "en", 0, buf, sizeof buf) && mkl__format_date("2024-12-31", "en", 0, buf, sizeof buf));
+    /* the paper and the font size as written, at the edges of their ranges */
+    static const char *const papers[] = {"a4", "letter", "legal"};
+    static const int paper_ids[] = {MKL_PAPER_A4, MKL_PAPER_LETTER, MKL_PAPER_LEGAL};
+    for (int i = 0; i < 3; i++) {
+        char t[64];
+        snprintf(t, sizeof t, "---\npaper: %s\n---\n", papers[i]);
+        d = parse_ok(t);
+        if (d) {
+            CHECK_MSG((int)d->paper == paper_ids[i], "paper: %s read as %d", papers[i], (int)d->paper);
+            mkl__doc_free(d);
+        }
+    }
+    static const char *const sizes[] = {"6pt", "24pt", "6", "10.5pt"};
+    static const double size_v[] = {6, 24, 6, 10.5};
+    for (int i = 0; i < 4; i++) {
+        char t[64];
+        snprintf(t, sizeof t, "---\nfonts: {size: %s}\n---\n", sizes[i]);
+        d = parse_ok(t);
+        if (d) {
+            CHECK_MSG(d->font_size == size_v[i], "size: %s read as %g", sizes[i], d->font_size);
+            mkl__doc_free(d);
+        }
+    }
     d = parse_ok("---\nlang: ko\ndate-style: official\ndate: 2020-02-21\nhangul-breaks: syllable\n---\n");
     if (d) {
         CHECK(!strcmp(d->date, "2020-02-21") && d->date_official && d->syllable == 1);
@@ -133,6 +162,10 @@ static void test_errors(void) {
     E("---\nto: \"unterminated\n---\n", MKL_ERR_INPUT, 2, 5, "while scanning a quoted scalar");
     E("---\nlang: fr\n---\n", MKL_ERR_INPUT, 2, 7, "'lang' must be 'en' or 'ko'");
     E("---\npaper: a5\n---\n", MKL_ERR_INPUT, 2, 8, "'paper' must be");
+    E("---\nfonts: {size: 5.9pt}\n---\n", MKL_ERR_INPUT, 2, 15, "'size' must be a point size from 6pt to 24pt");
+    E("---\nfonts: {size: 24.5pt}\n---\n", MKL_ERR_INPUT, 2, 15, "'size' must be a point size from 6pt to 24pt");
+    E("---\nfonts: {size: 11px}\n---\n", MKL_ERR_INPUT, 2, 15, "'size' must be a point size");
+    E("---\ndate: 1900-02-29\n---\n", MKL_ERR_INPUT, 2, 7, "not a valid date");
     E("---\ndate: 2020-02-30\n---\n", MKL_ERR_INPUT, 2, 7, "not a valid date");
     E("---\nsubject: a\nsubject: b\n---\n", MKL_ERR_INPUT, 3, 1, "given twice");
     E("---\nfonts: {size: 99pt}\n---\n", MKL_ERR_INPUT, 2, 15, "'size' must be");

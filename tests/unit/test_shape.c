@@ -1,5 +1,8 @@
 /* Unit tests of shaping: kerning, font fallback, clusters, break opportunities. */
+#include <math.h>
 #include <stdlib.h>
+
+#include "linebreak.h"
 
 #include "fixture.h"
 
@@ -158,6 +161,40 @@ static void test_bidi(void) {
     mkl__shaped_free(&s);
 }
 
+/* Justification may widen the gap between two Hangul syllables, and only
+ * there besides spaces: never beside punctuation (KLREQ). */
+static void test_hangul_gaps(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    /* 대한민국, (인권). 한 */
+    const char *t = "\xEB\x8C\x80\xED\x95\x9C\xEB\xAF\xBC\xEA\xB5\xAD, (\xEC\x9D\xB8\xEA\xB6\x8C). \xED\x95\x9C";
+    fx_shape(&fs, t, "ko", &s);
+    char got[64] = "", want[] = "-+++----+----";
+    size_t k = 0;
+    for (size_t i = 0; i < s.n && k + 1 < sizeof got; i++)
+        if (s.g[i].flags & MKL_G_CSTART) got[k++] = (s.g[i].flags & MKL_G_HGAP) ? '+' : '-';
+    got[k] = 0;
+    CHECK_MSG(!strcmp(got, want), "gaps that may stretch (+) before each cluster: %s, expected %s", got, want);
+    /* and justifying a line of it stretches only those gaps and the spaces */
+    mkl_line ln = {0, s.n, mkl__shaped_width(&s, 0, s.n), 2, 1, 0};
+    double sp = 0, hg = 0;
+    mkl__justify(&s, &ln, ln.width + 10, &sp, &hg);
+    double spaces = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.g[i].flags & MKL_G_SPACE) spaces += s.g[i].adv;
+    double total = 2 * sp + 4 * hg * 11;
+    CHECK_MSG(fabs(total - 10) < 1e-6, "spaces (%.3f each) and 4 Hangul gaps (%.4f em each) take %.3f of 10pt", sp, hg,
+              total);
+    /* every syllable of the block U+AC00..U+D7A3 counts, the last ones too: 가 휴 힘 힣 */
+    fx_shape(&fs, "\xEA\xB0\x80\xED\x9C\xB4\xED\x9E\x98\xED\x9E\xA3", "ko", &s);
+    k = 0;
+    for (size_t i = 0; i < s.n && k + 1 < sizeof got; i++)
+        if (s.g[i].flags & MKL_G_CSTART) got[k++] = (s.g[i].flags & MKL_G_HGAP) ? '+' : '-';
+    got[k] = 0;
+    CHECK_MSG(!strcmp(got, "-+++"), "gaps in '가휴힘힣': %s, expected -+++", got);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_kerning();
@@ -166,6 +203,7 @@ int main(void) {
     test_coverage_fallback();
     test_breaks();
     test_bidi();
+    test_hangul_gaps();
     fx_done();
     return check_done();
 }

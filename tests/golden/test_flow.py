@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""How the parts of a letter flow onto pages, read back from the PDF
+(pdftotext -bbox): no orphan and no widow at any page break, signatures in
+the order written, left to right and row by row, each title under its name;
+CC blocks side by side; every link a link annotation.
+
+usage: test_flow.py MKLETTER REPO_ROOT"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checks import check, finish, run  # noqa: E402
+
+mkletter = os.path.abspath(sys.argv[1])
+
+
+def words(pdf):
+    """[(page, xMin, yMin, word)] of every word of the PDF."""
+    out = run(["pdftotext", "-bbox", pdf, "-"]).stdout.decode("utf-8", "replace")
+    got, page = [], 0
+    for m in re.finditer(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>', out):
+        if m.group(0) == "<page ":
+            page += 1
+        else:
+            got.append((page, float(m.group(1)), float(m.group(2)), m.group(3)))
+    return got
+
+
+def render(tmp, name, letter, *args):
+    path = os.path.join(tmp, name + ".md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(letter)
+    pdf = os.path.join(tmp, name + ".pdf")
+    r = run([mkletter, path, "-o", pdf, *args])
+    ok = check(r.returncode == 0, f"{name} renders", r.stderr.decode("utf-8", "replace")[-300:])
+    return pdf if ok else None
+
+
+def check_orphans_widows(tmp):
+    """A paragraph of six lines after a first paragraph of k lines, for the k
+    around the first two page breaks: wherever the page break falls, each page holds
+    at least two of its lines (no lone first line at a page's foot, no lone
+    last line at the next page's head)."""
+    para = " ".join(["zebra"] * 90)   # six lines of the one word
+    split, together = 0, 0
+    for k in list(range(38, 54)) + list(range(88, 104)):   # around the first and the second page break
+        first = "\\\n".join(f"Line {i} of the first paragraph." for i in range(1, k + 1))
+        letter = f"---\nsubject: Flow\n---\n\n{first}\n\n{para}\n\nThe end.\n"
+        pdf = render(tmp, f"flow-{k}", letter, "--no-page-numbers")
+        if not pdf:
+            return
+        lines = {}
+        for page, _x, y, w in words(pdf):
+            if w == "zebra":
+                lines.setdefault(page, set()).add(round(y, 1))
+        counts = {p: len(ys) for p, ys in sorted(lines.items())}
+        total = sum(counts.values())
+        check(total == 6, f"k={k}: the paragraph has its six lines", counts)
+        print(f"info: k={k}: {counts}")
+        if len(counts) == 1:
+            together += 1
+        else:
+            split += 1
+            check(min(counts.values()) >= 2, f"k={k}: no orphan or widow where the paragraph breaks",
+                  f"its lines per page: {counts}")
+        os.remove(pdf)
+    check(split >= 4 and together >= 4, "the page break fell inside the paragraph for several k, not for others",
+          (split, together))
+
+
+def check_signature_order(tmp):
+    names = [("Ann", "Alpha", "First"), ("Bob", "Beta", "Second"), ("Cid", "Gamma", "Third"),
+             ("Dee", "Delta", "Fourth"), ("Eve", "Epsilon", "Fifth")]
+    sigs = "".join(f"  - {{name: {a} {b}, title: {t}}}\n" for a, b, t in names)
+    pdf = render(tmp, "signatures", f"---\nsubject: Hi\nclosing: Yours,\nsignatures:\n{sigs}---\n\nHello.\n")
+    if not pdf:
+        return
+    at = {w: (x, y) for _p, x, y, w in words(pdf)}
+    missing = [a for a, _b, t in names for a in (a, t) if a not in at]
+    if not check(not missing, "every signature's name and title is there", missing):
+        return
+    row1, row2 = [at[n[0]] for n in names[:3]], [at[n[0]] for n in names[3:]]
+    check(all(abs(p[1] - row1[0][1]) < 0.5 for p in row1) and all(abs(p[1] - row2[0][1]) < 0.5 for p in row2),
+          "three signatures a row: the first three side by side, then the other two", (row1, row2))
+    check(row1[0][0] < row1[1][0] < row1[2][0] and row2[0][0] < row2[1][0],
+          "signatures left to right in the order written", [(n[0], at[n[0]][0]) for n in names])
+    check(row2[0][1] > row1[0][1] + 10, "the second row below the first", (row1[0], row2[0]))
+    check(abs(row2[0][0] - row1[0][0]) < 0.5, "each row starts at the left margin", (row1[0], row2[0]))
+    for a, _b, t in names:
+        check(abs(at[t][0] - at[a][0]) < 0.5 and at[a][1] < at[t][1] < at[a][1] + 20,
+              f"{t!r} is set under {a!r}", (at[a], at[t]))
+
+
+def check_cc_and_links(tmp):
+    """Two CC blocks side by side after the label, one block alone after it;
+    every link of the body is a link annotation to its URL."""
+    pdf = render(tmp, "cc2", "---\nsubject: Links\ncc: [\"Ann One\", \"Bob Two\"]\n---\n\n"
+                 "See [the first site](https://example.org/one) and [the second](https://example.org/two).\n")
+    if pdf:
+        at = {w: (x, y) for _p, x, y, w in words(pdf)}
+        if check(all(w in at for w in ("CC.", "Ann", "Bob")), "the CC label and both blocks are there", sorted(at)):
+            check(abs(at["Ann"][1] - at["CC."][1]) < 0.5 and abs(at["Bob"][1] - at["Ann"][1]) < 0.5
+                  and at["CC."][0] < at["Ann"][0] < at["Bob"][0] - 100,
+                  "two CC blocks stand side by side on the label's line", (at["CC."], at["Ann"], at["Bob"]))
+        urls = run(["pdfinfo", "-url", pdf]).stdout.decode("utf-8", "replace").split()
+        check(urls.count("https://example.org/one") == 1 and urls.count("https://example.org/two") == 1,
+              "each link of the body is one link annotation", urls)
+    pdf = render(tmp, "cc1", "---\nsubject: One\ncc: [\"Ann One\"]\n---\n\nHello.\n")
+    if pdf:
+        at = {w: (x, y) for _p, x, y, w in words(pdf)}
+        check("Ann" in at and "CC." in at and abs(at["Ann"][1] - at["CC."][1]) < 0.5,
+              "one CC block stands on the label's line", sorted(at))
+
+
+with tempfile.TemporaryDirectory(prefix="mkletter-flow-") as tmp:
+    check_orphans_widows(tmp)
+    check_signature_order(tmp)
+    check_cc_and_links(tmp)
+finish()
