@@ -1,8 +1,6 @@
 /* font.c - font database: font folders first, then Fontconfig. See font.h. */
 #include "font.h"
 
-#include "cff.h"
-
 #include <limits.h>
 #include <math.h>
 
@@ -15,6 +13,7 @@
 #include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#include FT_CID_H
 #include <hb-ot.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,15 +74,6 @@ static int has_table(hb_face_t *f, hb_tag_t tag) {
 static int embeddable(hb_face_t *f) {
     if (has_table(f, HB_TAG('f', 'v', 'a', 'r'))) return 0;
     return has_table(f, HB_TAG('g', 'l', 'y', 'f')) || has_table(f, HB_TAG('C', 'F', 'F', ' '));
-}
-
-static int cff_is_cid_keyed(hb_face_t *f) {
-    hb_blob_t *b = hb_face_reference_table(f, HB_TAG('C', 'F', 'F', ' '));
-    unsigned len;
-    const char *d = hb_blob_get_data(b, &len);
-    int cid = mkl__cff_is_cid_keyed((const unsigned char *)d, len);
-    hb_blob_destroy(b);
-    return cid;
 }
 
 /* Serif or sans serif: the OS/2 IBM family class (8: sans serif; 1-5, 7:
@@ -255,7 +245,6 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     if (!f->psname) f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, hb_language_from_string("en", -1));
     face_style(hf, &f->bold, &f->italic, &f->weight);
     f->cff = !has_table(hf, HB_TAG('g', 'l', 'y', 'f'));
-    f->cid_keyed = f->cff && cff_is_cid_keyed(hf);
     f->sans = face_class(hf, f->family);
     *slot = f;
     *nslot = names;
@@ -415,6 +404,8 @@ static mkl_status validate_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
     FT_Error fe = FT_New_Memory_Face(db->ft, (const FT_Byte *)data, (FT_Long)len, (FT_Long)f->index, &ff);
     if (fe) return mkl__err(e, MKL_ERR_FONT, f->path, 0, 0, "the font file is damaged (FreeType error %d)", fe);
     int ok = FT_IS_SFNT(ff) && FT_HAS_HORIZONTAL(ff) && ff->num_glyphs > 0 && (ff->face_flags & FT_FACE_FLAG_SCALABLE);
+    FT_Bool keyed = 0;
+    f->cid_keyed = f->cff && !FT_Get_CID_Is_Internally_CID_Keyed(ff, &keyed) && keyed;
     /* load one outline to see that glyf/loca (or the CFF charstrings) are readable */
     if (ok && FT_Load_Glyph(ff, ff->num_glyphs > 1 ? 1 : 0, FT_LOAD_NO_SCALE | FT_LOAD_NO_HINTING)) ok = 0;
     FT_Done_Face(ff);

@@ -33,7 +33,7 @@ typedef struct mkl_face {
     int weight;
     int loaded;
     int cff;                  /* outlines in a 'CFF ' table (else 'glyf') */
-    int cid_keyed;            /* the CFF is CID-keyed (has ROS): Noto CJK, Source Han */
+    int cid_keyed;            /* the CFF is CID-keyed (FreeType says so once loaded): Noto CJK, Source Han */
     int sans;                 /* 1 sans serif, 0 serif, -1 not known (OS/2 class, else the name) */
     int in_folder;            /* found in a font folder (bundled), not through Fontconfig */
     int32_t *w1000;           /* mkl__face_w1000's cache: width + 1, 0 = not yet known */

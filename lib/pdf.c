@@ -9,8 +9,10 @@
  * shared library. */
 #include "pdf.h"
 #include "pack.h"
-#include "cff.h"
 
+#include <ft2build.h>
+#include FT_FREETYPE_H
+#include FT_CID_H
 #include <hb-subset.h>
 #include <hpdf.h>
 #include <hpdf_doc.h>
@@ -55,7 +57,9 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
  * its final CID: the glyph's id in the subset (so /CIDToGIDMap is /Identity
  * and the CIDs follow the font's glyph order, which compresses best), or,
  * for a second text drawn with the same glyph, a CID after the last glyph,
- * mapped by a CIDToGIDMap stream. The pages are then patched in place. */
+ * mapped by a CIDToGIDMap stream. A CID-keyed CFF font has no CIDToGIDMap:
+ * its CIDs are those the subset's charset gives its glyphs. The pages are
+ * then patched in place. */
 typedef struct PFont {
     mkl_face *face;
     HPDF_Dict type0;
@@ -535,6 +539,8 @@ typedef struct SubEntry {
     size_t n;
     uint32_t nglyphs;        /* glyphs in the subset (with .notdef and components) */
     hb_blob_t *blob;         /* the subset font program */
+    uint16_t *cid;           /* a CID-keyed CFF subset: each glyph's CID (its charset's); else NULL, CID = glyph id */
+    uint32_t ncid;           /* with `cid`: the largest CID + 1 */
 } SubEntry;
 
 struct mkl_subsets {
@@ -545,6 +551,7 @@ struct mkl_subsets {
 static void sub_clear(SubEntry *e) {
     mkl__free(e->gids);
     mkl__free(e->newg);
+    mkl__free(e->cid);
     hb_blob_destroy(e->blob);
     memset(e, 0, sizeof *e);
 }
@@ -557,33 +564,56 @@ void mkl__subsets_free(mkl_subsets *c) {
     mkl__free(c);
 }
 
-static void free_program(void *p) { mkl__free(p); }
-
-/* The program a FontFile3 /CIDFontType0C embeds: the subset's bare 'CFF '
- * table; a CID-keyed one with an identity charset (see cff.h), so that the
- * CIDs written in the pages, glyph ids of the subset, are the CIDs it has. */
-static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
-    hb_blob_t *cff = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+/* The CID of each glyph of a CID-keyed CFF subset, as FreeType reads it from
+ * the subset's own charset: hb-subset keeps the font's CIDs there, and a
+ * CIDFontType0 maps a PDF's CID to a glyph through that charset (ISO
+ * 32000-1, 9.7.4.2), so the pages, /W, ToUnicode and CIDSet use these. */
+static mkl_status cff_cids(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
+    hb_blob_t *otf = hb_face_reference_blob(sub);
     unsigned len;
-    const unsigned char *d = (const unsigned char *)hb_blob_get_data(cff, &len);
-    if (!len || !face->cid_keyed) {
-        e->blob = len ? cff : NULL;
-        if (!len) hb_blob_destroy(cff);
-        return MKL_OK;
-    }
-    unsigned char *patched;
-    size_t plen;
-    int r = mkl__cff_identity_charset(d, len, e->nglyphs, &patched, &plen);
-    hb_blob_destroy(cff);
-    if (r < 0) return oom(w);
-    if (r > 0 || plen > UINT_MAX)
-        return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF charset cannot be rewritten");
-    e->blob = hb_blob_create_or_fail((const char *)patched, (unsigned)plen, HB_MEMORY_MODE_WRITABLE, patched, free_program);
-    if (!e->blob) {
-        mkl__free(patched);
+    const char *d = hb_blob_get_data(otf, &len);
+    FT_Library lib;
+    FT_Face ff = NULL;
+    FT_Bool keyed = 0;
+    unsigned char *seen = NULL;
+    mkl_status st = MKL_OK;
+    if (FT_Init_FreeType(&lib)) {
+        hb_blob_destroy(otf);
         return oom(w);
     }
-    return MKL_OK;
+    int ok = len && !FT_New_Memory_Face(lib, (const FT_Byte *)d, (FT_Long)len, 0, &ff) &&
+             !FT_Get_CID_Is_Internally_CID_Keyed(ff, &keyed) && keyed && ff->num_glyphs == (FT_Long)e->nglyphs;
+    if (ok && (!(e->cid = mkl__malloc(e->nglyphs * sizeof *e->cid)) || !(seen = mkl__calloc(65536 / 8, 1))))
+        st = oom(w);
+    for (uint32_t g = 0; ok && !st && g < e->nglyphs; g++) {
+        FT_UInt c = 0;
+        /* .notdef is CID 0, and no two glyphs share a CID */
+        ok = !FT_Get_CID_From_Glyph_Index(ff, g, &c) && c <= 0xFFFF && (g == 0) == (c == 0) &&
+             !(seen[c >> 3] & (1 << (c & 7)));
+        if (!ok) break;
+        seen[c >> 3] |= (unsigned char)(1 << (c & 7));
+        e->cid[g] = (uint16_t)c;
+        if (c + 1 > e->ncid) e->ncid = c + 1;
+    }
+    if (!st && !ok)
+        st = mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF subset has no usable CIDs");
+    mkl__free(seen);
+    if (ff) FT_Done_Face(ff);
+    FT_Done_FreeType(lib);
+    hb_blob_destroy(otf);
+    return st;
+}
+
+/* The program a FontFile3 /CIDFontType0C embeds: the subset's bare 'CFF '
+ * table, as hb-subset made it; a CID-keyed one with its glyphs' CIDs. */
+static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
+    hb_blob_t *cff = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
+    if (!hb_blob_get_length(cff)) {
+        hb_blob_destroy(cff);
+        return MKL_OK;
+    }
+    e->blob = cff;
+    return face->cid_keyed ? cff_cids(w, face, sub, e) : MKL_OK;
 }
 
 /* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array). */
@@ -764,11 +794,13 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     uint32_t *who = NULL;
     unsigned char *taken = NULL;
 
-    /* final CIDs: the pair's glyph id in the subset, taken by the first pair
-     * of each glyph with a text; any further pair of that glyph (another
-     * text, or none) gets a CID after the last glyph */
+    /* final CIDs: the pair's glyph id in the subset (a CID-keyed CFF: the
+     * glyph's CID), taken by the first pair of each glyph with a text; any
+     * further pair of that glyph (another text, or none) gets a CID after
+     * the last glyph */
     size_t npair = f->cid_gid.n;
-    uint32_t ncid = e->nglyphs;
+    const uint16_t *cidof = e->cid;
+    uint32_t ncid = cidof ? e->ncid : e->nglyphs;
     f->final = mkl__malloc(npair * sizeof *f->final);
     taken = mkl__calloc(e->nglyphs, 1);
     if (!f->final || !taken) { st = oom(w); goto out; }
@@ -782,12 +814,12 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
              * text keeps its one CID (and the first text) */
             if (!taken[g] || face->cff) {
                 taken[g] = 1;
-                f->final[p] = g;
+                f->final[p] = cidof ? cidof[g] : g;
             } else {
                 f->final[p] = ncid++;
             }
         }
-    if (ncid > 0xFFFF) {
+    if (ncid > (cidof ? 0x10000u : 0xFFFFu)) {
         st = mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
         goto out;
     }
@@ -836,13 +868,15 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     if (w->pdfa) {
         /* PDF/A-1: a CIDSet naming every CID the subset has */
         HPDF_Dict cs = stream_new(w);
-        if (!cs) { st = hpdf_fail(w, "creating a CIDSet"); goto out; }
-        for (size_t byte = 0; byte < (ncid + 7) / 8; byte++) {
-            HPDF_BYTE v = 0;
-            for (int bit = 0; bit < 8; bit++)
-                if (byte * 8 + (size_t)bit < ncid) v |= (HPDF_BYTE)(0x80 >> bit);
-            r |= HPDF_Stream_Write(cs->stream, &v, 1);
+        HPDF_BYTE *set = mkl__calloc((ncid + 7) / 8, 1);
+        if (!set) { st = oom(w); goto out; }
+        if (!cs) { mkl__free(set); st = hpdf_fail(w, "creating a CIDSet"); goto out; }
+        for (uint32_t c = 0; c < (cidof ? e->nglyphs : ncid); c++) {
+            uint32_t cid = cidof ? cidof[c] : c;
+            set[cid >> 3] |= (HPDF_BYTE)(0x80 >> (cid & 7));
         }
+        r |= HPDF_Stream_Write(cs->stream, set, (ncid + 7) / 8);
+        mkl__free(set);
         r |= HPDF_Dict_Add(fd, "CIDSet", cs);
     }
 
@@ -888,7 +922,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     }
     mkl__free(wv);
     if (face->cff) {
-        /* CIDs are glyph ids through the (identity) charset: no map */
+        /* CIDs go to glyphs through the charset: no map */
     } else if (ncid == e->nglyphs) {
         r |= HPDF_Dict_AddName(cf, "CIDToGIDMap", "Identity");
     } else {

@@ -5,6 +5,9 @@
 - OpenType CFF, name-keyed (Nimbus Roman, fonts-urw-base35, a .otf),
 - OpenType CFF, CID-keyed, from a collection (Noto Serif/Sans CJK KR, the
   .ttc files of fonts-noto-cjk, face index from Fontconfig),
+- the same, in 300 consecutive Hangul syllables: a run of more than 256
+  consecutive CIDs, for which hb-subset writes the subset's charset in
+  format 2 (the CIDs of a CID-keyed subset are those of its own charset);
 - fallback by coverage (Hanja in a Korean letter set in the default fonts).
 
 Each PDF is drawn by poppler (pdftoppm), MuPDF (mutool draw) and Ghostscript
@@ -33,6 +36,7 @@ LATIN = ("The quick brown fox jumps over the lazy dog; *sphinx of black quartz, 
          "and **pack my box with five dozen liquor jugs**: 0123456789.")
 KOREAN = ("前 유엔 특별보고관 마르주키 다루스만은 大韓民國 憲法과 國際人權法을 말했다. "
           "Latin in the line, 2020년 2월.")
+RUN = " ".join("".join(chr(0xAC00 + i + k) for k in range(10)) for i in range(0, 300, 10))
 
 
 def letter(front, body):
@@ -46,6 +50,8 @@ CASES = [
      "# A heading\n\n" + LATIN, {"CID Type 0C"}),
     ("cff-collection", "lang: ko\nfonts: {body: [\"Noto Serif CJK KR\"], heading: [\"Noto Sans CJK KR\"]}\n",
      "# 大韓民國 제목\n\n" + KOREAN, {"CID Type 0C"}),
+    ("cff-range", "lang: ko\nfonts: {body: [\"Noto Serif CJK KR\"], heading: [\"Noto Sans CJK KR\"]}\n",
+     "# 가나다 제목\n\n" + RUN, {"CID Type 0C"}),
     ("fallback", "lang: ko\n", "# 大韓民國 제목\n\n" + KOREAN, {"CID TrueType", "CID Type 0C"}),
 ]
 
@@ -166,6 +172,43 @@ def fonts_of(pdf):
     return out
 
 
+def cff_fonts(pdf, tmp):
+    """[(ToUnicode CIDs, CIDSet bytes or None)] of each CFF font."""
+    qd = os.path.join(tmp, "c.pdf")
+    run(["qpdf", "--qdf", "--object-streams=disable", pdf, qd])
+    d = open(qd, "rb").read().decode("latin-1") if os.path.exists(qd) else ""
+    objs = {int(m.group(1)): m.group(2) for m in re.finditer(r"\n(\d+) 0 obj\n(.*?)\nendobj", d, re.S)}
+    ref = lambda o, k: int(re.search("/" + k + r" \[?\s*(\d+) 0 R", o).group(1)) if re.search("/" + k + r" \[?\s*(\d+) 0 R", o) else None  # noqa
+    body = lambda o: o.split("\nstream\n", 1)[1].rsplit("endstream", 1)[0] if "\nstream\n" in o else ""  # noqa
+    out = []
+    for o in objs.values():
+        if "/Subtype /Type0" not in o:
+            continue
+        cf = objs.get(ref(o, "DescendantFonts"), "")
+        fd = objs.get(ref(cf, "FontDescriptor"), "")
+        if not ref(fd, "FontFile3"):
+            continue
+        cids = set()
+        for kind, block in re.findall(r"begin(bfchar|bfrange)\n(.*?)end\1", body(objs.get(ref(o, "ToUnicode"), "")), re.S):
+            for line in block.splitlines():
+                v = re.findall(r"<([0-9A-Fa-f]+)>", line)
+                if kind == "bfchar" and v:
+                    cids.add(int(v[0], 16))
+                elif len(v) >= 2:
+                    cids.update(range(int(v[0], 16), int(v[1], 16) + 1))
+        cs = ref(fd, "CIDSet")
+        out.append((cids, body(objs.get(cs, "")).encode("latin-1") if cs else None))
+    return out
+
+
+def longest_run(cids):
+    best = run_ = 0
+    for c in sorted(cids):
+        run_ = run_ + 1 if c - 1 in cids else 1
+        best = max(best, run_)
+    return best
+
+
 def check_structure(pdf, name, tmp):
     """ISO 32000-1 9.7.4, 9.9: a CFF program is a FontFile3 /CIDFontType0C under a
     /CIDFontType0 (which has no CIDToGIDMap); TrueType a FontFile2 under a /CIDFontType2."""
@@ -215,6 +258,14 @@ def main():
             want = [l.strip("#* ") for l in body.replace("*", "").splitlines() if l.strip()]
             check_text(pdf, name, want)
             check_readers(pdf, name, tmp)
+            if name == "cff-range":
+                runs = [longest_run(c) for c, _ in cff_fonts(pdf, tmp)]
+                check(max(runs, default=0) > 256, f"{name}: a font has a run of more than 256 consecutive CIDs", str(runs))
+            if name in ("cff-collection", "cff-range"):
+                # the CIDs are the charset's: CIDs of Noto CJK, not glyph ids of the subset
+                fs = cff_fonts(pdf, tmp)
+                check(fs and all(max(c, default=0) > 1000 for c, _ in fs),
+                      f"{name}: the CIDs are the font's own CIDs", str([sorted(c)[-3:] for c, _ in fs]))
             if name == "cff-collection":
                 # PDF/A-1b: the CFF fonts get a CIDSet too
                 apdf = os.path.join(tmp, name + "-a.pdf")
@@ -226,6 +277,12 @@ def main():
                 check(d.count("/FontFile3") == d.count("/CIDSet") > 0, f"{name} --pdfa: every CFF font has a CIDSet",
                       f"{d.count('/FontFile3')} {d.count('/CIDSet')}")
                 check(run(["qpdf", "--check", apdf]).returncode == 0, f"{name} --pdfa: qpdf --check clean")
+                # which names every CID drawn (PDF/A-1, 6.3.5: every CID the font program has)
+                for cids, cs in cff_fonts(apdf, tmp):
+                    have = {8 * i + b for i, v in enumerate(cs or b"") for b in range(8) if v & (0x80 >> b)}
+                    check(cs is not None and 0 in have and cids <= have,
+                          f"{name} --pdfa: the CIDSet names CID 0 and every CID of the ToUnicode map",
+                          f"{len(cids - have)} missing of {len(cids)}, {len(have)} in the set")
             if name == "fallback":
                 fs = {f for c, b, f in chars(pdf) if c == "憲"}
                 check(fs and all("NotoSerifCJK" in f for f in fs), "fallback: body Hanja in Noto Serif CJK", str(fs))
