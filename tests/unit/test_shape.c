@@ -179,9 +179,6 @@ static void test_hangul_gaps(void) {
     mkl_line ln = {0, s.n, mkl__shaped_width(&s, 0, s.n), 2, 1, 0};
     double sp = 0, hg = 0;
     mkl__justify(&s, &ln, ln.width + 10, &sp, &hg);
-    double spaces = 0;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.g[i].flags & MKL_G_SPACE) spaces += s.g[i].adv;
     double total = 2 * sp + 4 * hg * 11;
     CHECK_MSG(fabs(total - 10) < 1e-6, "spaces (%.3f each) and 4 Hangul gaps (%.4f em each) take %.3f of 10pt", sp, hg,
               total);
