@@ -114,7 +114,7 @@ BAD = [
     # fonts
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,
         ["No Such Family 123", "not found"]),
-    Bad("uncovered-char", "---\nsubject: Hi\n---\n\nTibetan \u0f40 here.\n", 5, {9}, ["U+0F40"]),
+    Bad("uncovered-char", "---\nsubject: Hi\n---\n\nLinearA \U00010600 here.\n", 5, {9}, ["U+10600"]),
     # blocks that cannot be placed (they used to run off the page unseen)
     Bad("window-to-7-lines", "---\nlayout: din5008a\nto: |\n" + "".join(f"  Line {i}\n" for i in range(1, 8))
         + "---\n\nHello.\n", 4, {3}, ["'to' is 7 lines long", "the address window, which holds 6 lines"]),
