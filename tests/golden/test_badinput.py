@@ -31,13 +31,16 @@ JUNK = b"%PDF-1.4 a good file from yesterday \x00\xff\n"
 SLOW = 20.0   # seconds: far more than any refusal takes, even with sanitizers
 
 
+NO_SYSTEM_FONTS = {"FONTCONFIG_FILE": os.path.join(os.path.dirname(os.path.abspath(__file__)), "nofonts.conf")}
+
+
 class Bad:
     """A letter that must be refused: exit 1 and NAME:LINE:COL: message.
     line/cols: the expected position (None: any); words: the message must
     contain each of them (case-insensitive)."""
 
-    def __init__(self, name, content, line, cols, words):
-        self.name = name + ".md"
+    def __init__(self, name, content, line, cols, words, env=None):
+        self.name, self.env = name + ".md", env
         self.content = content.encode() if isinstance(content, str) else content
         self.line, self.cols, self.words = line, cols, words
 
@@ -105,16 +108,17 @@ BAD = [
     Bad("nul-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \0 x\n", 5, {4}, ["NUL"]),
     Bad("key-after-hangul", "---\nsignatories:\n  - entries: [{name: \ub300\ud55c\ubbfc\uad6d, nott: b}]\n---\n\nHello.\n",
         3, {28}, ["unknown key 'nott'"]),
-    # (Linear A: four UTF-8 bytes, and no font of Debian's default set has it; an emoji
+    # (Khitan small script: four UTF-8 bytes, and no font of scripts/deps has it; an emoji
     # is found by fallback in DejaVu Sans)
-    Bad("uncovered-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \U00010600 \ub300\n", 5, {4}, ["U+10600"]),
+    Bad("uncovered-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \U00018B00 \ub300\n", 5, {4}, ["U+18B00"]),
     # the message quotes the character itself, U+0800 (the first of three bytes) as well
-    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'"]),
-    Bad("uncovered-after-astral", "---\nsubject: Hi\n---\n\n\ub300 \U00010600 \U00010601\n", 5, {3}, ["U+10600"]),
+    # (Noto Sans Samaritan has U+0800: Fontconfig is given no fonts for this one)
+    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'"], env=NO_SYSTEM_FONTS),
+    Bad("uncovered-after-astral", "---\nsubject: Hi\n---\n\n\ub300 \U00018B00 \U00018B01\n", 5, {3}, ["U+18B00"]),
     # fonts
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,
         ["No Such Family 123", "not found"]),
-    Bad("uncovered-char", "---\nsubject: Hi\n---\n\nLinearA \U00010600 here.\n", 5, {9}, ["U+10600"]),
+    Bad("uncovered-char", "---\nsubject: Hi\n---\n\nKhitan1 \U00018B00 here.\n", 5, {9}, ["U+18B00"]),
     # blocks that cannot be placed (they used to run off the page unseen)
     Bad("window-to-7-lines", "---\nlayout: din5008a\nto: |\n" + "".join(f"  Line {i}\n" for i in range(1, 8))
         + "---\n\nHello.\n", 4, {3}, ["'to' is 7 lines long", "the address window, which holds 6 lines"]),
@@ -175,10 +179,11 @@ class Workdir(checks.Workdir):
             out.update(os.path.normpath(os.path.join(rel, n)) for n in dirnames + filenames)
         return out
 
-    def run(self, *args):
+    def run(self, *args, env=None):
         t0 = time.monotonic()
         try:
-            r = subprocess.run([self.mkletter, *args], cwd=self.path, capture_output=True, timeout=300)
+            r = subprocess.run([self.mkletter, *args], cwd=self.path, capture_output=True, timeout=300,
+                               env=dict(os.environ, **env) if env else None)
         except (OSError, subprocess.TimeoutExpired) as e:
             r = subprocess.CompletedProcess(args, 127, b"", str(e).encode())
         r.seconds = time.monotonic() - t0
@@ -202,7 +207,7 @@ def check_bad(wd, bad):
         what = f"{bad.name} ({mode})"
         wd.write(keep, JUNK)
         before = wd.listing()
-        r = wd.run(*args)
+        r = wd.run(*args, env=bad.env)
         check(r.returncode == 1, f"{what}: exit 1", f"exit {r.returncode}; stderr: {r.err[:300]!r}")
         m = re.match(re.escape(bad.name) + r":(\d+):(\d+): (\S.*)", r.err)
         if check(m is not None, f"{what}: message is FILE:LINE:COL: message", repr(r.err[:300])):

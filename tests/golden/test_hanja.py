@@ -107,13 +107,13 @@ def main():
             asked = "fonts.conf" in opened
             check(r.returncode == 0 and asked == want, f"{os.path.basename(letter)}: Fontconfig "
                   f"{'asked' if want else 'not asked'}", f"rc {r.returncode}, asked {asked}: {text(r.stderr)[-300:]}")
-        # a character no installed font covers: U+10600 LINEAR A SIGN AB001
+        # a character no installed font covers: U+18B00 KHITAN SMALL SCRIPT CHARACTER-18B00
         bad = os.path.join(tmp, "bad.md")
-        open(bad, "w", encoding="utf-8").write("---\nlang: ko\n---\n\n前 유엔 \U00010600 보고관\n")
+        open(bad, "w", encoding="utf-8").write("---\nlang: ko\n---\n\n前 유엔 \U00018B00 보고관\n")
         r = run([mkletter, bad, "-o", os.path.join(tmp, "bad.pdf")])
         err = text(r.stderr)
         check(r.returncode == 1, "an uncovered character is exit 1", str(r.returncode))
-        check(re.search(r"bad\.md:5:6: no installed font covers the character U\+10600", err) is not None,
+        check(re.search(r"bad\.md:5:6: no installed font covers the character U\+18B00", err) is not None,
               "the message names the character and its line:column", err)
         check("e.g. the Debian package fonts-noto-extra" in err, "the message says what to install", err)
         check(not os.path.exists(os.path.join(tmp, "bad.pdf")), "nothing is written")

@@ -89,6 +89,10 @@ def main():
                                                body + "---\n\nSigned.\n")
         missing = [k for k, n in NAMES.items() if not all(covered(c) for c in n.replace(" ", "").replace("־", ""))]
         r = run([mkletter, src, "-o", os.path.join(tmp, "names.pdf")])
+        # scripts/deps installs fonts-noto-core (Hebrew, Arabic, Thai, Devanagari) and
+        # fonts-noto-cjk: every name must render, and extract in logical order
+        check(not missing, "fonts for the seven scripts are installed (scripts/deps: fonts-noto-core, fonts-noto-cjk)",
+              missing)
         if not missing:
             check(r.returncode == 0, "names in seven scripts render", text(r.stderr))
             got = re.sub("[\u202a-\u202e]", "", text(run(["pdftotext", os.path.join(tmp, "names.pdf"), "-"]).stdout))
