@@ -39,6 +39,20 @@ def main():
             pdf = os.path.join(tmp, name + ".none.pdf")
             subprocess.run([mkl, os.path.join(root, "examples", name), "-o", pdf, "--no-page-numbers"], capture_output=True)
             check(all(FOLIO.findall(t) == [] for t in pages(pdf)), f"{name} --no-page-numbers: no folio at all")
+        # the running header is one line: a long addressee is cut to its first line there
+        words = [f"Word{k:03d}" for k in range(60)]
+        letter = os.path.join(tmp, "long-to.md")
+        body = "\n\n".join("A paragraph of the body that goes on for a while. " * 8 for _ in range(12))
+        with open(letter, "w", encoding="utf-8") as f:
+            f.write(f"---\nsubject: Long addressee\ndate: 2020-02-21\nto: |\n  {' '.join(words)}\n  Seoul\n---\n\n{body}\n")
+        pdf = os.path.join(tmp, "long-to.pdf")
+        r = subprocess.run([mkl, letter, "-o", pdf], capture_output=True)
+        texts = pages(pdf) if r.returncode == 0 else []
+        check(len(texts) >= 2, "the long-addressee letter has a second page", r.stderr)
+        if len(texts) >= 2:
+            shown = [w for w in words if w in texts[1]]
+            check(shown and shown == words[:len(shown)] and 5 < len(shown) < 20,   # one line holds 13
+                  "page 2's header shows the addressee's first line only, one line of it", shown)
     finish()
 
 
