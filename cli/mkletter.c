@@ -515,9 +515,9 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
             rc = fail(mkl_renderer_error(r), st);
         pending = files;
-        if (!rc && per_file && run->jobs > 1 && last - first > 1)
-            rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
-        for (size_t row = first; row < last && !rc && !(per_file && run->jobs > 1 && last - first > 1); row++) {
+        int parallel = per_file && run->jobs > 1 && last - first > 1;
+        if (!rc && parallel) rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
+        for (size_t row = first; row < last && !rc && !parallel; row++) {
             mkl_letter *copy;
             if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
                 rc = fail(mkl_renderer_error(r), st);

@@ -270,7 +270,7 @@ mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path)
     if (!s || !path) return MKL_ERR_ARGUMENT;
     mkl_buf out = {0};
     mkl_status st = finish(b, &out);
-    if (!st) st = mkl__fileset_add_bytes(s, path, out.s, out.n);
+    if (!st) st = mkl_fileset_add_pdf(s, (const unsigned char *)out.s, out.n, path);
     mkl__buf_free(&out);
     return st;
 }

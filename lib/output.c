@@ -294,10 +294,6 @@ mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, const char 
     return st;
 }
 
-mkl_status mkl__fileset_add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len) {
-    return add_bytes(s, path, data, len);
-}
-
 mkl_status mkl_fileset_add_pdf(mkl_fileset *s, const unsigned char *pdf, size_t len, const char *path) {
     if (!s || (!pdf && len) || !path) return MKL_ERR_ARGUMENT;
     mkl__err_clear(&s->r->err);

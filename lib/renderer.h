@@ -38,8 +38,6 @@ const char *mkl__renderer_input(const mkl_renderer *r, dev_t dev, ino_t ino);
 /* The whole pipeline for `letter` into `out` (zeroed; freed by the caller). */
 mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *out);
 
-/* Add finished PDF bytes to a file set (a combined print file). */
-mkl_status mkl__fileset_add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len);
 
 /* Lay out `letter` with the renderer's fonts, shaper and image cache. `out`
  * must be zeroed; free it with mkl__layout_free() in every case. */
