@@ -112,6 +112,16 @@ typedef struct mkl_options {
                                  intent, fonts with CIDSet); needs an sRGB ICC profile
                                  installed (Debian: icc-profiles-free). 0 (default): PDF
                                  1.5 with object streams, which makes a letter smaller */
+    int tags;               /**< 1 (default): a tagged PDF: a structure tree in reading
+                                 order (headings, paragraphs, lists, links, figures with
+                                 alternative text), the letter's language, and page
+                                 furniture and marks as artifacts, for screen readers and
+                                 reflow; 0: untagged */
+    int pdfua;              /**< 1: also declare PDF/UA-1 (ISO 14289-1) in the XMP
+                                 metadata; needs tags, a subject (the document's title)
+                                 and alternative text for every image (a logo without
+                                 logo-alt and without a letterhead name is refused).
+                                 With pdfa: PDF/A-1b and PDF/UA-1 both. 0 (default) */
 } mkl_options;
 
 /** Fill `opts` with the defaults. */

@@ -8,14 +8,20 @@
 
 #include "model.h"
 #include "shape.h"
+#include "structure.h"
 
 typedef struct mkl_pglyph { uint32_t gid; float x, y; uint32_t toff, tlen; } mkl_pglyph;
-typedef struct mkl_prun { mkl_face *face; float size; float rgb[3]; size_t first, count; } mkl_prun;
-typedef struct mkl_prule { float x0, y0, x1, y1, width, gray; } mkl_prule;
-typedef struct mkl_plink { float x0, y0, x1, y1; const char *uri; } mkl_plink;
+/* Every mark has the tag of what it belongs to and its sequence number (see
+ * structure.h). A run with `hyphen` is the hyphen a line break added. */
+typedef struct mkl_prun {
+    mkl_face *face; float size; float rgb[3]; size_t first, count;
+    mkl_tag tag; uint32_t seq; uint8_t hyphen;
+} mkl_prun;
+typedef struct mkl_prule { float x0, y0, x1, y1, width, gray; mkl_tag tag; uint32_t seq; } mkl_prule;
+typedef struct mkl_plink { float x0, y0, x1, y1; const char *uri; mkl_tag tag; uint32_t seq; } mkl_plink;
 struct mkl_image;
 /* An image drawn in the box (x, y) .. (x + w, y + h), y downwards to its top. */
-typedef struct mkl_pimage { const struct mkl_image *img; float x, y, w, h; } mkl_pimage;
+typedef struct mkl_pimage { const struct mkl_image *img; float x, y, w, h; mkl_tag tag; uint32_t seq; } mkl_pimage;
 
 typedef struct mkl_page {
     MKL_VEC(mkl_prun) runs;
@@ -31,6 +37,7 @@ typedef struct mkl_layout {
     MKL_VEC(mkl_page) pages;
     MKL_VEC(mkl_pglyph) glyphs;   /* runs index into this */
     mkl_buf text;                 /* glyph texts (toff, tlen) index into this */
+    mkl_structure structure;      /* the elements the marks' tags name */
 } mkl_layout;
 
 /* Gives the decoded image at `path` (already resolved against the letter's

@@ -9,6 +9,7 @@
  * shared library. */
 #include "pdf.h"
 #include "pack.h"
+#include "pdf_tags.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -107,7 +108,8 @@ typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
 
 /* The writer: one libharu document that layouts are added to, page by page. */
 typedef struct mkl_pdfw {
-    int pdfa;
+    int pdfa, pdfua;
+    mkl_tagger *tags;      /* or NULL: untagged */
     char *title, *author;
     long long ctime;
     const mkl_layout *L;   /* the layout being added */
@@ -124,6 +126,13 @@ typedef struct mkl_pdfw {
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
+
+static mkl_status hpdf_fail(W *w, const char *what);
+/* What a pdf_tags.c function returned, reported. */
+static mkl_status tags_status(W *w, mkl_status st) {
+    if (st == MKL_ERR_NOMEM) return oom(w);
+    return st ? hpdf_fail(w, "tagging") : MKL_OK;
+}
 
 static mkl_status hpdf_fail(W *w, const char *what) {
     /* libharu reports a refused allocation as all sorts of errors (or none) */
@@ -370,13 +379,16 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     double H = L->height;
     mkl_status st;
     float rgb[3] = {0, 0, 0};
+    mkl_tagger *T = w->tags;
     for (size_t r = 0; r < pg->rules.n; r++) {
         const mkl_prule *ru = &pg->rules.v[r];
+        if (T) mkl__tags_mark(T, b, ru->tag, ru->seq);
         ops(b, "q # G # w # # m # # l S Q\n", (double)ru->gray, (double)ru->width, (double)ru->x0, H - ru->y0,
             (double)ru->x1, H - ru->y1);
     }
     int text = 0;
     for (size_t r = 0; r < pg->runs.n && !text; r++) text = pg->runs.v[r].count > 0;
+    if (T) mkl__tags_close(T, b);
     if (text) mkl__buf_adds(b, "BT\n");
     PFont *curf = NULL;
     size_t curf_at = 0;   /* curf's index: w->fonts may move when a twin is made */
@@ -389,6 +401,10 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
         if (!run->count) continue;
+        if (T) {
+            mkl__tags_mark(T, b, run->tag, run->seq);
+            if (run->hyphen) mkl__tags_hyphen(T, b, 1);
+        }
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
         curf = curf ? &w->fonts.v[curf_at] : NULL;
@@ -477,10 +493,15 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             pen += glyph_w1000(f->face, g->gid) * size / 1000 + tc;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
+        if (T && run->hyphen) mkl__tags_hyphen(T, b, 0);
     }
+    if (T) mkl__tags_close(T, b);
     if (text) mkl__buf_adds(b, "ET\n");
-    for (size_t k = 0; k < pg->images.n; k++)
+    for (size_t k = 0; k < pg->images.n; k++) {
+        if (T) mkl__tags_mark(T, b, pg->images.v[k].tag, pg->images.v[k].seq);
         if ((st = page_image(w, pp, &pg->images.v[k]))) return st;
+    }
+    if (T) mkl__tags_close(T, b);
     if (b->n > UINT32_MAX - 16) return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "a page's content is over 4 GiB");
     return b->oom ? oom(w) : MKL_OK;
 }
@@ -972,6 +993,54 @@ static void xml_escaped(mkl_buf *b, const char *s) {
     }
 }
 
+/* The XMP packet: the same title, author, creator, producer and date as the
+ * info dictionary, and the PDF/A-1b and PDF/UA-1 identifications asked for.
+ * Not compressed (PDF/A-1 wants it so). Its bytes go into `md5`. */
+static mkl_status xmp(W *w, const mkl_pdf_info *info, const struct tm *tm, HPDF_MD5_CTX *md5) {
+    HPDF_Doc pdf = w->pdf;
+    HPDF_STATUS r = HPDF_OK;
+    mkl_buf x = {0};
+    char date[96];
+    snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+             tm->tm_hour, tm->tm_min, tm->tm_sec);
+    const char *producer = HPDF_GetInfoAttr(pdf, HPDF_INFO_PRODUCER);
+    mkl__buf_adds(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+                      "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
+                      "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n");
+    if (info->title) {
+        mkl__buf_adds(&x, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+        xml_escaped(&x, info->title);
+        mkl__buf_adds(&x, "</rdf:li></rdf:Alt></dc:title>\n");
+    }
+    if (info->author) {
+        mkl__buf_adds(&x, "<dc:creator><rdf:Seq><rdf:li>");
+        xml_escaped(&x, info->author);
+        mkl__buf_adds(&x, "</rdf:li></rdf:Seq></dc:creator>\n");
+    }
+    mkl__buf_printf(&x, "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n"
+                        "<xmp:CreatorTool>mkletter %s</xmp:CreatorTool><xmp:CreateDate>%s</xmp:CreateDate>\n"
+                        "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
+                        "<pdf:Producer>", MKLETTER_VERSION_STRING, date);
+    xml_escaped(&x, producer);
+    mkl__buf_adds(&x, "</pdf:Producer>\n</rdf:Description>\n");
+    if (info->pdfa)
+        mkl__buf_adds(&x, "<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">"
+                          "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>\n");
+    if (info->pdfua) mkl__tags_xmp_pdfua(&x, info->pdfa);
+    mkl__buf_adds(&x, "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>");
+    if (x.oom) { mkl__buf_free(&x); return oom(w); }
+    HPDF_Dict meta = HPDF_DictStream_New(pdf->mmgr, pdf->xref);
+    if (!meta) { mkl__buf_free(&x); return hpdf_fail(w, "adding the XMP metadata"); }
+    r |= HPDF_Dict_AddName(meta, "Type", "Metadata");
+    r |= HPDF_Dict_AddName(meta, "Subtype", "XML");
+    r |= HPDF_Stream_Write(meta->stream, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
+    r |= HPDF_Dict_Add(pdf->catalog, "Metadata", meta);
+    HPDF_MD5Update(md5, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
+    mkl__buf_free(&x);
+    if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the XMP metadata");
+    return MKL_OK;
+}
+
 /* PDF/A-1b. libharu's own PDF/A code writes the output intent's profile under
  * a misspelt key ("DestOutputProfile " with a space), does not escape XML and
  * makes the file ID from the clock; so the XMP packet, the output intent and
@@ -1009,51 +1078,15 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
     r |= HPDF_Array_Add(intents, intent);
     r |= HPDF_Dict_Add(pdf->catalog, "OutputIntents", intents);
 
-    /* XMP: the same title, author, creator, producer and date as the info dictionary */
-    mkl_buf x = {0};
-    char date[96];
-    snprintf(date, sizeof date, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
-             tm->tm_hour, tm->tm_min, tm->tm_sec);
-    const char *producer = HPDF_GetInfoAttr(pdf, HPDF_INFO_PRODUCER);
-    mkl__buf_adds(&x, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
-                      "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
-                      "<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n");
-    if (info->title) {
-        mkl__buf_adds(&x, "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
-        xml_escaped(&x, info->title);
-        mkl__buf_adds(&x, "</rdf:li></rdf:Alt></dc:title>\n");
-    }
-    if (info->author) {
-        mkl__buf_adds(&x, "<dc:creator><rdf:Seq><rdf:li>");
-        xml_escaped(&x, info->author);
-        mkl__buf_adds(&x, "</rdf:li></rdf:Seq></dc:creator>\n");
-    }
-    mkl__buf_printf(&x, "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\">\n"
-                        "<xmp:CreatorTool>mkletter %s</xmp:CreatorTool><xmp:CreateDate>%s</xmp:CreateDate>\n"
-                        "</rdf:Description>\n<rdf:Description rdf:about=\"\" xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n"
-                        "<pdf:Producer>", MKLETTER_VERSION_STRING, date);
-    xml_escaped(&x, producer);
-    mkl__buf_adds(&x, "</pdf:Producer>\n</rdf:Description>\n"
-                      "<rdf:Description rdf:about=\"\" xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">"
-                      "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>\n"
-                      "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>");
-    if (x.oom) { mkl__buf_free(&x); return oom(w); }
-    HPDF_Dict meta = HPDF_DictStream_New(mm, pdf->xref);   /* PDF/A-1: metadata is not compressed */
-    if (!meta) { mkl__buf_free(&x); return hpdf_fail(w, "adding the XMP metadata"); }
-    r |= HPDF_Dict_AddName(meta, "Type", "Metadata");
-    r |= HPDF_Dict_AddName(meta, "Subtype", "XML");
-    r |= HPDF_Stream_Write(meta->stream, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
-    r |= HPDF_Dict_Add(pdf->catalog, "Metadata", meta);
-
     /* the file ID: from the document's content, so the same letter gives the same bytes */
     HPDF_MD5_CTX md5;
     HPDF_BYTE id[HPDF_MD5_KEY_LEN];
     HPDF_MD5Init(&md5);
-    HPDF_MD5Update(&md5, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
+    mkl_status st = xmp(w, info, tm, &md5);
+    if (st) return st;
     for (size_t i = 0; i < w->fonts.n; i++)
         if (w->fonts.v[i].text.n) HPDF_MD5Update(&md5, (const HPDF_BYTE *)w->fonts.v[i].text.s, (HPDF_UINT)w->fonts.v[i].text.n);
     HPDF_MD5Final(id, &md5);
-    mkl__buf_free(&x);
     HPDF_Array ida = HPDF_Array_New(mm);
     if (!ida) return hpdf_fail(w, "adding the file ID");
     r |= HPDF_Array_Add(ida, HPDF_Binary_New(mm, id, HPDF_MD5_KEY_LEN));
@@ -1116,6 +1149,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     w->subsets = info->subsets;
     w->e = e;
     w->pdfa = info->pdfa;
+    w->pdfua = info->pdfua;
     w->ctime = info->ctime;
     if ((info->title && !(w->title = mkl__strdup(info->title))) || (info->author && !(w->author = mkl__strdup(info->author)))) {
         mkl__pdfw_free(w);
@@ -1136,6 +1170,10 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
         mkl__pdfw_free(w);
         return st;
     }
+    if ((info->tags || info->pdfua) && !(w->tags = mkl__tagger_new(w->pdf))) {
+        mkl__pdfw_free(w);
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    }
     *out = w;
     return MKL_OK;
 }
@@ -1154,6 +1192,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     mkl_status st = MKL_OK;
     w->e = e;
     w->L = L;
+    if (w->tags) st = tags_status(w, mkl__tags_layout_begin(w->tags, L));
     for (size_t p = 0; p < L->pages.n && !st; p++) {
         const mkl_page *pg = &L->pages.v[p];
         HPDF_Page page = NULL;
@@ -1164,6 +1203,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
             break;
         }
         pp->page = page;
+        if (w->tags) mkl__tags_page_begin(w->tags, page);
         if ((st = page_content(w, pp, pg))) break;
         /* the content waits for finish(): deflated once there is much of it
          * (not for PDF/A, which libharu compresses itself), else with what the
@@ -1188,8 +1228,12 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
             if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK ||
                 (w->pdfa && HPDF_Dict_AddNumber(a, "F", 4) != HPDF_OK))   /* PDF/A: printable */
                 st = hpdf_fail(w, "adding a link");
+            else if (w->tags)
+                st = tags_status(w, mkl__tags_link(w->tags, a, lk));
         }
+        if (!st && w->tags) st = tags_status(w, mkl__tags_page_end(w->tags));
     }
+    if (!st && w->tags) st = tags_status(w, mkl__tags_layout_end(w->tags));
     /* duplex printing: every copy starts on a front side */
     if (!st && to_even && (L->pages.n % 2)) {
         HPDF_Page blank = NULL;
@@ -1267,10 +1311,15 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
     }
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, w->tags != NULL, w->pdfua};
     if (w->pdfa) {
-        mkl_pdf_info info = {w->title, w->author, w->ctime, 1, NULL};
         if ((st = pdfa(w, &info, &tm))) return st;
+    } else if (w->pdfua) {
+        HPDF_MD5_CTX md5;
+        HPDF_MD5Init(&md5);
+        if ((st = xmp(w, &info, &tm, &md5))) return st;
     }
+    if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags)))) return st;
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
     return MKL_OK;
 }
@@ -1320,6 +1369,7 @@ void mkl__pdfw_free(mkl_pdfw *w) {
     mkl__free(w->pending.v);
     mkl__free(w->fonts.v);
     mkl__free(w->images.v);
+    mkl__tagger_free(w->tags);
     if (w->pdf) HPDF_Free(w->pdf);
     mkl__free(w->title);
     mkl__free(w->author);

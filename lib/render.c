@@ -78,6 +78,7 @@ void mkl_options_init(mkl_options *o) {
     memset(o, 0, sizeof *o);
     o->struct_size = sizeof *o;
     o->page_numbers = 1;
+    o->tags = 1;
 }
 
 void mkl_free(void *p) { mkl__free(p); }
@@ -294,7 +295,7 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     mkl_status st = mkl__render_layout(r, letter, &L);
     if (!st) {
         r->pages = (int)L.pages.n;
-        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets};
+        mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets, r->opts.tags, r->opts.pdfua};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);

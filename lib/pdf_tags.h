@@ -1,0 +1,50 @@
+/* pdf_tags.h - tagged PDF for pdf.c: marked content around each element's
+ * marks on a page, the structure tree, the parent tree, link annotations in
+ * the tree, and what a tagged (PDF/UA-1) file declares in its catalog and XMP.
+ * Internal to the PDF module (lib/pdf*.c): it knows libharu.
+ *
+ * The writer calls, for each layout added: layout_begin; for each page,
+ * page_begin, then mark() before each rule, run and image it draws (close()
+ * before BT and ET and at the end), link() for each link annotation, and
+ * page_end; then layout_end. finish() before the document is saved. The
+ * functions return MKL_OK, MKL_ERR_NOMEM, or MKL_ERR_PDF when libharu
+ * refused something (the caller reports it). */
+#ifndef MKL_PDF_TAGS_H
+#define MKL_PDF_TAGS_H
+
+#include "layout.h"
+
+#include <hpdf.h>
+
+typedef struct mkl_tagger mkl_tagger;
+
+/* NULL when out of memory. */
+mkl_tagger *mkl__tagger_new(HPDF_Doc pdf);
+void mkl__tagger_free(mkl_tagger *t);
+
+mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L);
+void mkl__tags_page_begin(mkl_tagger *t, HPDF_Page page);
+/* Before a mark of `tag` (sequence number `seq`) is written to `b`: ends
+ * the marked-content sequence open if it is another's, and opens this one's. */
+void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq);
+/* Around a run a line break added (a hyphen): a span whose /ActualText is a
+ * soft hyphen, so that readers join the word again. open: 1 before, 0 after. */
+void mkl__tags_hyphen(mkl_tagger *t, mkl_buf *b, int open);
+/* End the open marked-content sequence, if any. */
+void mkl__tags_close(mkl_tagger *t, mkl_buf *b);
+mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk);
+mkl_status mkl__tags_page_end(mkl_tagger *t);
+mkl_status mkl__tags_layout_end(mkl_tagger *t);
+
+/* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences. */
+mkl_status mkl__tags_finish(mkl_tagger *t);
+
+/* The PDF/UA-1 identification for the XMP packet: a Description with
+ * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1
+ * wants for a namespace it does not know. Appended to x. */
+void mkl__tags_xmp_pdfua(mkl_buf *x, int pdfa);
+
+/* The language tag for MKL_LANG_* ("en", "ko-KR"). */
+const char *mkl__tags_lang(int lang);
+
+#endif
