@@ -28,7 +28,8 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]\n"
-            "                [-j N]] [--check] [--pdfa] [--no-page-numbers] [--quiet]\n"
+            "                [-j N]] [--check] [--pdfa] [--pdfua] [--no-tags]\n"
+            "                [--no-page-numbers] [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "LETTER '-' reads the letter from standard input (paths in it are taken\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f) {
             "                        row, make every output name) and write nothing; prints\n"
             "                        every problem found, up to %d, and exits 1 if any\n"
             "      --pdfa            write PDF/A-1b (archival)\n"
+            "      --pdfua           declare PDF/UA-1 (accessible; needs a subject, the\n"
+            "                        title); with --pdfa, PDF/A-1b and PDF/UA-1 both\n"
+            "      --no-tags         an untagged PDF (no structure for screen readers)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
             "  -q, --quiet           no progress messages\n"
             "  -h, --help            this help\n"
@@ -627,7 +631,7 @@ static int print_info(int version) {
 
 int main(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL, *jobs_arg = NULL;
-    int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0, check = 0;
+    int quiet = 0, page_numbers = 1, pdfa = 0, pdfua = 0, tags = 1, duplex = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **val = NULL;
@@ -649,6 +653,10 @@ int main(int argc, char **argv) {
             page_numbers = 0;
         } else if (!strcmp(a, "--pdfa")) {
             pdfa = 1;
+        } else if (!strcmp(a, "--pdfua")) {
+            pdfua = 1;
+        } else if (!strcmp(a, "--no-tags")) {
+            tags = 0;
         } else if (!strcmp(a, "--duplex")) {
             duplex = 1;
         } else if (!strcmp(a, "--check")) {
@@ -736,6 +744,12 @@ int main(int argc, char **argv) {
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
     opts.pdfa = pdfa;
+    opts.pdfua = pdfua;
+    opts.tags = tags;
+    if (pdfua && !tags) {
+        fprintf(stderr, "mkletter: --pdfua needs a tagged PDF: leave out --no-tags\n");
+        rc = EXIT_USAGE;
+    }
     Run run = {NULL, &opts, jobs, check, quiet, 0, 0};
     mkl_letter *letter = NULL;
     mkl_status st;

@@ -137,7 +137,7 @@ static mkl_status fill_doc(F *f) {
 #define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
     STR(file); STR(base_dir); STR(date);
     if ((st = check_filled(f, "date", s->date, d->date))) return st;
-    STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
+    STR(place); STR(lh_name); STR(lh_logo); STR(lh_logo_alt); STR(subject); STR(opening);
     STR(closing); STR(ps);
     LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
     d->lh_align = s->lh_align;
@@ -178,7 +178,7 @@ static mkl_status fill_doc(F *f) {
     }
     if (!(d->signatures = arr(f, s->nsignatures, sizeof *d->signatures))) return oom(f);
     for (size_t i = 0; i < s->nsignatures; i++, d->nsignatures++) {
-        STR(signatures[i].name); STR(signatures[i].title); STR(signatures[i].image);
+        STR(signatures[i].name); STR(signatures[i].title); STR(signatures[i].image); STR(signatures[i].alt);
     }
     if (!(d->groups = arr(f, s->ngroups, sizeof *d->groups))) return oom(f);
     for (size_t i = 0; i < s->ngroups; i++, d->ngroups++) {
@@ -228,14 +228,14 @@ mkl_status mkl__doc_fill(const mkl_doc *src, const mkl_lookup *lk, mkl_doc **out
 static int each_string(const mkl_doc *d, int (*fn)(void *, const char *), void *user) {
     int r;
 #define S(x) if ((x) && (r = fn(user, (x)))) return r
-    S(d->date); S(d->place); S(d->lh_name); S(d->lh_logo); S(d->subject); S(d->opening); S(d->closing); S(d->ps);
+    S(d->date); S(d->place); S(d->lh_name); S(d->lh_logo); S(d->lh_logo_alt); S(d->subject); S(d->opening); S(d->closing); S(d->ps);
     const mkl_lines *ls[] = {&d->lh_lines, &d->lh_footer, &d->from, &d->to, &d->enclosures};
     for (size_t k = 0; k < 5; k++)
         for (size_t i = 0; i < ls[k]->n; i++) S(ls[k]->v[i]);
     for (size_t c = 0; c < d->ncc; c++)
         for (size_t i = 0; i < d->cc[c].n; i++) S(d->cc[c].v[i]);
     for (size_t i = 0; i < d->nsignatures; i++) {
-        S(d->signatures[i].name); S(d->signatures[i].title); S(d->signatures[i].image);
+        S(d->signatures[i].name); S(d->signatures[i].title); S(d->signatures[i].image); S(d->signatures[i].alt);
     }
     for (size_t i = 0; i < d->ngroups; i++) {
         S(d->groups[i].heading);

@@ -117,6 +117,8 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     out->margin[2] = c.margin_right;
     out->margin[3] = c.margin_bottom;
     out->lead = c.lead;
+    out->structure.lang = mkl__doc_lang(doc);
+    c.link_id = -1;
     if ((st = mkl__new_page(&c))) return st;
     c.y = c.margin_top;
     if ((st = mkl__lay_letterhead(&c)) || (st = mkl__lay_heading(&c)) || (st = mkl__lay_subject_opening(&c)) || (st = mkl__lay_body(&c)) ||
@@ -124,6 +126,17 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
         if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
         return st;
     }
+    return MKL_OK;
+}
+
+mkl_status mkl__tag_open(Composer *c, mkl_skind kind, int lang, mkl_tag *saved) {
+    *saved = c->tag;
+    if (mkl__struct_add(&c->L->structure, kind, c->tag > 0 ? c->tag : 0, lang, &c->tag)) return mkl__lay_oom(c);
+    return MKL_OK;
+}
+
+mkl_status mkl__tag_alt(Composer *c, const char *text) {
+    if (mkl__struct_text(&c->L->structure, c->tag, 'A', text, strlen(text))) return mkl__lay_oom(c);
     return MKL_OK;
 }
 
@@ -137,5 +150,6 @@ void mkl__layout_free(mkl_layout *l) {
     mkl__free(l->pages.v);
     mkl__free(l->glyphs.v);
     mkl__buf_free(&l->text);
+    mkl__struct_free(&l->structure);
     memset(l, 0, sizeof *l);
 }

@@ -27,7 +27,9 @@ mkl_status mkl__lay_subject_opening(Composer *c) {
     double need = (ps.lines.n ? (ps.lines.n + 1) * c->lead : 0) + (po.lines.n ? (po.lines.n + 1) * c->lead : 0) +
                   3 * c->lead;
     if ((st = mkl__keep(c, need))) goto out;
-    if (ps.lines.n && (st = mkl__par_flow(c, &ps, c->margin_left, 2 * c->lead))) goto out;
+    /* the subject is the letter's first heading */
+    if (ps.lines.n && ((st = mkl__tag_in(c, 0, MKL_S_H1)) || (st = mkl__par_flow(c, &ps, c->margin_left, 2 * c->lead)))) goto out;
+    if (po.lines.n && (st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
     if (po.lines.n && (st = mkl__par_flow(c, &po, c->margin_left, (ps.lines.n ? 1 : 2) * c->lead))) goto out;
 out:
     mkl__par_free(&ps);
@@ -48,8 +50,39 @@ mkl_status mkl__lay_body(Composer *c) {
     const mkl_doc *d = c->doc;
     mkl_status st = MKL_OK;
     Par p = {0}, m = {0};
+    /* the lists open: list[k] the L at level k + 1, body[k] the LBody of its
+     * current item (a nested list or a paragraph of the item goes in it) */
+    enum { MAXL = 33 };
+    mkl_tag list[MAXL], body[MAXL];
+    int open = 0;
     for (size_t i = 0; i < d->nblocks && !st; i++) {
         const mkl_block *b = &d->blocks[i];
+        int lv = MKL_MAX(0, MKL_MIN(b->level, MAXL - 1)), blang = b->lang;
+        if (b->kind == MKL_BLOCK_HEADING || b->kind == MKL_BLOCK_QUOTE) lv = 0;
+        if (open > lv) open = lv;
+        mkl_tag parent = open > 0 ? body[open - 1] : 0, lbl = 0;
+        if (b->kind == MKL_BLOCK_ITEM && lv > 0) {
+            while (open < lv) {   /* a new list (nested in the item above) */
+                if ((st = mkl__tag_in(c, parent, MKL_S_L))) break;
+                list[open] = c->tag;
+                body[open] = c->tag;
+                parent = c->tag;
+                open++;
+            }
+            if (st) break;
+            if ((st = mkl__tag_in(c, list[lv - 1], MKL_S_LI))) break;
+            mkl_tag li = c->tag;
+            if (b->marker && (st = mkl__tag_in(c, li, MKL_S_LBL))) break;
+            lbl = b->marker ? c->tag : 0;
+            if ((st = mkl__tag_in(c, li, MKL_S_LBODY))) break;
+            body[lv - 1] = c->tag;
+        } else {
+            mkl_skind kind = b->kind == MKL_BLOCK_QUOTE ? MKL_S_BLOCKQUOTE
+                             : b->kind == MKL_BLOCK_HEADING ? (mkl_skind)(MKL_S_H1 + MKL_MAX(0, MKL_MIN(b->level, 6) - 1))
+                                                            : MKL_S_P;
+            if ((st = mkl__tag_in(c, parent, kind))) break;
+        }
+        if (blang) c->L->structure.elems.v[MKL_TAG_INDEX(c->tag)].lang = (uint8_t)blang;
         double indent = 0, right = 0, space = c->lead;
         int align = AL_JUSTIFY, style = 0;
         double size = c->size;
@@ -77,6 +110,7 @@ mkl_status mkl__lay_body(Composer *c) {
             if ((st = mkl__par_plain(c, &m, &c->body, b->marker, size, c->lead, 0, 1.3 * c->size, AL_RIGHT, BLACK))) break;
             int save = c->page;
             c->page = fpage;
+            c->tag = lbl;
             st = mkl__par_at(c, &m, c->margin_left + indent - 1.6 * c->size, fbase);
             c->page = save;
         }
@@ -134,6 +168,7 @@ mkl_status mkl__lay_closing(Composer *c) {
         if ((st = mkl__par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->text_width, c->ko ? AL_RIGHT : AL_LEFT, BLACK)))
             goto out;
         if ((st = mkl__keep(c, c->lead + p.lines.n * c->lead + sig_h))) goto out;
+        if ((st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if ((st = mkl__par_flow(c, &p, c->margin_left, c->lead))) goto out;
     } else if ((st = mkl__keep(c, c->lead + sig_h))) {
         goto out;
@@ -147,20 +182,35 @@ mkl_status mkl__lay_closing(Composer *c) {
             for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
                 const mkl_signature *s = &d->signatures[i + (size_t)k];
                 double x = c->margin_left + k * (cw + gutter), b = nb;
+                /* a Div each: the signature (a Figure), the name, the title */
+                if ((st = mkl__tag_in(c, 0, MKL_S_DIV))) goto out;
+                mkl_tag div = c->tag;
                 if (s->image) {
                     /* the scanned signature above the name, in the room left for signing */
                     const mkl_image *img;
                     double iw, ih;
                     if ((st = mkl__image_of(c, s->image, &img))) goto out;
                     mkl__image_fit(img, cw, 3 * c->lead, &iw, &ih);
+                    if ((st = mkl__tag_in(c, div, MKL_S_FIGURE))) goto out;
+                    if (s->alt) {
+                        st = mkl__tag_alt(c, s->alt);
+                    } else {
+                        mkl_buf alt = {0};
+                        mkl__buf_printf(&alt, c->ko ? "%s \xEC\x84\x9C\xEB\xAA\x85" /* 서명 */ : "Signature of %s", s->name);
+                        st = alt.oom ? mkl__lay_oom(c) : mkl__tag_alt(c, alt.s);
+                        mkl__buf_free(&alt);
+                    }
+                    if (st) goto out;
                     if ((st = mkl__add_image(c, img, x, nb - c->size * 0.9 - ih, iw, ih))) goto out;
                 }
                 if ((st = mkl__par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
+                if ((st = mkl__tag_in(c, div, MKL_S_P))) goto out;
                 if ((st = mkl__par_at(c, &p, x, nb))) goto out;
                 b = nb + extra_lines(&p) * c->lead;
                 if (s->title) {
                     double ts = c->size - 1.5;
                     if ((st = mkl__par_plain(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
+                    if ((st = mkl__tag_in(c, div, MKL_S_P))) goto out;
                     if ((st = mkl__par_at(c, &p, x, b + c->lead - 2))) goto out;
                     b += p.lines.n * (c->lead - 2);
                 }

@@ -7,6 +7,12 @@
 #include "linebreak.h"
 #include "parse.h"
 
+/* A new item of `list` (LI and its LBody), the current element. */
+static mkl_status item(Composer *c, mkl_tag list) {
+    mkl_status st = mkl__tag_in(c, list, MKL_S_LI);
+    return st ? st : mkl__tag_in(c, c->tag, MKL_S_LBODY);
+}
+
 /* One group of co-signers as a table: entries never split, columns balanced on
  * every page the table spans, flowing over pages. */
 static mkl_status group_table(Composer *c, const mkl_group *g) {
@@ -39,6 +45,11 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
     }
     if (st) goto out;
     mkl__snap(c);
+    /* a Sect of the heading and the entries as a list: the columns only save
+     * room (the entries run down one, then the next), so a table would have a
+     * screen reader announce rows and columns that mean nothing */
+    if ((st = mkl__tag_in(c, 0, MKL_S_SECT))) goto out;
+    mkl_tag sect = c->tag;
     if (g->heading) {
         if ((st = mkl__par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK))) goto out;
         /* the heading never ends a page: keep it with two rows */
@@ -46,11 +57,14 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
             first_rows = MKL_MAX(first_rows, MKL_MIN(ps[i].lines.n, 3));   /* an entry flowing over pages starts here */
         if ((st = mkl__keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
+        if ((st = mkl__tag_in(c, sect, MKL_S_H2))) goto out;
         if ((st = mkl__par_flow(c, &h, c->margin_left, c->lead))) goto out;
         c->y += tlead * 0.35;
     } else {
         mkl__space_before(c, c->lead - tlead);
     }
+    if ((st = mkl__tag_in(c, sect, MKL_S_L))) goto out;
+    mkl_tag list = c->tag;
     size_t i = 0;
     while (i < n) {
         int avail = mkl__lines_free(c, 0, tlead);
@@ -76,6 +90,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
             big->w1 = c->text_width;
             big->w = c->text_width - hang;
             if ((st = mkl__break_lines(&big->s, big->w1, big->w, 0, &big->lines, c->e))) goto out;
+            if ((st = item(c, list))) goto out;
             if ((st = mkl__par_flow(c, big, c->margin_left, 0))) goto out;
             i++;
             continue;
@@ -98,6 +113,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         for (size_t k = i; k < j; k++) {
             int h1 = (int)ps[k].lines.n;
             if (u + h1 > H) { cc++; u = 0; }
+            if ((st = item(c, list))) goto out;
             if ((st = mkl__par_at(c, &ps[k], c->margin_left + cc * (cw + gutter), top + (u + 1) * tlead))) goto out;
             u += h1;
         }
@@ -127,8 +143,14 @@ mkl_status mkl__lay_endmatter(Composer *c) {
         mkl__snap(c);
         if ((st = mkl__par_plain(c, &p, &c->head, label, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK))) goto out;
         if ((st = mkl__keep(c, 2 * c->lead + MKL_MIN(d->enclosures.n, 3) * c->lead))) goto out;
+        if ((st = mkl__tag_in(c, 0, MKL_S_DIV))) goto out;
+        mkl_tag div = c->tag;
+        if ((st = mkl__tag_in(c, div, MKL_S_P))) goto out;
         if ((st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead))) goto out;
+        if ((st = mkl__tag_in(c, div, MKL_S_L))) goto out;
+        mkl_tag list = c->tag;
         for (size_t i = 0; i < d->enclosures.n; i++) {
+            if ((st = item(c, list))) goto out;
             if ((st = mkl__par_plain(c, &p, &c->body, d->enclosures.v[i], c->size, c->lead, 0, c->text_width - 1.6 * c->size, AL_LEFT, BLACK)))
                 goto out;
             if ((st = mkl__par_flow(c, &p, c->margin_left + 1.6 * c->size, 0))) goto out;
@@ -146,6 +168,7 @@ mkl_status mkl__lay_endmatter(Composer *c) {
             p.indent = 0;
             st = mkl__break_lines(&p.s, c->text_width, c->text_width, 1, &p.lines, c->e);
         }
+        if (!st) st = mkl__tag_in(c, 0, MKL_S_P);
         if (!st) st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead);
         mkl__buf_free(&b);
     }

@@ -25,7 +25,10 @@ mkl_page *mkl__cur_page(Composer *c) { return &c->L->pages.v[c->page]; }
 mkl_status mkl__add_rule(Composer *c, double x0, double y0, double x1, double y1, double w, double gray) {
     mkl_prule *r = MKL_PUSH(&mkl__cur_page(c)->rules);
     if (!r) return mkl__lay_oom(c);
-    *r = (mkl_prule){(float)x0, (float)y0, (float)x1, (float)y1, (float)w, (float)gray};
+    /* rules mean nothing to a reader: artifacts, of the page furniture's kind there */
+    mkl_tag tag = c->tag == MKL_TAG_PAGINATION ? MKL_TAG_PAGINATION : MKL_TAG_LAYOUT;
+    *r = (mkl_prule){(float)x0, (float)y0, (float)x1, (float)y1, (float)w, (float)gray, tag,
+                     mkl__struct_seq(&c->L->structure)};
     return MKL_OK;
 }
 
@@ -63,7 +66,7 @@ void mkl__image_fit(const mkl_image *img, double max_w, double max_h, double *w,
 mkl_status mkl__add_image(Composer *c, const mkl_image *img, double x, double y, double w, double h) {
     mkl_pimage *pi = MKL_PUSH(&mkl__cur_page(c)->images);
     if (!pi) return mkl__lay_oom(c);
-    *pi = (mkl_pimage){img, (float)x, (float)y, (float)w, (float)h};
+    *pi = (mkl_pimage){img, (float)x, (float)y, (float)w, (float)h, c->tag, mkl__struct_seq(&c->L->structure)};
     return MKL_OK;
 }
 
@@ -137,7 +140,9 @@ mkl_status mkl__block_at(Composer *c, const mkl_lines *lines, double x, double w
     Par p = {0};
     for (size_t i = 0; i < lines->n && !st; i++) {
         if (!(st = mkl__par_plain(c, &p, &c->body, lines->v[i], size, lead, style, w, align, rgb))) {
+            c->join_lines = i + 1 < lines->n;   /* one element: its lines read apart */
             st = mkl__par_at(c, &p, x, y);
+            c->join_lines = 0;
             y += p.lines.n * lead;
         }
     }

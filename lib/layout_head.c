@@ -77,6 +77,15 @@ mkl_status mkl__lay_letterhead(Composer *c) {
     double base = MKL_MAX(c->margin_top + size + extra_lines(&name) * nlead, c->margin_top + lsize * 0.8 + (k ? k - 1 : 0) * llead);
     base = MKL_MAX(base, c->margin_top + logo_h);
     double rule_y;
+    /* the letterhead: a Div of the logo (a Figure), the name and the lines */
+    mkl_tag outer, saved;
+    if ((st = mkl__tag_open(c, MKL_S_DIV, MKL_LANG_INHERIT, &outer))) goto out;
+    mkl_tag div = c->tag;
+    if (logo) {
+        if ((st = mkl__tag_open(c, MKL_S_FIGURE, MKL_LANG_INHERIT, &saved)) ||
+            (st = mkl__tag_alt(c, d->lh_logo_alt ? d->lh_logo_alt : d->lh_name)))
+            goto out;
+    }
     if (d->lh_align == 1) {
         /* centred: the logo over the name, the lines under it */
         double y = c->margin_top;
@@ -84,6 +93,8 @@ mkl_status mkl__lay_letterhead(Composer *c) {
             if ((st = mkl__add_image(c, logo, c->margin_left + (c->text_width - logo_w) / 2, y, logo_w, logo_h))) goto out;
             y += logo_h + 4;
         }
+        c->tag = div;
+        if ((st = mkl__tag_open(c, MKL_S_P, MKL_LANG_INHERIT, &saved))) goto out;
         name.align = AL_CENTER;
         name.w1 = name.w = c->text_width;
         if ((st = mkl__break_lines(&name.s, c->text_width, c->text_width, 0, &name.lines, c->e))) goto out;
@@ -95,6 +106,8 @@ mkl_status mkl__lay_letterhead(Composer *c) {
             lines[i].w1 = lines[i].w = c->text_width;
             if ((st = mkl__break_lines(&lines[i].s, c->text_width, c->text_width, 0, &lines[i].lines, c->e))) goto out;
             y += llead;
+            c->tag = div;
+            if ((st = mkl__tag_open(c, MKL_S_P, MKL_LANG_INHERIT, &saved))) goto out;
             if ((st = mkl__par_at(c, &lines[i], c->margin_left, y))) goto out;
             y += extra_lines(&lines[i]) * llead;
         }
@@ -108,15 +121,20 @@ mkl_status mkl__lay_letterhead(Composer *c) {
             name.align = AL_RIGHT;
             name.w1 = name.w = wname;
         }
+        c->tag = div;
+        if ((st = mkl__tag_open(c, MKL_S_P, MKL_LANG_INHERIT, &saved))) goto out;
         if ((st = mkl__par_at(c, &name, nx, base - extra_lines(&name) * nlead))) goto out;
         double y = base - (k ? k - 1 : 0) * llead;
         for (size_t i = 0; i < nl; i++) {
             if (right) lines[i].align = AL_LEFT;
+            c->tag = div;
+            if ((st = mkl__tag_open(c, MKL_S_P, MKL_LANG_INHERIT, &saved))) goto out;
             if ((st = mkl__par_at(c, &lines[i], right ? c->margin_left : c->margin_left + c->text_width - wright, y))) goto out;
             y += lines[i].lines.n * llead;
         }
         rule_y = base + 9;
     }
+    mkl__tag_close(c, outer);
     if ((st = mkl__add_rule(c, c->margin_left, rule_y, c->page_width - c->margin_right, rule_y, 0.6, 0.25))) goto out;
     c->y = rule_y;
     c->at_top = 0;
@@ -203,7 +221,8 @@ static mkl_status window_block(Composer *c, const Window *w) {
         if (st || !p.lines.n) break;
         if (p.lines.n == 1 || keep == 0) {   /* one line: it must not reach into the window */
             p.lines.n = 1;
-            st = mkl__par_at(c, &p, w->text_x, base);
+            st = mkl__tag_in(c, 0, MKL_S_P);
+            if (!st) st = mkl__par_at(c, &p, w->text_x, base);
             if (!st) st = mkl__add_rule(c, w->text_x, base + 1.2, w->text_x + p.lines.v[0].width, base + 1.2, 0.3, 0.33);
             break;
         }
@@ -212,6 +231,7 @@ static mkl_status window_block(Composer *c, const Window *w) {
     /* the recipient: 10 pt on 12 pt, the first baseline a cap height below the zone's top */
     double rs = MKL_MIN(c->size - 1, 10), rl = 12, rw = w->field_w - 2 * (w->text_x - w->field_x), bottom;
     double first = w->recip_top + rs * 0.75, last = w->field_top + w->field_h - 0.25 * rs;   /* baselines */
+    if (d->to.n && (st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
     if (d->to.n && (st = mkl__block_at(c, &d->to, w->text_x, rw, first, rs, rl, 0, AL_LEFT, BLACK, &bottom))) goto out;
     if (d->to.n && bottom > last + 1e-6) {
         char why[96];
@@ -225,6 +245,7 @@ static mkl_status window_block(Composer *c, const Window *w) {
     double info_bottom = 0;   /* the information block's last baseline */
     if (d->from.n && d->lh_name) {
         double top = iy;
+        if ((st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if ((st = mkl__block_at(c, &d->from, ix, iw, iy, c->size - 2, c->lead - 3, 0, AL_LEFT, GRAY, &bottom))) goto out;
         if (bottom > c->bottom1 - 3 * c->lead) {
             st = mkl__too_long(c, &d->from, "from", (size_t)llround((bottom - top) / (c->lead - 3)) + 1,
@@ -239,10 +260,12 @@ static mkl_status window_block(Composer *c, const Window *w) {
         st = mkl__par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, iw, AL_RIGHT, BLACK);
         mkl__buf_free(&buf);
         if (st || (st = date_fits(c, &p, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
+        if ((st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if ((st = mkl__par_at(c, &p, ix, MKL_MAX(iy, w->recip_top + c->size)))) goto out;
         info_bottom = MKL_MAX(iy, w->recip_top + c->size) + extra_lines(&p) * c->lead;
     }
-    /* fold marks and the punch mark in the left margin */
+    /* fold marks and the punch mark in the left margin: artifacts */
+    c->tag = MKL_TAG_LAYOUT;
     for (int k = 0; k < 2; k++)
         if (w->fold[k] > 0 && w->fold[k] < c->page_height && (st = mkl__add_rule(c, 5 * mm, w->fold[k], 10 * mm, w->fold[k], 0.3, 0.4)))
             goto out;
@@ -272,6 +295,7 @@ mkl_status mkl__lay_heading(Composer *c) {
         st = mkl__par_plain(c, &p, &c->body, buf.s, c->size, c->lead, 0, c->text_width, AL_RIGHT, BLACK);
         mkl__buf_free(&buf);
         if (st || (st = date_fits(c, &p, c->y))) goto out;
+        if ((st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if ((st = mkl__par_at(c, &p, c->margin_left, c->y))) goto out;
         c->y += extra_lines(&p) * c->lead;
         c->at_top = 0;
@@ -282,8 +306,10 @@ mkl_status mkl__lay_heading(Composer *c) {
         mkl__snap(c);
         double top = c->y, b1 = top - c->lead, b2 = top - c->lead;
         double fw = d->from.n ? c->text_width * 0.36 : 0;
+        if (d->to.n && (st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if (d->to.n && (st = mkl__block_at(c, &d->to, c->margin_left, c->text_width - fw - 12, top, c->size, c->lead, 0, AL_LEFT, BLACK, &b1)))
             goto out;
+        if (d->from.n && (st = mkl__tag_in(c, 0, MKL_S_P))) goto out;
         if (d->from.n &&
             (st = mkl__block_at(c, &d->from, c->page_width - c->margin_right - fw, fw, top, c->size - 1.5, c->lead - 2, 0, AL_LEFT, GRAY, &b2)))
             goto out;
@@ -322,6 +348,9 @@ cc:
         /* rows of `cols` blocks (the label beside the first); a row that does
          * not fit goes to the next page */
         double y = c->y, maxb = c->y;
+        /* a Div of the label and the blocks, a paragraph each */
+        if ((st = mkl__tag_in(c, 0, MKL_S_DIV))) goto out;
+        mkl_tag div = c->tag;
         for (size_t i = 0; i < d->ncc; i += (size_t)cols) {
             size_t end = MKL_MIN(i + (size_t)cols, d->ncc), most = 1;
             for (size_t k = i; k < end; k++) {
@@ -337,10 +366,11 @@ cc:
                 st = mkl__too_long(c, &d->cc[i], "cc", most, "on a page");
                 goto out;
             }
-            if (i == 0 && (st = mkl__par_at(c, &lab, c->margin_left, y))) goto out;
+            if (i == 0 && ((st = mkl__tag_in(c, div, MKL_S_P)) || (st = mkl__par_at(c, &lab, c->margin_left, y)))) goto out;
             double rowb = y;
             for (size_t k = i; k < end; k++) {
                 double b;
+                if ((st = mkl__tag_in(c, div, MKL_S_P))) goto out;
                 if ((st = mkl__block_at(c, &d->cc[k], c->margin_left + lw + (double)(k - i) * (cw + gutter), cw, y, csize, clead, 0,
                                    AL_LEFT, BLACK, &b)))
                     goto out;

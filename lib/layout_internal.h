@@ -63,7 +63,29 @@ typedef struct Composer {
     int src_line, src_col;
     const char *date;     /* the letter's date as set: ISO dates formatted for its language */
     char datebuf[64];
+    /* the structure element (or artifact) the marks placed now belong to, and
+     * the Link element of the link being set (its parent and link index) */
+    mkl_tag tag;
+    mkl_tag link_tag, link_parent;
+    int32_t link_id;
+    int join_lines;       /* the last line of a paragraph keeps a space after it (mkl__emit_line) */
 } Composer;
+
+/* ---- layout.c: the structure --------------------------------------------- */
+
+/* Open an element of `kind` inside the current one (in language `lang`,
+ * MKL_LANG_*): the marks placed until mkl__tag_close(c, *saved) belong to it. */
+mkl_status mkl__tag_open(Composer *c, mkl_skind kind, int lang, mkl_tag *saved);
+static inline void mkl__tag_close(Composer *c, mkl_tag saved) { c->tag = saved; }
+/* Make a new element of `kind` under `parent` (an element or 0: the
+ * document) the current one. */
+static inline mkl_status mkl__tag_in(Composer *c, mkl_tag parent, mkl_skind kind) {
+    mkl_tag saved;
+    c->tag = parent;
+    return mkl__tag_open(c, kind, MKL_LANG_INHERIT, &saved);
+}
+/* Give the current element its alternative text. */
+mkl_status mkl__tag_alt(Composer *c, const char *text);
 
 /* Lines after the first (0 for an empty paragraph). */
 static inline double extra_lines(const Par *p) { return p->lines.n ? (double)(p->lines.n - 1) : 0; }

@@ -22,6 +22,7 @@ mkl_status mkl__lay_page_furniture(Composer *c) {
     double fsize = 8.5;
     for (int i = 0; i < total && !st; i++) {
         c->page = i;
+        c->tag = MKL_TAG_PAGINATION;   /* running headers and folios: artifacts */
         char buf[1024];
         if (c->ko) snprintf(buf, sizeof buf, "%d / %d", i + 1, total);
         else snprintf(buf, sizeof buf, "Page %d of %d", i + 1, total);
@@ -48,8 +49,15 @@ mkl_status mkl__lay_page_furniture(Composer *c) {
             /* the letterhead's footer band: small, centred, over a hairline */
             double y = mkl__band_top(c);
             st = mkl__add_rule(c, c->margin_left, y, c->page_width - c->margin_right, y, 0.4, 0.5);
+            /* said once, not repeated: the sender's details, read after the letter */
+            mkl_tag saved;
+            c->tag = 0;
+            if (!st) st = mkl__tag_open(c, MKL_S_DIV, MKL_LANG_INHERIT, &saved);
+            mkl_tag band = c->tag;
             for (size_t k = 0; k < d->lh_footer.n && !st; k++) {
                 y += 9.5;
+                c->tag = band;
+                if ((st = mkl__tag_open(c, MKL_S_P, MKL_LANG_INHERIT, &saved))) break;
                 if (!(st = mkl__par_plain(c, &p, &c->body, d->lh_footer.v[k], 7.5, 9.5, 0, c->text_width, AL_CENTER, GRAY))) {
                     p.w = p.w1;   /* wrapped footer lines stay centred, not indented */
                     p.indent = 0;
@@ -59,6 +67,7 @@ mkl_status mkl__lay_page_furniture(Composer *c) {
                     }
                 }
             }
+            c->tag = MKL_TAG_PAGINATION;
         }
         if (!st && c->o->page_numbers) {
             st = mkl__par_plain(c, &p, &c->body, buf, fsize, fsize * 1.25, 0, c->text_width, AL_CENTER, GRAY);

@@ -223,12 +223,31 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         const mkl_glyph *g = &s->g[i];
         if (hgap > 0 && i > ln->start && (g->flags & MKL_G_HGAP)) pen += hgap * g->size;
         const float *rgb = g->link >= 0 ? LINKC : p->rgb;
-        if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb)) {
+        /* a link is a Link element in the current one, one for the whole
+         * link however many lines it takes */
+        mkl_tag tag = c->tag;
+        if (g->link >= 0 && c->tag >= 0) {
+            if (c->link_id != g->link || c->link_parent != c->tag) {
+                mkl_tag saved;
+                if (mkl__tag_open(c, MKL_S_LINK, MKL_LANG_INHERIT, &saved)) goto nomem;
+                c->link_tag = c->tag;
+                c->link_parent = saved;
+                c->link_id = g->link;
+                mkl__tag_close(c, saved);
+            }
+            tag = c->link_tag;
+        } else if (g->link < 0) {
+            c->link_id = -1;
+        }
+        if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb) ||
+            run->tag != tag) {
             if (!(run = MKL_PUSH(&pg->runs))) goto nomem;
             run->face = g->face;
             run->size = g->size;
             memcpy(run->rgb, rgb, sizeof run->rgb);
             run->first = L->glyphs.n;
+            run->tag = tag;
+            run->seq = mkl__struct_seq(&L->structure);
         }
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
         if (!pgl) goto nomem;
@@ -245,6 +264,8 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
             if (!lk || lk_id != g->link) {
                 if (!(lk = MKL_PUSH(&pg->links))) goto nomem;
                 lk_id = g->link;
+                lk->tag = tag;
+                lk->seq = mkl__struct_seq(&L->structure);
                 lk->uri = c->doc->links[g->link];
                 lk->x0 = (float)pen;
                 lk->y0 = (float)(baseline - g->size * 0.85);
@@ -258,6 +279,24 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         pen += adv;
     }
     if (order != few) mkl__free(order);
+    /* a line that ends at a space (or a line of a block whose lines are
+     * read as one) keeps a space after its last glyph, where it draws
+     * nothing: text read from the structure, which knows no lines, keeps
+     * its words apart */
+    int space = !ln->last && !ln->hyphen && ln->end < s->n && (s->g[ln->end].flags & MKL_G_SPACE);
+    if ((space || (ln->last && c->join_lines)) && ln->end > ln->start && run) {
+        const mkl_glyph *g = &s->g[ln->end - 1];
+        mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
+        if (!pgl) return mkl__lay_oom(c);
+        pgl->gid = mkl__face_glyph(run->face, ' ');
+        pgl->x = (float)pen;
+        pgl->y = (float)(baseline - g->yoff);
+        pgl->toff = (uint32_t)L->text.n;
+        pgl->tlen = 1;
+        mkl__buf_add(&L->text, " ", 1);
+        if (L->text.oom) return mkl__lay_oom(c);
+        run->count++;
+    }
     if (ln->hyphen && ln->end > ln->start) {
         /* the line ends inside a word: a plain hyphen-minus, so that text
          * extraction joins the word again */
@@ -271,13 +310,16 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         pgl->tlen = 1;
         mkl__buf_add(&L->text, "-", 1);
         if (L->text.oom) return mkl__lay_oom(c);
-        if (!run || run->face != g->face) {
-            if (!(run = MKL_PUSH(&pg->runs))) return mkl__lay_oom(c);
-            run->face = g->face;
-            run->size = g->size;
-            memcpy(run->rgb, p->rgb, sizeof run->rgb);
-            run->first = L->glyphs.n - 1;
-        }
+        /* a run of its own, which a tagged PDF marks as a soft hyphen */
+        mkl_tag tag = run ? run->tag : c->tag;
+        if (!(run = MKL_PUSH(&pg->runs))) return mkl__lay_oom(c);
+        run->face = g->face;
+        run->size = g->size;
+        memcpy(run->rgb, p->rgb, sizeof run->rgb);
+        run->first = L->glyphs.n - 1;
+        run->tag = tag;
+        run->seq = mkl__struct_seq(&L->structure);
+        run->hyphen = 1;
         run->count++;
     }
     return MKL_OK;

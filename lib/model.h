@@ -46,7 +46,8 @@ typedef struct mkl_group {
     size_t nentries;
 } mkl_group;
 
-typedef struct mkl_signature { const char *name, *title, *image; } mkl_signature;
+/* alt: the image's alternative text, or NULL ("Signature of NAME") */
+typedef struct mkl_signature { const char *name, *title, *image, *alt; } mkl_signature;
 
 typedef enum { MKL_PAPER_A4, MKL_PAPER_LETTER, MKL_PAPER_LEGAL } mkl_paper;
 typedef enum { MKL_LAYOUT_PLAIN, MKL_LAYOUT_DIN5008A, MKL_LAYOUT_DIN5008B, MKL_LAYOUT_US_WINDOW } mkl_layout_kind;
@@ -71,6 +72,7 @@ typedef struct mkl_doc {
     const char *lh_name;    /* letterhead */
     mkl_lines lh_lines;
     const char *lh_logo;
+    const char *lh_logo_alt; /* the logo's alternative text, or NULL (the letterhead name) */
     int lh_align;           /* 0 left, 1 center, 2 right: where the name and logo stand */
     mkl_lines lh_footer;    /* a band at the foot of page 1 (registered address, contacts) */
     mkl_lines from, to;

@@ -430,13 +430,14 @@ static mkl_status parse_signatures(P *p, yaml_node_t *n) {
         yaml_node_t *sn = yaml_document_get_node(p->ydoc, n->data.sequence.items.start[i]);
         if (sn->type != YAML_MAPPING_NODE)
             return perr(p, sn, "a signature must be a mapping with 'name', not %s", kind_name(sn), NULL);
-        static const char *const keys[] = {"name", "title", "image", NULL};
+        static const char *const keys[] = {"name", "title", "image", "alt", NULL};
         if ((st = check_keys(p, sn, "a signature", keys))) return st;
         yaml_node_t *v;
         if (!(v = map_get(p, sn, "name"))) return perr(p, sn, "a signature needs a 'name'", NULL, NULL);
         if ((st = get_str(p, v, "name", &s[i].name))) return st;
         if ((v = map_get(p, sn, "title")) && (st = get_str(p, v, "title", &s[i].title))) return st;
         if ((v = map_get(p, sn, "image")) && (st = get_str(p, v, "image", &s[i].image))) return st;
+        if ((v = map_get(p, sn, "alt")) && (st = get_str(p, v, "alt", &s[i].alt))) return st;
     }
     return MKL_OK;
 }
@@ -467,7 +468,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
     }
     if ((v = map_get(p, root, "letterhead"))) {
         if (v->type != YAML_MAPPING_NODE) return perr(p, v, "'letterhead' must be a mapping with 'name', not %s", kind_name(v), NULL);
-        static const char *const lk[] = {"name", "lines", "logo", "align", "footer", NULL};
+        static const char *const lk[] = {"name", "lines", "logo", "logo-alt", "align", "footer", NULL};
         if ((st = check_keys(p, v, "'letterhead'", lk))) return st;
         yaml_node_t *w;
         if (!(w = map_get(p, v, "name"))) return perr(p, v, "'letterhead' needs a 'name'", NULL, NULL);
@@ -476,6 +477,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
         if ((w = map_get(p, v, "logo"))) {
             if ((st = get_str(p, w, "logo", &d->lh_logo))) return st;
         }
+        if ((w = map_get(p, v, "logo-alt")) && (st = get_str(p, w, "logo-alt", &d->lh_logo_alt))) return st;
         if ((w = map_get(p, v, "footer")) && (st = get_lines(p, w, "footer", &d->lh_footer))) return st;
         if ((w = map_get(p, v, "align"))) {
             const char *a;

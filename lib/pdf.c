@@ -401,10 +401,9 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
         if (!run->count) continue;
-        if (T) {
-            mkl__tags_mark(T, b, run->tag, run->seq);
-            if (run->hyphen) mkl__tags_hyphen(T, b, 1);
-        }
+        /* the hyphen a line break added is no part of the text: an artifact,
+         * so that text read from the structure has the word whole */
+        if (T) mkl__tags_mark(T, b, run->hyphen ? MKL_TAG_LAYOUT : run->tag, run->seq);
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
         curf = curf ? &w->fonts.v[curf_at] : NULL;
@@ -493,7 +492,6 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             pen += glyph_w1000(f->face, g->gid) * size / 1000 + tc;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
-        if (T && run->hyphen) mkl__tags_hyphen(T, b, 0);
     }
     if (T) mkl__tags_close(T, b);
     if (text) mkl__buf_adds(b, "ET\n");

@@ -33,7 +33,7 @@ typedef struct Kid {
 } Kid;
 
 /* A parent tree entry: the page's (or annotation's) key and its value. */
-typedef struct Num { uint32_t key; HPDF_Object value; } Num;
+typedef struct Num { uint32_t key; void *value; } Num;
 
 struct mkl_tagger {
     HPDF_Doc pdf;
@@ -213,11 +213,6 @@ void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq) {
     mkl__buf_printf(b, "/%s <</MCID %d>> BDC\n", mkl__skind_name((mkl_skind)s->elems.v[i].kind), (int)k->mcid);
 }
 
-void mkl__tags_hyphen(mkl_tagger *t, mkl_buf *b, int open) {
-    if (t->open <= 0) return;   /* in an artifact: nothing to join */
-    mkl__buf_adds(b, open ? "/Span <</ActualText <FEFF00AD>>> BDC\n" : "EMC\n");
-}
-
 mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk) {
     const mkl_structure *s = &t->L->structure;
     HPDF_STATUS r = HPDF_OK;
@@ -275,7 +270,7 @@ static HPDF_STATUS write_kids(mkl_tagger *t, HPDF_Dict el, const Kid *kids, size
     }
     for (size_t k = a; k < b && r == HPDF_OK; k++) {
         const Kid *kd = &kids[k];
-        HPDF_Object o = NULL;
+        void *o = NULL;
         if (kd->type == KID_ELEM) {
             o = t->dict[kd->elem];
         } else if (kd->type == KID_MCID && kd->page == pg) {

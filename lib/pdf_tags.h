@@ -27,9 +27,6 @@ void mkl__tags_page_begin(mkl_tagger *t, HPDF_Page page);
 /* Before a mark of `tag` (sequence number `seq`) is written to `b`: ends
  * the marked-content sequence open if it is another's, and opens this one's. */
 void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq);
-/* Around a run a line break added (a hyphen): a span whose /ActualText is a
- * soft hyphen, so that readers join the word again. open: 1 before, 0 after. */
-void mkl__tags_hyphen(mkl_tagger *t, mkl_buf *b, int open);
 /* End the open marked-content sequence, if any. */
 void mkl__tags_close(mkl_tagger *t, mkl_buf *b);
 mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk);
