@@ -260,8 +260,36 @@ static mkl_status load_image(void *user, const char *path, const mkl_image **out
     return MKL_OK;
 }
 
+/* What PDF/UA-1 asks of a letter that tags cannot give it: a title (the
+ * subject) and alternative text for every image, which may not be empty. */
+static mkl_status pdfua_check(mkl_renderer *r, const mkl_doc *d) {
+    int line = 0, col = 0;
+    if (!r->opts.tags)
+        return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->file, 0, 0, "PDF/UA-1 needs a tagged PDF, and tags are turned off");
+    if (!d->subject || !d->subject[0])
+        return mkl__err(&r->err, MKL_ERR_INPUT, d->file, 0, 0,
+                        "PDF/UA-1 needs a document title: give the letter a 'subject'");
+    if (d->lh_logo && d->lh_logo_alt && !d->lh_logo_alt[0]) {
+        mkl__doc_pos(d, d->lh_logo_alt, &line, &col);
+        return mkl__err(&r->err, MKL_ERR_INPUT, d->file, line, col,
+                        "PDF/UA-1 needs alternative text for the logo: 'logo-alt' is empty");
+    }
+    for (size_t i = 0; i < d->nsignatures; i++)
+        if (d->signatures[i].image && d->signatures[i].alt && !d->signatures[i].alt[0]) {
+            mkl__doc_pos(d, d->signatures[i].alt, &line, &col);
+            return mkl__err(&r->err, MKL_ERR_INPUT, d->file, line, col,
+                            "PDF/UA-1 needs alternative text for the signature of '%.100s': its 'alt' is empty",
+                            d->signatures[i].name);
+        }
+    return MKL_OK;
+}
+
 mkl_status mkl__render_layout(mkl_renderer *r, const mkl_letter *letter, mkl_layout *out) {
     mkl_layout_opts lo = {NULL, r->opts.page_numbers, load_image, r, r->cache};
+    if (r->opts.pdfua) {
+        mkl_status st = pdfua_check(r, letter->doc);
+        if (st) return st;
+    }
     return mkl__layout(letter->doc, r->db, r->sh, &lo, out, &r->err);
 }
 
