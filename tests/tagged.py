@@ -54,6 +54,12 @@ def poppler_elements(pdf):
     return [(d, role, collapse(t), x) for d, role, t, x in out]
 
 
+def poppler_text(pdf):
+    """The tree's text as pdfinfo -struct-text prints it: every string, in order."""
+    r = _run(["pdfinfo", "-struct-text", pdf])
+    return collapse("".join(m.group(1) for m in re.finditer(r'^ *"(.*)"\s*$', r.stdout.decode("utf-8", "replace"), re.M)))
+
+
 # ---- PDF.js ----------------------------------------------------------------
 
 def pdfjs(pdf):
@@ -202,7 +208,7 @@ def walk_content(data):
     order of their sequences, {mcid: number of text operators in it}, counts)."""
     problems, mcids, text_ops = [], [], {}
     stack, operands = [], []
-    counts = {"text": 0, "paint": 0, "artifact_paint": 0}
+    counts = {"text": 0, "paint": 0, "artifact_paint": 0, "artifact_stroke": 0, "tagged_stroke": 0, "pagination_text": 0}
     in_text = None   # len(stack) at BT
     for kind, tok in tokens(data):
         if kind != "op":
@@ -217,13 +223,14 @@ def walk_content(data):
             artifact = tag == b"/Artifact"
             if artifact and any(m is not None for _, m in stack):
                 problems.append("an Artifact inside tagged content (01-003)")
-            if not artifact and mcid is not None and any(t == b"/Artifact" for t, _ in stack):
+            if not artifact and mcid is not None and any(t.startswith(b"/Artifact") for t, _ in stack):
                 problems.append("tagged content inside an Artifact (01-004)")
             if mcid is not None:
                 if mcid in mcids:
                     problems.append(f"MCID {mcid} used twice on a page")
                 mcids.append(mcid)
-            stack.append((tag, mcid))
+            pagination = artifact and ("name", b"/Pagination") in operands
+            stack.append((b"/Artifact/Pagination" if pagination else tag, mcid))
         elif tok == b"EMC":
             if not stack:
                 problems.append("EMC without BDC")
@@ -240,11 +247,14 @@ def walk_content(data):
         elif tok in PAINT:
             counts["paint"] += 1
             tagged = [m for _, m in stack if m is not None]
-            art = any(t == b"/Artifact" for t, _ in stack)
+            art = any(t.startswith(b"/Artifact") for t, _ in stack)
             if tok in TEXT:
                 counts["text"] += 1
+                counts["pagination_text"] += any(t == b"/Artifact/Pagination" for t, _ in stack)
             if art:
                 counts["artifact_paint"] += 1
+            if tok in (b"S", b"s"):
+                counts["artifact_stroke" if art else "tagged_stroke"] += 1
             if not tagged and not art:
                 problems.append(f"'{tok.decode()}' neither tagged nor an artifact (01-005)")
             if tagged and tok in TEXT:

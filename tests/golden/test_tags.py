@@ -300,8 +300,15 @@ Read the [guidelines of the office](https://example.org/guidelines) before the m
         art = [p["outside"]["artifact"] for p in js["pages"]]
         check(all("John Doe" in t for t in art[1:]), "every part: running headers are artifacts", art[1:])
         counts = [tagged.walk_content(doc.page_content(p))[3] for p in doc.pages]
-        check(counts[0]["artifact_paint"] >= 3 + 1 + 1, "every part: fold, punch and window marks and rules are artifacts",
-              counts[0])
+        # page 1: two fold marks, the punch mark, the return address's rule, the
+        # letterhead's and the footer band's
+        check(counts[0]["artifact_stroke"] == 6 and all(c["tagged_stroke"] == 0 for c in counts),
+              "every part: fold, punch and window marks and rules are artifacts", counts)
+        flat = tagged.poppler_text(os.path.join(tmp, "all.pdf"))
+        check("Read the guidelines of the office before the meeting." in flat,
+              "every part: the link's text stands in its paragraph, in order", flat[:200])
+        check(counts[0]["pagination_text"] >= 1 and all(c["pagination_text"] >= 2 for c in counts[1:]),
+              "every part: folios and running headers are /Pagination artifacts", counts)
         footer = [t for d, role, t, x in pop if "Registered office" in t]
         check(footer[-1:] == ["Registered office 1 Main Street"], "every part: the footer band is read, last", footer)
 
