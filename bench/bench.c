@@ -72,6 +72,66 @@ static void die(mkl_renderer *r, const char *what) {
     exit(1);
 }
 
+/* Tagged against untagged, side by side: two renderers alike but for
+ * mkl_options.tags, taking turns (which goes first alternates), so that both
+ * see the same machine. One letter (reused renderer) `runs` times, and
+ * `copies` merge copies of `tmpl` with the rows of `csv`, each timed alone. */
+static void tags_side_by_side(const char *letter, const char *tmpl, const char *csv, int runs, int copies) {
+    mkl_renderer *rr[2];
+    mkl_letter *tl[2];
+    mkl_data *data[2];
+    double *t[2] = {malloc(sizeof(double) * (size_t)runs), malloc(sizeof(double) * (size_t)runs)};
+    double *m[2] = {malloc(sizeof(double) * (size_t)copies), malloc(sizeof(double) * (size_t)copies)};
+    size_t size[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        mkl_options o;
+        mkl_options_init(&o);
+        o.tags = k;   /* 0 untagged, 1 tagged */
+        if (mkl_renderer_new(&o, &rr[k])) exit(1);
+        if (mkl_letter_parse(rr[k], tmpl, strlen(tmpl), letter, NULL, &tl[k])) die(rr[k], "parse template");
+        if (mkl_data_load(rr[k], csv, &data[k])) die(rr[k], "load data");
+    }
+    for (int i = 0; i < runs; i++)
+        for (int j = 0; j < 2; j++) {
+            int k = (i + j) % 2;
+            mkl_letter *l;
+            unsigned char *pdf;
+            double t0 = now();
+            if (mkl_letter_parse_file(rr[k], letter, &l)) die(rr[k], "parse");
+            if (mkl_render_to_memory(rr[k], l, &pdf, &size[k])) die(rr[k], "render");
+            t[k][i] = now() - t0;
+            mkl_free(pdf);
+            mkl_letter_free(l);
+        }
+    for (int i = 0; i < copies; i++)
+        for (int j = 0; j < 2; j++) {
+            int k = (i + j) % 2;
+            mkl_letter *copy;
+            unsigned char *pdf;
+            size_t n;
+            double t0 = now();
+            if (mkl_letter_fill_row(rr[k], tl[k], data[k], (size_t)i, &copy)) die(rr[k], "fill");
+            if (mkl_render_to_memory(rr[k], copy, &pdf, &n)) die(rr[k], "render");
+            m[k][i] = now() - t0;
+            mkl_free(pdf);
+            mkl_letter_free(copy);
+        }
+    double one[2] = {median(t[0], runs), median(t[1], runs)}, merge[2] = {median(m[0], copies), median(m[1], copies)};
+    printf("tagged / untagged, side by side (the same letter, renderers taking turns):\n");
+    printf("  PDF size:                     %zu / %zu bytes (%+zd)\n", size[1], size[0], (ssize_t)size[1] - (ssize_t)size[0]);
+    printf("  one letter, reused renderer:  %.2f / %.2f ms (%+.1f%%, median of %d)\n", one[1], one[0],
+           100 * (one[1] / one[0] - 1), runs);
+    printf("  a merge copy (fill + render): %.2f / %.2f ms (%+.1f%%, median of %d)\n", merge[1], merge[0],
+           100 * (merge[1] / merge[0] - 1), copies);
+    for (int k = 0; k < 2; k++) {
+        mkl_data_free(data[k]);
+        mkl_letter_free(tl[k]);
+        mkl_renderer_free(rr[k]);
+        free(t[k]);
+        free(m[k]);
+    }
+}
+
 int main(int argc, char **argv) {
     const char *letter = argc > 1 ? argv[1] : MKL_BENCH_LETTER;
     const char *exe = argc > 2 ? argv[2] : MKL_BENCH_EXE;
@@ -196,6 +256,7 @@ int main(int argc, char **argv) {
         mkl_letter_free(tl);
         mkl_renderer_free(mr);
     }
+    if (copies > 0) tags_side_by_side(letter, tmpl, csv, runs, copies < 400 ? copies : 400);
     unlink(csv);
     rmdir(dir);
     free(tmpl);
