@@ -68,6 +68,10 @@ typedef struct Composer {
     mkl_tag tag;
     mkl_tag link_tag, link_parent;
     int32_t link_id;
+    /* the Span of a run in another language being set (<span lang>): its
+     * parent and language (0: none) */
+    mkl_tag span_tag, span_parent;
+    int span_lang;
     int join_lines;       /* the last line of a paragraph keeps a space after it (mkl__emit_line) */
 } Composer;
 

@@ -195,6 +195,14 @@ mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text
 }
 
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
+/* The language of element `tag`: its own or its nearest ancestor's, else the letter's. */
+static int elem_lang(const Composer *c, mkl_tag tag) {
+    const mkl_structure *s = &c->L->structure;
+    for (const mkl_selem *el = mkl__struct_elem(s, tag); el; el = mkl__struct_elem(s, el->parent))
+        if (el->lang) return el->lang;
+    return s->lang;
+}
+
 mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline) {
     const mkl_line *ln = &p->lines.v[li];
     const mkl_shaped *s = &p->s;
@@ -226,19 +234,32 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         /* a link is a Link element in the current one, one for the whole
          * link however many lines it takes */
         mkl_tag tag = c->tag;
+        /* words in another language than their element's are a Span with
+         * its /Lang (a link in one, a Link with it) */
+        int other = g->lang && c->tag > 0 && g->lang != elem_lang(c, c->tag) ? g->lang : 0;
         if (g->link >= 0 && c->tag >= 0) {
             if (c->link_id != g->link || c->link_parent != c->tag) {
                 mkl_tag saved;
-                if (mkl__tag_open(c, MKL_S_LINK, MKL_LANG_INHERIT, &saved)) goto nomem;
+                if (mkl__tag_open(c, MKL_S_LINK, other, &saved)) goto nomem;
                 c->link_tag = c->tag;
                 c->link_parent = saved;
                 c->link_id = g->link;
                 mkl__tag_close(c, saved);
             }
             tag = c->link_tag;
-        } else if (g->link < 0) {
+        } else {
             c->link_id = -1;
+            if (other && (c->span_lang != other || c->span_parent != c->tag)) {
+                mkl_tag saved;
+                if (mkl__tag_open(c, MKL_S_SPAN, other, &saved)) goto nomem;
+                c->span_tag = c->tag;
+                c->span_parent = saved;
+                c->span_lang = other;
+                mkl__tag_close(c, saved);
+            }
+            if (other) tag = c->span_tag;
         }
+        if (!other) c->span_lang = 0;
         if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb) ||
             run->tag != tag) {
             if (!(run = MKL_PUSH(&pg->runs))) goto nomem;

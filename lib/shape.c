@@ -546,6 +546,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->size = (float)o->size;
                 G->style = (uint8_t)style;
                 G->level = level;
+                G->lang = (uint8_t)rl;
                 G->link = link;
                 if (nchars == (size_t)(k2 - k)) {
                     size_t nb = tpos;

@@ -28,6 +28,7 @@ typedef struct mkl_glyph {
     float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
     uint8_t style, flags;
     uint8_t level;        /* bidi embedding level (UAX #9): odd = right to left */
+    uint8_t lang;         /* MKL_LANG_* of its run (<span lang>); INHERIT: the paragraph's */
     int32_t link;
 } mkl_glyph;
 

@@ -97,6 +97,9 @@ def common(pdf, what, lang):
     check(js["markInfo"] and js["markInfo"].get("Marked") is True, f"{what}: PDF.js reads /Marked true")
     check(not any(p["outside"]["loose"].strip() for p in js["pages"]), f"{what}: PDF.js finds no text outside marked content",
           [p["outside"]["loose"][:80] for p in js["pages"]])
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True).stdout.splitlines()[2:]
+    check(fonts and all(re.search(r"yes\s+yes\s+yes", f) for f in fonts),
+          f"{what}: every font embedded, subset, with a ToUnicode map (31-*)", fonts)
     els = tagged.elements_by_object(doc)
     roles = {e.get("/S") for _, e in els}
     standard = {"/Document", "/Part", "/Sect", "/Div", "/P", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/L", "/LI", "/Lbl",
@@ -254,6 +257,7 @@ ps: See the report.
 {body}
 
 Read the [guidelines of the office](https://example.org/guidelines) before the meeting.
+We say <span lang="ko">안녕하세요</span> to our guests.
 
 - first point
 - second point
@@ -290,6 +294,11 @@ Read the [guidelines of the office](https://example.org/guidelines) before the m
         annots = [a for p in js["pages"] for a in p["annots"] if a["subtype"] == "Link"]
         check(annots and all(a["contents"] == "https://example.org/guidelines" for a in annots),
               "every part: the link annotation's /Contents (PDF.js)", annots)
+        spans = [(tagged.text_of(e.get("/Lang")), e.get("/S")) for _, e in els if "/Lang" in e]
+        check(spans == [("ko", "/Span"), ("ko-KR", "/P")] or spans == [("ko-KR", "/Span"), ("ko-KR", "/P")],
+              "every part: a <span lang> is a Span with its /Lang, the Korean <div> a P with its own", spans)
+        js_langs = [(role, x.get("lang")) for n, d, role, t, x in js_elements(js) if x.get("lang")]
+        check(("Span", "ko-KR") in js_langs, "every part (PDF.js): reads the Span's /Lang", js_langs)
         lis = [(d, role, t) for d, role, t, x in pop if role in ("L", "LI", "Lbl", "LBody")]
         nested = [i for i, (d, role, t) in enumerate(lis) if role == "L" and i and lis[i - 1][1] == "LBody"]
         check(nested, "every part: a nested list is inside its item's LBody", lis[:12])
