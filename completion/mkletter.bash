@@ -30,7 +30,7 @@ _mkletter() {
         ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers
+        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --pdfua --no-tags --no-page-numbers
                                  -q --quiet -h --help -V --version -' -- "$cur"))
         return
     fi

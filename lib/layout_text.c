@@ -301,16 +301,16 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
     }
     if (order != few) mkl__free(order);
     /* a line that ends at a space (or a line of a block whose lines are
-     * read as one) keeps a space after its last glyph, where it draws
-     * nothing: text read from the structure, which knows no lines, keeps
-     * its words apart */
+     * read as one) keeps a space after its last glyph (it draws nothing):
+     * text read from the structure, which knows no lines, keeps its words
+     * apart */
     int space = !ln->last && !ln->hyphen && ln->end < s->n && (s->g[ln->end].flags & MKL_G_SPACE);
     if ((space || (ln->last && c->join_lines)) && ln->end > ln->start && run) {
         const mkl_glyph *g = &s->g[ln->end - 1];
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
         if (!pgl) return mkl__lay_oom(c);
         pgl->gid = mkl__face_glyph(run->face, ' ');
-        pgl->x = (float)pen;
+        pgl->x = (float)(MKL_MIN(pen, x + avail) - 0.001);   /* where the pen is, inside the line */
         pgl->y = (float)(baseline - g->yoff);
         pgl->toff = (uint32_t)L->text.n;
         pgl->tlen = 1;

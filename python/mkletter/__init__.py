@@ -47,7 +47,8 @@ class _Error(ctypes.Structure):
 
 class _Options(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("font_dir", ctypes.c_char_p),
-                ("creation_time", ctypes.c_longlong), ("page_numbers", ctypes.c_int), ("pdfa", ctypes.c_int)]
+                ("creation_time", ctypes.c_longlong), ("page_numbers", ctypes.c_int), ("pdfa", ctypes.c_int),
+                ("tags", ctypes.c_int), ("pdfua", ctypes.c_int)]
 
 
 _WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_ubyte), ctypes.c_size_t)
@@ -138,19 +139,22 @@ def version():
     return _c().mkl_version().decode()
 
 
-def _options(pdfa, page_numbers, font_dir, creation_time):
+def _options(pdfa, page_numbers, font_dir, creation_time, tags=True, pdfua=False):
     o = _Options()
     _c().mkl_options_init(ctypes.byref(o))
     o.pdfa = 1 if pdfa else 0
+    o.tags = 1 if tags else 0
+    o.pdfua = 1 if pdfua else 0
     o.page_numbers = 1 if page_numbers else 0
     o.font_dir = _path(font_dir) if font_dir else None
     o.creation_time = int(creation_time or 0)
     return o
 
 
-def render_file(letter_path, pdf_path, *, pdfa=False, page_numbers=True, font_dir=None, creation_time=0):
+def render_file(letter_path, pdf_path, *, pdfa=False, page_numbers=True, font_dir=None, creation_time=0, tags=True,
+                pdfua=False):
     """Render the letter file `letter_path` to `pdf_path` (written atomically)."""
-    o = _options(pdfa, page_numbers, font_dir, creation_time)
+    o = _options(pdfa, page_numbers, font_dir, creation_time, tags, pdfua)
     e = _Error()
     st = _c().mkl_render_file(_path(letter_path), _path(pdf_path), ctypes.byref(o), ctypes.byref(e))
     if st:
@@ -217,11 +221,12 @@ class Letter:
 
 class Renderer:
     """Fonts, shaped text and decoded images kept from one letter to the next.
-    One per thread. Options: pdfa, page_numbers, font_dir, creation_time (a Unix
+    One per thread. Options: pdfa, page_numbers, tags (a tagged PDF, the
+    default), pdfua (declare PDF/UA-1), font_dir, creation_time (a Unix
     time for reproducible files; 0 = now or $SOURCE_DATE_EPOCH)."""
 
-    def __init__(self, *, pdfa=False, page_numbers=True, font_dir=None, creation_time=0):
-        self._opts = _options(pdfa, page_numbers, font_dir, creation_time)
+    def __init__(self, *, pdfa=False, page_numbers=True, font_dir=None, creation_time=0, tags=True, pdfua=False):
+        self._opts = _options(pdfa, page_numbers, font_dir, creation_time, tags, pdfua)
         h = ctypes.c_void_p()
         st = _c().mkl_renderer_new(ctypes.byref(self._opts), ctypes.byref(h))
         if st:
