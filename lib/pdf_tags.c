@@ -16,7 +16,6 @@
 
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* A child of an element: another element, a marked-content sequence or a
@@ -249,11 +248,32 @@ mkl_status mkl__tags_page_end(mkl_tagger *t) {
     return hpdf(r);
 }
 
-static int cmp_kid(const void *a, const void *b) {
-    const Kid *x = a, *y = b;
-    if (x->parent != y->parent) return x->parent < y->parent ? -1 : 1;
-    if (x->seq != y->seq) return x->seq < y->seq ? -1 : 1;
-    return x->type < y->type ? -1 : x->type > y->type;   /* (a stable order for equal numbers) */
+static int kid_before(const Kid *x, const Kid *y) { return x->seq != y->seq ? x->seq < y->seq : x->type < y->type; }
+
+/* Order the kids by parent (a counting sort: parents are element indexes),
+ * then by sequence number within each parent (an insertion sort: a parent's
+ * kids come in order but for its child elements, pushed last). */
+static mkl_status sort_kids(mkl_tagger *t, size_t nelems) {
+    size_t n = t->kids.n, *start = mkl__calloc(nelems + 2, sizeof *start);
+    Kid *out = mkl__malloc((n ? n : 1) * sizeof *out);
+    if (!start || !out) {
+        mkl__free(start);
+        mkl__free(out);
+        return MKL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) start[t->kids.v[i].parent + 1]++;
+    for (size_t p = 1; p < nelems + 2; p++) start[p] += start[p - 1];
+    for (size_t i = 0; i < n; i++) out[start[t->kids.v[i].parent]++] = t->kids.v[i];
+    for (size_t i = 1; i < n; i++) {
+        Kid k = out[i];
+        size_t j = i;
+        for (; j > 0 && out[j - 1].parent == k.parent && kid_before(&k, &out[j - 1]); j--) out[j] = out[j - 1];
+        out[j] = k;
+    }
+    memcpy(t->kids.v, out, n * sizeof *out);
+    mkl__free(start);
+    mkl__free(out);
+    return MKL_OK;
 }
 
 /* Write one element's /K from kids[a, b) (its children, in order) and /Pg. */
@@ -317,7 +337,7 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         if (el->actual) r |= add_text(t, d, "ActualText", mkl__struct_str(s, el->actual));
     }
     if (r != HPDF_OK) return hpdf(r);
-    qsort(t->kids.v, t->kids.n, sizeof *t->kids.v, cmp_kid);
+    if (sort_kids(t, s->elems.n)) return MKL_ERR_NOMEM;
     for (size_t a = 0; a < t->kids.n && r == HPDF_OK;) {
         size_t b = a;
         while (b < t->kids.n && t->kids.v[b].parent == t->kids.v[a].parent) b++;
