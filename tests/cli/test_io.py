@@ -68,6 +68,10 @@ def check_stdin_stdout(mkl, root, tmp):
     f = mk([mkl, seed_path, "-o", os.path.join(tmp, "file.pdf")], tmp, b"", EPOCH)
     check(f.returncode == 0 and open(os.path.join(tmp, "file.pdf"), "rb").read() == r.stdout,
           "the PDF from standard input is byte-identical to the one from the file")
+    # /dev/stdin names standard input too, a pipe as well as a file
+    d = mk([mkl, "/dev/stdin", "-o", "-"], tmp, seed, EPOCH)
+    check(d.returncode == 0 and d.stdout == r.stdout, "mkletter /dev/stdin reads the pipe like mkletter -",
+          d.stderr[-300:])
     # `mkletter -` alone is a filter: standard output by default, no file made
     before = set(os.listdir(tmp))
     r = mk([mkl, "-"], tmp, MINIMAL.encode())
