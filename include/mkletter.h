@@ -197,7 +197,7 @@ typedef enum mkl_field {
     MKL_FIELD_CLOSING,       /**< "closing" */
     MKL_FIELD_ENCLOSURES,    /**< enclosures, one a line */
     MKL_FIELD_PS,            /**< "ps" */
-    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "word" or "syllable" */
+    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "auto" (the default), "word" or "syllable" */
     MKL_FIELD_FONT_SIZE,     /**< "fonts: size", e.g. "11pt" */
     MKL_FIELD_FONT_BODY,     /**< body font families in fallback order (add_line) */
     MKL_FIELD_FONT_HEADING,  /**< heading font families in fallback order (add_line) */

@@ -67,6 +67,7 @@ mkl_status mkl_letter_new(mkl_renderer *r, mkl_letter **out) {
     l->doc = d;
     d->lang = "en";
     d->font_size = 11;
+    d->syllable = MKL_HANGUL_AUTO;
     if (!(d->file = mkl__arena_strndup(&d->arena, "<letter>", 8)) || !(d->base_dir = mkl__arena_strndup(&d->arena, "", 0))) {
         mkl_letter_free(l);
         return MKL_ERR_NOMEM;

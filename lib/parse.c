@@ -280,9 +280,10 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
         else if (!strcmp(s, "long")) d->date_official = 0;
         else BAD("'date-style' must be 'long' or 'official', not '%.100s'", s);
     } else if (!strcmp(key, "hangul-breaks")) {
-        if (!strcmp(s, "syllable")) d->syllable = 1;
-        else if (!strcmp(s, "word")) d->syllable = 0;
-        else BAD("'hangul-breaks' must be 'word' or 'syllable', not '%.100s'", s);
+        if (!strcmp(s, "syllable")) d->syllable = MKL_HANGUL_SYLLABLE;
+        else if (!strcmp(s, "word")) d->syllable = MKL_HANGUL_WORD;
+        else if (!strcmp(s, "auto")) d->syllable = MKL_HANGUL_AUTO;
+        else BAD("'hangul-breaks' must be 'auto', 'word' or 'syllable', not '%.100s'", s);
     } else if (!strcmp(key, "date")) {
         /* kept as written; an ISO date is formatted for the letter's language when it is set */
         char buf[64];
@@ -784,10 +785,11 @@ static mkl_status walk_node(P *p, BodyB *b, cmark_node *n, int level, int quote,
             if (html_attr(lit, "lang", v, sizeof v) && (lang = lang_code(v)) < 0)
                 return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1, "lang=\"%s\": only 'en' and 'ko' are supported", v);
             if (html_attr(lit, "hangul-breaks", v, sizeof v)) {
-                if (!strcmp(v, "syllable")) syl = 1;
-                else if (!strcmp(v, "word")) syl = 0;
+                if (!strcmp(v, "syllable")) syl = MKL_HANGUL_SYLLABLE;
+                else if (!strcmp(v, "word")) syl = MKL_HANGUL_WORD;
+                else if (!strcmp(v, "auto")) syl = MKL_HANGUL_AUTO;
                 else return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1,
-                                     "hangul-breaks=\"%s\": must be 'word' or 'syllable'", v);
+                                     "hangul-breaks=\"%s\": must be 'auto', 'word' or 'syllable'", v);
             }
             if (p->ndivs == 16) return mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1, "more than 16 nested <div> blocks");
             p->divs[p->ndivs].lang = lang;
@@ -1023,6 +1025,7 @@ static mkl_status parse_text(const char *text, size_t len, const char *name, con
     mkl_status st = MKL_OK;
     doc->lang = "en";
     doc->font_size = 11;
+    doc->syllable = MKL_HANGUL_AUTO;
     doc->srclen = len;
     if (!(doc->file = mkl__arena_strndup(&doc->arena, name, strlen(name))) ||
         !(doc->src = mkl__arena_strndup(&doc->arena, text, len)) ||

@@ -20,7 +20,7 @@ struct mkl_shaper {
     MKL_VEC(uint32_t) cps;      /* code point at each char index */
     MKL_VEC(uint32_t) offs;     /* byte offset of each char */
     MKL_VEC(int16_t) facei;     /* chosen face index per char */
-    MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
+    MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break, 3 = hyphen point, 4 = MKL_G_SYL */
     MKL_VEC(uint8_t) prohib;    /* per byte: 1 = a break before it is prohibited */
     MKL_VEC(uint8_t) level;     /* bidi level of each char */
     UBiDi *bidi;                /* opened at the first right-to-left text */
@@ -306,10 +306,13 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
         /* CSS word-break: keep-all: no soft break inside a Korean word (eojeol).
          * In either mode a number or a Latin word stays with the Hangul attached
          * to it ("2013년", "HRC는"): only Hangul-Hangul breaks are optional. */
-        if (*brk == 1 && ((is_hangul(b) && is_hangul(a) && keep_all) ||
-                          (is_hangul(b) && !is_hangul(a) && u_isalnum((UChar32)a)) ||
+        if (*brk == 1 && ((is_hangul(b) && !is_hangul(a) && u_isalnum((UChar32)a)) ||
                           (is_hangul(a) && !is_hangul(b) && u_isalnum((UChar32)b))))
             *brk = 0;
+        /* keep-all: none between two syllables; auto: one the breaker takes only
+         * to save a line from going loose (KLREQ C.1, research/korean.md) */
+        if (*brk == 1 && is_hangul(b) && is_hangul(a) && keep_all != MKL_KEEP_NONE)
+            *brk = keep_all == MKL_KEEP_AUTO ? 4 : 0;
     }
     return MKL_OK;
 }
@@ -563,7 +566,8 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                     size_t cpos = cs;
                     if (is_hangul(mkl__utf8_next(text, len, &cpos))) G->flags |= MKL_G_HANGUL;
                     uint8_t b = sh->brk_before.v[cs];
-                    if (b) G->flags |= MKL_G_BREAK;
+                    if (b && b != 4) G->flags |= MKL_G_BREAK;
+                    if (b == 4) G->flags |= MKL_G_SYL;
                     if (b == 2) G->flags |= MKL_G_HARD;
                     if (b == 3) {
                         /* the hyphen is set in the font of the letter before the break */
