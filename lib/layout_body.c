@@ -62,7 +62,8 @@ mkl_status mkl__lay_body(Composer *c) {
         double w = c->text_width - indent - right;
         int lang = b->lang ? b->lang : mkl__doc_lang(d);
         c->lang = lang == MKL_LANG_KO ? "ko" : "en";
-        c->keep_all = !(b->syllable >= 0 ? b->syllable : d->syllable);
+        int hangul = b->syllable >= 0 ? b->syllable : d->syllable;
+        c->keep_all = hangul == MKL_HANGUL_SYLLABLE ? MKL_KEEP_NONE : hangul == MKL_HANGUL_WORD ? MKL_KEEP_ALL : MKL_KEEP_AUTO;
         mkl_fontset *fs = b->kind == MKL_BLOCK_HEADING ? &c->head : &c->body;
         st = mkl__par_make(c, &p, fs, &b->rich, size, c->lead, style, w, w, 0, align, BLACK, b->line);
         c->lang = d->lang;
