@@ -16,11 +16,10 @@
 /* Default fonts: Latin from a Latin font, Hangul from a Korean one, in one
  * fallback chain (the Latin font first, so that Latin in Korean text is set in
  * its companion). Korean letterheads and headings are set in Gothic (dotum)
- * with Liberation Sans, Korean text in Myeongjo (batang) with Liberation Serif. */
+ * with Liberation Sans, Korean text in Myeongjo (batang) with Liberation Serif;
+ * bold keeps each role's class (serif with serif, sans with sans) at the Latin
+ * bold's weight (mkl__fontset_resolve). */
 static const char *const DEFAULT_BODY[] = {"Liberation Serif", "NanumMyeongjo"};
-/* Bold Hangul in body text is set in Gothic, as Korean typesetters do (and
- * one Korean font fewer is embedded). */
-static const char *const DEFAULT_BODY_BOLD[] = {"Liberation Serif", "NanumGothic"};
 static const char *const DEFAULT_HEAD_EN[] = {"Liberation Serif", "NanumMyeongjo"};
 static const char *const DEFAULT_HEAD_KO[] = {"Liberation Sans", "NanumGothic"};
 
@@ -73,16 +72,15 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
         c.body.nfamilies = doc->font_body.nfamilies;
     } else {
         c.body.families = DEFAULT_BODY;
-        c.body.bold_families = DEFAULT_BODY_BOLD;
-        c.body.nbold = 2;
         c.body.nfamilies = 2;
     }
     if (doc->font_heading.nfamilies) {
         c.head.families = doc->font_heading.families;
         c.head.nfamilies = doc->font_heading.nfamilies;
-    } else if (doc->font_body.nfamilies) {
-        c.head = c.body;
+    } else if (doc->font_body.nfamilies && !c.ko) {
+        c.head = c.body;   /* English headings are the body's serif */
     } else {
+        /* Korean headings are Gothic (dotum) whatever the body is (C.8) */
         c.head.families = c.ko ? DEFAULT_HEAD_KO : DEFAULT_HEAD_EN;
         c.head.nfamilies = 2;
     }

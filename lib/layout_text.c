@@ -79,7 +79,6 @@ static int cache_key(mkl_buf *k, const mkl_fontset *fs, const mkl_rich *r, const
     mkl__buf_add(k, "", 1);
     for (size_t i = 0; i < fs->nfamilies; i++) mkl__buf_add(k, fs->families[i], strlen(fs->families[i]) + 1);
     mkl__buf_add(k, "|", 1);
-    for (size_t i = 0; fs->bold_families && i < fs->nbold; i++) mkl__buf_add(k, fs->bold_families[i], strlen(fs->bold_families[i]) + 1);
     mkl__buf_add(k, "|", 1);
     for (size_t i = 0; i < r->nruns; i++) {   /* field by field: a struct's padding is not part of the key */
         const mkl_srun *u = &r->runs[i];

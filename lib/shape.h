@@ -41,17 +41,19 @@ typedef struct mkl_glyph {
 /* The families of one role (body, heading), resolved lazily per style. A
  * character none of them covers takes a fallback face (mkl__fontdb_fallback)
  * of the class of the role's first family (serif, sans serif), appended to
- * faces[style] after the families' own. */
+ * faces[style] after the families' own. In a bold style a family lighter than
+ * the first one's bold (by OS/2 weight) gives way, for its script (Hangul,
+ * Han), to a bold of its own class at the first one's weight, where one is
+ * installed (mkl__fontdb_weighted), when the text first needs it. */
 typedef struct mkl_fontset {
     mkl_fontdb *db;
     const char *const *families;
     size_t nfamilies;
-    const char *const *bold_families;  /* for bold styles, if not NULL (e.g. Hangul bold in Gothic) */
-    size_t nbold;
     mkl_face *faces[4][MKL_FONTSET_MAX];   /* [style & 3][i]: the families', then fallbacks */
     size_t nfaces[4];        /* the families' faces */
     size_t nall[4];          /* and the fallbacks after them */
     int resolved[4];
+    uint8_t weighed[4][8];   /* [style][i]: family i's weight matched to the first's (bold styles) */
 } mkl_fontset;
 
 /* Resolve style `style` (MKL_STYLE_BOLD | MKL_STYLE_ITALIC) of every family:
