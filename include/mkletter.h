@@ -203,7 +203,9 @@ typedef enum mkl_field {
     MKL_FIELD_FONT_HEADING,  /**< heading font families in fallback order (add_line) */
     MKL_FIELD_LETTERHEAD_ALIGN,  /**< "letterhead: align": "left", "center", "right" */
     MKL_FIELD_LETTERHEAD_LOGO,   /**< "letterhead: logo": an image path */
-    MKL_FIELD_LETTERHEAD_FOOTER  /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_LETTERHEAD_FOOTER, /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_FONT_LEADING       /**< "fonts: leading", baseline to baseline: "160%" of the size or "17.5pt";
+                                      default 127 %, 150 % in a Korean letter */
 } mkl_field;
 
 /** Text styles for mkl_letter_add_text(), or-ed together. */

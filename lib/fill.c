@@ -153,6 +153,7 @@ static mkl_status fill_doc(F *f) {
     d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
     d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
     d->date_official = s->date_official; d->syllable = s->syllable;
+    d->leading = s->leading; d->leading_points = s->leading_points;
     d->font_body = s->font_body; d->font_heading = s->font_heading;
     const mkl_fontspec *specs[2] = {&s->font_body, &s->font_heading};
     mkl_fontspec *dspecs[2] = {&d->font_body, &d->font_heading};

@@ -92,6 +92,8 @@ typedef struct mkl_doc {
     const char *ps;
     mkl_fontspec font_body, font_heading;
     double font_size;       /* points */
+    double leading;         /* fonts: leading: 0 = the language's (127 %, Korean 150 %) ... */
+    int leading_points;     /* ... else a percentage of font_size, or (1) points */
     const char **links;     /* URLs referenced by mkl_srun.link */
     size_t nlinks;
     mkl_block *blocks;      /* the body */
