@@ -32,7 +32,9 @@ typedef struct Kid {
 } Kid;
 
 /* A parent tree entry: the page's (or annotation's) key and its value. */
-typedef struct Num { uint32_t key; void *value; } Num;
+/* own: the value is a direct array (a page's) that no libharu object holds
+ * yet: the tagger frees it if the document is never finished. */
+typedef struct Num { uint32_t key; void *value; int own; } Num;
 
 struct mkl_tagger {
     HPDF_Doc pdf;
@@ -76,6 +78,8 @@ static void layout_clear(mkl_tagger *t) {
 
 void mkl__tagger_free(mkl_tagger *t) {
     if (!t) return;
+    for (size_t i = 0; i < t->nums.n; i++)
+        if (t->nums.v[i].own) HPDF_Obj_Free(t->pdf->mmgr, t->nums.v[i].value);
     layout_clear(t);
     mkl__free(t->kids.v);
     mkl__free(t->copies.v);
@@ -235,12 +239,13 @@ mkl_status mkl__tags_page_end(mkl_tagger *t) {
     if (t->failed) return MKL_ERR_NOMEM;
     HPDF_STATUS r = HPDF_Dict_AddName(t->page, "Tabs", "S");
     if (t->page_mcids.n) {
-        HPDF_Array arr = HPDF_Array_New(t->pdf->mmgr);
         Num *nm = MKL_PUSH(&t->nums);
         if (!nm) return MKL_ERR_NOMEM;
-        if (!arr) return MKL_ERR_PDF;
+        HPDF_Array arr = HPDF_Array_New(t->pdf->mmgr);
+        if (!arr) return MKL_ERR_NOMEM;
         nm->key = t->next_key++;
         nm->value = arr;
+        nm->own = 1;
         for (size_t i = 0; i < t->page_mcids.n && r == HPDF_OK; i++) r |= HPDF_Array_Add(arr, t->page_mcids.v[i]);
         r |= HPDF_Dict_AddNumber(t->page, "StructParents", (HPDF_INT32)nm->key);
     }
@@ -374,6 +379,7 @@ static HPDF_STATUS parent_tree(mkl_tagger *t, HPDF_Dict *out) {
         }
         for (size_t i = a; i < b && r == HPDF_OK; i++) {
             r |= HPDF_Array_AddNumber(nums, (HPDF_INT32)t->nums.v[i].key);
+            t->nums.v[i].own = 0;   /* the number tree has it now (libharu frees it if this fails) */
             r |= HPDF_Array_Add(nums, t->nums.v[i].value);
         }
         if (!t->nums.n) break;
