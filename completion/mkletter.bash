@@ -35,7 +35,7 @@ _mkletter() {
         ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --style --check --pdfa --no-page-numbers
+        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers --style
                                  -q --quiet -h --help -V --version -' -- "$cur"))
         return
     fi
