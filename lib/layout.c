@@ -101,7 +101,8 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     out->width = c.page_width;
     out->height = c.page_height;
     double mm = 72 / 25.4;
-    c.margin_left = 25 * mm;
+    /* a US window letter keeps the body flush with the address, 1 in from the edge */
+    c.margin_left = doc->layout == MKL_LAYOUT_US_WINDOW ? 72 : 25 * mm;
     c.margin_right = 22 * mm;
     c.margin_top = 15 * mm;
     c.margin_bottom = 22 * mm;

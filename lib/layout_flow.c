@@ -104,8 +104,8 @@ mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *fi
         size_t rest = n - i;
         size_t take = fit >= rest ? rest : fit;
         if (take < rest) {
-            if (i == 0 && take < 2) take = 0;                    /* orphan */
-            else if (rest - take == 1 && take >= 2) take--;      /* widow */
+            if (rest - take == 1 && take > 0) take--;            /* widow: two lines go over */
+            if (i == 0 && take < 2) take = 0;                    /* orphan, also one the widow rule made */
             if (take == 0 && c->at_top) take = MKL_MAX(fit, 1); /* a page cannot hold even this: go on */
         }
         for (size_t k = 0; k < take; k++, i++) {

@@ -133,15 +133,20 @@ out:
  * address, the next 12.7 mm notes, the last 27.3 mm the recipient, set 5 mm in
  * from the field's edge. Fold marks at 87/192 mm (A) or 105/210 mm (B), the
  * punch mark at 148.5 mm.
- * US No. 10 (letter): the envelope's 4 1/2 x 1 1/8 in window, 7/8 in from the
- * left and 1/2 in from the bottom, falls 2 1/8 in from the top of a letter
- * folded in thirds resting in the envelope; the recipient starts there, 1/8 in
- * inside the window, with the return address above it; folds at 3 2/3 and
- * 7 1/3 in. */
+ * US No. 10: the envelope (4 1/8 x 9 1/2 in) has a 1 1/8 x 4 1/2 in window
+ * 7/8 in from the left and 1/2 in from the bottom. The sheet, US Letter or A4,
+ * is folded in thirds of its own height and rests on the envelope's bottom,
+ * so the window shows the part of the sheet from 1 5/8 in to 1/2 in above the
+ * first fold. Everything in it stays 1/8 in inside the window (the clear zone,
+ * 4 1/4 x 7/8 in): one small return line, then the recipient, 10 pt on 11 pt,
+ * at most five lines. */
 typedef struct Window {
-    double field_x, field_top, field_w, field_h;   /* the whole field */
+    double field_x, field_top, field_w, field_h;   /* the whole field (the window) */
+    double inset;                                   /* clearance kept inside it on every side */
     double back_h;                                  /* return-address zone at its top */
+    double back_size;                               /* the return line's size */
     double recip_top;                               /* top of the recipient zone */
+    double recip_lead;                              /* the recipient's line spacing */
     double text_x;                                  /* left edge of the recipient's text */
     double fold[2], hole;                           /* 0 = none */
 } Window;
@@ -157,22 +162,34 @@ static mkl_status date_fits(Composer *c, const Par *p, double first_baseline) {
                     "'%s' is %zu lines long (as set, with the date) and does not fit on the first page", key, p->lines.n);
 }
 
-static int window_of(const mkl_doc *d, Window *w) {
+static int window_of(const mkl_doc *d, double page_height, Window *w) {
     const double mm = 72 / 25.4, in = 72;
     memset(w, 0, sizeof *w);
     switch (d->layout) {
     case MKL_LAYOUT_DIN5008A:
     case MKL_LAYOUT_DIN5008B: {
         double top = d->layout == MKL_LAYOUT_DIN5008A ? 27 : 45;
-        *w = (Window){20 * mm, top * mm, 85 * mm, 45 * mm, 5 * mm, (top + 17.7) * mm, 25 * mm,
-                      {(d->layout == MKL_LAYOUT_DIN5008A ? 87 : 105) * mm, (d->layout == MKL_LAYOUT_DIN5008A ? 192 : 210) * mm},
-                      148.5 * mm};
+        *w = (Window){.field_x = 20 * mm, .field_top = top * mm, .field_w = 85 * mm, .field_h = 45 * mm,
+                      .back_h = 5 * mm, .back_size = 7, .recip_top = (top + 17.7) * mm, .recip_lead = 12,
+                      .text_x = 25 * mm,
+                      .fold = {(d->layout == MKL_LAYOUT_DIN5008A ? 87 : 105) * mm,
+                               (d->layout == MKL_LAYOUT_DIN5008A ? 192 : 210) * mm},
+                      .hole = 148.5 * mm};
         return 1;
     }
-    case MKL_LAYOUT_US_WINDOW:
-        *w = (Window){0.875 * in, 1.875 * in, 4.5 * in, 1.375 * in, 0.25 * in, 2.125 * in, 1.0 * in,
-                      {11.0 / 3 * in, 22.0 / 3 * in}, 0};
+    case MKL_LAYOUT_US_WINDOW: {
+        double panel = page_height / 3, inset = 0.125 * in, back_size = 6;
+        double top = panel - 1.625 * in;
+        /* the return line's baseline an ascender below the clear zone's top;
+         * the recipient's zone starts below its descenders and underline,
+         * with 3 pt between them */
+        double back_base = top + inset + 0.75 * back_size;
+        *w = (Window){.field_x = 0.875 * in, .field_top = top, .field_w = 4.5 * in, .field_h = 1.125 * in,
+                      .inset = inset, .back_h = back_base - top + 1.4 * mm, .back_size = back_size,
+                      .recip_top = back_base + 0.25 * back_size + 3, .recip_lead = 11, .text_x = 1.0 * in,
+                      .fold = {panel, 2 * panel}};
         return 1;
+    }
     default:
         return 0;
     }
@@ -189,7 +206,8 @@ static mkl_status window_block(Composer *c, const Window *w) {
      * the sender's lines joined with commas, as many as fit */
     const mkl_lines *src = d->from.n ? &d->from : &d->lh_lines;
     const char *name = d->from.n ? NULL : d->lh_name;
-    double bs = 7, base = w->field_top + w->back_h - 1.4 * mm, width = w->field_w - (w->text_x - w->field_x);
+    double bs = w->back_size, base = w->field_top + w->back_h - 1.4 * mm;
+    double width = w->field_w - (w->text_x - w->field_x) - w->inset;
     for (size_t keep = src->n + 1; keep-- > 0 && !st;) {
         mkl_buf b = {0};
         if (name) mkl__buf_adds(&b, name);
@@ -210,8 +228,8 @@ static mkl_status window_block(Composer *c, const Window *w) {
     }
     if (st) goto out;
     /* the recipient: 10 pt on 12 pt, the first baseline a cap height below the zone's top */
-    double rs = MKL_MIN(c->size - 1, 10), rl = 12, rw = w->field_w - 2 * (w->text_x - w->field_x), bottom;
-    double first = w->recip_top + rs * 0.75, last = w->field_top + w->field_h - 0.25 * rs;   /* baselines */
+    double rs = MKL_MIN(c->size - 1, 10), rl = w->recip_lead, rw = w->field_w - 2 * (w->text_x - w->field_x), bottom;
+    double first = w->recip_top + rs * 0.75, last = w->field_top + w->field_h - w->inset - 0.25 * rs;   /* baselines */
     if (d->to.n && (st = mkl__block_at(c, &d->to, w->text_x, rw, first, rs, rl, 0, AL_LEFT, BLACK, &bottom))) goto out;
     if (d->to.n && bottom > last + 1e-6) {
         char why[96];
@@ -260,7 +278,7 @@ mkl_status mkl__lay_heading(Composer *c) {
     mkl_status st = MKL_OK;
     Par p = {0}, lab = {0};   /* lab: the CC label */
     Window win;
-    if (window_of(d, &win)) {
+    if (window_of(d, c->page_height, &win)) {
         if ((st = window_block(c, &win))) return st;
         goto cc;
     }
