@@ -1,8 +1,10 @@
 /* layout_end.c - the end matter: the groups of co-signers as tables, the enclosures and the P.S.. See
  * layout_internal.h. */
 #include "layout_internal.h"
+#include "smart.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "linebreak.h"
 #include "parse.h"
@@ -21,13 +23,13 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
     for (size_t i = 0; i < n && !st; i++) {
         const mkl_entry *en = &g->entries[i];
         mkl_buf b = {0};
-        mkl__buf_adds(&b, en->name);
+        mkl__smart_append(&b, en->name, strlen(en->name));
         mkl_srun runs[2];
         size_t nr = 1;
         runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
         if (en->note) {
             mkl__buf_adds(&b, ", ");
-            mkl__buf_adds(&b, en->note);
+            mkl__smart_append(&b, en->note, strlen(en->note));
             runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
             nr = 2;
         }
