@@ -46,9 +46,12 @@ typedef struct mkl_lines { const char **v; size_t n; } mkl_lines;   /* one strin
 
 typedef struct mkl_entry { const char *name; const char *note; } mkl_entry;
 
+/* The most columns a group of co-signers may have (parse.c's message says 4). */
+#define MKL_MAX_COLUMNS 4
+
 typedef struct mkl_group {
     const char *heading;  /* or NULL */
-    int columns;
+    int columns;          /* 1 to MKL_MAX_COLUMNS */
     mkl_entry *entries;
     size_t nentries;
 } mkl_group;

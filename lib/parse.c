@@ -459,7 +459,7 @@ static mkl_status parse_signatories(P *p, yaml_node_t *n) {
             const char *s;
             long c;
             if ((st = get_str(p, v, "columns", &s))) return st;
-            if (!parse_int(s, 1, 4, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
+            if (!parse_int(s, 1, MKL_MAX_COLUMNS, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
             g[i].columns = (int)c;
         }
         if (!(v = map_get(p, gn, "entries"))) return perr(p, gn, "a signatory group needs 'entries'", NULL, NULL);
