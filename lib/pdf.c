@@ -8,6 +8,7 @@
  * build refuses other versions and the run-time check refuses a different
  * shared library. */
 #include "pdf.h"
+#include "deflate.h"
 #include "pack.h"
 
 #include <ft2build.h>
@@ -27,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #if HPDF_VERSION_ID != 20300
 #error "pdf.c uses libharu internals of version 2.3.0 exactly (HPDF_VERSION_ID 20300)"
@@ -530,6 +530,39 @@ static HPDF_Dict stream_new(W *w) {
     return d;
 }
 
+/* Write `n` bytes at `data` as the data of the stream `d` (from stream_new),
+ * deflated here and marked for pack.c (see pack.h). `z`, when not NULL,
+ * keeps the deflated bytes: when it holds some already (the same data
+ * deflated for an earlier copy), they are written as they are. PDF/A files
+ * are not packed: there libharu deflates. */
+static HPDF_STATUS stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mkl_buf *z) {
+    if (w->pdfa || !n) return HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)data, (HPDF_UINT)n);
+    mkl_buf own = {0};
+    if (!z) z = &own;
+    if (!z->n && mkl__deflate(z, data, n, MKL_DEFLATE_CONTENT)) {
+        mkl__buf_free(&own);
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    d->filter = HPDF_STREAM_FILTER_NONE;
+    HPDF_STATUS r = HPDF_Dict_AddBoolean(d, "MklFlate", HPDF_TRUE);
+    if (r == HPDF_OK) r = HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)z->s, (HPDF_UINT)z->n);
+    mkl__buf_free(&own);
+    return r;
+}
+
+/* stream_data() for bytes `raw` that a cached subset kept from the last
+ * document (`keep_raw`, deflated to `keep_z`): the same bytes are written
+ * deflated as they were; others replace them (`raw` is taken). */
+static HPDF_STATUS stream_kept(W *w, HPDF_Dict d, mkl_buf *raw, mkl_buf *keep_raw, mkl_buf *keep_z) {
+    if (keep_raw->n != raw->n || memcmp(keep_raw->s, raw->s, raw->n)) {
+        mkl__buf_free(keep_raw);
+        mkl__buf_free(keep_z);
+        *keep_raw = *raw;
+        memset(raw, 0, sizeof *raw);
+    }
+    return stream_data(w, d, keep_raw->s, keep_raw->n, keep_z);
+}
+
 /* A subset font, kept by the renderer for the next document that needs
  * exactly the same glyphs of the same face (the letter rendered again, or a
  * merge copy whose fields add no glyph to that face). */
@@ -541,6 +574,11 @@ typedef struct SubEntry {
     hb_blob_t *blob;         /* the subset font program */
     uint16_t *cid;           /* a CID-keyed CFF subset: each glyph's CID (its charset's); else NULL, CID = glyph id */
     uint32_t ncid;           /* with `cid`: the largest CID + 1 */
+    /* the streams as deflated for the last document that used this subset,
+     * written again as they are when the next one has the same bytes: the
+     * font program (always the same), and its ToUnicode CMap and
+     * CIDToGIDMap with the raw bytes they were made from */
+    mkl_buf zprog, tu_raw, tu_z, map_raw, map_z;
 } SubEntry;
 
 struct mkl_subsets {
@@ -553,6 +591,11 @@ static void sub_clear(SubEntry *e) {
     mkl__free(e->newg);
     mkl__free(e->cid);
     hb_blob_destroy(e->blob);
+    mkl__buf_free(&e->zprog);
+    mkl__buf_free(&e->tu_raw);
+    mkl__buf_free(&e->tu_z);
+    mkl__buf_free(&e->map_raw);
+    mkl__buf_free(&e->map_z);
     memset(e, 0, sizeof *e);
 }
 
@@ -844,7 +887,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     /* FontFile2 (TrueType), or FontFile3 with a bare CFF (ISO 32000-1, 9.9) */
     HPDF_Dict ff = stream_new(w);
     if (!ff) { st = hpdf_fail(w, "creating a font file"); goto out; }
-    r |= HPDF_Stream_Write(ff->stream, (const HPDF_BYTE *)bdata, blen);
+    r |= stream_data(w, ff, bdata, blen, &e->zprog);
     if (face->cff) r |= HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
     else r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
 
@@ -875,7 +918,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
             uint32_t cid = cidof ? cidof[c] : c;
             set[cid >> 3] |= (HPDF_BYTE)(0x80 >> (cid & 7));
         }
-        r |= HPDF_Stream_Write(cs->stream, set, (ncid + 7) / 8);
+        r |= stream_data(w, cs, set, (ncid + 7) / 8, NULL);
         mkl__free(set);
         r |= HPDF_Dict_Add(fd, "CIDSet", cs);
     }
@@ -928,11 +971,15 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     } else {
         HPDF_Dict map = stream_new(w);
         if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
+        mkl_buf raw = {0};
         for (uint32_t c = 0; c < ncid; c++) {
             uint32_t g = c < e->nglyphs ? c : subset_gid(e, f->cid_gid.v[who[c]]);
-            HPDF_BYTE two[2] = {(HPDF_BYTE)(g >> 8), (HPDF_BYTE)(g & 0xFF)};
-            r |= HPDF_Stream_Write(map->stream, two, 2);
+            char two[2] = {(char)(g >> 8), (char)(g & 0xFF)};
+            mkl__buf_add(&raw, two, 2);
         }
+        if (raw.oom) { mkl__buf_free(&raw); st = oom(w); goto out; }
+        r |= stream_kept(w, map, &raw, &e->map_raw, &e->map_z);
+        mkl__buf_free(&raw);
         r |= HPDF_Dict_Add(cf, "CIDToGIDMap", map);
     }
 
@@ -940,7 +987,7 @@ static mkl_status font_finish(W *w, PFont *f, int index) {
     HPDF_Dict tu = stream_new(w);
     if (!tu) { st = hpdf_fail(w, "creating a ToUnicode map"); goto out; }
     if ((st = to_unicode(w, f, who, ncid, &tb))) goto out;
-    r |= HPDF_Stream_Write(tu->stream, (const HPDF_BYTE *)tb.s, (HPDF_UINT)tb.n);
+    r |= stream_kept(w, tu, &tb, &e->tu_raw, &e->tu_z);
 
     /* Type0 */
     r |= HPDF_Dict_AddName(f->type0, "Type", "Font");
@@ -1169,7 +1216,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
          * (not for PDF/A, which libharu compresses itself), else with what the
          * buffer over-allocated given back */
         if (!w->pdfa && w->kept + pp->content.n > mkl__pdf_keep_raw) {
-            if (mkl__deflate(&pp->z, pp->content.s, pp->content.n, 1)) {
+            if (mkl__deflate(&pp->z, pp->content.s, pp->content.n, MKL_DEFLATE_FAST)) {
                 st = oom(w);
                 break;
             }
@@ -1235,7 +1282,7 @@ static mkl_status finish(W *w) {
         size_t n = content->n;
         if (!w->pdfa && n) {
             z.n = 0;
-            if (mkl__deflate(&z, data, n, Z_DEFAULT_COMPRESSION)) {
+            if (mkl__deflate(&z, data, n, MKL_DEFLATE_CONTENT)) {
                 st = oom(w);
                 break;
             }
