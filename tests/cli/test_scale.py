@@ -8,10 +8,15 @@
   each file passes qpdf --check and its text (pdftotext, mutool) holds the
   row's name.
 
+- A petition: a letter with 100,000 signatories (three columns) renders;
+  its text reads back from the first signatory to the last, and qpdf
+  --check passes it.
+
 usage: test_scale.py MKLETTER REPO_ROOT
 """
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -73,6 +78,32 @@ def hangul_names(tmp):
               names[i - 1])
 
 
+def petition(tmp, n=100000):
+    work = os.path.join(tmp, "petition")
+    os.makedirs(work)
+    first = ["Anna", "Jae-won", "Min-ji", "Tomás", "Maria", "John", "Soo-jin", "Ahmed", "Olga", "Kenji"]
+    last = ["Kim", "Lee", "Park", "Smith", "García", "Müller", "Choi", "Novak", "Rossi", "Tanaka"]
+    names = [f"{first[i % 10]} {last[i * 7 % 10]} {i + 1}" for i in range(n)]
+    with open(os.path.join(work, "p.md"), "w", encoding="utf-8") as f:
+        f.write("---\nlang: en\ndate: 2020-02-21\nto: The Editor\nsubject: Petition\nopening: Dear Editor,\n"
+                "closing: Sincerely,\nsignatories:\n  - heading: Signatories\n    columns: 3\n    entries:\n")
+        f.write("".join(f"      - {nm}\n" for nm in names))
+        f.write("---\n\nWe, the undersigned, ask for this.\n")
+    r = mk(["-q", "p.md", "-o", "p.pdf"], work)
+    check(r.returncode == 0, f"a letter with {n:,} signatories renders", text(r.stderr)[-300:])
+    pdf = os.path.join(work, "p.pdf")
+    if r.returncode:
+        return
+    q = run(["qpdf", "--check", pdf])
+    check(q.returncode == 0, "qpdf --check passes the petition", text(q.stdout + q.stderr)[-300:])
+    t = text(run(["pdftotext", pdf, "-"]).stdout)
+    found = sum(1 for nm in (names[0], names[1], names[n // 2], names[-2], names[-1]) if nm in t)
+    check(found == 5, "the first, middle and last signatories read back (pdftotext)", found)
+    check(len(set(int(w) for w in re.findall(r"\b\d+\b", t) if 0 < int(w) <= n)) == n,
+          f"every one of the {n:,} signatories' numbers reads back")
+
+
 with tempfile.TemporaryDirectory() as tmp:
     hangul_names(tmp)
+    petition(tmp)
 finish()
