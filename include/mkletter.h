@@ -299,8 +299,9 @@ MKL_API size_t mkl_data_rows(const mkl_data *d);
 MKL_API int mkl_data_line(const mkl_data *d, size_t row);
 
 /** Make `*out`, the copy of `tmpl` for data row `row` (0-based). Errors name
- * the row (as the CSV numbers it) and the field: "row 7 (data.csv line 8):
- * ...". Every later error about the copy (a font, an image, the layout, when
+ * the row as the command's --rows counts it (1 is the first row after the
+ * header, so 0-based `row` 6 is "row 7") and the CSV line where it starts:
+ * "row 7 (data.csv line 8): ...". Every later error about the copy (a font, an image, the layout, when
  * it is checked, rendered or added to a batch) names the row the same way. */
 MKL_API mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row,
                                        mkl_letter **out);

@@ -137,11 +137,12 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
     return st;
 }
 
-/* Which row an error is about: "row 7 (data.csv line 8)". */
+/* Which row an error is about: "row 7 (data.csv line 8)", counted as --rows
+ * counts them (1 is the first row after the header). */
 static void row_label(const mkl_data *d, size_t row, char *buf, size_t size) {
     char path[210];   /* the data file's name is shown escaped, like the rest of the message */
     mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
-    snprintf(buf, size, "row %zu (%s line %d)", row + 2, path, mkl__table_row_line(d->t, row));
+    snprintf(buf, size, "row %zu (%s line %d)", row + 1, path, mkl__table_row_line(d->t, row));
 }
 
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
