@@ -540,7 +540,7 @@ static HPDF_STATUS stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mk
     mkl_buf own = {0};
     if (!z) z = &own;
     if (!z->n && mkl__deflate(z, data, n, MKL_DEFLATE_CONTENT)) {
-        mkl__buf_free(&own);
+        mkl__buf_free(z);   /* (a kept buffer must not stay marked out of memory) */
         return HPDF_FAILD_TO_ALLOC_MEM;
     }
     d->filter = HPDF_STREAM_FILTER_NONE;

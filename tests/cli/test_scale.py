@@ -8,9 +8,10 @@
   each file passes qpdf --check and its text (pdftotext, mutool) holds the
   row's name.
 
-- A petition: a letter with 100,000 signatories (three columns) renders;
-  its text reads back from the first signatory to the last, and qpdf
-  --check passes it.
+- A petition: a letter with 100,000 signatories (three columns) renders in
+  at most 1 KB of memory a signatory (peak memory, against 25,000); its
+  text reads back from the first signatory to the last, and qpdf --check
+  passes it.
 
 usage: test_scale.py MKLETTER REPO_ROOT
 """
@@ -18,6 +19,7 @@ import os
 import random
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -78,22 +80,42 @@ def hangul_names(tmp):
               names[i - 1])
 
 
+def maxrss_kb(args, cwd):
+    """Run mkletter in `cwd`; its exit status and peak memory (KB)."""
+    pr = subprocess.Popen([mkl] + args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env=dict(os.environ, SOURCE_DATE_EPOCH="1600000000"))
+    _, status, ru = os.wait4(pr.pid, 0)
+    pr.returncode = os.waitstatus_to_exitcode(status)
+    return pr.returncode, ru.ru_maxrss
+
+
+def petition_letter(path, names):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("---\nlang: en\ndate: 2020-02-21\nto: The Editor\nsubject: Petition\nopening: Dear Editor,\n"
+                "closing: Sincerely,\nsignatories:\n  - heading: Signatories\n    columns: 3\n    entries:\n")
+        f.write("".join(f"      - {nm}\n" for nm in names))
+        f.write("---\n\nWe, the undersigned, ask for this.\n")
+
+
 def petition(tmp, n=100000):
     work = os.path.join(tmp, "petition")
     os.makedirs(work)
     first = ["Anna", "Jae-won", "Min-ji", "Tomás", "Maria", "John", "Soo-jin", "Ahmed", "Olga", "Kenji"]
     last = ["Kim", "Lee", "Park", "Smith", "García", "Müller", "Choi", "Novak", "Rossi", "Tanaka"]
     names = [f"{first[i % 10]} {last[i * 7 % 10]} {i + 1}" for i in range(n)]
-    with open(os.path.join(work, "p.md"), "w", encoding="utf-8") as f:
-        f.write("---\nlang: en\ndate: 2020-02-21\nto: The Editor\nsubject: Petition\nopening: Dear Editor,\n"
-                "closing: Sincerely,\nsignatories:\n  - heading: Signatories\n    columns: 3\n    entries:\n")
-        f.write("".join(f"      - {nm}\n" for nm in names))
-        f.write("---\n\nWe, the undersigned, ask for this.\n")
-    r = mk(["-q", "p.md", "-o", "p.pdf"], work)
-    check(r.returncode == 0, f"a letter with {n:,} signatories renders", text(r.stderr)[-300:])
+    petition_letter(os.path.join(work, "q.md"), names[:n // 4])
+    petition_letter(os.path.join(work, "p.md"), names)
+    rc4, kb4 = maxrss_kb(["-q", "q.md", "-o", "q.pdf"], work)
+    rc, kb = maxrss_kb(["-q", "p.md", "-o", "p.pdf"], work)
+    check(rc == 0 and rc4 == 0, f"letters with {n // 4:,} and {n:,} signatories render", (rc4, rc))
     pdf = os.path.join(work, "p.pdf")
-    if r.returncode:
+    if rc:
         return
+    # memory: a signatory costs at most 1 KB, its page's share included (the
+    # process's own memory and the letter's fixed part cancel out)
+    per = (kb - kb4) * 1024 / (n - n // 4)
+    check(per <= 1024, "a signatory takes at most 1 KB of memory, its page's share included",
+          f"{per:.0f} bytes ({kb4} KB for {n // 4:,}, {kb} KB for {n:,})")
     q = run(["qpdf", "--check", pdf])
     check(q.returncode == 0, "qpdf --check passes the petition", text(q.stdout + q.stderr)[-300:])
     t = text(run(["pdftotext", pdf, "-"]).stdout)
