@@ -197,13 +197,15 @@ typedef enum mkl_field {
     MKL_FIELD_CLOSING,       /**< "closing" */
     MKL_FIELD_ENCLOSURES,    /**< enclosures, one a line */
     MKL_FIELD_PS,            /**< "ps" */
-    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "word" or "syllable" */
+    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "auto" (the default), "word" or "syllable" */
     MKL_FIELD_FONT_SIZE,     /**< "fonts: size", e.g. "11pt" */
     MKL_FIELD_FONT_BODY,     /**< body font families in fallback order (add_line) */
     MKL_FIELD_FONT_HEADING,  /**< heading font families in fallback order (add_line) */
     MKL_FIELD_LETTERHEAD_ALIGN,  /**< "letterhead: align": "left", "center", "right" */
     MKL_FIELD_LETTERHEAD_LOGO,   /**< "letterhead: logo": an image path */
-    MKL_FIELD_LETTERHEAD_FOOTER  /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_LETTERHEAD_FOOTER, /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_FONT_LEADING       /**< "fonts: leading", baseline to baseline: "160%" of the size or "17.5pt";
+                                      default 127 %, 150 % in a Korean letter */
 } mkl_field;
 
 /** Text styles for mkl_letter_add_text(), or-ed together. */

@@ -49,6 +49,7 @@ typedef struct Composer {
     double margin_left, margin_right, margin_top, margin_bottom;
     double text_width;    /* page_width - margin_left - margin_right */
     double size, lead;
+    double lead_ko;      /* a Korean paragraph's leading (the letter's own lead in a Korean letter) */
     double grid0;         /* baseline grid origin */
     double bottom;        /* lowest baseline allowed */
     double bottom1;       /* the same on page 1 (above the letterhead's footer band) */

@@ -10,6 +10,7 @@
  * Every cell goes into one growing buffer, NUL-terminated, with its offset in
  * a second array: memory stays linear in the input size. */
 #include "merge.h"
+#include "smart.h"
 
 #include <csv.h>
 #include <limits.h>
@@ -505,7 +506,8 @@ mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *b, mkl_e
                             "with its fields filled in, this text is longer than 2 MiB (the limit)");
         }
         mkl__buf_add(b, p, (size_t)(open - p));
-        mkl__buf_add(b, v, vlen);
+        if (lk->smart) mkl__smart_append(b, v, vlen);
+        else mkl__buf_add(b, v, vlen);
         p = after;
     }
     if (b->oom) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -530,7 +532,7 @@ mkl_status mkl__fill(const char *s, const mkl_table *t, size_t row, char **out, 
     if (row >= t->rows)
         return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "row %zu is out of range (the CSV has %zu rows)", row, t->rows);
     TableRow tr = {t, row};
-    mkl_lookup lk = {table_get, table_unknown, &tr, 0};
+    mkl_lookup lk = {table_get, table_unknown, &tr, 0, 0};
     mkl_buf b = {0};
     mkl_status st = mkl__fill_with(s, &lk, &b, e);
     if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
