@@ -195,12 +195,7 @@ mkl_status mkl__lay_endmatter(Composer *c) {
         mkl__buf_adds(&b, d->ps);
         if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); goto out; }
         mkl__snap(c);
-        st = mkl__par_plain(c, &p, &c->body, b.s, c->size, c->lead, 0, c->text_width, AL_JUSTIFY, BLACK);
-        if (!st) {
-            p.w = p.w1; /* no hanging indent */
-            p.indent = 0;
-            st = mkl__break_lines(&p.s, c->text_width, c->text_width, 1, &p.lines, c->e);
-        }
+        st = mkl__par_flush(c, &p, &c->body, b.s, c->size, c->lead, 0, c->text_width, AL_JUSTIFY, BLACK);
         if (!st) st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead);
         mkl__buf_free(&b);
     }

@@ -178,10 +178,11 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
     return st;
 }
 
-/* A paragraph of one plain string. The text is copied into the paragraph, so
- * the caller's string may go away before the lines are placed. */
-mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
-                          double w, int align, const float *rgb) {
+/* A paragraph of one plain string whose lines after the first are indented
+ * by `hang`. The text is copied into the paragraph, so the caller's string
+ * may go away before the lines are placed. */
+static mkl_status par_string(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                             double w, double hang, int align, const float *rgb) {
     /* a string of the front matter: errors point at it */
     if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
     /* with smart punctuation, as the body has it */
@@ -195,7 +196,17 @@ mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text
     p->own = copy;
     mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
     mkl_rich r = {copy, n, &run, 1};
-    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
+    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - hang, hang, align, rgb, 0);
+}
+
+mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, size, align, rgb);
+}
+
+mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, 0, align, rgb);
 }
 
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
