@@ -73,6 +73,7 @@ static mkl_status entry_par(Composer *c, const mkl_entry *en, Par *p, double tsi
     if (b.oom) return mkl__lay_oom(c);
     mkl_rich r = {b.s, b.n, runs, nr};
     if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+    c->src_file = mkl__doc_file_of(c->doc, en->name);
     return mkl__par_make(c, p, &c->body, &r, tsize, tlead, 0, w1, w, hang, AL_LEFT, BLACK, 0);
 }
 
