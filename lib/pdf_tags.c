@@ -282,8 +282,43 @@ static mkl_status sort_kids(mkl_tagger *t, size_t nelems) {
 }
 
 /* Write one element's /K from kids[a, b) (its children, in order) and /Pg. */
-static HPDF_STATUS write_kids(mkl_tagger *t, HPDF_Dict el, const Kid *kids, size_t a, size_t b) {
+/* An array holds at most this many items (libharu's limit and the
+ * implementation limit of ISO 32000-1, Annex C). */
+#define MAX_KIDS 8191
+
+/* More child elements than an array holds (a petition's 100,000
+ * signatories): groups of MAX_KIDS, each an element of `role` (a nested L in
+ * a list) whose children they become, are `el`'s children instead. */
+static HPDF_STATUS write_groups(mkl_tagger *t, HPDF_Dict el, const char *role, const Kid *kids, size_t a, size_t b) {
     HPDF_MMgr mm = t->pdf->mmgr;
+    HPDF_Array top = HPDF_Array_New(mm);
+    if (!top || HPDF_Dict_Add(el, "K", top) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
+    HPDF_STATUS r = HPDF_OK;
+    for (size_t g = a; g < b && r == HPDF_OK; g += MAX_KIDS) {
+        HPDF_Dict grp = new_indirect(t);
+        HPDF_Array arr = HPDF_Array_New(mm);
+        if (!grp || !arr) return HPDF_FAILD_TO_ALLOC_MEM;
+        r |= HPDF_Dict_AddName(grp, "S", role);
+        r |= HPDF_Dict_Add(grp, "P", el);
+        r |= HPDF_Dict_Add(grp, "K", arr);
+        r |= HPDF_Array_Add(top, grp);
+        for (size_t k = g; k < MKL_MIN(g + MAX_KIDS, b) && r == HPDF_OK; k++) {
+            HPDF_Dict child = t->dict[kids[k].elem];
+            r |= HPDF_Dict_Add(child, "P", grp);   /* (in place of el) */
+            r |= HPDF_Array_Add(arr, child);
+        }
+    }
+    return r;
+}
+
+static HPDF_STATUS write_kids(mkl_tagger *t, HPDF_Dict el, const char *role, const Kid *kids, size_t a, size_t b) {
+    HPDF_MMgr mm = t->pdf->mmgr;
+    if (b - a > MAX_KIDS) {
+        size_t k = a;
+        while (k < b && kids[k].type == KID_ELEM) k++;
+        if (k < b) return HPDF_ARRAY_COUNT_ERR;   /* content too: not what a letter makes */
+        return write_groups(t, el, role, kids, a, b);
+    }
     HPDF_Page pg = NULL;
     for (size_t k = a; k < b && !pg; k++)
         if (kids[k].type == KID_MCID) pg = kids[k].page;
@@ -347,7 +382,8 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         size_t b = a;
         while (b < t->kids.n && t->kids.v[b].parent == t->kids.v[a].parent) b++;
         uint32_t p = t->kids.v[a].parent;
-        r |= write_kids(t, p ? t->dict[p - 1] : t->root, t->kids.v, a, b);
+        const char *role = p && s->elems.v[p - 1].kind == MKL_S_L ? "L" : "Div";
+        r |= write_kids(t, p ? t->dict[p - 1] : t->root, role, t->kids.v, a, b);
         a = b;
     }
     layout_clear(t);
