@@ -642,6 +642,8 @@ static int sign_password(const char *key, const char *file, char *pw, size_t siz
         return 0;
     }
     if (file) return (st = mkl_signer_read_password(file, pw, size, &err)) ? fail(&err, st) : 0;
+    pw[0] = 0;
+    if (!mkl_signer_needs_password(key)) return 0;
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     struct termios old, quiet;
     if (fd < 0 || tcgetattr(fd, &old)) {

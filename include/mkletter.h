@@ -438,6 +438,12 @@ MKL_API void mkl_fileset_free(mkl_fileset *s);
 MKL_API mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const char *password, mkl_signer **out,
                                    mkl_error *err);
 
+/** Does the key file at `path` need a password: a PKCS#12 file that does not
+ * open without one, or a PEM file with an encrypted key? 0 also when the file
+ * cannot be read (mkl_signer_load() then says why). For a program that asks
+ * for the password only when there is one. */
+MKL_API int mkl_signer_needs_password(const char *path);
+
 /** Free a signer, its key wiped. NULL is allowed. */
 MKL_API void mkl_signer_free(mkl_signer *s);
 

@@ -231,6 +231,23 @@ mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const ch
     return MKL_OK;
 }
 
+int mkl_signer_needs_password(const char *path) {
+    if (!path) return 0;
+    char *data = NULL;
+    size_t n = 0;
+    mkl_error e;
+    if (mkl__read_file(path, KEY_FILE_MAX, "key file", &data, &n, &e)) return 0;
+    const unsigned char *p = (const unsigned char *)data;
+    PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)n);
+    int needs = p12 ? PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, "", 0) && !PKCS12_verify_mac(p12, NULL, 0)
+                    : strstr(data, "ENCRYPTED") != NULL;
+    PKCS12_free(p12);
+    ERR_clear_error();
+    OPENSSL_cleanse(data, n);
+    mkl__free(data);
+    return needs;
+}
+
 void mkl_signer_free(mkl_signer *s) {
     if (!s) return;
     signer_clear(s);   /* OpenSSL wipes the key's numbers as it frees them */
