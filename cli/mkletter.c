@@ -655,8 +655,8 @@ static int sign_password(const char *key, const char *file, char *pw, size_t siz
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
     quiet.c_lflag |= ICANON;
+    tcsetattr(fd, TCSAFLUSH, &quiet);   /* before the question: what is typed after it is kept */
     dprintf(fd, "Password for %s: ", key);
-    tcsetattr(fd, TCSAFLUSH, &quiet);
     size_t n = 0;
     char c;
     int rc = 0;

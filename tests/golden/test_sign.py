@@ -308,6 +308,24 @@ with tempfile.TemporaryDirectory() as tmp:
     no_output_and_named(r, "a password file that is not there", "nopw.txt", "none/x.pdf")
     r = run("letter.md", "-o", "none/x.pdf", "--sign", "rsa.p12", password=None)
     no_output_and_named(r, "no password and no terminal", "rsa.p12", "none/x.pdf")
+    # the password typed on a terminal (script(1) gives the run one): asked, not echoed
+    if check(shutil.which("script") is not None, "script (util-linux, Debian bsdutils) is installed"):
+        env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+        env.pop("MKLETTER_SIGN_PASSWORD", None)
+        cmd = " ".join([mkletter, "letter.md", "-o", "tty.pdf", "--sign", "rsa.p12", "-q"])
+        t = subprocess.Popen(["script", "-qec", cmd, os.devnull], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env)
+        shown = b""
+        while b"Password for" not in shown:   # typed once asked
+            c = os.read(t.stdout.fileno(), 1)
+            if not c:
+                break
+            shown += c
+        more, _ = t.communicate(PASSWORD.encode() + b"\n", timeout=60)
+        shown += more
+        check(t.returncode == 0 and valid(pdfsig("tty.pdf")), "password typed on the terminal: signed", shown)
+        check(b"Password for rsa.p12" in shown and PASSWORD.encode() not in shown,
+              "the terminal shows the question, not the password", shown)
     r = run("letter.md", "-o", "none/x.pdf", "--sign-cert", "rsa.pem")
     check(r.returncode == 2 and not os.path.exists("none/x.pdf"), "--sign-cert without --sign: usage error")
 
