@@ -24,7 +24,8 @@ struct mkl_signer {
     size_t max_size;         /* the most bytes a signature takes */
 };
 
-static mkl_status bad(mkl_error *e, const char *path, const char *fmt, const char *arg) {
+__attribute__((format(printf, 3, 0))) static mkl_status bad(mkl_error *e, const char *path, const char *fmt,
+                                                            const char *arg) {
     ERR_clear_error();   /* OpenSSL's queue may hold what it read: never shown */
     return mkl__err(e, MKL_ERR_INPUT, path, 0, 0, fmt, arg);
 }
@@ -43,7 +44,7 @@ static mkl_status load_p12(PKCS12 *p12, const char *path, const char *pw, mkl_si
     if (PKCS12_mac_present(p12)) {
         /* an empty password may have been made as "" or as none */
         int ok = PKCS12_verify_mac(p12, pw, -1) || (!*pw && PKCS12_verify_mac(p12, NULL, 0));
-        if (!ok) return bad(e, path, "wrong password for the %s", "PKCS#12 file");
+        if (!ok) return bad(e, path, "wrong password for the %s (or the file is damaged)", "PKCS#12 file");
     }
     if (!PKCS12_parse(p12, pw, &s->key, &s->cert, &s->chain)) {
         unsigned long err = ERR_peek_last_error();
@@ -117,7 +118,7 @@ static mkl_status check_signer(mkl_signer *s, const char *key_path, const char *
     if (!s->cert) return bad(e, cpath, "the file holds no %s", "certificate");
     int type = EVP_PKEY_get_base_id(s->key);
     if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC)
-        return bad(e, key_path, "the key is a %s key; RSA and ECDSA keys can sign", OBJ_nid2sn(type));
+        return bad(e, key_path, "the key is of type %s; only RSA and ECDSA keys can sign", OBJ_nid2sn(type));
     if (X509_check_private_key(s->cert, s->key) != 1)
         return bad(e, cpath, "the certificate is not the one of the %s", "private key");
     /* caches the certificate's extensions now, so signing threads only read it */
@@ -203,6 +204,8 @@ mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const ch
         } else if (strstr(data, "-----BEGIN ")) {
             st = load_pem_key(data, n, key_path, pw, s, e);
             if (!st) st = cert_path ? load_pem_certs(cdata, cn, cert_path, s, e) : load_pem_certs(data, n, key_path, s, e);
+        } else if (n && (unsigned char)data[0] == 0x30) {   /* DER, as PKCS#12 is, but not readable */
+            st = bad(e, key_path, "the %s is damaged (it cannot be read)", "PKCS#12 file");
         } else {
             st = bad(e, key_path, "the file is neither %s", "a PKCS#12 file nor a PEM key");
         }

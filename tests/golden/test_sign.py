@@ -290,6 +290,7 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(p12[:len(p12) // 2])
     r = run("letter.md", "-o", "none/x.pdf", "--sign", "damaged.p12")
     no_output_and_named(r, "damaged PKCS#12", "damaged.p12", "none/x.pdf")
+    check("damaged" in r.stderr, "damaged PKCS#12: says so", r.stderr)
     flipped = bytearray(p12)
     flipped[len(p12) // 2] ^= 0xFF
     with open("flipped.p12", "wb") as f:
@@ -302,6 +303,11 @@ with tempfile.TemporaryDirectory() as tmp:
     no_output_and_named(r, "not a PKCS#12 file", "letter.txt", "none/x.pdf")
     r = run("letter.md", "-o", "none/x.pdf", "--sign", "rsa.pem", password=None)
     no_output_and_named(r, "a certificate without its key", "rsa.pem", "none/x.pdf")
+    ossl("genpkey", "-algorithm", "ed25519", "-out", "ed.key")
+    ossl("req", "-x509", "-key", "ed.key", "-out", "ed.pem", "-subj", "/CN=ed", "-days", "3")
+    r = run("letter.md", "-o", "none/x.pdf", "--sign", "ed.key", "--sign-cert", "ed.pem", password=None)
+    no_output_and_named(r, "an Ed25519 key", "ed.key", "none/x.pdf")
+    check("only RSA and ECDSA" in r.stderr, "Ed25519: says which keys sign", r.stderr)
     r = run("letter.md", "-o", "none/x.pdf", "--sign", "missing.p12")
     no_output_and_named(r, "a key file that is not there", "missing.p12", "none/x.pdf")
     r = run("letter.md", "-o", "none/x.pdf", "--sign", "rsa.p12", "--sign-password-file", "nopw.txt", password=None)
