@@ -796,6 +796,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mkletter: --merge needs a CSV file; standard input is not read for it\n");
         return EXIT_USAGE;
     }
+    /* /dev/stdin is standard input, a pipe or a terminal as often as a file */
+    if (!strcmp(in, "/dev/stdin")) in = "-";
     char *def = NULL;
     if (!out && is_stdio(in)) out = "-";   /* a filter: standard input to standard output */
     if (!out) {

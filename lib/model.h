@@ -1,5 +1,5 @@
 /* model.h - the document model: what a letter says, independent of how it is set.
- * Produced by parse.c, consumed by layout.c. Everything hangs off one arena owned
+ * Produced by parse.c, consumed by the layout stage (layout*.c). Everything hangs off one arena owned
  * by the mkl_doc, freed by mkl__doc_free(). */
 #ifndef MKL_MODEL_H
 #define MKL_MODEL_H

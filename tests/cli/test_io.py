@@ -68,6 +68,10 @@ def check_stdin_stdout(mkl, root, tmp):
     f = mk([mkl, seed_path, "-o", os.path.join(tmp, "file.pdf")], tmp, b"", EPOCH)
     check(f.returncode == 0 and open(os.path.join(tmp, "file.pdf"), "rb").read() == r.stdout,
           "the PDF from standard input is byte-identical to the one from the file")
+    # /dev/stdin names standard input too, a pipe as well as a file
+    d = mk([mkl, "/dev/stdin", "-o", "-"], tmp, seed, EPOCH)
+    check(d.returncode == 0 and d.stdout == r.stdout, "mkletter /dev/stdin reads the pipe like mkletter -",
+          d.stderr[-300:])
     # `mkletter -` alone is a filter: standard output by default, no file made
     before = set(os.listdir(tmp))
     r = mk([mkl, "-"], tmp, MINIMAL.encode())
@@ -262,13 +266,32 @@ def check_completion(root, tmp):
           complete("mkletter letter.md -o ''"))
 
 
+def check_creation_date(mkl, tmp):
+    """SOURCE_DATE_EPOCH sets the PDF's creation date, 0 (the epoch itself)
+    included; without it the date is now."""
+    path = write(tmp, "date.md", MINIMAL)
+    for epoch, want in [("0", "1970-01-01T00:00:00"), ("1582243200", "2020-02-21T00:00:00")]:
+        r = mk([mkl, path, "-o", "-"], tmp, env={"SOURCE_DATE_EPOCH": epoch, "TZ": "UTC"})
+        info = subprocess.run(["pdfinfo", "-isodates", "-"], input=r.stdout, capture_output=True, env=dict(os.environ, TZ="UTC"))
+        m = re.search(rb"CreationDate:\s+(\S+)", info.stdout)
+        got = m.group(1).decode() if m else None
+        check(r.returncode == 0 and got is not None and got.startswith(want),
+              f"SOURCE_DATE_EPOCH={epoch}: the creation date is {want}", got)
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    r = subprocess.run([mkl, path, "-o", "-"], cwd=tmp, capture_output=True, env=env)
+    info = subprocess.run(["pdfinfo", "-isodates", "-"], input=r.stdout, capture_output=True)
+    m = re.search(rb"CreationDate:\s+(\d{4})", info.stdout)
+    check(m is not None and int(m.group(1)) >= 2026, "without SOURCE_DATE_EPOCH the creation date is now",
+          info.stdout[-200:])
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: test_io.py MKLETTER REPO_ROOT")
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     for name, fn in [("stdio", lambda t: check_stdin_stdout(mkl, root, t)), ("errors", lambda t: check_stdin_errors(mkl, t)),
                      ("merge", lambda t: check_merge_stdout(mkl, t)), ("check", lambda t: check_check(mkl, t)),
-                     ("rows", lambda t: check_rows(mkl, t)), ("completion", lambda t: check_completion(root, t))]:
+                     ("rows", lambda t: check_rows(mkl, t)), ("date", lambda t: check_creation_date(mkl, t)), ("completion", lambda t: check_completion(root, t))]:
         with tempfile.TemporaryDirectory(prefix=f"mkletter-io-{name}-") as tmp:
             fn(tmp)
     check_every_flag_documented(mkl, root)

@@ -70,6 +70,28 @@ def check_orphans_widows(tmp):
           (split, together))
 
 
+def check_three_lines(tmp):
+    """A paragraph of three lines cannot be split without an orphan or a
+    widow: wherever the page break falls, it stays whole on one page (with two
+    lines left free at a page's foot, all three go to the next page)."""
+    para = " ".join(["zebra"] * 40)   # three lines of the one word
+    for k in range(44, 52):   # around the first page break
+        first = "\\\n".join(f"Line {i} of the first paragraph." for i in range(1, k + 1))
+        letter = f"---\nsubject: Flow\n---\n\n{first}\n\n{para}\n\nThe end.\n"
+        pdf = render(tmp, f"three-{k}", letter, "--no-page-numbers")
+        if not pdf:
+            return
+        lines = {}
+        for page, _x, y, w in words(pdf):
+            if w == "zebra":
+                lines.setdefault(page, set()).add(round(y, 1))
+        counts = {p: len(ys) for p, ys in sorted(lines.items())}
+        print(f"info: three lines, k={k}: {counts}")
+        check(sum(counts.values()) == 3 and len(counts) == 1, f"k={k}: the three-line paragraph stays on one page",
+              f"its lines per page: {counts}")
+        os.remove(pdf)
+
+
 def check_signature_order(tmp):
     names = [("Ann", "Alpha", "First"), ("Bob", "Beta", "Second"), ("Cid", "Gamma", "Third"),
              ("Dee", "Delta", "Fourth"), ("Eve", "Epsilon", "Fifth")]
@@ -116,6 +138,7 @@ def check_cc_and_links(tmp):
 
 with tempfile.TemporaryDirectory(prefix="mkletter-flow-") as tmp:
     check_orphans_widows(tmp)
+    check_three_lines(tmp)
     check_signature_order(tmp)
     check_cc_and_links(tmp)
 finish()

@@ -137,4 +137,19 @@ with tempfile.TemporaryDirectory(prefix="mkletter-parts-") as tmp:
     if pdf:
         t = text(run(["pdftotext", pdf, "-"]).stdout)
         check("Enclosures:\n" in t and "Enclosure:\n" not in t and "The annex" in t, "two enclosures: 'Enclosures:'", t[-200:])
+    # a long letterhead name is set smaller, down to 13 pt, before it wraps:
+    # 17 pt when it fits, one line at 13 pt for a name that needs it
+    base = "Alliance for Human Rights in North Korea and the Region Worldwide Now Again"
+    for name, lo, hi in [(base[:50].rstrip(), 16.5, 17.5), (base, 12.5, 13.5)]:
+        pdf = render(tmp, "lhname", f"---\nletterhead:\n  name: {name}\nsubject: Hi\n---\n\nHello.\n")
+        if pdf:
+            out = text(run(["pdftotext", "-f", "1", "-l", "1", "-bbox", pdf, "-"]).stdout)
+            boxes = [(float(a), float(b)) for a, b, word in re.findall(
+                r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', out)
+                if word in name.split()]
+            rows = {round(y0, 1) for y0, _ in boxes}
+            size = (boxes[0][1] - boxes[0][0]) / 1.107 if boxes else 0   # Liberation's box is 1.107 em high
+            check(len(rows) == 1 and lo <= size <= hi,
+                  f"a letterhead name of {len(name)} characters: one line at {lo:.0f}-{hi:.0f} pt",
+                  f"{len(rows)} line(s) at {size:.1f} pt")
 finish()

@@ -22,17 +22,62 @@ IN = 72.0
 ASC, DESC = 0.891, 0.216
 RECIPIENT_SIZE = 10.0
 TO = ["Moon Jae-in", "President of the Republic of Korea", "1 Cheongwadae-ro, Jongno-gu, Seoul",
-      "Republic of Korea", "Fax: +82 2-770-4721", "E-mail: president@president.go.kr"]
+      "Republic of Korea", "Fax: +82 2-770-4721"]
 
 # layout: paper, window (left, top, width, height), recipient zone top, text left, folds, punch mark
 LAYOUTS = {
     "din5008a": ("a4", (20 * MM, 27 * MM, 85 * MM, 45 * MM), 44.7 * MM, 25 * MM, (87 * MM, 192 * MM), 148.5 * MM),
     "din5008b": ("a4", (20 * MM, 45 * MM, 85 * MM, 45 * MM), 62.7 * MM, 25 * MM, (105 * MM, 210 * MM), 148.5 * MM),
-    "us-window": ("letter", (0.875 * IN, 1.875 * IN, 4.5 * IN, 1.375 * IN), 2.125 * IN, 1.0 * IN,
-                  (11 / 3 * IN, 22 / 3 * IN), None),
 }
+# US No. 10 on US Letter and on A4: the sheet folded in thirds of its own
+# height rests on the envelope's bottom; the window (1 1/8 x 4 1/2 in, 7/8 in
+# from the left, 1/2 in from the bottom) shows 1 5/8 in to 1/2 in above the
+# first fold; the recipient zone starts under a 6 pt return line (its baseline
+# 1/8 in + an ascender into the window), its descender and 3 pt.
+for paper, height in (("letter", 792.0), ("a4", 841.89)):
+    panel = height / 3
+    top = panel - 1.625 * IN
+    LAYOUTS["us-window-" + paper] = (paper, (0.875 * IN, top, 4.5 * IN, 1.125 * IN), top + 0.125 * IN + 4.5 + 1.5 + 3,
+                                     1.0 * IN, (panel, 2 * panel), None)
+CLEAR = 0.125 * IN   # the US window's clearance on every side
 
 
+
+
+def ink_rows(pdf, tmp, win):
+    """Page 1 at 144 dpi in grey: (ink pixels in the window's 1/8 in clearance
+    ring, [(top, bottom) in pt of each band of rows with ink inside the clear
+    zone])."""
+    base = os.path.join(tmp, "ink")
+    subprocess.run(["pdftoppm", "-r", "144", "-gray", "-f", "1", "-l", "1", pdf, base], check=True)
+    data = open(base + "-1.pgm", "rb").read()
+    m = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    w, h = int(m.group(1)), int(m.group(2))
+    px = data[m.end():]
+    k = 2.0   # pixels per point
+    wl, wt, ww, wh = (round(v * k) for v in win)
+    c = round(CLEAR * k)
+    ring, rows = 0, []
+    for y in range(wt, wt + wh):
+        line = px[y * w + wl:y * w + wl + ww]
+        dark = [x for x, v in enumerate(line) if v < 160]
+        inner = [x for x in dark if c <= x < ww - c] if c <= y - wt < wh - c else []
+        ring += len(dark) - len(inner)
+        rows.append(bool(inner))
+    bands, start = [], None
+    for i, on in enumerate(rows + [False]):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            bands.append(((wt + start) / k, (wt + i) / k))
+            start = None
+    merged = []   # the return line's underline is part of it
+    for b in bands:
+        if merged and b[0] - merged[-1][1] < 1.5:
+            merged[-1] = (merged[-1][0], b[1])
+        else:
+            merged.append(b)
+    return ring, merged
 
 
 def words(pdf):
@@ -57,8 +102,18 @@ with tempfile.TemporaryDirectory() as tmp:
     for name, (paper, win, zone_top, text_x, folds, punch) in LAYOUTS.items():
         letter = os.path.join(tmp, name + ".md")
         pdf = os.path.join(tmp, name + ".pdf")
+        layout = "us-window" if name.startswith("us-window") else name
+        text = src.replace("layout: plain", "layout: " + layout).replace("paper: a4", "paper: " + paper)
+        if layout == "us-window":
+            # the seed's six address lines do not fit a No. 10 window: an error saying how many do
+            with open(letter, "w", encoding="utf-8") as f:
+                f.write(text)
+            r = subprocess.run([mkletter, letter, "-o", pdf], capture_output=True, text=True)
+            check(r.returncode == 1 and "'to' is 6 lines long" in r.stderr and "which holds 5 lines" in r.stderr
+                  and not os.path.exists(pdf), f"{name}: a six-line address is refused, saying five lines fit", r.stderr)
+            text = text.replace("  E-mail: president@president.go.kr\n", "")
         with open(letter, "w", encoding="utf-8") as f:
-            f.write(src.replace("layout: plain", "layout: " + name).replace("paper: a4", "paper: " + paper))
+            f.write(text)
         r = subprocess.run([mkletter, letter, "-o", pdf], capture_output=True, text=True)
         check(r.returncode == 0, f"{name}: renders", r.stderr)
         if r.returncode:
@@ -92,5 +147,17 @@ with tempfile.TemporaryDirectory() as tmp:
             check(any(abs(y - fy) < 0.5 for y in marks), f"{name}: fold mark at {fy / MM:.1f} mm", marks)
         if punch:
             check(any(abs(y - punch) < 0.5 for y in marks), f"{name}: punch mark at {punch / MM:.1f} mm", marks)
+        if layout == "us-window":
+            # the body flush with the address; all ink 1/8 in inside the window, the
+            # return line apart from the recipient's first line
+            body = next((w for w in ws if w[4] == "We"), None)
+            check(body is not None and abs(body[0] - x0) < 0.1, f"{name}: the address flush with the body's left edge",
+                  (x0, body and body[0]))
+            ring, bands = ink_rows(pdf, tmp, win)
+            print(f"info: {name}: ink bands in the clear zone (pt): {[(round(a, 1), round(b, 1)) for a, b in bands]}")
+            check(ring == 0, f"{name}: nothing drawn in the window's 1/8 in clearance", f"{ring} dark pixels")
+            check(len(bands) == 6, f"{name}: the return line and five address lines inside the clear zone", bands)
+            check(len(bands) >= 2 and bands[1][0] - bands[0][1] >= 2, f"{name}: the return line does not touch the address",
+                  bands[:2])
 
 finish()

@@ -192,6 +192,32 @@ static void test_hangul_gaps(void) {
     mkl__shaped_free(&s);
 }
 
+/* Every block of Hangul counts as Hangul (keep-all, the gaps justification may
+ * widen, no hyphenation as a Latin word): syllables, the conjoining jamo and
+ * their extensions A (old initials) and B (old medials and finals), the
+ * compatibility jamo; each block's first and last assigned character. */
+static void test_hangul_blocks(void) {
+    static const uint32_t hangul[] = {0xAC00, 0xD7A3, 0x1100, 0x11FF, 0x3131, 0x318E,
+                                      0xA960, 0xA97C, 0xD7B0, 0xD7C6, 0xD7CB, 0xD7FB};
+    static const uint32_t other[] = {0x4E00, 0x3042, 0x00E9, 0x30A2};   /* 一 あ é ア */
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    for (size_t i = 0; i < sizeof hangul / sizeof *hangul + sizeof other / sizeof *other; i++) {
+        int is_h = i < sizeof hangul / sizeof *hangul;
+        uint32_t c = is_h ? hangul[i] : other[i - sizeof hangul / sizeof *hangul];
+        char t[8];
+        size_t n = 0;
+        if (c < 0x800) { t[n++] = (char)(0xC0 | c >> 6); }
+        else { t[n++] = (char)(0xE0 | c >> 12); t[n++] = (char)(0x80 | ((c >> 6) & 0x3F)); }
+        t[n++] = (char)(0x80 | (c & 0x3F));
+        t[n] = 0;
+        fx_shape(&fs, t, "ko", &s);
+        CHECK_MSG(s.n >= 1 && ((s.g[0].flags & MKL_G_HANGUL) != 0) == is_h, "U+%04X %s Hangul", (unsigned)c,
+                  is_h ? "is" : "is not");
+    }
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_kerning();
@@ -201,6 +227,7 @@ int main(void) {
     test_breaks();
     test_bidi();
     test_hangul_gaps();
+    test_hangul_blocks();
     fx_done();
     return check_done();
 }

@@ -1,0 +1,155 @@
+/* layout_end.c - the end matter: the groups of co-signers as tables, the enclosures and the P.S.. See
+ * layout_internal.h. */
+#include "layout_internal.h"
+
+#include <math.h>
+
+#include "linebreak.h"
+#include "parse.h"
+
+/* One group of co-signers as a table: entries never split, columns balanced on
+ * every page the table spans, flowing over pages. */
+static mkl_status group_table(Composer *c, const mkl_group *g) {
+    mkl_status st = MKL_OK;
+    double tsize = c->size - 1, tlead = round(tsize * 1.27), gutter = 2 * tsize;
+    int cols = g->columns;
+    double cw = (c->text_width - (cols - 1) * gutter) / cols, hang = tsize;
+    size_t n = g->nentries;
+    Par *ps = mkl__calloc(n ? n : 1, sizeof *ps);
+    Par h = {0};
+    if (!ps) return mkl__lay_oom(c);
+    for (size_t i = 0; i < n && !st; i++) {
+        const mkl_entry *en = &g->entries[i];
+        mkl_buf b = {0};
+        mkl__buf_adds(&b, en->name);
+        mkl_srun runs[2];
+        size_t nr = 1;
+        runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
+        if (en->note) {
+            mkl__buf_adds(&b, ", ");
+            mkl__buf_adds(&b, en->note);
+            runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
+            nr = 2;
+        }
+        if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); break; }
+        mkl_rich r = {b.s, b.n, runs, nr};
+        if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+        st = mkl__par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
+        ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
+    }
+    if (st) goto out;
+    mkl__snap(c);
+    if (g->heading) {
+        if ((st = mkl__par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK))) goto out;
+        /* the heading never ends a page: keep it with two rows */
+        size_t first_rows = 0;
+        for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
+            first_rows = MKL_MAX(first_rows, MKL_MIN(ps[i].lines.n, 3));   /* an entry flowing over pages starts here */
+        if ((st = mkl__keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
+        if ((st = mkl__par_flow(c, &h, c->margin_left, c->lead))) goto out;
+        c->y += tlead * 0.35;
+    } else {
+        mkl__space_before(c, c->lead - tlead);
+    }
+    size_t i = 0;
+    while (i < n) {
+        int avail = mkl__lines_free(c, 0, tlead);
+        /* entries that fit on this page: fill column by column */
+        size_t j = i;
+        int col = 0, used = 0;
+        while (j < n) {
+            int h1 = (int)ps[j].lines.n;
+            if (used + h1 > avail) {
+                if (++col >= cols) break;
+                used = 0;
+                if (h1 > avail) break;
+            }
+            used += h1;
+            j++;
+        }
+        int page_lines = (int)floor((c->bottom - c->cont_top + 1e-6) / tlead);
+        if (j == i) {
+            if (!c->at_top && (int)ps[i].lines.n <= page_lines) { if ((st = mkl__new_page(c))) goto out; continue; }
+            /* an entry taller than a page: set across the text width, its
+             * lines flowing over pages, then the table goes on below it */
+            Par *big = &ps[i];
+            big->w1 = c->text_width;
+            big->w = c->text_width - hang;
+            if ((st = mkl__break_lines(&big->s, big->w1, big->w, 0, &big->lines, c->e))) goto out;
+            if ((st = mkl__par_flow(c, big, c->margin_left, 0))) goto out;
+            i++;
+            continue;
+        }
+        /* balance: the least column height that holds entries [i, j) in `cols` columns */
+        int total = 0, tallest = 0;
+        for (size_t k = i; k < j; k++) { total += (int)ps[k].lines.n; tallest = MKL_MAX(tallest, (int)ps[k].lines.n); }
+        int H = MKL_MAX((total + cols - 1) / cols, tallest);
+        for (;; H++) {
+            int cc = 0, u = 0;
+            for (size_t k = i; k < j; k++) {
+                int h1 = (int)ps[k].lines.n;
+                if (u + h1 > H) { cc++; u = 0; }
+                u += h1;
+            }
+            if (cc < cols) break;
+        }
+        double top = c->y;
+        int cc = 0, u = 0;
+        for (size_t k = i; k < j; k++) {
+            int h1 = (int)ps[k].lines.n;
+            if (u + h1 > H) { cc++; u = 0; }
+            if ((st = mkl__par_at(c, &ps[k], c->margin_left + cc * (cw + gutter), top + (u + 1) * tlead))) goto out;
+            u += h1;
+        }
+        c->y = top + H * tlead;
+        c->at_top = 0;
+        i = j;
+        if (i < n && (st = mkl__new_page(c))) goto out;
+    }
+out:
+    for (size_t k = 0; k < n; k++) mkl__par_free(&ps[k]);
+    mkl__free(ps);
+    mkl__par_free(&h);
+    return st;
+}
+
+mkl_status mkl__lay_endmatter(Composer *c) {
+    const mkl_doc *d = c->doc;
+    mkl_status st = MKL_OK;
+    Par p = {0};
+    for (size_t i = 0; i < d->ngroups && !st; i++) {
+        c->y += c->lead;
+        st = group_table(c, &d->groups[i]);
+    }
+    if (st) goto out;
+    if (d->enclosures.n) {
+        const char *label = c->ko ? "\xEB\xB6\x99\xEC\x9E\x84" /* 붙임 */ : d->enclosures.n > 1 ? "Enclosures:" : "Enclosure:";
+        mkl__snap(c);
+        if ((st = mkl__par_plain(c, &p, &c->head, label, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK))) goto out;
+        if ((st = mkl__keep(c, 2 * c->lead + MKL_MIN(d->enclosures.n, 3) * c->lead))) goto out;
+        if ((st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead))) goto out;
+        for (size_t i = 0; i < d->enclosures.n; i++) {
+            if ((st = mkl__par_plain(c, &p, &c->body, d->enclosures.v[i], c->size, c->lead, 0, c->text_width - 1.6 * c->size, AL_LEFT, BLACK)))
+                goto out;
+            if ((st = mkl__par_flow(c, &p, c->margin_left + 1.6 * c->size, 0))) goto out;
+        }
+    }
+    if (d->ps) {
+        mkl_buf b = {0};
+        mkl__buf_adds(&b, "P.S. ");
+        mkl__buf_adds(&b, d->ps);
+        if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); goto out; }
+        mkl__snap(c);
+        st = mkl__par_plain(c, &p, &c->body, b.s, c->size, c->lead, 0, c->text_width, AL_JUSTIFY, BLACK);
+        if (!st) {
+            p.w = p.w1; /* no hanging indent */
+            p.indent = 0;
+            st = mkl__break_lines(&p.s, c->text_width, c->text_width, 1, &p.lines, c->e);
+        }
+        if (!st) st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead);
+        mkl__buf_free(&b);
+    }
+out:
+    mkl__par_free(&p);
+    return st;
+}

@@ -1,0 +1,148 @@
+/* layout_internal.h - what the files of the layout stage share (not part of
+ * the library's interface).
+ *
+ * The stage is split by concern:
+ *   layout.c       fonts of each role, the page, the parts in order
+ *   layout_text.c  inline text: shape and break a paragraph (cached), set a line
+ *   layout_flow.c  page flow: pages, the cursor and baseline grid, flowing and
+ *                  fixed blocks, rules and images
+ *   layout_head.c  letterhead, address window or address blocks, date, CC
+ *   layout_body.c  subject, opening, body, closing and signatures
+ *   layout_end.c   co-signer groups, enclosures, P.S.
+ *   layout_page.c  running header, footer band, folio
+ * Coordinates are points from the top-left corner of the page, y downwards. */
+#ifndef MKL_LAYOUT_INTERNAL_H
+#define MKL_LAYOUT_INTERNAL_H
+
+#include "image.h"
+#include "layout.h"
+#include "linebreak.h"
+
+enum { AL_LEFT, AL_RIGHT, AL_CENTER, AL_JUSTIFY };
+
+static const float BLACK[3] = {0, 0, 0};
+static const float GRAY[3] = {0.33f, 0.33f, 0.33f};
+static const float LINKC[3] = {0.05f, 0.2f, 0.55f};
+
+typedef struct Par {
+    mkl_shaped s;
+    mkl_lines_out lines;
+    double w1, w;      /* first and other line widths */
+    double indent;     /* x offset of lines after the first, relative to the first */
+    double lead;
+    int align;
+    const float *rgb;
+    char *own;         /* text owned by the paragraph, or NULL */
+} Par;
+
+/* The state of composing one letter: where the cursor is, on which page, in
+ * which fonts and language. */
+typedef struct Composer {
+    const mkl_doc *doc;
+    mkl_layout *L;
+    mkl_shaper *sh;
+    mkl_error *e;
+    const mkl_layout_opts *o;
+    mkl_fontset body, head;
+    int ko;
+    double page_width, page_height;
+    double margin_left, margin_right, margin_top, margin_bottom;
+    double text_width;    /* page_width - margin_left - margin_right */
+    double size, lead;
+    double grid0;         /* baseline grid origin */
+    double bottom;        /* lowest baseline allowed */
+    double bottom1;       /* the same on page 1 (above the letterhead's footer band) */
+    double cont_top;      /* cursor at the top of continuation pages */
+    int page;             /* current page index */
+    double y;
+    int at_top;           /* nothing placed yet on this page */
+    /* the text being set: its language and Hangul line-break mode, and where it
+     * comes from in the letter (for errors) */
+    const char *lang;
+    int keep_all;
+    int src_line, src_col;
+    const char *date;     /* the letter's date as set: ISO dates formatted for its language */
+    char datebuf[64];
+} Composer;
+
+/* Lines after the first (0 for an empty paragraph). */
+static inline double extra_lines(const Par *p) { return p->lines.n ? (double)(p->lines.n - 1) : 0; }
+
+/* ---- layout_text.c --------------------------------------------------------- */
+
+void mkl__par_free(Par *p);
+mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
+                         double w1, double w, double indent, int align, const float *rgb, int line);
+/* A paragraph of one plain string. The text is copied into the paragraph, so
+ * the caller's string may go away before the lines are placed. */
+mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb);
+/* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
+mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline);
+
+/* ---- layout_flow.c --------------------------------------------------------- */
+
+mkl_status mkl__lay_oom(Composer *c);
+mkl_status mkl__new_page(Composer *c);
+mkl_page *mkl__cur_page(Composer *c);
+mkl_status mkl__add_rule(Composer *c, double x0, double y0, double x1, double y1, double w, double gray);
+/* The decoded image a letter names at `path` (a string of the model, relative
+ * to the letter's folder). Errors point at the letter's line and name the image. */
+mkl_status mkl__image_of(Composer *c, const char *path, const mkl_image **out);
+/* The size of `img` fitted into max_w x max_h points: its own size (from its
+ * resolution, 300 dpi when it has none) if that fits, else scaled down. */
+void mkl__image_fit(const mkl_image *img, double max_w, double max_h, double *w, double *h);
+mkl_status mkl__add_image(Composer *c, const mkl_image *img, double x, double y, double w, double h);
+double mkl__bottom_of(const Composer *c);
+/* Lines of the current page still free below the cursor, at `lead`, after `space`. */
+int mkl__lines_free(Composer *c, double space, double lead);
+/* Move the cursor down by `space` unless at the top of a page. */
+void mkl__space_before(Composer *c, double space);
+void mkl__snap(Composer *c);
+/* Keep `needed` points of what follows on this page, else start a new one. */
+mkl_status mkl__keep(Composer *c, double needed);
+/* Place a paragraph in the text column at x, flowing over pages, with no
+ * orphan (a lone first line at a page end) and no widow (a lone last line). */
+mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *first_page, double *first_base);
+mkl_status mkl__par_flow(Composer *c, Par *p, double x, double space);
+/* Lines of text that stay together at a fixed place (no page break inside). */
+mkl_status mkl__par_at(Composer *c, Par *p, double x, double first_baseline);
+mkl_status mkl__block_at(Composer *c, const mkl_lines *lines, double x, double w, double y, double size, double lead,
+                         int style, int align, const float *rgb, double *bottom);
+/* The number of lines `lines` takes at width `w` (each line of it wrapped). */
+mkl_status mkl__block_lines(Composer *c, const mkl_lines *lines, double w, double size, double lead, size_t *n);
+/* A block of the front matter that cannot be placed: an input error at its
+ * first line (`key` names it, `why` says what it does not fit). */
+mkl_status mkl__too_long(Composer *c, const mkl_lines *b, const char *key, size_t nlines, const char *why);
+
+/* ---- layout_head.c --------------------------------------------------------- */
+
+/* "Place, date" (or either alone) into b, whole however long; 0 if the
+ * letter has neither (or memory ran out: b->oom). */
+int mkl__date_line(const Composer *c, mkl_buf *b);
+/* The letterhead: the name on the left, the lines right-aligned beside it,
+ * both ending on one baseline, and a rule under them. Long lines wrap in the
+ * room the name leaves. */
+mkl_status mkl__lay_letterhead(Composer *c);
+mkl_status mkl__lay_heading(Composer *c);
+
+/* ---- layout_body.c --------------------------------------------------------- */
+
+mkl_status mkl__lay_subject_opening(Composer *c);
+mkl_status mkl__lay_body(Composer *c);
+mkl_status mkl__lay_closing(Composer *c);
+
+/* ---- layout_end.c ---------------------------------------------------------- */
+
+mkl_status mkl__lay_endmatter(Composer *c);
+
+/* ---- layout_page.c --------------------------------------------------------- */
+
+/* Where the letterhead's footer band starts on page 1 (its lines, 9.5 pt
+ * apart, end a line above the page number). */
+double mkl__band_top(const Composer *c);
+/* Continuation headers on pages 2+ (addressee and date), the footer band on
+ * page 1, and the one folio of every page, "Page x of y" at its foot. */
+mkl_status mkl__lay_page_furniture(Composer *c);
+
+#endif

@@ -1,0 +1,287 @@
+/* layout_text.c - inline text: a paragraph shaped and broken into lines (with the cache that keeps
+ * them from one letter to the next), and a line set on the page. See layout_internal.h. */
+#include "layout_internal.h"
+
+#include <string.h>
+
+#include "linebreak.h"
+#include "parse.h"
+
+void mkl__par_free(Par *p) {
+    mkl__shaped_free(&p->s);
+    mkl__free(p->lines.v);
+    mkl__free(p->own);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- the paragraph cache ---------------------------------------------- */
+
+typedef struct CEntry {
+    uint64_t hash;
+    char *key;
+    size_t keylen;
+    mkl_glyph *g;
+    size_t ng;
+    mkl_line *lines;
+    size_t nl;
+} CEntry;
+
+struct mkl_parcache {
+    CEntry *slots;
+    size_t cap, n, bytes;
+};
+
+#define CACHE_SLOTS 2048      /* at most half of them used */
+#define CACHE_BYTES (4u << 20)
+
+mkl_parcache *mkl__parcache_new(void) {
+    mkl_parcache *c = mkl__calloc(1, sizeof *c);
+    if (c && !(c->slots = mkl__calloc(CACHE_SLOTS, sizeof *c->slots))) {
+        mkl__free(c);
+        return NULL;
+    }
+    if (c) c->cap = CACHE_SLOTS;
+    return c;
+}
+
+static void cache_clear(mkl_parcache *c) {
+    for (size_t i = 0; i < c->cap; i++) {
+        CEntry *e = &c->slots[i];
+        mkl__free(e->key);
+        mkl__free(e->g);
+        mkl__free(e->lines);
+        memset(e, 0, sizeof *e);
+    }
+    c->n = c->bytes = 0;
+}
+
+void mkl__parcache_free(mkl_parcache *c) {
+    if (!c) return;
+    cache_clear(c);
+    mkl__free(c->slots);
+    mkl__free(c);
+}
+
+static uint64_t fnv64(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h | 1;   /* 0 marks an empty slot */
+}
+
+/* Everything the shaped and broken paragraph depends on. */
+static int cache_key(mkl_buf *k, const mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *so, double w1,
+                     double w) {
+    double dparams[3] = {so->size, w1, w};
+    int iparams[3] = {so->style, so->keep_all, so->hyphenate};
+    mkl__buf_add(k, (const char *)dparams, sizeof dparams);
+    mkl__buf_add(k, (const char *)iparams, sizeof iparams);
+    mkl__buf_adds(k, so->lang ? so->lang : "");
+    mkl__buf_add(k, "", 1);
+    for (size_t i = 0; i < fs->nfamilies; i++) mkl__buf_add(k, fs->families[i], strlen(fs->families[i]) + 1);
+    mkl__buf_add(k, "|", 1);
+    for (size_t i = 0; fs->bold_families && i < fs->nbold; i++) mkl__buf_add(k, fs->bold_families[i], strlen(fs->bold_families[i]) + 1);
+    mkl__buf_add(k, "|", 1);
+    for (size_t i = 0; i < r->nruns; i++) {   /* field by field: a struct's padding is not part of the key */
+        const mkl_srun *u = &r->runs[i];
+        int32_t f[5] = {(int32_t)u->start, (int32_t)u->end, u->style, u->link, u->lang};
+        mkl__buf_add(k, (const char *)f, sizeof f);
+    }
+    mkl__buf_add(k, r->text, r->len);
+    return !k->oom;
+}
+
+static CEntry *cache_find(mkl_parcache *c, const mkl_buf *k, uint64_t h) {
+    for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+        CEntry *e = &c->slots[i];
+        if (!e->hash) return e;
+        if (e->hash == h && e->keylen == k->n && !memcmp(e->key, k->s, k->n)) return e;
+    }
+}
+
+/* Keep a copy of the paragraph (a failed allocation only means no caching). */
+static void cache_put(mkl_parcache *c, const mkl_buf *k, uint64_t h, const Par *p) {
+    size_t bytes = k->n + p->s.n * sizeof *p->s.g + p->lines.n * sizeof *p->lines.v;
+    if (c->n + 1 > c->cap / 2 || c->bytes + bytes > CACHE_BYTES) cache_clear(c);
+    CEntry *e = cache_find(c, k, h);
+    if (e->hash) return;
+    e->key = mkl__malloc(k->n ? k->n : 1);
+    e->g = mkl__malloc((p->s.n ? p->s.n : 1) * sizeof *e->g);
+    e->lines = mkl__malloc((p->lines.n ? p->lines.n : 1) * sizeof *e->lines);
+    if (!e->key || !e->g || !e->lines) {
+        mkl__free(e->key);
+        mkl__free(e->g);
+        mkl__free(e->lines);
+        memset(e, 0, sizeof *e);
+        return;
+    }
+    memcpy(e->key, k->s, k->n);
+    if (p->s.n) memcpy(e->g, p->s.g, p->s.n * sizeof *e->g);
+    if (p->lines.n) memcpy(e->lines, p->lines.v, p->lines.n * sizeof *e->lines);
+    e->keylen = k->n;
+    e->ng = p->s.n;
+    e->nl = p->lines.n;
+    e->hash = h;
+    c->n++;
+    c->bytes += bytes;
+}
+
+/* Fill p from a cache entry: the glyphs' text offsets point into r->text,
+ * which is byte for byte the text the entry was made from. */
+static mkl_status cache_get(Composer *c, const CEntry *e, const mkl_rich *r, Par *p) {
+    if (p->s.cap < e->ng) {
+        mkl_glyph *ng = mkl__realloc(p->s.g, (e->ng ? e->ng : 1) * sizeof *ng);
+        if (!ng) return mkl__lay_oom(c);
+        p->s.g = ng;
+        p->s.cap = e->ng;
+    }
+    if (p->lines.cap < e->nl) {
+        mkl_line *nl = mkl__realloc(p->lines.v, (e->nl ? e->nl : 1) * sizeof *nl);
+        if (!nl) return mkl__lay_oom(c);
+        p->lines.v = nl;
+        p->lines.cap = e->nl;
+    }
+    if (e->ng) memcpy(p->s.g, e->g, e->ng * sizeof *e->g);
+    if (e->nl) memcpy(p->lines.v, e->lines, e->nl * sizeof *e->lines);
+    p->s.n = e->ng;
+    p->lines.n = e->nl;
+    p->s.text = r->text;
+    p->s.len = r->len;
+    return MKL_OK;
+}
+
+mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
+                         double w1, double w, double indent, int align, const float *rgb, int line) {
+    mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line, c->doc->src,
+                         c->doc->srclen, align == AL_JUSTIFY};
+    p->w1 = w1;
+    p->w = w;
+    p->indent = indent;
+    p->lead = lead;
+    p->align = align;
+    p->rgb = rgb;
+    mkl_parcache *cache = c->o->cache;
+    mkl_buf key = {0};
+    uint64_t h = 0;
+    if (cache && cache_key(&key, fs, r, &so, w1, w)) {
+        h = fnv64(key.s, key.n);
+        CEntry *e = cache_find(cache, &key, h);
+        if (e->hash) {
+            mkl_status st = cache_get(c, e, r, p);
+            mkl__buf_free(&key);
+            return st;
+        }
+    }
+    mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
+    if (!st) st = mkl__break_lines(&p->s, w1, w, align == AL_JUSTIFY, &p->lines, c->e);
+    if (!st && cache && h) cache_put(cache, &key, h, p);
+    mkl__buf_free(&key);
+    return st;
+}
+
+/* A paragraph of one plain string. The text is copied into the paragraph, so
+ * the caller's string may go away before the lines are placed. */
+mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    size_t n = strlen(text);
+    /* a string of the front matter: errors point at it */
+    if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+    char *copy = mkl__strndup(text, n);
+    if (!copy) return mkl__lay_oom(c);
+    mkl__free(p->own);
+    p->own = copy;
+    mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
+    mkl_rich r = {copy, n, &run, 1};
+    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
+}
+
+/* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
+mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline) {
+    const mkl_line *ln = &p->lines.v[li];
+    const mkl_shaped *s = &p->s;
+    double avail = li == 0 ? p->w1 : p->w;
+    if (li > 0) x += p->indent;
+    double extra = 0, pen = x, hgap = 0; /* per space; per em between Hangul syllables */
+    if (p->align == AL_JUSTIFY && !ln->last) mkl__justify(s, ln, avail, &extra, &hgap);
+    else if (p->align == AL_RIGHT) pen = x + avail - ln->width;
+    else if (p->align == AL_CENTER) pen = x + (avail - ln->width) / 2;
+    mkl_layout *L = c->L;
+    mkl_page *pg = mkl__cur_page(c);
+    mkl_prun *run = NULL;
+    mkl_plink *lk = NULL;
+    int32_t lk_id = -1;
+    /* right-to-left runs are set in visual order */
+    size_t few[256], *order = few;
+    int vis = 0;
+    for (size_t i = ln->start; i < ln->end && !vis; i++) vis = s->g[i].level & 1;
+    if (vis && ln->end - ln->start > sizeof few / sizeof *few &&
+        !(order = mkl__malloc((ln->end - ln->start) * sizeof *order)))
+        return mkl__lay_oom(c);
+    if (vis) vis = mkl__visual_order(s, ln->start, ln->end, order);
+    if (vis < 0) goto nomem;
+    for (size_t k = ln->start; k < ln->end; k++) {
+        size_t i = vis ? order[k - ln->start] : k;
+        const mkl_glyph *g = &s->g[i];
+        if (hgap > 0 && i > ln->start && (g->flags & MKL_G_HGAP)) pen += hgap * g->size;
+        const float *rgb = g->link >= 0 ? LINKC : p->rgb;
+        if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb)) {
+            if (!(run = MKL_PUSH(&pg->runs))) goto nomem;
+            run->face = g->face;
+            run->size = g->size;
+            memcpy(run->rgb, rgb, sizeof run->rgb);
+            run->first = L->glyphs.n;
+        }
+        mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
+        if (!pgl) goto nomem;
+        pgl->gid = g->gid;
+        pgl->x = (float)(pen + g->xoff);
+        pgl->y = (float)(baseline - g->yoff);
+        pgl->toff = (uint32_t)L->text.n;
+        pgl->tlen = g->tlen;
+        if (g->tlen) mkl__buf_add(&L->text, s->text + g->toff, g->tlen);
+        if (L->text.oom) goto nomem;
+        run->count++;
+        double adv = g->adv + ((g->flags & MKL_G_SPACE) ? extra : 0);
+        if (g->link >= 0) {
+            if (!lk || lk_id != g->link) {
+                if (!(lk = MKL_PUSH(&pg->links))) goto nomem;
+                lk_id = g->link;
+                lk->uri = c->doc->links[g->link];
+                lk->x0 = (float)pen;
+                lk->y0 = (float)(baseline - g->size * 0.85);
+                lk->y1 = (float)(baseline + g->size * 0.25);
+            }
+            lk->x1 = (float)(pen + adv);
+        } else {
+            lk = NULL;
+            lk_id = -1;
+        }
+        pen += adv;
+    }
+    if (order != few) mkl__free(order);
+    if (ln->hyphen && ln->end > ln->start) {
+        /* the line ends inside a word: a plain hyphen-minus, so that text
+         * extraction joins the word again */
+        const mkl_glyph *g = &s->g[ln->end - 1];
+        mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
+        if (!pgl) return mkl__lay_oom(c);
+        pgl->gid = mkl__face_glyph(g->face, '-');
+        pgl->x = (float)pen;
+        pgl->y = (float)baseline;
+        pgl->toff = (uint32_t)L->text.n;
+        pgl->tlen = 1;
+        mkl__buf_add(&L->text, "-", 1);
+        if (L->text.oom) return mkl__lay_oom(c);
+        if (!run || run->face != g->face) {
+            if (!(run = MKL_PUSH(&pg->runs))) return mkl__lay_oom(c);
+            run->face = g->face;
+            run->size = g->size;
+            memcpy(run->rgb, p->rgb, sizeof run->rgb);
+            run->first = L->glyphs.n - 1;
+        }
+        run->count++;
+    }
+    return MKL_OK;
+nomem:
+    if (order != few) mkl__free(order);
+    return mkl__lay_oom(c);
+}
