@@ -4,7 +4,9 @@ mkletter's: poppler's pdfsig, openssl cms -verify over the byte range, qpdf,
 pdftotext. The CA, the signers' certificates and keys are made here with
 openssl (RSA-2048 and ECDSA P-256); none is committed.
 
-usage: test_sign.py MKLETTER REPO_ROOT"""
+usage: test_sign.py MKLETTER REPO_ROOT [--valgrind VALGRIND ARGS...]
+(with --valgrind: only a signed letter, a signed merge with -j 2 and a PEM
+key, each run under VALGRIND ARGS and checked)"""
 import os
 import re
 import shutil
@@ -15,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import check, finish  # noqa: E402
 
 mkletter, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+VG = sys.argv[4:] if len(sys.argv) > 4 and sys.argv[3] == "--valgrind" else []
 PASSWORD = "s3cret pass-phrase"
 EPOCH = "1600000000"   # 2020-09-13 12:26:40 UTC
 
@@ -40,7 +43,7 @@ def run(*args, password=PASSWORD, extra_env=None):
     if password is not None:
         env["MKLETTER_SIGN_PASSWORD"] = password
     env.update(extra_env or {})
-    return subprocess.run([mkletter, *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+    return subprocess.run([*VG, mkletter, *args], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
                           start_new_session=True)   # no terminal to ask a password on
 
 
@@ -143,6 +146,24 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write(open("ec.pem").read() + open("ca.pem").read())
 
     shutil.copy(os.path.join(root, "examples", "open-letter.md"), "letter.md")
+    if VG:
+        # memory errors and leaks in loading, signing and the threads' shared key
+        with open("m.md", "w") as f:
+            f.write(open("letter.md").read().replace("Moon Jae-in\n", "{{name}}\n", 1))
+        with open("m.csv", "w") as f:
+            f.write("id,name\n1,A\n2,B\n3,C\n")
+        os.mkdir("out")
+        for what, args in (("PKCS#12", ["letter.md", "-o", "vg.pdf", "--sign", "rsa.p12"]),
+                           ("merge -j 2", ["m.md", "--merge", "m.csv", "-o", "out/{{id}}.pdf", "-j", "2", "--sign", "rsa.p12"]),
+                           ("PEM", ["letter.md", "-o", "vg-ec.pdf", "--sign", "ec-enc.key", "--sign-cert", "ec-chain.pem"]),
+                           ("wrong password", ["letter.md", "-o", "none.pdf", "--sign", "rsa.p12", "--sign-password-file",
+                                               "ec.pem"])):
+            r = run(*args, password=None if what == "wrong password" else PASSWORD)
+            check(r.returncode == (1 if what == "wrong password" else 0), f"under valgrind, {what}: no memory error",
+                  r.stderr[-1500:])
+        check(valid(pdfsig("vg.pdf")) and valid(pdfsig("vg-ec.pdf")) and valid(pdfsig("out/3.pdf")),
+              "under valgrind: the signatures are valid")
+        finish()
     r = run("letter.md", "-o", "plain.pdf", password=None)
     check(r.returncode == 0, "unsigned letter renders", r.stderr[-300:])
 
