@@ -21,71 +21,83 @@
 #define RANGE_KEY "/ByteRange /" RANGE_NAME
 #define CONTENTS_KEY "\012/Contents <"
 
+/* libharu frees an object it fails to add: a container is filled only once
+ * it is in place, and the first failure ends the work. */
+#define TRY(call) do { HPDF_STATUS r_ = (call); if (r_ != HPDF_OK) return r_; } while (0)
+#define MADE(obj) do { if (!(obj)) return HPDF_FAILD_TO_ALLOC_MEM; } while (0)
+
 HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, long long ctime, int packed) {
     HPDF_MMgr mm = pdf->mmgr;
     size_t hole = mkl__sign_max_size(s);
     if (hole > HPDF_LIMIT_MAX_STRING_LEN) return HPDF_INVALID_PARAMETER;
-    HPDF_STATUS r = HPDF_OK;
-    /* an empty appearance: the widget shows nothing, yet has one (PDF/A) */
-    HPDF_Dict ap = HPDF_DictStream_New(mm, pdf->xref);
-    HPDF_Array bbox = HPDF_Array_New(mm);
-    if (!ap || !bbox) return HPDF_FAILD_TO_ALLOC_MEM;
-    r |= HPDF_Dict_AddName(ap, "Type", "XObject");
-    r |= HPDF_Dict_AddName(ap, "Subtype", "Form");
-    r |= HPDF_Dict_Add(ap, "BBox", bbox);
-    for (int i = 0; i < 4; i++) r |= HPDF_Array_AddNumber(bbox, 0);
-
-    HPDF_Dict widget = HPDF_Dict_New(mm);
-    if (!widget || HPDF_Xref_Add(pdf->xref, widget) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-    HPDF_Array rect = HPDF_Array_New(mm);
-    HPDF_Dict apd = HPDF_Dict_New(mm);
-    if (!rect || !apd) return HPDF_FAILD_TO_ALLOC_MEM;
-    r |= HPDF_Dict_AddName(widget, "Type", "Annot");
-    r |= HPDF_Dict_AddName(widget, "Subtype", "Widget");
-    r |= HPDF_Dict_AddName(widget, "FT", "Sig");
-    r |= HPDF_Dict_Add(widget, "T", HPDF_String_New(mm, "Signature1", NULL));
-    r |= HPDF_Dict_AddNumber(widget, "F", 132);   /* Print | Locked */
-    r |= HPDF_Dict_Add(widget, "Rect", rect);
-    for (int i = 0; i < 4; i++) r |= HPDF_Array_AddNumber(rect, 0);
-    r |= HPDF_Dict_Add(widget, "P", first);
-    r |= HPDF_Dict_Add(widget, "AP", apd);
-    r |= HPDF_Dict_Add(apd, "N", ap);
-    HPDF_Array annots = HPDF_Dict_GetItem(first, "Annots", HPDF_OCLASS_ARRAY);
-    if (!annots) {
-        if (!(annots = HPDF_Array_New(mm))) return HPDF_FAILD_TO_ALLOC_MEM;
-        r |= HPDF_Dict_Add(first, "Annots", annots);
-    }
-    r |= HPDF_Array_Add(annots, widget);
-
-    HPDF_Dict form = HPDF_Dict_New(mm);
-    HPDF_Array fields = HPDF_Array_New(mm);
-    if (!form || !fields) return HPDF_FAILD_TO_ALLOC_MEM;
-    r |= HPDF_Dict_Add(form, "Fields", fields);
-    r |= HPDF_Array_Add(fields, widget);
-    r |= HPDF_Dict_AddNumber(form, "SigFlags", 3);   /* SignaturesExist | AppendOnly */
-    r |= HPDF_Dict_Add(pdf->catalog, "AcroForm", form);
-
-    /* the signature dictionary, last */
-    HPDF_Dict sig = HPDF_Dict_New(mm);
-    if (!sig || HPDF_Xref_Add(pdf->xref, sig) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-    if (packed) r |= HPDF_Dict_AddBoolean(sig, MKL_PACK_TOP_KEY, HPDF_TRUE);   /* first: see pack.h */
-    r |= HPDF_Dict_AddName(sig, "Type", "Sig");
-    r |= HPDF_Dict_AddName(sig, "Filter", "Adobe.PPKLite");
-    r |= HPDF_Dict_AddName(sig, "SubFilter", "ETSI.CAdES.detached");
-    r |= HPDF_Dict_AddName(sig, "ByteRange", RANGE_NAME);
-    HPDF_BYTE *zeros = mkl__calloc(hole ? hole : 1, 1);
-    if (!zeros) return HPDF_FAILD_TO_ALLOC_MEM;
-    r |= HPDF_Dict_Add(sig, "Contents", HPDF_Binary_New(mm, zeros, (HPDF_UINT)hole));
-    mkl__free(zeros);
     time_t t = (time_t)ctime;
     struct tm tm = {0};
     char date[64];
     if (!gmtime_r(&t, &tm)) return HPDF_INVALID_PARAMETER;
     snprintf(date, sizeof date, "D:%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec);
-    r |= HPDF_Dict_Add(sig, "M", HPDF_String_New(mm, date, NULL));
-    r |= HPDF_Dict_Add(widget, "V", sig);
-    return r;
+
+    /* an empty appearance: the widget shows nothing, yet has one (PDF/A) */
+    HPDF_Dict ap = HPDF_DictStream_New(mm, pdf->xref);
+    MADE(ap);
+    TRY(HPDF_Dict_AddName(ap, "Type", "XObject"));
+    TRY(HPDF_Dict_AddName(ap, "Subtype", "Form"));
+    HPDF_Array bbox = HPDF_Array_New(mm);
+    MADE(bbox);
+    TRY(HPDF_Dict_Add(ap, "BBox", bbox));
+    for (int i = 0; i < 4; i++) TRY(HPDF_Array_AddNumber(bbox, 0));
+
+    HPDF_Dict widget = HPDF_Dict_New(mm);
+    MADE(widget);
+    TRY(HPDF_Xref_Add(pdf->xref, widget));
+    TRY(HPDF_Dict_AddName(widget, "Type", "Annot"));
+    TRY(HPDF_Dict_AddName(widget, "Subtype", "Widget"));
+    TRY(HPDF_Dict_AddName(widget, "FT", "Sig"));
+    TRY(HPDF_Dict_Add(widget, "T", HPDF_String_New(mm, "Signature1", NULL)));
+    TRY(HPDF_Dict_AddNumber(widget, "F", 132));   /* Print | Locked */
+    HPDF_Array rect = HPDF_Array_New(mm);
+    MADE(rect);
+    TRY(HPDF_Dict_Add(widget, "Rect", rect));
+    for (int i = 0; i < 4; i++) TRY(HPDF_Array_AddNumber(rect, 0));
+    TRY(HPDF_Dict_Add(widget, "P", first));
+    HPDF_Dict apd = HPDF_Dict_New(mm);
+    MADE(apd);
+    TRY(HPDF_Dict_Add(widget, "AP", apd));
+    TRY(HPDF_Dict_Add(apd, "N", ap));
+    HPDF_Array annots = HPDF_Dict_GetItem(first, "Annots", HPDF_OCLASS_ARRAY);
+    if (!annots) {
+        annots = HPDF_Array_New(mm);
+        MADE(annots);
+        TRY(HPDF_Dict_Add(first, "Annots", annots));
+    }
+    TRY(HPDF_Array_Add(annots, widget));
+
+    HPDF_Dict form = HPDF_Dict_New(mm);
+    MADE(form);
+    TRY(HPDF_Dict_Add(pdf->catalog, "AcroForm", form));
+    HPDF_Array fields = HPDF_Array_New(mm);
+    MADE(fields);
+    TRY(HPDF_Dict_Add(form, "Fields", fields));
+    TRY(HPDF_Array_Add(fields, widget));
+    TRY(HPDF_Dict_AddNumber(form, "SigFlags", 3));   /* SignaturesExist | AppendOnly */
+
+    /* the signature dictionary, last */
+    HPDF_Dict sig = HPDF_Dict_New(mm);
+    MADE(sig);
+    TRY(HPDF_Xref_Add(pdf->xref, sig));
+    if (packed) TRY(HPDF_Dict_AddBoolean(sig, MKL_PACK_TOP_KEY, HPDF_TRUE));   /* first: see pack.h */
+    TRY(HPDF_Dict_AddName(sig, "Type", "Sig"));
+    TRY(HPDF_Dict_AddName(sig, "Filter", "Adobe.PPKLite"));
+    TRY(HPDF_Dict_AddName(sig, "SubFilter", "ETSI.CAdES.detached"));
+    TRY(HPDF_Dict_AddName(sig, "ByteRange", RANGE_NAME));
+    HPDF_BYTE *zeros = mkl__calloc(hole ? hole : 1, 1);
+    MADE(zeros);
+    HPDF_Binary contents = HPDF_Binary_New(mm, zeros, (HPDF_UINT)hole);
+    mkl__free(zeros);
+    TRY(HPDF_Dict_Add(sig, "Contents", contents));
+    TRY(HPDF_Dict_Add(sig, "M", HPDF_String_New(mm, date, NULL)));
+    TRY(HPDF_Dict_Add(widget, "V", sig));
+    return HPDF_OK;
 }
 
 /* The last `s` in p[0..n), or n. */
