@@ -429,7 +429,7 @@ static int check_names(Run *run, const mkl_data *data, const char *csv, const ch
         if (st) stop = problem(run, mkl_renderer_error(r), st);
         else {
             char label[300];
-            snprintf(label, sizeof label, "row %zu (%.200s line %d): ", row + 2, csv, mkl_data_line(data, row));
+            snprintf(label, sizeof label, "row %zu (%.200s line %d): ", row + 1, csv, mkl_data_line(data, row));
             if (check_output_folder(run, names[row - first], label, &ok_folder) > 0) stop = 1;
         }
     }
@@ -445,7 +445,7 @@ static int check_names(Run *run, const mkl_data *data, const char *csv, const ch
     for (size_t i = 1; sorted && i < k && !stop; i++)
         if (!strcmp(sorted[i - 1].name, sorted[i].name))
             stop = problemf(run, MKL_ERR_INPUT, csv, "rows %zu and %zu (lines %d and %d) make the same output file '%s'; "
-                            "put a field that differs in -o", sorted[i - 1].row + 2, sorted[i].row + 2,
+                            "put a field that differs in -o", sorted[i - 1].row + 1, sorted[i].row + 1,
                             mkl_data_line(data, sorted[i - 1].row), mkl_data_line(data, sorted[i].row), sorted[i].name);
     free(sorted);
     return stop;

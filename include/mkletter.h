@@ -205,13 +205,15 @@ typedef enum mkl_field {
     MKL_FIELD_CLOSING,       /**< "closing" */
     MKL_FIELD_ENCLOSURES,    /**< enclosures, one a line */
     MKL_FIELD_PS,            /**< "ps" */
-    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "word" or "syllable" */
+    MKL_FIELD_HANGUL_BREAKS, /**< "hangul-breaks": "auto" (the default), "word" or "syllable" */
     MKL_FIELD_FONT_SIZE,     /**< "fonts: size", e.g. "11pt" */
     MKL_FIELD_FONT_BODY,     /**< body font families in fallback order (add_line) */
     MKL_FIELD_FONT_HEADING,  /**< heading font families in fallback order (add_line) */
     MKL_FIELD_LETTERHEAD_ALIGN,  /**< "letterhead: align": "left", "center", "right" */
     MKL_FIELD_LETTERHEAD_LOGO,   /**< "letterhead: logo": an image path */
-    MKL_FIELD_LETTERHEAD_FOOTER  /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_LETTERHEAD_FOOTER, /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
+    MKL_FIELD_FONT_LEADING       /**< "fonts: leading", baseline to baseline: "160%" of the size or "17.5pt";
+                                      default 127 %, 150 % in a Korean letter */
 } mkl_field;
 
 /** Text styles for mkl_letter_add_text(), or-ed together. */
@@ -307,8 +309,9 @@ MKL_API size_t mkl_data_rows(const mkl_data *d);
 MKL_API int mkl_data_line(const mkl_data *d, size_t row);
 
 /** Make `*out`, the copy of `tmpl` for data row `row` (0-based). Errors name
- * the row (as the CSV numbers it) and the field: "row 7 (data.csv line 8):
- * ...". Every later error about the copy (a font, an image, the layout, when
+ * the row as the command's --rows counts it (1 is the first row after the
+ * header, so 0-based `row` 6 is "row 7") and the CSV line where it starts:
+ * "row 7 (data.csv line 8): ...". Every later error about the copy (a font, an image, the layout, when
  * it is checked, rendered or added to a batch) names the row the same way. */
 MKL_API mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mkl_data *d, size_t row,
                                        mkl_letter **out);

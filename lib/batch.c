@@ -58,7 +58,7 @@ mkl_status mkl_letter_fill(mkl_renderer *r, const mkl_letter *tmpl, mkl_field_fn
     *out = NULL;
     mkl__err_clear(&r->err);
     Api a = {get, user};
-    mkl_lookup lk = {api_get, NULL, &a, 1};
+    mkl_lookup lk = {api_get, NULL, &a, 1, 0};
     return fill_letter(r, tmpl, &lk, out);
 }
 
@@ -137,11 +137,12 @@ static mkl_status row_unknown(void *user, const char *s, const char *open, const
     return st;
 }
 
-/* Which row an error is about: "row 7 (data.csv line 8)". */
+/* Which row an error is about: "row 7 (data.csv line 8)", counted as --rows
+ * counts them (1 is the first row after the header). */
 static void row_label(const mkl_data *d, size_t row, char *buf, size_t size) {
     char path[210];   /* the data file's name is shown escaped, like the rest of the message */
     mkl__escape(d->path, strnlen(d->path, 200), path, sizeof path);
-    snprintf(buf, size, "row %zu (%s line %d)", row + 2, path, mkl__table_row_line(d->t, row));
+    snprintf(buf, size, "row %zu (%s line %d)", row + 1, path, mkl__table_row_line(d->t, row));
 }
 
 static mkl_status with_row(mkl_renderer *r, const mkl_data *d, size_t row, mkl_status st) {
@@ -156,7 +157,7 @@ mkl_status mkl_letter_fill_row(mkl_renderer *r, const mkl_letter *tmpl, const mk
     mkl__err_clear(&r->err);
     if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
     Row rw = {d, row, 0, -1, NULL};
-    mkl_lookup lk = {row_get, row_unknown, &rw, 1};
+    mkl_lookup lk = {row_get, row_unknown, &rw, 1, 0};
     mkl_status st = with_row(r, d, row, fill_letter(r, tmpl, &lk, out));
     if (st) return st;
     /* later errors about the copy (a font, an image, the layout) name the row too */
@@ -176,7 +177,7 @@ static mkl_status data_fill(mkl_renderer *r, const mkl_data *d, size_t row, cons
     mkl__err_clear(&r->err);
     if (row >= mkl__table_rows(d->t)) return mkl__err(&r->err, MKL_ERR_ARGUMENT, d->path, 0, 0, "no row %zu", row);
     Row rw = {d, row, path_part, -1, NULL};
-    mkl_lookup lk = {row_get, row_unknown, &rw, 1};
+    mkl_lookup lk = {row_get, row_unknown, &rw, 1, 0};
     mkl_buf b = {0};
     mkl_status st = mkl__fill_with(tmpl, &lk, &b, &r->err);
     if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(&r->err, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");

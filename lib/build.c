@@ -67,6 +67,7 @@ mkl_status mkl_letter_new(mkl_renderer *r, mkl_letter **out) {
     l->doc = d;
     d->lang = "en";
     d->font_size = 11;
+    d->syllable = MKL_HANGUL_AUTO;
     if (!(d->file = mkl__arena_strndup(&d->arena, "<letter>", 8)) || !(d->base_dir = mkl__arena_strndup(&d->arena, "", 0))) {
         mkl_letter_free(l);
         return MKL_ERR_NOMEM;
@@ -126,7 +127,7 @@ mkl_status mkl_letter_set(mkl_letter *l, mkl_field field, const char *value) {
         [MKL_FIELD_DATE] = "date",       [MKL_FIELD_DATE_STYLE] = "date-style", [MKL_FIELD_PLACE] = "place",
         [MKL_FIELD_SUBJECT] = "subject", [MKL_FIELD_OPENING] = "opening", [MKL_FIELD_CLOSING] = "closing",
         [MKL_FIELD_PS] = "ps",           [MKL_FIELD_HANGUL_BREAKS] = "hangul-breaks", [MKL_FIELD_FONT_SIZE] = "size",
-        [MKL_FIELD_LETTERHEAD_ALIGN] = "letterhead-align"};
+        [MKL_FIELD_LETTERHEAD_ALIGN] = "letterhead-align", [MKL_FIELD_FONT_LEADING] = "leading"};
     const char **v;
     size_t *n, *cap;
     if (field != MKL_FIELD_LETTERHEAD && block_of(l, field, &v, &n, &cap)) {

@@ -109,7 +109,9 @@ static mkl_status rich(F *f, const mkl_rich *in, int line, mkl_rich *out) {
         char *piece = mkl__strndup(in->text + r->start, r->end - r->start);
         if (!piece) { st = oom(f); break; }
         size_t start = b.n;
-        st = mkl__fill_with(piece, f->lk, &b, f->e);
+        mkl_lookup smart = *f->lk;   /* a merged value in the body gets the body's smart punctuation */
+        smart.smart = 1;
+        st = mkl__fill_with(piece, &smart, &b, f->e);
         mkl__free(piece);
         if (st) {
             if (st != MKL_ERR_NOMEM) locate(f, NULL, 0, 0, line);
@@ -151,6 +153,7 @@ static mkl_status fill_doc(F *f) {
     d->lang = !strcmp(s->lang, "ko") ? "ko" : "en";
     d->paper = s->paper; d->layout = s->layout; d->font_size = s->font_size;
     d->date_official = s->date_official; d->syllable = s->syllable;
+    d->leading = s->leading; d->leading_points = s->leading_points;
     d->font_body = s->font_body; d->font_heading = s->font_heading;
     const mkl_fontspec *specs[2] = {&s->font_body, &s->font_heading};
     mkl_fontspec *dspecs[2] = {&d->font_body, &d->font_heading};

@@ -602,12 +602,12 @@ static int usable_for(mkl_fontdb *db, mkl_face *f, uint32_t cp) {
 
 /* The folder face of the class (or any, sans = -1) that covers cp, in the
  * best style; among equals the first in folder order. */
-static mkl_face *folder_pick(mkl_fontdb *db, uint32_t cp, int sans, int bold, int italic) {
+static mkl_face *folder_pick(mkl_fontdb *db, uint32_t cp, int sans, int bold, int italic, int min_weight) {
     mkl_face *best = NULL;
     int best_score = -1;
     for (size_t i = 0; i < db->nfolder; i++) {
         mkl_face *f = db->faces.v[i];
-        if (sans >= 0 && f->sans != sans) continue;
+        if ((sans >= 0 && f->sans != sans) || f->weight < min_weight) continue;
         int score = style_score(f, bold, italic);
         if (score > best_score && usable_for(db, f, cp)) {
             best = f;
@@ -638,9 +638,10 @@ static void rank_ask(mkl_fontdb *db, FbRank *r) {
     FcPatternDestroy(pat);
 }
 
-/* The first of the rank's fonts (of the class, when class_only) that covers
- * cp and can be embedded; NULL if none. Errors: out of memory. */
-static mkl_status fc_pick(mkl_fontdb *db, FbRank *r, uint32_t cp, int class_only, mkl_face **out) {
+/* The first of the rank's fonts (of the class, when class_only; of at least
+ * OS/2 weight min_weight) that covers cp and can be embedded; NULL if none.
+ * Errors: out of memory. */
+static mkl_status fc_pick(mkl_fontdb *db, FbRank *r, uint32_t cp, int class_only, int min_weight, mkl_face **out) {
     *out = NULL;
     if (!r->asked) rank_ask(db, r);
     for (int i = 0; r->set && i < r->set->nfont; i++) {
@@ -668,7 +669,7 @@ static mkl_status fc_pick(mkl_fontdb *db, FbRank *r, uint32_t cp, int class_only
             mkl_status st = add_face(db, (const char *)file, (unsigned)index, &f);
             if (st) return st;
         }
-        if (f && usable_for(db, f, cp)) {
+        if (f && f->weight >= min_weight && usable_for(db, f, cp)) {
             *out = f;
             return MKL_OK;
         }
@@ -730,11 +731,37 @@ mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, i
             return MKL_OK;
         }
     }
-    mkl_face *f = sans >= 0 ? folder_pick(db, cp, sans, bold, italic) : NULL;
-    if (!f && sans >= 0 && (st = fc_pick(db, &db->ranks.v[k], cp, 1, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
-    if (!f) f = folder_pick(db, cp, -1, bold, italic);
-    if (!f && (st = fc_pick(db, &db->ranks.v[k], cp, 0, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
+    mkl_face *f = sans >= 0 ? folder_pick(db, cp, sans, bold, italic, 0) : NULL;
+    if (!f && sans >= 0 && (st = fc_pick(db, &db->ranks.v[k], cp, 1, 0, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
+    if (!f) f = folder_pick(db, cp, -1, bold, italic, 0);
+    if (!f && (st = fc_pick(db, &db->ranks.v[k], cp, 0, 0, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
     if (hit_put(db, key, f ? f->id : -1)) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    *out = f;
+    return MKL_OK;
+}
+
+mkl_status mkl__fontdb_weighted(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int italic, int min_weight,
+                                mkl_face **out, mkl_error *e) {
+    *out = NULL;
+    mkl_status st;
+    if ((st = ensure_scanned(db, e))) return st;
+    char lg[16];
+    snprintf(lg, sizeof lg, "%s", lang ? lang : "");
+    size_t k = 0;
+    while (k < db->ranks.n && (strcmp(db->ranks.v[k].lang, lg) || db->ranks.v[k].sans != sans ||
+                               !db->ranks.v[k].bold || db->ranks.v[k].italic != italic))
+        k++;
+    if (k == db->ranks.n) {
+        FbRank *r = MKL_PUSH(&db->ranks);
+        if (!r) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+        memset(r, 0, sizeof *r);
+        memcpy(r->lang, lg, sizeof lg);
+        r->sans = sans;
+        r->bold = 1;
+        r->italic = italic;
+    }
+    mkl_face *f = folder_pick(db, cp, sans, 1, italic, min_weight);
+    if (!f && (st = fc_pick(db, &db->ranks.v[k], cp, 1, min_weight, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
     *out = f;
     return MKL_OK;
 }

@@ -67,6 +67,13 @@ const char *mkl__fontdb_loaded_file(const mkl_fontdb *db, dev_t dev, ino_t ino);
 mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int bold, int italic,
                                 mkl_face **out, mkl_error *e);
 
+/* A bold face of class `sans` (1 sans, 0 serif) covering `cp`, of OS/2
+ * weight `min_weight` or more, for a script's companion of a Latin bold
+ * (mkl__fontset_resolve): folder faces first, then Fontconfig's for `lang`.
+ * *out = NULL (and MKL_OK) when there is none. Errors: only out of memory. */
+mkl_status mkl__fontdb_weighted(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int italic, int min_weight,
+                                mkl_face **out, mkl_error *e);
+
 /* The advance of glyph `gid` in thousandths of an em, rounded to a whole
  * number (as a PDF's /W gives it). Kept on the face: the PDF writer asks for
  * every glyph it draws, in every copy of a merge. */

@@ -62,9 +62,12 @@ mkl_status mkl__lay_body(Composer *c) {
         double w = c->text_width - indent - right;
         int lang = b->lang ? b->lang : mkl__doc_lang(d);
         c->lang = lang == MKL_LANG_KO ? "ko" : "en";
-        c->keep_all = !(b->syllable >= 0 ? b->syllable : d->syllable);
+        int hangul = b->syllable >= 0 ? b->syllable : d->syllable;
+        c->keep_all = hangul == MKL_HANGUL_SYLLABLE ? MKL_KEEP_NONE : hangul == MKL_HANGUL_WORD ? MKL_KEEP_ALL : MKL_KEEP_AUTO;
         mkl_fontset *fs = b->kind == MKL_BLOCK_HEADING ? &c->head : &c->body;
-        st = mkl__par_make(c, &p, fs, &b->rich, size, c->lead, style, w, w, 0, align, BLACK, b->line);
+        /* a Korean paragraph in a letter that is not Korean keeps Korean leading */
+        double lead = lang == MKL_LANG_KO ? c->lead_ko : c->lead;
+        st = mkl__par_make(c, &p, fs, &b->rich, size, lead, style, w, w, 0, align, BLACK, b->line);
         c->lang = d->lang;
         c->keep_all = 1;
         if (st) break;
@@ -72,6 +75,7 @@ mkl_status mkl__lay_body(Composer *c) {
         int fpage = c->page;
         double fbase = 0;
         if ((st = mkl__par_flow_at(c, &p, c->margin_left + indent, space, &fpage, &fbase))) break;
+        if (lead != c->lead) mkl__snap(c);   /* back onto the letter's grid */
         if (b->marker && p.lines.n) {
             /* the marker hangs in the indent, on the first line's baseline */
             if ((st = mkl__par_plain(c, &m, &c->body, b->marker, size, c->lead, 0, 1.3 * c->size, AL_RIGHT, BLACK))) break;
@@ -98,10 +102,10 @@ static mkl_status sig_row_height(Composer *c, size_t i, int per_row, double cw, 
     mkl_status st;
     for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
         const mkl_signature *s = &d->signatures[i + (size_t)k];
-        if ((st = mkl__par_plain(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
+        if ((st = mkl__par_flush(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
         double h = 4 * c->lead + extra_lines(p) * c->lead;
         if (s->title) {
-            if ((st = mkl__par_plain(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
+            if ((st = mkl__par_flush(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
             h += p->lines.n * (c->lead - 2);
         }
         if (h > tallest) { tallest = h; tallest_k = i + (size_t)k; }
@@ -155,12 +159,12 @@ mkl_status mkl__lay_closing(Composer *c) {
                     mkl__image_fit(img, cw, 3 * c->lead, &iw, &ih);
                     if ((st = mkl__add_image(c, img, x, nb - c->size * 0.9 - ih, iw, ih))) goto out;
                 }
-                if ((st = mkl__par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
+                if ((st = mkl__par_flush(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
                 if ((st = mkl__par_at(c, &p, x, nb))) goto out;
                 b = nb + extra_lines(&p) * c->lead;
                 if (s->title) {
                     double ts = c->size - 1.5;
-                    if ((st = mkl__par_plain(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
+                    if ((st = mkl__par_flush(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
                     if ((st = mkl__par_at(c, &p, x, b + c->lead - 2))) goto out;
                     b += p.lines.n * (c->lead - 2);
                 }

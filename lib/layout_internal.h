@@ -49,6 +49,7 @@ typedef struct Composer {
     double margin_left, margin_right, margin_top, margin_bottom;
     double text_width;    /* page_width - margin_left - margin_right */
     double size, lead;
+    double lead_ko;      /* a Korean paragraph's leading (the letter's own lead in a Korean letter) */
     double grid0;         /* baseline grid origin */
     double bottom;        /* lowest baseline allowed */
     double bottom1;       /* the same on page 1 (above the letterhead's footer band) */
@@ -73,9 +74,15 @@ static inline double extra_lines(const Par *p) { return p->lines.n ? (double)(p-
 void mkl__par_free(Par *p);
 mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                          double w1, double w, double indent, int align, const float *rgb, int line);
-/* A paragraph of one plain string. The text is copied into the paragraph, so
- * the caller's string may go away before the lines are placed. */
+/* A paragraph of one plain string, its lines after the first indented by
+ * its size (a wrapped address line, a table entry). The text is copied into
+ * the paragraph, so the caller's string may go away before the lines are
+ * placed. */
 mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb);
+/* The same with every line at the paragraph's edge (a signature's name and
+ * title, a footer line, the P.S.). */
+mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
                           double w, int align, const float *rgb);
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
 mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline);

@@ -1,6 +1,7 @@
 /* layout_text.c - inline text: a paragraph shaped and broken into lines (with the cache that keeps
  * them from one letter to the next), and a line set on the page. See layout_internal.h. */
 #include "layout_internal.h"
+#include "smart.h"
 
 #include <string.h>
 
@@ -79,7 +80,6 @@ static int cache_key(mkl_buf *k, const mkl_fontset *fs, const mkl_rich *r, const
     mkl__buf_add(k, "", 1);
     for (size_t i = 0; i < fs->nfamilies; i++) mkl__buf_add(k, fs->families[i], strlen(fs->families[i]) + 1);
     mkl__buf_add(k, "|", 1);
-    for (size_t i = 0; fs->bold_families && i < fs->nbold; i++) mkl__buf_add(k, fs->bold_families[i], strlen(fs->bold_families[i]) + 1);
     mkl__buf_add(k, "|", 1);
     for (size_t i = 0; i < r->nruns; i++) {   /* field by field: a struct's padding is not part of the key */
         const mkl_srun *u = &r->runs[i];
@@ -178,20 +178,35 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
     return st;
 }
 
-/* A paragraph of one plain string. The text is copied into the paragraph, so
- * the caller's string may go away before the lines are placed. */
-mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
-                          double w, int align, const float *rgb) {
-    size_t n = strlen(text);
+/* A paragraph of one plain string whose lines after the first are indented
+ * by `hang`. The text is copied into the paragraph, so the caller's string
+ * may go away before the lines are placed. */
+static mkl_status par_string(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                             double w, double hang, int align, const float *rgb) {
     /* a string of the front matter: errors point at it */
     if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
-    char *copy = mkl__strndup(text, n);
+    /* with smart punctuation, as the body has it */
+    mkl_buf b = {0};
+    mkl__smart_append(&b, text, strlen(text));
+    char *copy = b.oom ? NULL : mkl__strndup(b.s ? b.s : "", b.n);
+    size_t n = b.n;
+    mkl__buf_free(&b);
     if (!copy) return mkl__lay_oom(c);
     mkl__free(p->own);
     p->own = copy;
     mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
     mkl_rich r = {copy, n, &run, 1};
-    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
+    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - hang, hang, align, rgb, 0);
+}
+
+mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, size, align, rgb);
+}
+
+mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, 0, align, rgb);
 }
 
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */

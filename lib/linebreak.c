@@ -13,6 +13,8 @@ typedef struct Cand {
     double penalty;
     int hyph;           /* breaking here adds a hyphen of width hyw */
     double hyw;
+    int syl;            /* a break between two syllables of an eojeol (MKL_G_SYL) ... */
+    size_t word_start;  /* ... whose word starts here */
     double cost[3];
     size_t prev[3];
     int prevh[3];
@@ -20,6 +22,7 @@ typedef struct Cand {
 
 #define HYPHEN_PENALTY 120.0      /* squared into the demerits, like TeX's \hyphenpenalty */
 #define DOUBLE_HYPHEN 20000.0     /* two hyphenated lines in a row */
+#define SYLLABLE_PENALTY 50.0     /* an eojeol split over two lines (hangul-breaks: auto) */
 
 static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int nsp, int last) {
     if (out->n == out->cap) {
@@ -46,9 +49,20 @@ static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
     return b;
 }
 
-/* Break glyphs [a, b) (no hard break inside) into lines. */
+/* How far the justified line of glyphs [ls, le) (natural width `nat`) must
+ * stretch to fill `lw`, as a ratio of what its glue may stretch: above 1 it is
+ * looser than the stretch limit. */
+static double stretch_ratio(const Sums *S, size_t ls, size_t le, double nat, double lw) {
+    double spc = S->sw[le] - S->sw[ls];
+    double stretch = spc * MKL_SPACE_STRETCH + (S->hg[le] - S->hg[ls + 1 <= le ? ls + 1 : le]);
+    return stretch > 0 ? (lw - nat) / stretch : ((lw - nat) > 1 ? 100 : 0);
+}
+
+/* Break glyphs [a, b) (no hard break inside) into lines. With `syllables`, a
+ * line may also end at an MKL_G_SYL break, but only where ending it before
+ * that eojeol instead would leave it looser than MKL_HANGUL_LOOSE. */
 static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, size_t b, double w1, double w,
-                                int justify, int first_line, mkl_lines_out *out, mkl_error *e) {
+                                int justify, int first_line, int syllables, mkl_lines_out *out, mkl_error *e) {
     /* candidates: a, every allowed break inside, b */
     MKL_VEC(Cand) c = {0};
     Cand *x = MKL_PUSH(&c);
@@ -57,7 +71,8 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
     double maxw = w1 < w ? w1 : w;   /* a word wider than the narrower line is broken */
     size_t lastpos = a, word_cands = c.n;   /* candidates inside the current word start here */
     for (size_t k = a + 1; k <= b; k++) {
-        if (k < b && !(s->g[k].flags & MKL_G_BREAK)) continue;
+        int syl = k < b && syllables && (s->g[k].flags & MKL_G_SYL);
+        if (k < b && !(s->g[k].flags & MKL_G_BREAK) && !syl) continue;
         /* a word wider than the line: allow breaks between its clusters (emergency) */
         size_t wend = trim_end(s, lastpos, k);
         if (S->w[wend] - S->w[lastpos] > maxw) {
@@ -85,6 +100,11 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         }
         if (!(x = MKL_PUSH(&c))) { mkl__free(c.v); return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
         x->pos = k;
+        if (syl) {
+            x->syl = 1;
+            x->word_start = lastpos;
+            continue;   /* inside the eojeol */
+        }
         if (k < b && (s->g[k].flags & MKL_G_HYPH)) {
             x->hyph = 1;
             x->hyw = s->g[k].hyw;
@@ -106,6 +126,15 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             Cand *ci = &c.v[i];
             size_t ls = ci->pos, le = cj->hyph ? cj->pos : trim_end(s, ls, cj->pos);
             double lw = (i == 0 && first_line) ? w1 : w;
+            if (cj->syl) {
+                /* the eojeol split only to save the line from going loose: the
+                 * line that ends before it must be too loose */
+                if (cj->word_start <= ls) continue;
+                size_t we = trim_end(s, ls, cj->word_start);
+                double nat0 = S->w[we] - S->w[ls];
+                if (nat0 > lw && !(first_line && w1 > w)) break;   /* earlier starts are only wider */
+                if (stretch_ratio(S, ls, we, nat0, lw) <= MKL_HANGUL_LOOSE) continue;
+            }
             double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : 0);
             double spc = S->sw[le] - S->sw[ls];
             double cost;
@@ -128,8 +157,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             } else if (is_last) {
                 cost = 1;
             } else if (justify) {
-                double stretch = spc * MKL_SPACE_STRETCH + (S->hg[le] - S->hg[ls + 1 <= le ? ls + 1 : le]);
-                double r = stretch > 0 ? (lw - nat) / stretch : ((lw - nat) > 1 ? 100 : 0);
+                double r = stretch_ratio(S, ls, le, nat, lw);
                 double bad = 100 * r * r * r;
                 if (bad > 1e7) bad = 1e7;
                 cost = pow(1 + bad, 2);
@@ -138,7 +166,8 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 double slack = (lw - nat) / em;
                 cost = 1 + slack * slack * slack;
             }
-            cost += cj->penalty * cj->penalty + (cj->hyph ? HYPHEN_PENALTY * HYPHEN_PENALTY : 0);
+            cost += cj->penalty * cj->penalty + (cj->hyph ? HYPHEN_PENALTY * HYPHEN_PENALTY : 0) +
+                    (cj->syl ? SYLLABLE_PENALTY * SYLLABLE_PENALTY : 0);
             for (int hi = 0; hi < 3; hi++) {
                 if (ci->cost[hi] >= INF_COST) continue;
                 int hj = cj->hyph ? hi + 1 : 0;
@@ -152,7 +181,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 }
             }
         }
-        if (!feasible && !cj->hyph) {
+        if (!feasible && !cj->hyph && !cj->syl) {
             /* nothing fits: the least overfull line, from the best state before it */
             Cand *ci = &c.v[over_i];
             int hi = ci->cost[0] <= ci->cost[1] ? (ci->cost[0] <= ci->cost[2] ? 0 : 2) : (ci->cost[1] <= ci->cost[2] ? 1 : 2);
@@ -194,6 +223,22 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
     return MKL_OK;
 }
 
+/* Whether glyphs [a, b), broken into lines out[base ..] with whole eojeol,
+ * have a breakable eojeol (MKL_G_SYL) and a line looser than MKL_HANGUL_LOOSE. */
+static int needs_syllables(const mkl_shaped *s, const Sums *S, size_t a, size_t b, const mkl_lines_out *out,
+                           size_t base, double w1, double w, int first_line) {
+    int any = 0;
+    for (size_t k = a; k < b && !any; k++) any = (s->g[k].flags & MKL_G_SYL) != 0;
+    if (!any) return 0;
+    for (size_t k = base; k < out->n; k++) {
+        const mkl_line *l = &out->v[k];
+        if (l->last) continue;
+        double lw = (k == base && first_line) ? w1 : w;
+        if (l->width < lw && stretch_ratio(S, l->start, l->end, l->width, lw) > MKL_HANGUL_LOOSE) return 1;
+    }
+    return 0;
+}
+
 mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double width, int justify, mkl_lines_out *out,
                             mkl_error *e) {
     out->n = 0;
@@ -219,7 +264,13 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
         int first = 1;
         for (size_t k = 1; k <= s->n && !st; k++) {
             if (k < s->n && !(s->g[k].flags & MKL_G_HARD)) continue;
-            st = break_segment(s, &S, a, k, first_width, width, justify, first, out, e);
+            size_t base = out->n;
+            st = break_segment(s, &S, a, k, first_width, width, justify, first, 0, out, e);
+            if (!st && justify && needs_syllables(s, &S, a, k, out, base, first_width, width, first)) {
+                /* hangul-breaks: auto, and whole eojeol leave a line too loose */
+                out->n = base;
+                st = break_segment(s, &S, a, k, first_width, width, justify, first, 1, out, e);
+            }
             first = 0;
             a = k;
         }

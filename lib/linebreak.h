@@ -3,7 +3,9 @@
  * Total-fit: among all break opportunities the set of breaks with the least
  * total badness is chosen (Knuth-Plass without hyphenation), so spacing is
  * even across the paragraph, not only line by line. A word wider than the
- * line is broken between clusters, so no line runs into the margin. */
+ * line is broken between clusters, so no line runs into the margin. Breaks
+ * marked MKL_G_SYL (hangul-breaks: auto) are tried only when the paragraph
+ * set without them has a line looser than MKL_HANGUL_LOOSE. */
 #ifndef MKL_LINEBREAK_H
 #define MKL_LINEBREAK_H
 
@@ -23,6 +25,13 @@ typedef struct mkl_line {
 #define MKL_SPACE_STRETCH 0.6
 #define MKL_SPACE_SHRINK 0.2
 #define MKL_HGAP_STRETCH 0.035
+
+/* hangul-breaks: auto. A justified line whose glue stretches past this part of
+ * what it may stretch (badness 51) is too loose: only then may a paragraph
+ * break between syllables, and only in a line that would be too loose if the
+ * eojeol went whole to the next one. (At 1.0 the Korean example keeps lines
+ * whose word spaces are 0.39 line-heights, measured side by side; at 0.8, 0.38.) */
+#define MKL_HANGUL_LOOSE 0.8
 
 /* How a justified line of natural width `ln->width` fills `avail`: the extra
  * width of each space and of each Hangul gap (MKL_G_HGAP glyph). */

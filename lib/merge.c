@@ -10,6 +10,7 @@
  * Every cell goes into one growing buffer, NUL-terminated, with its offset in
  * a second array: memory stays linear in the input size. */
 #include "merge.h"
+#include "smart.h"
 
 #include <csv.h>
 #include <limits.h>
@@ -73,7 +74,8 @@ static void clip(char *out, size_t max, const char *s, size_t len) {
     memcpy(out + n, "...", 4);
 }
 
-/* "the header, field 3", "row 7, field 'name'" or "row 7, field 9" (an extra one). */
+/* "the header, field 3", "row 7, field 'name'" or "row 7, field 9" (an extra one);
+ * rows are data rows, 1 the first after the header, as --rows counts them. */
 static void where(const csv_ctx *c, size_t field, char *out, size_t size) {
     if (c->nrec == 0) {
         snprintf(out, size, "the header, field %zu", field + 1);
@@ -81,9 +83,9 @@ static void where(const csv_ctx *c, size_t field, char *out, size_t size) {
         const char *nm = c->store.s + c->cells.v[field];
         char name[84];
         clip(name, 80, nm, strlen(nm));
-        snprintf(out, size, "row %zu, field '%s'", c->nrec + 1, name);
+        snprintf(out, size, "row %zu, field '%s'", c->nrec, name);
     } else {
-        snprintf(out, size, "row %zu, field %zu", c->nrec + 1, field + 1);
+        snprintf(out, size, "row %zu, field %zu", c->nrec, field + 1);
     }
 }
 
@@ -160,7 +162,7 @@ static void on_record(int term, void *data) {
     } else {
         if (c->nfield != c->ncols) {
             c->st = mkl__err(c->e, MKL_ERR_INPUT, c->name, c->rec_line, 0, "row %zu has %zu field%s, the header has %zu",
-                             c->nrec + 1, c->nfield, c->nfield == 1 ? "" : "s", c->ncols);
+                             c->nrec, c->nfield, c->nfield == 1 ? "" : "s", c->ncols);
             return;
         }
         if (c->nrec - 1 >= MKL_CSV_MAX_ROWS) {
@@ -272,7 +274,7 @@ mkl_status mkl__table_parse(const char *text, size_t len, const char *name, mkl_
                                     "line %d is empty: the first line must name the fields", line);
                     break;
                 }
-                if (!blank_line) { blank_line = line; blank_row = c.nrec + 1; }
+                if (!blank_line) { blank_line = line; blank_row = c.nrec; }
                 line = add_lines(line, 1);
                 i = end;
                 continue;
@@ -504,7 +506,8 @@ mkl_status mkl__fill_with(const char *s, const mkl_lookup *lk, mkl_buf *b, mkl_e
                             "with its fields filled in, this text is longer than 2 MiB (the limit)");
         }
         mkl__buf_add(b, p, (size_t)(open - p));
-        mkl__buf_add(b, v, vlen);
+        if (lk->smart) mkl__smart_append(b, v, vlen);
+        else mkl__buf_add(b, v, vlen);
         p = after;
     }
     if (b->oom) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -529,7 +532,7 @@ mkl_status mkl__fill(const char *s, const mkl_table *t, size_t row, char **out, 
     if (row >= t->rows)
         return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "row %zu is out of range (the CSV has %zu rows)", row, t->rows);
     TableRow tr = {t, row};
-    mkl_lookup lk = {table_get, table_unknown, &tr, 0};
+    mkl_lookup lk = {table_get, table_unknown, &tr, 0, 0};
     mkl_buf b = {0};
     mkl_status st = mkl__fill_with(s, &lk, &b, e);
     if (!st && !b.s && !(b.s = mkl__strndup("", 0))) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");

@@ -107,6 +107,7 @@ typedef struct mkl_lookup {
     mkl_status (*unknown)(void *user, const char *s, const char *open, const char *name, size_t len, mkl_error *e);
     void *user;
     int required;
+    int smart;   /* values get smart punctuation (mkl__smart_append): the body's, whose text cmark made smart */
 } mkl_lookup;
 
 /* The most one filled string may hold (a front-matter value, or a body

@@ -31,17 +31,27 @@ typedef struct mkl_block {
     int tight;            /* list item in a tight list: no space before it */
     int line;             /* source line of the block in the letter file */
     int lang;             /* MKL_LANG_*; INHERIT: the letter's */
-    int syllable;         /* Hangul line breaks: -1 the letter's, 0 between words, 1 between syllables */
+    int syllable;         /* Hangul line breaks: -1 the letter's, else an MKL_HANGUL_* mode */
     mkl_rich rich;
 } mkl_block;
+
+/* hangul-breaks: where a line of Korean may end (research/korean.md C.1) */
+enum {
+    MKL_HANGUL_WORD = 0,      /* between words only: eojeol stay whole */
+    MKL_HANGUL_SYLLABLE = 1,  /* between any two syllables */
+    MKL_HANGUL_AUTO = 2       /* eojeol whole unless that leaves a line looser than the stretch limit */
+};
 
 typedef struct mkl_lines { const char **v; size_t n; } mkl_lines;   /* one string a line */
 
 typedef struct mkl_entry { const char *name; const char *note; } mkl_entry;
 
+/* The most columns a group of co-signers may have (parse.c's message says 4). */
+#define MKL_MAX_COLUMNS 4
+
 typedef struct mkl_group {
     const char *heading;  /* or NULL */
-    int columns;
+    int columns;          /* 1 to MKL_MAX_COLUMNS */
     mkl_entry *entries;
     size_t nentries;
 } mkl_group;
@@ -85,12 +95,14 @@ typedef struct mkl_doc {
     const char *ps;
     mkl_fontspec font_body, font_heading;
     double font_size;       /* points */
+    double leading;         /* fonts: leading: 0 = the language's (127 %, Korean 150 %) ... */
+    int leading_points;     /* ... else a percentage of font_size, or (1) points */
     const char **links;     /* URLs referenced by mkl_srun.link */
     size_t nlinks;
     mkl_block *blocks;      /* the body */
     size_t nblocks;
     int date_official;      /* date-style: official ("2020. 2. 21.") */
-    int syllable;           /* hangul-breaks: syllable */
+    int syllable;           /* hangul-breaks: an MKL_HANGUL_* mode (MKL_HANGUL_AUTO unless the letter says) */
     /* where each front-matter string was written, for errors found later */
     struct mkl_srcpos { const char *s; int line, col; } *pos;
     size_t npos;

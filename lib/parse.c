@@ -280,9 +280,10 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
         else if (!strcmp(s, "long")) d->date_official = 0;
         else BAD("'date-style' must be 'long' or 'official', not '%.100s'", s);
     } else if (!strcmp(key, "hangul-breaks")) {
-        if (!strcmp(s, "syllable")) d->syllable = 1;
-        else if (!strcmp(s, "word")) d->syllable = 0;
-        else BAD("'hangul-breaks' must be 'word' or 'syllable', not '%.100s'", s);
+        if (!strcmp(s, "syllable")) d->syllable = MKL_HANGUL_SYLLABLE;
+        else if (!strcmp(s, "word")) d->syllable = MKL_HANGUL_WORD;
+        else if (!strcmp(s, "auto")) d->syllable = MKL_HANGUL_AUTO;
+        else BAD("'hangul-breaks' must be 'auto', 'word' or 'syllable', not '%.100s'", s);
     } else if (!strcmp(key, "date")) {
         /* kept as written; an ISO date is formatted for the letter's language when it is set */
         char buf[64];
@@ -311,6 +312,20 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
         if (end == s || (strcmp(end, "pt") && strcmp(end, "")) || !(v >= 6 && v <= 24))
             BAD("'size' must be a point size from 6pt to 24pt, like 11pt, not '%.100s'", s);
         d->font_size = v;
+    } else if (!strcmp(key, "leading")) {
+        /* baseline to baseline: a share of the size ("160%") or points ("17.5pt") */
+        char *end;
+        double v = strtod(s, &end);
+        if (end != s && !strcmp(end, "%") && v >= 100 && v <= 250) {
+            d->leading = v;
+            d->leading_points = 0;
+        } else if (end != s && !strcmp(end, "pt") && v >= 6 && v <= 60) {
+            d->leading = v;
+            d->leading_points = 1;
+        } else {
+            BAD("'leading' must be a share of the size from 100%% to 250%%, like 160%%, or points from 6pt to 60pt, "
+                "like 17.5pt, not '%.100s'", s);
+        }
     } else {
         BAD("unknown key '%.100s'", key);
     }
@@ -319,7 +334,7 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
 }
 
 static mkl_status parse_fonts(P *p, yaml_node_t *n) {
-    static const char *const keys[] = {"body", "heading", "size", NULL};
+    static const char *const keys[] = {"body", "heading", "size", "leading", NULL};
     mkl_status st;
     if (n->type != YAML_MAPPING_NODE) return perr(p, n, "'fonts' must be a mapping, not %s", kind_name(n), NULL);
     if ((st = check_keys(p, n, "'fonts'", keys))) return st;
@@ -354,12 +369,14 @@ static mkl_status parse_fonts(P *p, yaml_node_t *n) {
             specs[r]->col[i] = NODE_COL(at);
         }
     }
-    yaml_node_t *sz = map_get(p, n, "size");
-    if (sz) {
+    static const char *const scalars[] = {"size", "leading"};
+    for (size_t k = 0; k < 2; k++) {
+        yaml_node_t *sz = map_get(p, n, scalars[k]);
+        if (!sz) continue;
         const char *s;
         char msg[512];
-        if ((st = get_str(p, sz, "size", &s))) return st;
-        if ((st = mkl__doc_set(p->doc, "size", s, msg, sizeof msg)))
+        if ((st = get_str(p, sz, scalars[k], &s))) return st;
+        if ((st = mkl__doc_set(p->doc, scalars[k], s, msg, sizeof msg)))
             return mkl__err(p->e, st, p->name, NODE_LINE(sz), NODE_COL(sz), "%s", msg);
     }
     return MKL_OK;
@@ -401,7 +418,7 @@ static mkl_status parse_signatories(P *p, yaml_node_t *n) {
             const char *s;
             long c;
             if ((st = get_str(p, v, "columns", &s))) return st;
-            if (!parse_int(s, 1, 4, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
+            if (!parse_int(s, 1, MKL_MAX_COLUMNS, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
             g[i].columns = (int)c;
         }
         if (!(v = map_get(p, gn, "entries"))) return perr(p, gn, "a signatory group needs 'entries'", NULL, NULL);
@@ -784,10 +801,11 @@ static mkl_status walk_node(P *p, BodyB *b, cmark_node *n, int level, int quote,
             if (html_attr(lit, "lang", v, sizeof v) && (lang = lang_code(v)) < 0)
                 return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1, "lang=\"%s\": only 'en' and 'ko' are supported", v);
             if (html_attr(lit, "hangul-breaks", v, sizeof v)) {
-                if (!strcmp(v, "syllable")) syl = 1;
-                else if (!strcmp(v, "word")) syl = 0;
+                if (!strcmp(v, "syllable")) syl = MKL_HANGUL_SYLLABLE;
+                else if (!strcmp(v, "word")) syl = MKL_HANGUL_WORD;
+                else if (!strcmp(v, "auto")) syl = MKL_HANGUL_AUTO;
                 else return mkl__err(p->e, MKL_ERR_INPUT, p->name, line, 1,
-                                     "hangul-breaks=\"%s\": must be 'word' or 'syllable'", v);
+                                     "hangul-breaks=\"%s\": must be 'auto', 'word' or 'syllable'", v);
             }
             if (p->ndivs == 16) return mkl__err(p->e, MKL_ERR_LIMIT, p->name, line, 1, "more than 16 nested <div> blocks");
             p->divs[p->ndivs].lang = lang;
@@ -1023,6 +1041,7 @@ static mkl_status parse_text(const char *text, size_t len, const char *name, con
     mkl_status st = MKL_OK;
     doc->lang = "en";
     doc->font_size = 11;
+    doc->syllable = MKL_HANGUL_AUTO;
     doc->srclen = len;
     if (!(doc->file = mkl__arena_strndup(&doc->arena, name, strlen(name))) ||
         !(doc->src = mkl__arena_strndup(&doc->arena, text, len)) ||

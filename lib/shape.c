@@ -20,7 +20,7 @@ struct mkl_shaper {
     MKL_VEC(uint32_t) cps;      /* code point at each char index */
     MKL_VEC(uint32_t) offs;     /* byte offset of each char */
     MKL_VEC(int16_t) facei;     /* chosen face index per char */
-    MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break */
+    MKL_VEC(uint8_t) brk_before;/* per byte: 1 = break allowed, 2 = hard break, 3 = hyphen point, 4 = MKL_G_SYL */
     MKL_VEC(uint8_t) prohib;    /* per byte: 1 = a break before it is prohibited */
     MKL_VEC(uint8_t) level;     /* bidi level of each char */
     UBiDi *bidi;                /* opened at the first right-to-left text */
@@ -78,10 +78,11 @@ mkl_status mkl__fontset_resolve(mkl_fontset *fs, int style, mkl_error *e) {
     style &= 3;
     if (fs->resolved[style]) return MKL_OK;
     int bold = (style & MKL_STYLE_BOLD) != 0;
-    const char *const *fam = bold && fs->bold_families ? fs->bold_families : fs->families;
-    size_t n = MKL_MIN(bold && fs->bold_families ? fs->nbold : fs->nfamilies, 8);
+    const char *const *fam = fs->families;
+    size_t n = MKL_MIN(fs->nfamilies, 8);
+    int italic = (style & MKL_STYLE_ITALIC) != 0;
     for (size_t i = 0; i < n; i++) {
-        mkl_status st = mkl__fontdb_find(fs->db, fam[i], bold, (style & MKL_STYLE_ITALIC) != 0, &fs->faces[style][i], e);
+        mkl_status st = mkl__fontdb_find(fs->db, fam[i], bold, italic, &fs->faces[style][i], e);
         if (st) return st;
     }
     fs->nfaces[style] = fs->nall[style] = n;
@@ -140,16 +141,44 @@ static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     return -1;
 }
 
+/* Family `i` (> 0) of a role in a bold style, the first time a character is
+ * set in it. A bold lighter than the first family's (Nanum Myeongjo Bold is
+ * 600 beside Liberation Serif Bold's 700) reads as regular beside it: its
+ * script is set in a bold of the family's class (serif, sans) at the first
+ * family's weight, where one is installed. Asked only when the text needs it,
+ * so a letter without that script never asks Fontconfig. */
+static mkl_status match_weight(mkl_fontset *fs, int style, size_t i, mkl_error *e) {
+    fs->weighed[style][i] = 1;
+    mkl_face *f = fs->faces[style][i], *first = fs->faces[style][0];
+    if (!(style & MKL_STYLE_BOLD) || f->weight + 50 >= first->weight || f->sans < 0) return MKL_OK;
+    static const struct { uint32_t cp; const char *lang; } scripts[] = {{0xAC00, "ko"}, {0x4E00, "zh"}};
+    for (size_t k = 0; k < sizeof scripts / sizeof *scripts; k++) {
+        if (!mkl__face_glyph(f, scripts[k].cp) || mkl__face_glyph(first, scripts[k].cp)) continue;
+        mkl_face *heavier = NULL;
+        mkl_status st = mkl__fontdb_weighted(fs->db, scripts[k].cp, scripts[k].lang, f->sans,
+                                             (style & MKL_STYLE_ITALIC) != 0, first->weight - 50, &heavier, e);
+        if (st) return st;
+        if (heavier) fs->faces[style][i] = heavier;
+        break;
+    }
+    return MKL_OK;
+}
+
 /* The face for `cp` in style `style`: the first of the role's own that
  * covers it, else a fallback (found by the database, appended to the set).
  * *idx = -1 when no installed font covers it. */
 static mkl_status cover(mkl_fontset *fs, int style, uint32_t cp, const char *lang, int *idx, mkl_error *e) {
-    if ((*idx = first_cover(fs, style, cp)) >= 0) return MKL_OK;
+    mkl_status st;
+    if ((*idx = first_cover(fs, style, cp)) > 0 && !fs->weighed[style][*idx]) {
+        if ((st = match_weight(fs, style, (size_t)*idx, e))) return st;
+        *idx = first_cover(fs, style, cp);
+    }
+    if (*idx >= 0) return MKL_OK;
     /* the database's answer for cp, even when a fallback face already in the
      * set covers it: the choice never depends on which character came first */
     int cls = fs->nfaces[style] ? fs->faces[style][0]->sans : -1;
     mkl_face *fb = NULL;
-    mkl_status st = mkl__fontdb_fallback(fs->db, cp, lang, cls, (style & MKL_STYLE_BOLD) != 0,
+    st = mkl__fontdb_fallback(fs->db, cp, lang, cls, (style & MKL_STYLE_BOLD) != 0,
                                          (style & MKL_STYLE_ITALIC) != 0, &fb, e);
     if (st || !fb) return st;
     for (size_t f = fs->nfaces[style]; f < fs->nall[style]; f++)
@@ -306,10 +335,13 @@ static mkl_status compute_breaks(mkl_shaper *sh, size_t len, int keep_all, mkl_e
         /* CSS word-break: keep-all: no soft break inside a Korean word (eojeol).
          * In either mode a number or a Latin word stays with the Hangul attached
          * to it ("2013년", "HRC는"): only Hangul-Hangul breaks are optional. */
-        if (*brk == 1 && ((is_hangul(b) && is_hangul(a) && keep_all) ||
-                          (is_hangul(b) && !is_hangul(a) && u_isalnum((UChar32)a)) ||
+        if (*brk == 1 && ((is_hangul(b) && !is_hangul(a) && u_isalnum((UChar32)a)) ||
                           (is_hangul(a) && !is_hangul(b) && u_isalnum((UChar32)b))))
             *brk = 0;
+        /* keep-all: none between two syllables; auto: one the breaker takes only
+         * to save a line from going loose (KLREQ C.1, research/korean.md) */
+        if (*brk == 1 && is_hangul(b) && is_hangul(a) && keep_all != MKL_KEEP_NONE)
+            *brk = keep_all == MKL_KEEP_AUTO ? 4 : 0;
     }
     return MKL_OK;
 }
@@ -563,7 +595,8 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                     size_t cpos = cs;
                     if (is_hangul(mkl__utf8_next(text, len, &cpos))) G->flags |= MKL_G_HANGUL;
                     uint8_t b = sh->brk_before.v[cs];
-                    if (b) G->flags |= MKL_G_BREAK;
+                    if (b && b != 4) G->flags |= MKL_G_BREAK;
+                    if (b == 4) G->flags |= MKL_G_SYL;
                     if (b == 2) G->flags |= MKL_G_HARD;
                     if (b == 3) {
                         /* the hyphen is set in the font of the letter before the break */

@@ -15,7 +15,9 @@ enum {
                           line-end rules, digit runs) */
     MKL_G_HANGUL = 32, /* the cluster is Hangul */
     MKL_G_HGAP = 64,   /* a Hangul cluster right after another: justification may widen the gap before it */
-    MKL_G_HYPH = 128   /* a line may break before this glyph with a hyphen (of width hyw) after the glyph before */
+    MKL_G_HYPH = 128,  /* a line may break before this glyph with a hyphen (of width hyw) after the glyph before */
+    MKL_G_SYL = 256    /* hangul-breaks: auto: a break between two syllables of an eojeol, taken only where the
+                          line would otherwise be looser than the stretch limit (mkl__break_lines) */
 };
 
 typedef struct mkl_glyph {
@@ -26,7 +28,8 @@ typedef struct mkl_glyph {
     float adv, xoff, yoff; /* points */
     float size;
     float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
-    uint8_t style, flags;
+    uint8_t style;
+    uint16_t flags;
     uint8_t level;        /* bidi embedding level (UAX #9): odd = right to left */
     int32_t link;
 } mkl_glyph;
@@ -38,17 +41,19 @@ typedef struct mkl_glyph {
 /* The families of one role (body, heading), resolved lazily per style. A
  * character none of them covers takes a fallback face (mkl__fontdb_fallback)
  * of the class of the role's first family (serif, sans serif), appended to
- * faces[style] after the families' own. */
+ * faces[style] after the families' own. In a bold style a family lighter than
+ * the first one's bold (by OS/2 weight) gives way, for its script (Hangul,
+ * Han), to a bold of its own class at the first one's weight, where one is
+ * installed (mkl__fontdb_weighted), when the text first needs it. */
 typedef struct mkl_fontset {
     mkl_fontdb *db;
     const char *const *families;
     size_t nfamilies;
-    const char *const *bold_families;  /* for bold styles, if not NULL (e.g. Hangul bold in Gothic) */
-    size_t nbold;
     mkl_face *faces[4][MKL_FONTSET_MAX];   /* [style & 3][i]: the families', then fallbacks */
     size_t nfaces[4];        /* the families' faces */
     size_t nall[4];          /* and the fallbacks after them */
     int resolved[4];
+    uint8_t weighed[4][8];   /* [style][i]: family i's weight matched to the first's (bold styles) */
 } mkl_fontset;
 
 /* Resolve style `style` (MKL_STYLE_BOLD | MKL_STYLE_ITALIC) of every family:
@@ -66,10 +71,17 @@ typedef struct mkl_shaper mkl_shaper;
 mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e);
 void mkl__shaper_free(mkl_shaper *sh);
 
+/* mkl_shape_opts.keep_all */
+enum {
+    MKL_KEEP_NONE = 0,  /* a line may break between any two Hangul syllables */
+    MKL_KEEP_ALL = 1,   /* CSS keep-all: Korean words (eojeol) stay whole */
+    MKL_KEEP_AUTO = 2   /* eojeol whole first; breaks between syllables marked MKL_G_SYL for the breaker */
+};
+
 typedef struct mkl_shape_opts {
     double size;
     const char *lang;   /* "en", "ko": the text's language; runs with a lang of their own override it */
-    int keep_all;       /* no break between two Hangul letters (CSS keep-all): Korean words stay whole */
+    int keep_all;       /* MKL_KEEP_*: breaks between two Hangul letters */
     int style;          /* added to every run's style */
     const char *file;   /* for error messages */
     int line;           /* source line, for error messages */

@@ -62,7 +62,7 @@ def check_names_from_data(mkl, tmp):
         r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf"], work)
         err = r.stderr.decode("utf-8", "replace")
         check(r.returncode == 1, f"an id {value!r} is refused (exit 1)", (r.returncode, err))
-        check("row 3 (d.csv line 3)" in err and "field 'id'" in err and what in err,
+        check("row 2 (d.csv line 3)" in err and "field 'id'" in err and what in err,
               f"the message for {value!r} names the row, its line and the field", err)
         check("\x1b" not in err, f"the message for {value!r} shows no raw control character", repr(err))
         check(snapshot(tmp) == before and not os.path.exists("/tmp/mkl-abs.pdf"), f"nothing is written for {value!r}")
@@ -71,7 +71,7 @@ def check_names_from_data(mkl, tmp):
         write(os.path.join(work, "d.csv"), f"id,name\n1,Ahn\n{value},Baek\n")
         before = snapshot(tmp)
         r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}"], work)
-        check(r.returncode == 1 and b"row 3 (d.csv line 3)" in r.stderr and snapshot(tmp) == before,
+        check(r.returncode == 1 and b"row 2 (d.csv line 3)" in r.stderr and snapshot(tmp) == before,
               f"-o 'out/{{{{id}}}}' with id {value!r}: refused, nothing written", r.stderr)
 
 
@@ -160,7 +160,7 @@ def check_all_or_nothing(mkl, tmp):
     before = snapshot(work)
     r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf"], work)
     err = r.stderr.decode("utf-8", "replace")
-    check(r.returncode == 1 and "row 4 (d.csv line 4)" in err, "row 3 fails: exit 1, the message names the row", err)
+    check(r.returncode == 1 and "row 3 (d.csv line 4)" in err, "row 3 fails: exit 1, the message names the row", err)
     check(snapshot(work) == before, "no copy is written when one fails, the older file is kept, no temporary file",
           sorted(set(snapshot(work)) ^ set(before)))
 
@@ -191,7 +191,7 @@ def check_jobs(mkl, tmp):
     for j in ("2", "4"):
         r = mk(mkl, ["m.md", "--merge", "bad.csv", "-o", "bad/{{id}}.pdf", "-j", j], work, env=env)
         err = r.stderr.decode("utf-8", "replace")
-        check(r.returncode == 1 and "row 18 (bad.csv line 18)" in err and err.count("row ") == 1,
+        check(r.returncode == 1 and "row 17 (bad.csv line 18)" in err and err.count("row ") == 1,
               f"-j {j}: the first bad row is the one reported", err)
         check(snapshot(work) == before, f"-j {j}: a bad row leaves no file and no temporary file",
               sorted(set(snapshot(work)) ^ set(before)))

@@ -164,11 +164,11 @@ def check_check(mkl, tmp):
     lines = [ln for ln in err.splitlines() if ln.strip()]
     check(r.returncode == 1, "--check with bad rows: exit 1", r.returncode)
     check(len(lines) == 5, "--check lists all five bad rows, one line each", err)
-    # data row i is the CSV's row i + 1 and (here) its line i + 1
+    # data row i (as --rows counts it) is (here) the CSV's line i + 1
     for row, what in [(4, "is empty"), (8, "U+10FFFD"), (15, "is empty"), (19, "cannot be part of the output name")]:
-        check(any(f"row {row} (bad.csv line {row})" in ln and what in ln for ln in lines),
+        check(any(f"row {row - 1} (bad.csv line {row})" in ln and what in ln for ln in lines),
               f"the problem of CSV row {row} is reported with its row and line", err)
-    check(any("rows 6 and 12" in ln and "same output file" in ln for ln in lines), "the duplicate name names both rows", err)
+    check(any("rows 5 and 11 (lines 6 and 12)" in ln and "same output file" in ln for ln in lines), "the duplicate name names both rows", err)
     check(all(re.match(r"[^:]+:(\d+:(\d+:)? )?", ln) for ln in lines), "every line starts FILE:[LINE:COL:]", err)
     check(any(ln.startswith("m.md:") and re.match(r"m\.md:\d+:\d+: ", ln) for ln in lines),
           "a letter problem is at FILE:LINE:COL", err)
@@ -178,7 +178,7 @@ def check_check(mkl, tmp):
     write(tmp, "few.csv", csv_rows([(i, f"P{i}", "T") for i in range(1, 6)]))
     r = mk([mkl, "m.md", "--merge", "few.csv", "-o", "nowhere/{{id}}.pdf", "--check"], tmp)
     lines = r.stderr.decode().splitlines()
-    check(r.returncode == 1 and len(lines) == 1 and "row 2 (few.csv line 2)" in lines[0] and "'nowhere' does not exist"
+    check(r.returncode == 1 and len(lines) == 1 and "row 1 (few.csv line 2)" in lines[0] and "'nowhere' does not exist"
           in lines[0], "a missing output folder is one problem, at the first row", lines)
     # a good merge checks clean, and still writes nothing
     write(tmp, "good.csv", csv_rows([(i, f"Person {i}", "T") for i in range(1, 51)]))

@@ -53,6 +53,9 @@ def main():
             shown = [w for w in words if w in texts[1]]
             check(shown and shown == words[:len(shown)] and 5 < len(shown) < 20,   # one line holds 13
                   "page 2's header shows the addressee's first line only, one line of it", shown)
+            head = texts[1].strip().splitlines()[0].strip() if texts[1].strip() else ""
+            check(re.search(r"Word\d{3}\u2026\s+\u00b7\s+February 21, 2020$", head) is not None,
+                  "a shortened addressee ends in an ellipsis after a whole word, and the date stays whole", head)
     finish()
 
 

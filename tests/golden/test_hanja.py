@@ -6,8 +6,9 @@ default fonts, in body text, a heading, the address and a signatory note.
 - the letter renders (fallback by coverage: no family of the letter covers them);
 - pdftotext gives every one back;
 - in the body they are in the serif Noto Serif CJK KR (fonts-noto-cjk, which
-  scripts/deps installs), which goes with Nanum Myeongjo; in the heading in a
-  sans (the bundled Nanum Gothic), as MuPDF's text tells per character;
+  scripts/deps installs), which goes with Nanum Myeongjo; in the (bold)
+  heading in the sans Noto Sans CJK KR Bold, at the weight of the Latin bold
+  beside it, as MuPDF's text tells per character;
 - pdffonts: the serif CJK font embedded as CFF, emb/sub/uni;
 - Fontconfig is not even initialised for a letter the bundled fonts cover;
 - a character no installed font covers is still exit 1, at its line:column,
@@ -88,9 +89,11 @@ def main():
             notserif = [c for c in nfc if not any("NotoSerifCJKkr" in f for f in per.get(c, ()))]
             check(not notserif, "every Hanja is set in Noto Serif CJK KR somewhere (the body)",
                   "".join(notserif[:20]))
-            notsans = [c for c in nfc if not any("NanumGothic" in f for f in per.get(c, ()))]
-            check(not notsans, "every Hanja is set in Nanum Gothic somewhere (the heading)", "".join(notsans[:20]))
-            other = {f for c in nfc for f in per.get(c, ())} - {"NotoSerifCJKkr-Regular", "NanumGothicBold",
+            # the heading is bold: Hangul and Hanja in the sans bold at Liberation Sans Bold's weight
+            notsans = [c for c in nfc if not any("NotoSansCJKkr-Bold" in f for f in per.get(c, ()))]
+            check(not notsans, "every Hanja is set in Noto Sans CJK KR Bold somewhere (the heading)",
+                  "".join(notsans[:20]))
+            other = {f for c in nfc for f in per.get(c, ())} - {"NotoSerifCJKkr-Regular", "NotoSansCJKkr-Bold",
                                                                  "NanumGothic"}
             check(not other, "no Hanja in any other font", str(other))
             q = run(["qpdf", "--check", pdf])

@@ -154,7 +154,7 @@ with tempfile.TemporaryDirectory() as tmp:
     os.mkdir("none")
     r = run("letter.md", "--merge", "bad.csv", "-o", "none/{{id}}.pdf")
     check(r.returncode == 1, "an empty required field stops the run", r.returncode)
-    check("row 4" in r.stderr and "'name'" in r.stderr, "the message names the row and the field", r.stderr)
+    check("row 3 (bad.csv line 4)" in r.stderr and "'name'" in r.stderr, "the message names the row and the field", r.stderr)
     check(re.match(r"letter\.md:\d+", r.stderr) is not None, "FILE:LINE: form", r.stderr)
     check(os.listdir("none") == [], "nothing written", os.listdir("none"))
     with open("short.csv", "w", encoding="utf-8") as f:

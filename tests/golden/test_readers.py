@@ -287,7 +287,8 @@ def main():
                 fs = {f for c, b, f in chars(pdf) if c == "憲"}
                 check(fs and all("NotoSerifCJK" in f for f in fs), "fallback: body Hanja in Noto Serif CJK", str(fs))
                 fs = {f for c, b, f in chars(pdf) if c == "韓"}
-                check(any("NanumGothic" in f for f in fs), "fallback: heading Hanja in Nanum Gothic (sans)", str(fs))
+                check(any("NanumGothic" in f or "NotoSansCJKkr-Bold" in f for f in fs),
+                      "fallback: heading Hanja in a sans (Nanum Gothic, or Noto Sans CJK KR Bold where bold)", str(fs))
         # a CFF letter against the same letter in a TrueType face of the same design (Times)
         for kind, fam in (("cff", "Nimbus Roman"), ("truetype", "Liberation Serif")):
             src = os.path.join(tmp, "pair-" + kind + ".md")

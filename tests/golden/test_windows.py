@@ -160,4 +160,13 @@ with tempfile.TemporaryDirectory() as tmp:
             check(len(bands) >= 2 and bands[1][0] - bands[0][1] >= 2, f"{name}: the return line does not touch the address",
                   bands[:2])
 
+    # a smaller body sets a smaller recipient, but the clear zone still holds five lines
+    letter = os.path.join(tmp, "us-small.md")
+    with open(letter, "w", encoding="utf-8") as f:
+        f.write("---\nlayout: us-window\npaper: letter\nfonts: {size: 9pt}\nto: [A One, B Two, C Three, D Four, E Five, F Six]\n"
+                "subject: Hi\n---\n\nHello.\n")
+    r = subprocess.run([mkletter, letter, "-o", os.path.join(tmp, "us-small.pdf")], capture_output=True, text=True)
+    check(r.returncode == 1 and "which holds 5 lines" in r.stderr, "us-window at 9 pt: six address lines refused, five fit",
+          r.stderr)
+
 finish()

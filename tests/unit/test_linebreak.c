@@ -180,6 +180,88 @@ static void test_wide_first_line(void) {
     mkl__shaped_free(&s);
 }
 
+/* The stretch ratio of a justified line of glyphs [a, b) set `w` wide, as
+ * the breaker and mkl__justify count it (spaces and Hangul gaps). */
+static double ratio(const mkl_shaped *s, size_t a, size_t b, double w) {
+    while (b > a && (s->g[b - 1].flags & MKL_G_SPACE)) b--;
+    double nat = 0, stretch = 0;
+    for (size_t k = a; k < b; k++) {
+        nat += s->g[k].adv;
+        if ((s->g[k].flags & MKL_G_SPACE) && s->g[k].adv > 0) stretch += s->g[k].adv * MKL_SPACE_STRETCH;
+        if ((s->g[k].flags & MKL_G_HGAP) && k > a) stretch += MKL_HGAP_STRETCH * s->g[k].size;
+    }
+    return stretch > 0 ? (w - nat) / stretch : 0;
+}
+
+static void shape_ko(mkl_fontset *fs, const char *text, int keep_all, mkl_shaped *out) {
+    mkl_error e = {0};
+    mkl_shape_opts o = {11, "ko", keep_all, 0, "t", 1, NULL, 0, 0};
+    if (mkl__shape_plain(fx_sh, fs, text, &o, out, &e)) {
+        fprintf(stderr, "shaping: %s\n", e.message);
+        exit(2);
+    }
+}
+
+/* hangul-breaks: auto. At every width: where whole eojeol leave no line looser
+ * than MKL_HANGUL_LOOSE the lines are those of keep-all; an eojeol is split
+ * only in a line that would be too loose without its first piece; the split
+ * is between two Hangul syllables; and the splits make the loosest line
+ * tighter than keep-all's. */
+static void test_hangul_auto(void) {
+    static const char *KO =
+        "저희 전환기정의워킹그룹을 비롯한 국내외 32개 시민사회단체와 뜻을 같이하는 개인 3명은 북한 인권 문제에 "
+        "관하여 대통령님께 이 서한을 올립니다. 다음 달 유엔 인권이사회(UN Human Rights Council, HRC)는 북한 인권 "
+        "상황을 다시 심의하고, 북한에서 벌어지는 인권 침해를 조사·기록하며 책임 규명을 추진하는 유엔의 메커니즘을 "
+        "지키는 새 결의안을 채택할 예정입니다. 정부는 지난해 11월, 2008년 이후 한 해도 빠짐없이 참여해 온 유엔 총회 "
+        "북한 인권 결의안의 공동제안국에서 빠지기로 결정하였습니다.";
+    mkl_fontset fs = fx_body();
+    mkl_shaped word = {0}, au = {0};
+    mkl_lines_out W = {0}, A = {0};
+    mkl_error e = {0};
+    shape_ko(&fs, KO, MKL_KEEP_ALL, &word);
+    shape_ko(&fs, KO, MKL_KEEP_AUTO, &au);
+    CHECK(word.n == au.n);
+    int splits = 0, same_when_even = 1, unneeded = 0, bad_site = 0, tighter = 0, looser = 0;
+    for (double w = 150; w <= 400; w += 2.5) {
+        CHECK(mkl__break_lines(&word, w, w, 1, &W, &e) == MKL_OK);
+        CHECK(mkl__break_lines(&au, w, w, 1, &A, &e) == MKL_OK);
+        double worst_w = 0, worst_a = 0;
+        for (size_t i = 0; i + 1 < W.n; i++) worst_w = MKL_MAX(worst_w, ratio(&word, W.v[i].start, W.v[i].end, w));
+        for (size_t i = 0; i + 1 < A.n; i++) worst_a = MKL_MAX(worst_a, ratio(&au, A.v[i].start, A.v[i].end, w));
+        int same = W.n == A.n;
+        for (size_t i = 0; same && i < W.n; i++) same = W.v[i].start == A.v[i].start && W.v[i].end == A.v[i].end;
+        if (worst_w <= MKL_HANGUL_LOOSE) same_when_even &= same;
+        int split_here = 0;
+        for (size_t i = 0; i + 1 < A.n; i++) {
+            size_t end = A.v[i].end;
+            if (au.g[end].flags & MKL_G_SPACE) continue;     /* ends at a space */
+            if (au.g[end].flags & MKL_G_BREAK) continue;     /* a break between words (after punctuation) */
+            splits++;
+            split_here = 1;
+            bad_site += !(au.g[end].flags & MKL_G_SYL) || !(au.g[end].flags & MKL_G_HANGUL) ||
+                        !(au.g[end - 1].flags & MKL_G_HANGUL);
+            /* the line had the eojeol gone whole to the next line */
+            size_t ws = end;
+            while (ws > A.v[i].start && !(au.g[ws].flags & MKL_G_BREAK)) ws--;
+            if (ws <= A.v[i].start || ratio(&au, A.v[i].start, ws, w) <= MKL_HANGUL_LOOSE) unneeded++;
+        }
+        if (split_here) {
+            tighter += worst_a < worst_w;
+            looser += worst_a > worst_w + 1e-9;
+        }
+    }
+    CHECK_MSG(splits >= 5, "only %d eojeol split over all widths", splits);
+    CHECK_MSG(same_when_even, "auto breaks differently from keep-all where keep-all has no loose line");
+    CHECK_MSG(unneeded == 0, "%d eojeol split in a line that was not too loose", unneeded);
+    CHECK_MSG(bad_site == 0, "%d splits not between two Hangul syllables", bad_site);
+    CHECK_MSG(tighter >= 5 && looser == 0, "splits made the loosest line tighter %d times, looser %d times", tighter,
+              looser);
+    mkl__free(W.v);
+    mkl__free(A.v);
+    mkl__shaped_free(&word);
+    mkl__shaped_free(&au);
+}
+
 int main(void) {
     fx_init();
     test_widths();
@@ -188,6 +270,7 @@ int main(void) {
     test_even_spacing();
     test_hyphen_fits();
     test_wide_first_line();
+    test_hangul_auto();
     fx_done();
     return check_done();
 }

@@ -170,17 +170,17 @@ static void test_empty_and_spaces(void) {
 }
 
 static void test_errors(void) {
-    parse_err("a,b,c\n1,2\n", MKL_ERR_INPUT, 2, 0, "row 2 has 2 fields, the header has 3");
-    parse_err("a,b\n1,2\n3,4,5\n", MKL_ERR_INPUT, 3, 0, "row 3 has 3 fields, the header has 2");
-    parse_err("a,b\n1,2\n3", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
-    parse_err("a,b\n\"x\ny\",1\n1,2,3\n", MKL_ERR_INPUT, 4, 0, "row 3 has 3 fields, the header has 2");
-    parse_err("a,b\r\n1,2\r\n\"x\r\n\r\ny\"\r\n", MKL_ERR_INPUT, 3, 0, "row 3 has 1 field, the header has 2");
+    parse_err("a,b,c\n1,2\n", MKL_ERR_INPUT, 2, 0, "row 1 has 2 fields, the header has 3");
+    parse_err("a,b\n1,2\n3,4,5\n", MKL_ERR_INPUT, 3, 0, "row 2 has 3 fields, the header has 2");
+    parse_err("a,b\n1,2\n3", MKL_ERR_INPUT, 3, 0, "row 2 has 1 field, the header has 2");
+    parse_err("a,b\n\"x\ny\",1\n1,2,3\n", MKL_ERR_INPUT, 4, 0, "row 2 has 3 fields, the header has 2");
+    parse_err("a,b\r\n1,2\r\n\"x\r\n\r\ny\"\r\n", MKL_ERR_INPUT, 3, 0, "row 2 has 1 field, the header has 2");
     /* lone CRs (old Mac files) and a quoted field over lines count as line breaks too */
-    parse_err("a,b\r1,2\r\"x\ry\",4\r5,6,7\r", MKL_ERR_INPUT, 5, 0, "row 4 has 3 fields");
-    parse_err("a,b\r1,\"x\ry\"z\r", MKL_ERR_INPUT, 2, 2, "after the closing quote in row 2, field 'b' (on line 3)");
+    parse_err("a,b\r1,2\r\"x\ry\",4\r5,6,7\r", MKL_ERR_INPUT, 5, 0, "row 3 has 3 fields");
+    parse_err("a,b\r1,\"x\ry\"z\r", MKL_ERR_INPUT, 2, 2, "after the closing quote in row 1, field 'b' (on line 3)");
     /* the row count of the brief's example */
     parse_err("a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3\n", MKL_ERR_INPUT, 7, 0,
-              "row 7 has 3 fields, the header has 4");
+              "row 6 has 3 fields, the header has 4");
 
     /* unterminated quotes: the record's line, the field, and where the quote opened */
     parse_err("a,b\n1,2\n3,\"open\nmore\nmore", MKL_ERR_INPUT, 3, 2, "unterminated quoted field (opened on line 3)");
@@ -196,20 +196,20 @@ static void test_errors(void) {
     }
 
     /* stray quotes */
-    parse_err("a,b\n1,x\"y\n", MKL_ERR_INPUT, 2, 2, "unexpected '\"' in row 2, field 'b'");
-    parse_err("a,b\n1, \"b\"\n", MKL_ERR_INPUT, 2, 2, "unexpected '\"' in row 2, field 'b'");
-    parse_err("a,b\n\"x\"y,1\n", MKL_ERR_INPUT, 2, 1, "unexpected 'y' after the closing quote in row 2, field 'a'");
+    parse_err("a,b\n1,x\"y\n", MKL_ERR_INPUT, 2, 2, "unexpected '\"' in row 1, field 'b'");
+    parse_err("a,b\n1, \"b\"\n", MKL_ERR_INPUT, 2, 2, "unexpected '\"' in row 1, field 'b'");
+    parse_err("a,b\n\"x\"y,1\n", MKL_ERR_INPUT, 2, 1, "unexpected 'y' after the closing quote in row 1, field 'a'");
     parse_err("a,b\n\"x\" ,1\n", MKL_ERR_INPUT, 2, 1, "unexpected space after the closing quote");
     parse_err("a,b\n1,\"x\ny\"z\n", MKL_ERR_INPUT, 2, 2, "field 'b' (on line 3)");
     parse_err("a,b\"\n", MKL_ERR_INPUT, 1, 2, "unexpected '\"' in the header, field 2");
 
     /* encoding */
-    parse_err("id,name\n1,ok\n2,\xff\n", MKL_ERR_INPUT, 3, 2, "invalid UTF-8 in row 3, field 'name'");
-    parse_err("id,name\n1,ok\n\"x\ny\",\"\xc3\"\n", MKL_ERR_INPUT, 3, 2, "invalid UTF-8 in row 3, field 'name'");
+    parse_err("id,name\n1,ok\n2,\xff\n", MKL_ERR_INPUT, 3, 2, "invalid UTF-8 in row 2, field 'name'");
+    parse_err("id,name\n1,ok\n\"x\ny\",\"\xc3\"\n", MKL_ERR_INPUT, 3, 2, "invalid UTF-8 in row 2, field 'name'");
     parse_err("\xFF\xFEi\0d\0", MKL_ERR_INPUT, 1, 0, "the file is in UTF-16");
     parse_err("a,\xc3\n", MKL_ERR_INPUT, 1, 2, "invalid UTF-8 in the header, field 2");
     parse_err("a,b\n1,\xed\xa0\x80\n", MKL_ERR_INPUT, 2, 2, "invalid UTF-8");   /* a surrogate */
-    parse_err_len("a,b\n1,x\0y\n", 10, MKL_ERR_INPUT, 2, 2, "NUL byte in row 2, field 'b'");
+    parse_err_len("a,b\n1,x\0y\n", 10, MKL_ERR_INPUT, 2, 2, "NUL byte in row 1, field 'b'");
 
     /* header */
     parse_err("id,name, id\n1,2,3\n", MKL_ERR_INPUT, 1, 3, "duplicate column name 'id' (columns 1 and 3)");
@@ -222,8 +222,8 @@ static void test_errors(void) {
     parse_err("\r\n\r\n", MKL_ERR_INPUT, 1, 0, "line 1 is empty");
 
     /* empty lines between records */
-    parse_err("a,b\n1,2\n\n3,4\n", MKL_ERR_INPUT, 3, 0, "row 3 is an empty line, the header has 2 fields");
-    parse_err("a,b\r\n1,2\r\n\r\n\r\n3,4\r\n", MKL_ERR_INPUT, 3, 0, "row 3 is an empty line");
+    parse_err("a,b\n1,2\n\n3,4\n", MKL_ERR_INPUT, 3, 0, "row 2 is an empty line, the header has 2 fields");
+    parse_err("a,b\r\n1,2\r\n\r\n\r\n3,4\r\n", MKL_ERR_INPUT, 3, 0, "row 2 is an empty line");
     parse_err("a\n1\n\n2\n", MKL_ERR_INPUT, 3, 0, "write \"\" for an empty value");
 
     /* no text, no output */

@@ -143,8 +143,19 @@ static void test_defaults_and_dates(void) {
     }
     d = parse_ok("---\nlang: ko\ndate-style: official\ndate: 2020-02-21\nhangul-breaks: syllable\n---\n");
     if (d) {
-        CHECK(!strcmp(d->date, "2020-02-21") && d->date_official && d->syllable == 1);
+        CHECK(!strcmp(d->date, "2020-02-21") && d->date_official && d->syllable == MKL_HANGUL_SYLLABLE);
         mkl__doc_free(d);
+    }
+    /* hangul-breaks: auto unless the letter says (issue 14) */
+    static const char *const modes[] = {"", "hangul-breaks: auto\n", "hangul-breaks: word\n"};
+    static const int mode_v[] = {MKL_HANGUL_AUTO, MKL_HANGUL_AUTO, MKL_HANGUL_WORD};
+    for (size_t i = 0; i < 3; i++) {
+        char src[96];
+        snprintf(src, sizeof src, "---\nlang: ko\n%s---\n", modes[i]);
+        if ((d = parse_ok(src))) {
+            CHECK_MSG(d->syllable == mode_v[i], "'%s' read as %d", modes[i], d->syllable);
+            mkl__doc_free(d);
+        }
     }
 }
 
@@ -177,7 +188,7 @@ static void test_errors(void) {
     E("---\ndate-style: short\n---\n", MKL_ERR_INPUT, 2, 13, "'date-style' must be");
     E("---\nhangul-breaks: some\n---\n", MKL_ERR_INPUT, 2, 16, "'hangul-breaks' must be");
     E("---\n---\n\n<div lang=\"fr\">\n\nx\n\n</div>\n", MKL_ERR_INPUT, 4, 1, "only 'en' and 'ko'");
-    E("---\n---\n\n<div hangul-breaks=\"x\">\n\ny\n", MKL_ERR_INPUT, 4, 1, "must be 'word' or 'syllable'");
+    E("---\n---\n\n<div hangul-breaks=\"x\">\n\ny\n", MKL_ERR_INPUT, 4, 1, "must be 'auto', 'word' or 'syllable'");
 #undef E
     const char bad[] = "---\nsubject: a\n---\n\nok \xFF here\n";
     parse_err(bad, sizeof bad - 1, MKL_ERR_INPUT, 5, 4, "invalid UTF-8");
