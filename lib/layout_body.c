@@ -116,7 +116,7 @@ static mkl_status sig_row_height(Composer *c, size_t i, int per_row, double cw, 
         const mkl_signature *s = &d->signatures[tallest_k];
         int line = 0, col = 0;
         mkl__doc_pos(d, s->name, &line, &col);
-        return mkl__err(c->e, MKL_ERR_INPUT, d->file, line, col,
+        return mkl__err(c->e, MKL_ERR_INPUT, mkl__doc_file_of(d, s->name), line, col,
                         "the signature of '%.100s' is %.0f lines high (as set, with its title and the room to sign) and "
                         "does not fit on a page, which holds %.0f",
                         s->name, tallest / c->lead, floor(room / c->lead));

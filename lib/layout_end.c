@@ -79,6 +79,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); break; }
         mkl_rich r = {b.s, b.n, runs, nr};
         if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+        c->src_file = mkl__doc_file_of(c->doc, en->name);
         st = mkl__par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
         ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
     }

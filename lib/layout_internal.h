@@ -62,6 +62,7 @@ typedef struct Composer {
     const char *lang;
     int keep_all;
     int src_line, src_col;
+    const char *src_file;   /* the file src_line is in (a house style's, or NULL: the letter's) */
     const char *date;     /* the letter's date as set: ISO dates formatted for its language */
     char datebuf[64];
 } Composer;
