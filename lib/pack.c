@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define MARK "/MklFlate true"
 #define TOP_MARK "/" MKL_PACK_TOP_KEY " true"
@@ -73,63 +72,6 @@ static size_t rfind(const char *in, size_t from, size_t to, const char *s) {
     for (size_t i = to; i >= from + k; i--)
         if (!memcmp(in + i - k, s, k)) return i - k;
     return to;
-}
-
-static voidpf zalloc(voidpf o, uInt items, uInt size) {
-    (void)o;
-    return mkl__malloc((size_t)items * size);
-}
-static void zfree(voidpf o, voidpf p) {
-    (void)o;
-    mkl__free(p);
-}
-
-int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = zalloc;
-    z.zfree = zfree;
-    if (n > UINT32_MAX || deflateInit(&z, level) != Z_OK) return -1;
-    size_t cap = deflateBound(&z, (uLong)n);
-    int rc = -1;
-    if (!mkl__buf_reserve(out, cap)) {
-        z.next_in = (Bytef *)src;
-        z.avail_in = (uInt)n;
-        z.next_out = (Bytef *)out->s + out->n;
-        z.avail_out = (uInt)cap;
-        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
-            out->n += z.total_out;
-            out->s[out->n] = 0;
-            rc = 0;
-        }
-    }
-    deflateEnd(&z);
-    return rc;
-}
-
-int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = zalloc;
-    z.zfree = zfree;
-    if (n > UINT32_MAX || rawlen > UINT32_MAX || inflateInit(&z) != Z_OK) return -1;
-    int rc = -1;
-    if (!mkl__buf_reserve(out, rawlen)) {
-        z.next_in = (Bytef *)src;
-        z.avail_in = (uInt)n;
-        z.next_out = (Bytef *)out->s + out->n;
-        z.avail_out = (uInt)rawlen;
-        int r = inflate(&z, Z_FINISH);
-        if (r == Z_STREAM_END && z.total_out == rawlen) {
-            out->n += rawlen;
-            out->s[out->n] = 0;
-            rc = 0;
-        } else if (r != Z_MEM_ERROR && r != Z_BUF_ERROR) {
-            rc = 1;
-        }
-    }
-    inflateEnd(&z);
-    return rc;
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -347,7 +289,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         mkl__buf_add(&hdr, data.s, data.n);
         if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
         mkl_buf z = {0};
-        if (mkl__deflate(&z, hdr.s, hdr.n, Z_BEST_COMPRESSION)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        if (mkl__deflate(&z, hdr.s, hdr.n, MKL_DEFLATE_BEST)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
                         count + s, (unsigned)idx, hdr.n - data.n, z.n);
@@ -392,7 +334,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     }
     mkl__free(stm_off);
     mkl_buf z = {0};
-    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, Z_BEST_COMPRESSION)) {
+    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, MKL_DEFLATE_BEST)) {
         mkl__buf_free(&z);
         st = MKL_ERR_NOMEM;
         goto out;

@@ -21,6 +21,7 @@
 #ifndef MKL_PACK_H
 #define MKL_PACK_H
 
+#include "deflate.h"
 #include "util.h"
 
 #define MKL_PACK_TOP_KEY "MklTop"
@@ -31,12 +32,5 @@
  * as it was. Sets no error message: the caller reports it (mkletter's own
  * writer treats it as an internal error: its marked streams need packing). */
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
-
-/* zlib with the library's allocator: append `n` bytes at `src` deflated at
- * `level` (0-9) to `out`; 0, or -1 when out of memory. */
-int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level);
-/* Append the `rawlen` bytes that `src` inflates to; 0, -1 when out of
- * memory, 1 when `src` is not that. */
-int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen);
 
 #endif

@@ -560,7 +560,10 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         hb_glyph_info_t *gi = hb_buffer_get_glyph_infos(sh->buf, &ng);
         hb_glyph_position_t *gp = hb_buffer_get_glyph_positions(sh->buf, &ng);
         if (out->n + ng > out->cap) {
-            size_t cap = out->cap ? out->cap : 256;
+            /* from what this run needs: a signatory of a petition is a
+             * paragraph of a dozen glyphs, and 100,000 of them are kept
+             * shaped until they are placed (256 glyphs were 14 KB each) */
+            size_t cap = out->cap ? out->cap : 16;
             while (cap < out->n + ng) cap *= 2;
             mkl_glyph *ngl = mkl__realloc(out->g, cap * sizeof *ngl);
             if (!ngl) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
