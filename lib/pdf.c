@@ -11,6 +11,7 @@
 #include "deflate.h"
 #include "pack.h"
 #include "pdf_tags.h"
+#include "pdf_sign.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -123,6 +124,8 @@ typedef struct mkl_pdfw {
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
+    const mkl_signer *signer;  /* sign the document, or NULL */
+    HPDF_Page first;       /* the first page: the signature's widget is there */
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -1254,6 +1257,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     w->pdfa = info->pdfa;
     w->pdfua = info->pdfua;
     w->ctime = info->ctime;
+    w->signer = info->signer;
     if ((info->title && !(w->title = mkl__strdup(info->title))) || (info->author && !(w->author = mkl__strdup(info->author)))) {
         mkl__pdfw_free(w);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -1286,7 +1290,7 @@ static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
     if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)width) != HPDF_OK ||
         HPDF_Page_SetHeight(page, (HPDF_REAL)height) != HPDF_OK)
         return hpdf_fail(w, "adding a page");
-    w->pages++;
+    if (!w->pages++) w->first = page;
     *out = page;
     return MKL_OK;
 }
@@ -1414,7 +1418,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, w->tags != NULL, w->pdfua};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {
@@ -1423,12 +1427,19 @@ static mkl_status finish(W *w) {
         if ((st = xmp(w, &info, &tm, &md5))) return st;
     }
     if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags)))) return st;
+    if (w->signer && w->first) {
+        HPDF_STATUS r = mkl__pdfsig_add(pdf, w->first, w->signer, w->ctime, !w->pdfa);
+        if (r == HPDF_INVALID_PARAMETER)
+            return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "the signature with its certificates is over 64 KB");
+        if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the signature");
+    }
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
     return MKL_OK;
 }
 
 mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->e = e;
+    size_t start = out->n;
     mkl_status st = finish(w);
     if (st) return st;
     /* libharu's bytes: the result itself for PDF/A-1 (PDF 1.4 has no object
@@ -1449,12 +1460,16 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     /* libharu's copy of the file goes before pack.c makes the next one */
     HPDF_Free(w->pdf);
     w->pdf = NULL;
-    if (w->pdfa) return MKL_OK;
-    st = mkl__pdf_pack(raw.s, raw.n, out);
-    mkl__buf_free(&raw);
-    if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
-        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
-    return st == MKL_ERR_NOMEM ? oom(w) : st;
+    if (!w->pdfa) {
+        st = mkl__pdf_pack(raw.s, raw.n, out);
+        mkl__buf_free(&raw);
+        if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
+            return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
+        if (st) return st == MKL_ERR_NOMEM ? oom(w) : st;
+    }
+    /* the bytes are final: the signature goes into its place */
+    if (w->signer && w->first) st = mkl__pdfsig_sign(out, start, w->signer, e);
+    return st;
 }
 
 void mkl__pdfw_free(mkl_pdfw *w) {
