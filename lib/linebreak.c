@@ -49,6 +49,13 @@ static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
     return b;
 }
 
+/* What a line of glyphs [a, b) is wider by for ending there: its last glyph
+ * loses the kerning with the glyph after it (a space dropped at the line end;
+ * not at a hyphen, which is set right after the kerned advance). */
+static double end_extra(const mkl_shaped *s, size_t a, size_t b) {
+    return b > a ? s->g[b - 1].endw - s->g[b - 1].adv : 0;
+}
+
 /* How far the justified line of glyphs [ls, le) (natural width `nat`) must
  * stretch to fill `lw`, as a ratio of what its glue may stretch: above 1 it is
  * looser than the stretch limit. */
@@ -131,17 +138,17 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                  * line that ends before it must be too loose */
                 if (cj->word_start <= ls) continue;
                 size_t we = trim_end(s, ls, cj->word_start);
-                double nat0 = S->w[we] - S->w[ls];
+                double nat0 = S->w[we] - S->w[ls] + end_extra(s, ls, we);
                 if (nat0 > lw && !(first_line && w1 > w)) break;   /* earlier starts are only wider */
                 if (stretch_ratio(S, ls, we, nat0, lw) <= MKL_HANGUL_LOOSE) continue;
             }
-            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : 0);
+            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : end_extra(s, ls, le));
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {
                 /* only a justified line has its spaces shrunk when it is set:
                  * a ragged one wider than its column would run into the margin */
-                double shrink = justify ? spc * MKL_SPACE_SHRINK : 0;
+                double shrink = justify && !is_last ? spc * MKL_SPACE_SHRINK : 0;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     /* the least overfull is the nearest start's; the first line,
@@ -213,7 +220,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         l->start = ls;
         l->hyphen = c.v[j].hyph;
         l->end = c.v[j].hyph ? c.v[j].pos : trim_end(s, ls, c.v[j].pos);
-        l->width = S->w[l->end] - S->w[ls] + (c.v[j].hyph ? c.v[j].hyw : 0);
+        l->width = S->w[l->end] - S->w[ls] + (c.v[j].hyph ? c.v[j].hyw : end_extra(s, ls, l->end));
         l->nspaces = S->ns[l->end] - S->ns[ls];
         l->last = j == c.n - 1;
         hh = (size_t)c.v[j].prevh[hh];
