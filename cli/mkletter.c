@@ -28,7 +28,8 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_WRITE = 3 };
 static void usage(FILE *f) {
     fprintf(f,
             "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]\n"
-            "                [-j N]] [--check] [--pdfa] [--no-page-numbers] [--quiet]\n"
+            "                [-j N]] [--style STYLE] [--check] [--pdfa] [--no-page-numbers]\n"
+            "                [--quiet]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "LETTER '-' reads the letter from standard input (paths in it are taken\n"
@@ -49,6 +50,10 @@ static void usage(FILE *f) {
             "      --check           check the letter (with --merge: fill and lay out every\n"
             "                        row, make every output name) and write nothing; prints\n"
             "                        every problem found, up to %d, and exits 1 if any\n"
+            "      --style STYLE     the house style (a YAML file of front-matter keys) the\n"
+            "                        letter inherits, in place of its own 'style:'; looked\n"
+            "                        up in the current folder, then ~/.local/share/mkletter/\n"
+            "                        styles ($XDG_DATA_HOME), then the installed styles\n"
             "      --pdfa            write PDF/A-1b (archival)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
             "  -q, --quiet           no progress messages\n"
@@ -626,7 +631,7 @@ static int print_info(int version) {
 }
 
 int main(int argc, char **argv) {
-    const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL, *jobs_arg = NULL;
+    const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL, *jobs_arg = NULL, *style = NULL;
     int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -641,6 +646,10 @@ int main(int argc, char **argv) {
             out = a + 9;
         } else if (!strcmp(a, "--merge")) {
             val = &csv;
+        } else if (!strcmp(a, "--style")) {
+            val = &style;
+        } else if (!strncmp(a, "--style=", 8)) {
+            style = a + 8;
         } else if (!strcmp(a, "--rows")) {
             val = &rows;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -682,6 +691,10 @@ int main(int argc, char **argv) {
             }
             *val = argv[i];
         }
+    }
+    if (style && !*style) {
+        fprintf(stderr, "mkletter: the style file name is empty\n");
+        return EXIT_USAGE;
     }
     if (out && !*out) {
         fprintf(stderr, "mkletter: the output file name is empty\n");
@@ -738,6 +751,7 @@ int main(int argc, char **argv) {
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
     opts.pdfa = pdfa;
+    opts.style = style;
     Run run = {NULL, &opts, jobs, check, quiet, 0, 0};
     mkl_letter *letter = NULL;
     mkl_status st;

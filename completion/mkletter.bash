@@ -16,6 +16,11 @@ _mkletter() {
         COMPREPLY=($(compgen -f -X '!*.csv' -- "$cur") $(compgen -d -- "$cur"))
         return
         ;;
+    --style)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
+        return
+        ;;
     --rows)
         COMPREPLY=()   # a range: A-B, A-, -B or A
         return
@@ -30,7 +35,7 @@ _mkletter() {
         ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers
+        COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers --style
                                  -q --quiet -h --help -V --version -' -- "$cur"))
         return
     fi

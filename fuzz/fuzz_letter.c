@@ -10,6 +10,12 @@
  * crash, an abort, a leak or undefined behaviour. Inputs over
  * 64 KiB are skipped to keep each run short.
  *
+ * House styles (lib/style.c) are fuzzed from the same input: the text after
+ * a line "%%s1.yaml" is the style file s1.yaml, after "%%s2.yaml" s2.yaml,
+ * and so on (up to s9), found by name from memory; a letter that says
+ * `style: s1.yaml` reads and merges them (chains, cycles, bad YAML in a
+ * style, keys of every type). An error in a style must name that style.
+ *
  * The font database and the shaper are made once (as a renderer keeps them)
  * over the bundled fonts: MKL_FUZZ_FONT_DIR, or $MKLETTER_FONT_DIR. Build with
  * cmake -DMKL_BUILD_FUZZERS=ON (see README.md). */
@@ -24,6 +30,7 @@
 #include "parse.h"
 #include "pdf.h"
 #include "shape.h"
+#include "style.h"
 #include "util.h"
 
 #ifndef MKL_FUZZ_FONT_DIR
@@ -108,17 +115,67 @@ static void check_layout(const mkl_layout *L) {
     }
 }
 
+/* The styles of one input: part k (1-9) is the text after "\n%%sK.yaml\n". */
+typedef struct Parts { const char *text[10]; size_t len[10]; } Parts;
+
+static mkl_status find_part(void *user, const char *name, const char *from_dir, char **path, char **dir, char **text,
+                            size_t *len, unsigned long long id[2], mkl_error *e) {
+    (void)from_dir;
+    const Parts *parts = user;
+    int k = 0;
+    if (name[0] == 's' && name[1] >= '1' && name[1] <= '9' && (!name[2] || !strcmp(name + 2, ".yaml"))) k = name[1] - '0';
+    if (!k || !parts->text[k]) return mkl__err(e, MKL_ERR_READ, name, 0, 0, "no such style");
+    char pname[16];
+    snprintf(pname, sizeof pname, "s%d.yaml", k);
+    *path = mkl__strdup(pname);
+    *dir = mkl__strdup("");
+    *text = mkl__strndup(parts->text[k], parts->len[k]);
+    if (!*path || !*dir || !*text) {
+        mkl__free(*path), mkl__free(*dir), mkl__free(*text);
+        *path = *dir = *text = NULL;
+        return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    }
+    *len = parts->len[k];
+    id[0] = 0;
+    id[1] = (unsigned long long)k;
+    return MKL_OK;
+}
+
+static int is_input_file(const char *file) {
+    return !strcmp(file, "fuzz.md") || (file[0] == 's' && file[1] >= '1' && file[1] <= '9' && !strcmp(file + 2, ".yaml"));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size > 65536) return 0;
     mkl_error e;
     memset(&e, 0, sizeof e);
     mkl_doc *doc = NULL;
-    mkl_status st = mkl__parse_letter((const char *)data, size, "fuzz.md", "", &doc, &e);
+    /* the letter ends where the first style starts */
+    Parts parts;
+    memset(&parts, 0, sizeof parts);
+    const char *text = (const char *)data, *end = text + size;
+    size_t letter_len = size;
+    for (const char *q = text; q + 11 <= end; q++) {
+        if (memcmp(q, "\n%%s", 4) || q[4] < '1' || q[4] > '9' || memcmp(q + 5, ".yaml\n", 6)) continue;
+        int k = q[4] - '0';
+        if (letter_len == size) letter_len = (size_t)(q - text) + 1;
+        const char *start = q + 11, *stop = start;
+        while (stop + 4 <= end && memcmp(stop, "\n%%s", 4)) stop++;
+        if (stop + 4 > end) stop = end;
+        else stop++;
+        if (!parts.text[k]) {
+            parts.text[k] = start;
+            parts.len[k] = (size_t)(stop - start);
+        }
+        q = stop - 2;
+    }
+    mkl_parse_opts po = {NULL, NULL, find_part, &parts};
+    mkl_status st = mkl__parse_letter_opts(text, letter_len, "fuzz.md", "", &po, &doc, &e);
     if (st != MKL_OK) {
-        /* an error: no document, a message naming the file, and a position for a bad letter */
-        if (doc || !e.message[0] || strcmp(e.file, "fuzz.md") || e.code != st) abort();
+        /* an error: no document, a message naming the letter or a style, and a position for a bad one */
+        if (doc || !e.message[0] || !is_input_file(e.file) || e.code != st) abort();
         if ((st == MKL_ERR_INPUT || st == MKL_ERR_LIMIT) && (e.line < 1 || e.column < 1)) abort();
-        if (st != MKL_ERR_INPUT && st != MKL_ERR_LIMIT) abort();
+        if (st != MKL_ERR_INPUT && st != MKL_ERR_LIMIT && st != MKL_ERR_READ) abort();
         return 0;
     }
     if (!doc) abort();

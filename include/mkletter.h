@@ -112,6 +112,16 @@ typedef struct mkl_options {
                                  intent, fonts with CIDSet); needs an sRGB ICC profile
                                  installed (Debian: icc-profiles-free). 0 (default): PDF
                                  1.5 with object streams, which makes a letter smaller */
+    const char *style;      /**< a house style file (YAML of front-matter keys) every
+                                 letter parsed with the renderer inherits, in place of
+                                 the letter's own `style:`; NULL (default): the
+                                 letter's. A relative name is looked up in the current
+                                 folder, then $XDG_DATA_HOME/mkletter/styles (default
+                                 ~/.local/share/mkletter/styles), then the installed
+                                 styles folder (PREFIX/share/mkletter/styles), as
+                                 written and with ".yaml" added. The letter's keys
+                                 win over the style's; mappings merge key by key;
+                                 strings and lists are replaced. The string is copied */
 } mkl_options;
 
 /** Fill `opts` with the defaults. */
@@ -157,7 +167,10 @@ MKL_API const mkl_error *mkl_renderer_error(const mkl_renderer *r);
 typedef struct mkl_letter mkl_letter;
 
 /** Parse the letter file at `path` and store the letter in `*out`. Paths in
- * the letter (images) are taken relative to the file's folder. Free the
+ * the letter (images) are taken relative to the file's folder; paths in a
+ * house style it names (`style: FILE`, looked up beside the letter, then as
+ * for mkl_options.style) relative to the style's folder. The style files
+ * read count as inputs: an output never replaces one. Free the
  * letter with mkl_letter_free(). On failure `*out` is NULL and the error,
  * with the file, line and column, is kept on `r`. */
 MKL_API mkl_status mkl_letter_parse_file(mkl_renderer *r, const char *path, mkl_letter **out);

@@ -27,7 +27,7 @@ static void locate(F *f, const char *s, int line_in, int col_in, int fallback_li
     }
     f->e->line = line;
     f->e->column = col;
-    snprintf(f->e->file, sizeof f->e->file, "%s", f->src->file);
+    snprintf(f->e->file, sizeof f->e->file, "%s", s ? mkl__doc_file_of(f->src, s) : f->src->file);
 }
 
 /* Count `n` more filled bytes against the limit for a whole letter. */
@@ -57,11 +57,11 @@ static mkl_status str(F *f, const char *in, const char **out) {
     *out = mkl__arena_strndup(&f->dst->arena, b.s ? b.s : "", b.n);
     mkl__buf_free(&b);
     if (!*out) return oom(f);
-    int line, col;
-    if (mkl__doc_pos(f->src, in, &line, &col)) {
+    const struct mkl_srcpos *at = mkl__doc_srcpos(f->src, in);
+    if (at) {
         struct mkl_srcpos *p = MKL_PUSH(&f->pos);
         if (!p) return oom(f);
-        *p = (struct mkl_srcpos){*out, line, col};
+        *p = (struct mkl_srcpos){*out, at->line, at->col, at->origin};
     }
     return MKL_OK;
 }
@@ -138,6 +138,14 @@ static mkl_status fill_doc(F *f) {
 #define STR(field) if ((st = str(f, s->field, &d->field))) return st
 #define LINES(field) if ((st = lines(f, &s->field, &d->field))) return st
     STR(file); STR(base_dir); STR(date);
+    /* the house styles, for errors that point into them (their text is not kept) */
+    if (!(d->styles = arr(f, s->nstyles, sizeof *d->styles))) return oom(f);
+    for (size_t i = 0; i < s->nstyles; i++, d->nstyles++) {
+        const struct mkl_style_file *sf = &s->styles[i];
+        if (!(d->styles[i].file = mkl__arena_strndup(&d->arena, sf->file, strlen(sf->file))) ||
+            !(d->styles[i].dir = mkl__arena_strndup(&d->arena, sf->dir, strlen(sf->dir))))
+            return oom(f);
+    }
     if ((st = check_filled(f, "date", s->date, d->date))) return st;
     STR(place); STR(lh_name); STR(lh_logo); STR(subject); STR(opening);
     STR(closing); STR(ps);

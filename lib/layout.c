@@ -28,12 +28,14 @@ static const char *const DEFAULT_HEAD_KO[] = {"Liberation Sans", "NanumGothic"};
 
 /* Resolve the upright style of every family of a role; an unknown family is an
  * error at the place the letter names it. */
-static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const char *file, mkl_error *e) {
+static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const mkl_doc *doc, mkl_error *e) {
     for (size_t i = 0; i < fs->nfamilies; i++) {
         mkl_face *f;
         mkl_status st = mkl__fontdb_find(fs->db, fs->families[i], 0, 0, &f, e);
         if (st) {
             int named = spec->families == (const char **)fs->families && spec->line;
+            /* the letter, or the house style the family is named in */
+            const char *file = named ? mkl__doc_file_of(doc, spec->families[i]) : doc->file;
             if (st == MKL_ERR_FONT && e->file[0]) {
                 /* the font file itself is damaged: the error is about that file */
                 char where[1100];
@@ -94,8 +96,8 @@ static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, c
     }
     /* an unknown family is an error even if no character needs it */
     mkl_status st;
-    if ((st = resolve_named(&c.body, &doc->font_body, doc->file, e)) ||
-        (st = resolve_named(&c.head, &doc->font_heading, doc->file, e)))
+    if ((st = resolve_named(&c.body, &doc->font_body, doc, e)) ||
+        (st = resolve_named(&c.head, &doc->font_heading, doc, e)))
         return st;
     switch (doc->paper) {
     case MKL_PAPER_LETTER: c.page_width = 612; c.page_height = 792; break;

@@ -105,10 +105,10 @@ static mkl_status sig_row_height(Composer *c, size_t i, int per_row, double cw, 
     mkl_status st;
     for (int k = 0; k < per_row && i + (size_t)k < d->nsignatures; k++) {
         const mkl_signature *s = &d->signatures[i + (size_t)k];
-        if ((st = mkl__par_plain(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
+        if ((st = mkl__par_flush(c, p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) return st;
         double h = 4 * c->lead + extra_lines(p) * c->lead;
         if (s->title) {
-            if ((st = mkl__par_plain(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
+            if ((st = mkl__par_flush(c, p, &c->body, s->title, c->size - 1.5, c->lead - 2, 0, cw, AL_LEFT, GRAY))) return st;
             h += p->lines.n * (c->lead - 2);
         }
         if (h > tallest) { tallest = h; tallest_k = i + (size_t)k; }
@@ -119,7 +119,7 @@ static mkl_status sig_row_height(Composer *c, size_t i, int per_row, double cw, 
         const mkl_signature *s = &d->signatures[tallest_k];
         int line = 0, col = 0;
         mkl__doc_pos(d, s->name, &line, &col);
-        return mkl__err(c->e, MKL_ERR_INPUT, d->file, line, col,
+        return mkl__err(c->e, MKL_ERR_INPUT, mkl__doc_file_of(d, s->name), line, col,
                         "the signature of '%.100s' is %.0f lines high (as set, with its title and the room to sign) and "
                         "does not fit on a page, which holds %.0f",
                         s->name, tallest / c->lead, floor(room / c->lead));
@@ -164,12 +164,12 @@ mkl_status mkl__lay_closing(Composer *c) {
                     mkl__image_fit(img, cw, 3 * c->lead, &iw, &ih);
                     if ((st = mkl__add_image(c, img, x, nb - c->size * 0.9 - ih, iw, ih))) goto out;
                 }
-                if ((st = mkl__par_plain(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
+                if ((st = mkl__par_flush(c, &p, &c->body, s->name, c->size, c->lead, 0, cw, AL_LEFT, BLACK))) goto out;
                 if ((st = mkl__par_at(c, &p, x, nb))) goto out;
                 b = nb + extra_lines(&p) * c->lead;
                 if (s->title) {
                     double ts = c->size - 1.5;
-                    if ((st = mkl__par_plain(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
+                    if ((st = mkl__par_flush(c, &p, &c->body, s->title, ts, c->lead - 2, 0, cw, AL_LEFT, GRAY))) goto out;
                     if ((st = mkl__par_at(c, &p, x, b + c->lead - 2))) goto out;
                     b += p.lines.n * (c->lead - 2);
                 }

@@ -9,6 +9,49 @@
 #include "linebreak.h"
 #include "parse.h"
 
+/* Split entries [i, j) into `cols` columns, none taller than `height` lines,
+ * as evenly as the entries allow: the least sum of the squared shortfalls
+ * from `height` (6 / 5 / 5, not 6 / 6 / 4), the earlier columns fuller on a
+ * tie. first[k] is the first entry of column k (j for an empty column). */
+static mkl_status even_columns(Composer *c, const Par *ps, size_t i, size_t j, int cols, int height, size_t *first) {
+    size_t n = j - i, w = n + 1;
+    double *cost = mkl__malloc((size_t)(cols + 1) * w * sizeof *cost);
+    size_t *from = mkl__malloc((size_t)(cols + 1) * w * sizeof *from);
+    int *pre = mkl__malloc(w * sizeof *pre);
+    if (!cost || !from || !pre) {
+        mkl__free(cost);
+        mkl__free(from);
+        mkl__free(pre);
+        return mkl__lay_oom(c);
+    }
+    pre[0] = 0;
+    for (size_t k = 0; k < n; k++) pre[k + 1] = pre[k] + (int)ps[i + k].lines.n;
+    for (size_t k = 0; k <= n; k++) cost[k] = k ? HUGE_VAL : 0;
+    for (int col = 1; col <= cols; col++)
+        for (size_t k = 0; k <= n; k++) {
+            double best = HUGE_VAL;
+            size_t at = k;
+            for (size_t m = k + 1; m-- > 0;) {   /* the column holds entries [m, k) */
+                int h = pre[k] - pre[m];
+                if (h > height) break;
+                double prev = cost[(size_t)(col - 1) * w + m];
+                double v = prev + (double)(height - h) * (height - h);
+                if (prev < HUGE_VAL && v < best - 1e-9) { best = v; at = m; }
+            }
+            cost[(size_t)col * w + k] = best;
+            from[(size_t)col * w + k] = at;
+        }
+    /* `height` holds the entries in `cols` columns, so cost[cols][n] is finite */
+    for (size_t col = (size_t)cols, k = n; col > 0; col--) {
+        k = from[col * w + k];
+        first[col - 1] = i + k;
+    }
+    mkl__free(cost);
+    mkl__free(from);
+    mkl__free(pre);
+    return MKL_OK;
+}
+
 /* One group of co-signers as a table: entries never split, columns balanced on
  * every page the table spans, flowing over pages. */
 static mkl_status group_table(Composer *c, const mkl_group *g) {
@@ -36,6 +79,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); break; }
         mkl_rich r = {b.s, b.n, runs, nr};
         if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+        c->src_file = mkl__doc_file_of(c->doc, en->name);
         st = mkl__par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
         ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
     }
@@ -98,14 +142,14 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
             }
             if (cc < cols) break;
         }
+        size_t first[MKL_MAX_COLUMNS + 1];
+        if ((st = even_columns(c, ps, i, j, cols, H, first))) goto out;
+        first[cols] = j;
         double top = c->y;
-        int cc = 0, u = 0;
-        for (size_t k = i; k < j; k++) {
-            int h1 = (int)ps[k].lines.n;
-            if (u + h1 > H) { cc++; u = 0; }
-            if ((st = mkl__par_at(c, &ps[k], c->margin_left + cc * (cw + gutter), top + (u + 1) * tlead))) goto out;
-            u += h1;
-        }
+        for (int col = 0; col < cols; col++)
+            for (size_t k = first[col], u = 0; k < first[col + 1]; u += ps[k].lines.n, k++)
+                if ((st = mkl__par_at(c, &ps[k], c->margin_left + col * (cw + gutter), top + (double)(u + 1) * tlead)))
+                    goto out;
         c->y = top + H * tlead;
         c->at_top = 0;
         i = j;
@@ -145,12 +189,7 @@ mkl_status mkl__lay_endmatter(Composer *c) {
         mkl__buf_adds(&b, d->ps);
         if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); goto out; }
         mkl__snap(c);
-        st = mkl__par_plain(c, &p, &c->body, b.s, c->size, c->lead, 0, c->text_width, AL_JUSTIFY, BLACK);
-        if (!st) {
-            p.w = p.w1; /* no hanging indent */
-            p.indent = 0;
-            st = mkl__break_lines(&p.s, c->text_width, c->text_width, 1, &p.lines, c->e);
-        }
+        st = mkl__par_flush(c, &p, &c->body, b.s, c->size, c->lead, 0, c->text_width, AL_JUSTIFY, BLACK);
         if (!st) st = mkl__par_flow(c, &p, c->margin_left, 2 * c->lead);
         mkl__buf_free(&b);
     }

@@ -36,17 +36,18 @@ mkl_status mkl__image_of(Composer *c, const char *path, const mkl_image **out) {
     char full[MKL_PATH_MAX];
     int line = 0, col = 0;
     mkl__doc_pos(d, path, &line, &col);
+    const char *file = mkl__doc_file_of(d, path);   /* the letter, or the house style that names it */
     int n;
     if (path[0] == '/' || !d->base_dir[0]) n = snprintf(full, sizeof full, "%s", path);
     else n = snprintf(full, sizeof full, "%s%s%s", d->base_dir, d->base_dir[strlen(d->base_dir) - 1] == '/' ? "" : "/", path);
     if (n < 0 || (size_t)n >= sizeof full)   /* never a shortened path: it could name another file */
-        return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col,
+        return mkl__err(c->e, MKL_ERR_IMAGE, file, line, col,
                         "image '%.200s...': the path is %d bytes long; a path may be at most %d bytes", path, n,
                         MKL_PATH_MAX - 1);
-    if (!c->o->load_image) return mkl__err(c->e, MKL_ERR_IMAGE, d->file, line, col, "image '%s': images cannot be read here", path);
+    if (!c->o->load_image) return mkl__err(c->e, MKL_ERR_IMAGE, file, line, col, "image '%s': images cannot be read here", path);
     mkl_error ie = {0};
     mkl_status st = c->o->load_image(c->o->loader, full, out, &ie);
-    if (st) return mkl__err(c->e, st, d->file, line, col, "image '%s': %s", path, ie.message);
+    if (st) return mkl__err(c->e, st, file, line, col, "image '%s': %s", path, ie.message);
     return MKL_OK;
 }
 
@@ -176,6 +177,7 @@ mkl_status mkl__block_lines(Composer *c, const mkl_lines *lines, double w, doubl
 mkl_status mkl__too_long(Composer *c, const mkl_lines *b, const char *key, size_t nlines, const char *why) {
     int line = 0, col = 0;
     if (b->n) mkl__doc_pos(c->doc, b->v[0], &line, &col);
-    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col, "'%s' is %zu line%s long (as set) and does not fit %s",
+    return mkl__err(c->e, MKL_ERR_INPUT, b->n ? mkl__doc_file_of(c->doc, b->v[0]) : c->doc->file, line, col,
+                    "'%s' is %zu line%s long (as set) and does not fit %s",
                     key, nlines, nlines == 1 ? "" : "s", why);
 }

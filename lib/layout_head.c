@@ -158,7 +158,7 @@ static mkl_status date_fits(Composer *c, const Par *p, double first_baseline) {
     const char *key = c->doc->place ? "place" : "date";
     int line = 0, col = 0;
     mkl__doc_pos(c->doc, c->doc->place ? c->doc->place : c->doc->date, &line, &col);
-    return mkl__err(c->e, MKL_ERR_INPUT, c->doc->file, line, col,
+    return mkl__err(c->e, MKL_ERR_INPUT, mkl__doc_file_of(c->doc, c->doc->place ? c->doc->place : c->doc->date), line, col,
                     "'%s' is %zu lines long (as set, with the date) and does not fit on the first page", key, p->lines.n);
 }
 

@@ -77,6 +77,7 @@ typedef struct Composer {
     const char *lang;
     int keep_all;
     int src_line, src_col;
+    const char *src_file;   /* the file src_line is in (a house style's, or NULL: the letter's) */
     const char *date;     /* the letter's date as set: ISO dates formatted for its language */
     char datebuf[64];
     CloseKeep *close;     /* where the close falls (never NULL while laying out) */
@@ -91,9 +92,15 @@ static inline double extra_lines(const Par *p) { return p->lines.n ? (double)(p-
 void mkl__par_free(Par *p);
 mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                          double w1, double w, double indent, int align, const float *rgb, int line);
-/* A paragraph of one plain string. The text is copied into the paragraph, so
- * the caller's string may go away before the lines are placed. */
+/* A paragraph of one plain string, its lines after the first indented by
+ * its size (a wrapped address line, a table entry). The text is copied into
+ * the paragraph, so the caller's string may go away before the lines are
+ * placed. */
 mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb);
+/* The same with every line at the paragraph's edge (a signature's name and
+ * title, a footer line, the P.S.). */
+mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
                           double w, int align, const float *rgb);
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
 mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline);

@@ -79,13 +79,10 @@ mkl_status mkl__lay_page_furniture(Composer *c) {
             st = mkl__add_rule(c, c->margin_left, y, c->page_width - c->margin_right, y, 0.4, 0.5);
             for (size_t k = 0; k < d->lh_footer.n && !st; k++) {
                 y += 9.5;
-                if (!(st = mkl__par_plain(c, &p, &c->body, d->lh_footer.v[k], 7.5, 9.5, 0, c->text_width, AL_CENTER, GRAY))) {
-                    p.w = p.w1;   /* wrapped footer lines stay centred, not indented */
-                    p.indent = 0;
-                    if (!(st = mkl__break_lines(&p.s, c->text_width, c->text_width, 0, &p.lines, c->e))) {
-                        st = mkl__par_at(c, &p, c->margin_left, y);
-                        y += extra_lines(&p) * 9.5;
-                    }
+                /* wrapped footer lines stay centred, not indented */
+                if (!(st = mkl__par_flush(c, &p, &c->body, d->lh_footer.v[k], 7.5, 9.5, 0, c->text_width, AL_CENTER, GRAY))) {
+                    st = mkl__par_at(c, &p, c->margin_left, y);
+                    y += extra_lines(&p) * 9.5;
                 }
             }
         }

@@ -151,8 +151,11 @@ static mkl_status cache_get(Composer *c, const CEntry *e, const mkl_rich *r, Par
 
 mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r, double size, double lead, int style,
                          double w1, double w, double indent, int align, const float *rgb, int line) {
-    mkl_shape_opts so = {size, c->lang, c->keep_all, style, c->doc->file, line ? line : c->src_line, c->doc->src,
-                         c->doc->srclen, align == AL_JUSTIFY};
+    /* a string from a house style is found in the style (whose text is not kept) */
+    int in_style = !line && c->src_file && c->src_file != c->doc->file;
+    mkl_shape_opts so = {size, c->lang, c->keep_all, style, in_style ? c->src_file : c->doc->file,
+                         line ? line : c->src_line, in_style ? NULL : c->doc->src, in_style ? 0 : c->doc->srclen,
+                         align == AL_JUSTIFY};
     p->w1 = w1;
     p->w = w;
     p->indent = indent;
@@ -178,12 +181,14 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
     return st;
 }
 
-/* A paragraph of one plain string. The text is copied into the paragraph, so
- * the caller's string may go away before the lines are placed. */
-mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
-                          double w, int align, const float *rgb) {
+/* A paragraph of one plain string whose lines after the first are indented
+ * by `hang`. The text is copied into the paragraph, so the caller's string
+ * may go away before the lines are placed. */
+static mkl_status par_string(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                             double w, double hang, int align, const float *rgb) {
     /* a string of the front matter: errors point at it */
     if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+    c->src_file = mkl__doc_file_of(c->doc, text);
     /* with smart punctuation, as the body has it */
     mkl_buf b = {0};
     mkl__smart_append(&b, text, strlen(text));
@@ -195,7 +200,17 @@ mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text
     p->own = copy;
     mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
     mkl_rich r = {copy, n, &run, 1};
-    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - size, size, align, rgb, 0);
+    return mkl__par_make(c, p, fs, &r, size, lead, style, w, w - hang, hang, align, rgb, 0);
+}
+
+mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, size, align, rgb);
+}
+
+mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
+                          double w, int align, const float *rgb) {
+    return par_string(c, p, fs, text, size, lead, style, w, 0, align, rgb);
 }
 
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */

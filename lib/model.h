@@ -46,9 +46,12 @@ typedef struct mkl_lines { const char **v; size_t n; } mkl_lines;   /* one strin
 
 typedef struct mkl_entry { const char *name; const char *note; } mkl_entry;
 
+/* The most columns a group of co-signers may have (parse.c's message says 4). */
+#define MKL_MAX_COLUMNS 4
+
 typedef struct mkl_group {
     const char *heading;  /* or NULL */
-    int columns;
+    int columns;          /* 1 to MKL_MAX_COLUMNS */
     mkl_entry *entries;
     size_t nentries;
 } mkl_group;
@@ -100,8 +103,15 @@ typedef struct mkl_doc {
     size_t nblocks;
     int date_official;      /* date-style: official ("2020. 2. 21.") */
     int syllable;           /* hangul-breaks: an MKL_HANGUL_* mode (MKL_HANGUL_AUTO unless the letter says) */
-    /* where each front-matter string was written, for errors found later */
-    struct mkl_srcpos { const char *s; int line, col; } *pos;
+    /* the house styles the letter inherits from (style: FILE), the nearest
+     * first: the file as opened (for messages and the output-clash check)
+     * and the folder relative paths in it are taken from; its text while
+     * the letter is parsed (NULL after) */
+    struct mkl_style_file { const char *file, *dir, *text; size_t textlen; } *styles;
+    size_t nstyles;
+    /* where each front-matter string was written, for errors found later:
+     * origin 0 is the letter, k the style styles[k - 1] */
+    struct mkl_srcpos { const char *s; int line, col, origin; } *pos;
     size_t npos;
 } mkl_doc;
 
@@ -111,6 +121,13 @@ void mkl__doc_index_pos(mkl_doc *doc);
 /* Where the front-matter string `s` (a pointer into the model) was written;
  * 0 if unknown. */
 int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col);
+
+/* The position entry of front-matter string `s`, or NULL. */
+const struct mkl_srcpos *mkl__doc_srcpos(const mkl_doc *doc, const char *s);
+
+/* The file the front-matter string `s` was written in: the letter's, or the
+ * house style's it came from. */
+const char *mkl__doc_file_of(const mkl_doc *doc, const char *s);
 
 /* The language of the letter as MKL_LANG_*. */
 int mkl__doc_lang(const mkl_doc *doc);

@@ -5,6 +5,7 @@
  * for type and value here, so that later stages can trust the model. */
 #include "parse.h"
 #include "merge.h"
+#include "style.h"
 
 #include <cmark.h>
 #include <strings.h>
@@ -43,10 +44,13 @@ typedef struct P {
     /* front matter read so far: aliases (*name) make the loader share nodes, so
      * a small file can stand for a huge tree; these bound what is read */
     size_t read_bytes, max_read_bytes;
-    /* where each line of the letter starts, as far as indented_col() has
-     * looked (line_scan: where it goes on) */
-    MKL_VEC(size_t) line_start;
-    size_t line_scan;
+    /* the file each node of ydoc came from (0 the letter, k the style
+     * doc->styles[k - 1]); NULL when the letter has no style */
+    const unsigned char *origin;
+    size_t norigin;
+    /* the text of each file, and where each of its lines starts, as far as
+     * indented_col() has looked (line_scan: where it goes on) */
+    struct { const char *src; size_t len; MKL_VEC(size_t) line_start; size_t line_scan; } files[1 + MKL_STYLE_CHAIN_MAX];
     /* char_col(): the start of one line, where the next search starts */
     int cc_line;
     size_t cc_at;
@@ -55,10 +59,21 @@ typedef struct P {
 #define NODE_LINE(n) ((int)(n)->start_mark.line + 1)
 #define NODE_COL(n) ((int)(n)->start_mark.column + 1)
 
+/* The file node `n` came from: 0 the letter, k the style doc->styles[k - 1]. */
+static int node_origin(const P *p, const yaml_node_t *n) {
+    if (!p->origin || !n || !p->ydoc) return 0;
+    size_t i = (size_t)(n - p->ydoc->nodes.start);
+    return i < p->norigin ? p->origin[i] : 0;
+}
+static const char *origin_file(const P *p, int origin) {
+    return origin > 0 && (size_t)origin <= p->doc->nstyles ? p->doc->styles[origin - 1].file : p->name;
+}
+static const char *node_file(const P *p, const yaml_node_t *n) { return origin_file(p, node_origin(p, n)); }
+
 static mkl_status perr(P *p, yaml_node_t *n, const char *fmt, const char *a, const char *b) {
     char msg[900];
     snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-    return mkl__err(p->e, MKL_ERR_INPUT, p->name, n ? NODE_LINE(n) : 0, n ? NODE_COL(n) : 0, "%s", msg);
+    return mkl__err(p->e, MKL_ERR_INPUT, node_file(p, n), n ? NODE_LINE(n) : 0, n ? NODE_COL(n) : 0, "%s", msg);
 }
 static mkl_status oom(P *p) { return mkl__err(p->e, MKL_ERR_NOMEM, p->name, 0, 0, "out of memory"); }
 
@@ -82,19 +97,21 @@ static int text_col(const yaml_node_t *n) {
  * indentation (where a block scalar's line is), 0 if there is no such line,
  * -1 when out of memory. The index of line starts grows only as far as
  * asked: block scalars are in the front matter. */
-static int indented_col(P *p, int line) {
-    const char *src = p->doc->src;
-    size_t len = p->doc->srclen;
-    if (line < 1) return 0;
-    while (p->line_start.n < (size_t)line) {
-        if (p->line_scan > len) return 0;
-        size_t *at = MKL_PUSH(&p->line_start);
+static int indented_col(P *p, int origin, int line) {
+    if (origin < 0 || origin > MKL_STYLE_CHAIN_MAX) return 0;
+    const char *src = p->files[origin].src;
+    size_t len = p->files[origin].len;
+    if (line < 1 || !src) return 0;
+    while (p->files[origin].line_start.n < (size_t)line) {
+        size_t scan = p->files[origin].line_scan;
+        if (scan > len) return 0;
+        size_t *at = MKL_PUSH(&p->files[origin].line_start);
         if (!at) return -1;
-        *at = p->line_scan;
-        const char *nl = memchr(src + p->line_scan, '\n', len - p->line_scan);
-        p->line_scan = nl ? (size_t)(nl - src) + 1 : len + 1;
+        *at = scan;
+        const char *nl = memchr(src + scan, '\n', len - scan);
+        p->files[origin].line_scan = nl ? (size_t)(nl - src) + 1 : len + 1;
     }
-    const char *q = src + p->line_start.v[line - 1], *end = src + len;
+    const char *q = src + p->files[origin].line_start.v[line - 1], *end = src + len;
     int col = 1;
     while (q < end && (*q == ' ' || *q == '\t')) q++, col++;
     return col;
@@ -129,19 +146,43 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r')) len--;
     if (memchr(s, 0, len)) return perr(p, n, "'%s' contains a NUL character", key, NULL);
     if (len > MAX_VALUE_BYTES)
-        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+        return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                         "'%s' is %zu bytes long; a value may be at most 2 MiB (%zu bytes)", key, len, MAX_VALUE_BYTES);
     if (p->pos.n >= MAX_STRINGS)
-        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+        return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                         "the front matter holds more than %d strings (values, lines and entries)", MAX_STRINGS);
     if ((p->read_bytes += len) > p->max_read_bytes)
-        return mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+        return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                         "the front matter's aliases (*name) repeat more text than twice its size");
     *out = mkl__arena_strndup(&p->doc->arena, s, len);
     if (!*out) return oom(p);
     struct mkl_srcpos *sp = MKL_PUSH(&p->pos);
     if (!sp) return oom(p);
-    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), text_col(n)};
+    *sp = (struct mkl_srcpos){*out, NODE_LINE(n), text_col(n), node_origin(p, n)};
+    return MKL_OK;
+}
+
+/* A string that is a path (an image): one written in a style is taken from
+ * the style's folder, so the model holds it joined to that folder. */
+static mkl_status get_path(P *p, yaml_node_t *n, const char *key, const char **out) {
+    mkl_status st = get_str(p, n, key, out);
+    int origin = node_origin(p, n);
+    if (st || !origin || (*out)[0] == '/' || !(*out)[0]) return st;
+    const char *dir = p->doc->styles[origin - 1].dir;
+    if (!dir[0]) return MKL_OK;
+    size_t dl = strlen(dir), sl = strlen(*out);
+    int slash = dir[dl - 1] != '/';
+    if (dl + slash + sl >= MKL_PATH_MAX)   /* never a shortened path: it could name another file */
+        return mkl__err(p->e, MKL_ERR_INPUT, node_file(p, n), NODE_LINE(n), text_col(n),
+                        "'%s': the path joined to the style's folder is longer than %d bytes", key, MKL_PATH_MAX - 1);
+    char *joined = mkl__arena_alloc(&p->doc->arena, dl + slash + sl + 1);
+    struct mkl_srcpos *sp = joined ? MKL_PUSH(&p->pos) : NULL;
+    if (!sp) return oom(p);
+    memcpy(joined, dir, dl);
+    if (slash) joined[dl] = '/';
+    memcpy(joined + dl + slash, *out, sl + 1);
+    *sp = (struct mkl_srcpos){joined, NODE_LINE(n), text_col(n), origin};
+    *out = joined;
     return MKL_OK;
 }
 
@@ -158,7 +199,7 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
             size_t l = nl ? (size_t)(nl - ls) : strlen(ls);
             while (l && (ls[l - 1] == ' ' || ls[l - 1] == '\r' || ls[l - 1] == '\t')) l--;
             if (p->pos.n >= MAX_STRINGS) {
-                st = mkl__err(p->e, MKL_ERR_LIMIT, p->name, NODE_LINE(n), NODE_COL(n),
+                st = mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                               "the front matter holds more than %d strings (values, lines and entries)", MAX_STRINGS);
                 break;
             }
@@ -170,11 +211,11 @@ static mkl_status get_lines(P *p, yaml_node_t *n, const char *key, mkl_lines *ou
              * line where its indentation ends */
             int blockish = n->data.scalar.style == YAML_LITERAL_SCALAR_STYLE || n->data.scalar.style == YAML_FOLDED_SCALAR_STYLE;
             int line = NODE_LINE(n) + blockish + (int)(v.n - 1);
-            int col = blockish ? indented_col(p, line) : v.n == 1 ? text_col(n) : NODE_COL(n);
+            int col = blockish ? indented_col(p, node_origin(p, n), line) : v.n == 1 ? text_col(n) : NODE_COL(n);
             if (col < 0) { st = oom(p); break; }
             /* a block line indented more than the block keeps the extra spaces */
             for (size_t k = 0; blockish && col > 1 && k < l && (ls[k] == ' ' || ls[k] == '\t'); k++) col--;
-            *sp = (struct mkl_srcpos){*slot, line, col};
+            *sp = (struct mkl_srcpos){*slot, line, col, node_origin(p, n)};
             if (!nl) break;
             ls = nl + 1;
         }
@@ -377,7 +418,7 @@ static mkl_status parse_fonts(P *p, yaml_node_t *n) {
         char msg[512];
         if ((st = get_str(p, sz, scalars[k], &s))) return st;
         if ((st = mkl__doc_set(p->doc, scalars[k], s, msg, sizeof msg)))
-            return mkl__err(p->e, st, p->name, NODE_LINE(sz), NODE_COL(sz), "%s", msg);
+            return mkl__err(p->e, st, node_file(p, sz), NODE_LINE(sz), NODE_COL(sz), "%s", msg);
     }
     return MKL_OK;
 }
@@ -418,7 +459,7 @@ static mkl_status parse_signatories(P *p, yaml_node_t *n) {
             const char *s;
             long c;
             if ((st = get_str(p, v, "columns", &s))) return st;
-            if (!parse_int(s, 1, 4, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
+            if (!parse_int(s, 1, MKL_MAX_COLUMNS, &c)) return perr(p, v, "'columns' must be a whole number from 1 to 4, not '%s'", s, NULL);
             g[i].columns = (int)c;
         }
         if (!(v = map_get(p, gn, "entries"))) return perr(p, gn, "a signatory group needs 'entries'", NULL, NULL);
@@ -453,7 +494,7 @@ static mkl_status parse_signatures(P *p, yaml_node_t *n) {
         if (!(v = map_get(p, sn, "name"))) return perr(p, sn, "a signature needs a 'name'", NULL, NULL);
         if ((st = get_str(p, v, "name", &s[i].name))) return st;
         if ((v = map_get(p, sn, "title")) && (st = get_str(p, v, "title", &s[i].title))) return st;
-        if ((v = map_get(p, sn, "image")) && (st = get_str(p, v, "image", &s[i].image))) return st;
+        if ((v = map_get(p, sn, "image")) && (st = get_path(p, v, "image", &s[i].image))) return st;
     }
     return MKL_OK;
 }
@@ -479,7 +520,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
         char msg[512];
         if ((st = mkl__doc_set(d, *k, s, msg, sizeof msg))) {
             if (st == MKL_ERR_NOMEM) return oom(p);
-            return mkl__err(p->e, st, p->name, NODE_LINE(v), NODE_COL(v), "%s", msg);
+            return mkl__err(p->e, st, node_file(p, v), NODE_LINE(v), NODE_COL(v), "%s", msg);
         }
     }
     if ((v = map_get(p, root, "letterhead"))) {
@@ -491,7 +532,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
         if ((st = get_str(p, w, "name", &d->lh_name))) return st;
         if ((w = map_get(p, v, "lines")) && (st = get_lines(p, w, "lines", &d->lh_lines))) return st;
         if ((w = map_get(p, v, "logo"))) {
-            if ((st = get_str(p, w, "logo", &d->lh_logo))) return st;
+            if ((st = get_path(p, w, "logo", &d->lh_logo))) return st;
         }
         if ((w = map_get(p, v, "footer")) && (st = get_lines(p, w, "footer", &d->lh_footer))) return st;
         if ((w = map_get(p, v, "align"))) {
@@ -499,7 +540,7 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
             char msg[512];
             if ((st = get_str(p, w, "align", &a))) return st;
             if ((st = mkl__doc_set(d, "letterhead-align", a, msg, sizeof msg)))
-                return mkl__err(p->e, st, p->name, NODE_LINE(w), NODE_COL(w), "%s", msg);
+                return mkl__err(p->e, st, node_file(p, w), NODE_LINE(w), NODE_COL(w), "%s", msg);
         }
     }
     if ((v = map_get(p, root, "from")) && (st = get_lines(p, v, "from", &d->from))) return st;
@@ -628,7 +669,7 @@ static int add_link(P *p, const char *url, int line, int col) {
     *slot = mkl__arena_strndup(&p->doc->arena, url, strlen(url));
     struct mkl_srcpos *sp = *slot ? MKL_PUSH(&p->pos) : NULL;
     if (!sp) return -1;
-    *sp = (struct mkl_srcpos){*slot, line, col};
+    *sp = (struct mkl_srcpos){*slot, line, col, 0};
     return (int)p->links.n - 1;
 }
 
@@ -911,7 +952,7 @@ static mkl_status check_lines(const char *t, size_t len, const char *name, mkl_e
  * tokens are counted here first (the scan stops at the first token over a
  * limit, so it stays linear). Syntax errors are left to the loader, which
  * reports them with their context. */
-static mkl_status prescan_front(const char *t, size_t fs, size_t fe, const char *name, mkl_error *e) {
+static mkl_status prescan_front(const char *t, size_t fs, size_t fe, int first_line, const char *name, mkl_error *e) {
     yaml_parser_t ps;
     if (!yaml_parser_initialize(&ps)) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
     yaml_parser_set_input_string(&ps, (const unsigned char *)t + fs, fe - fs);
@@ -924,8 +965,8 @@ static mkl_status prescan_front(const char *t, size_t fs, size_t fe, const char 
             if (ps.error == YAML_MEMORY_ERROR) st = mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
             break;
         }
-        /* the front matter starts on line 2 of the file */
-        int line = (int)tok.start_mark.line + 2, col = (int)tok.start_mark.column + 1;
+        /* the front matter starts on line 2 of the letter, a style on line 1 */
+        int line = (int)tok.start_mark.line + first_line, col = (int)tok.start_mark.column + 1;
         const char *an = NULL;
         switch (tok.type) {
         case YAML_FLOW_SEQUENCE_START_TOKEN:
@@ -987,11 +1028,16 @@ static mkl_status check_image_brackets(const char *t, size_t bs, size_t len, con
                     opens, closes, MAX_IMAGE_BRACKETS);
 }
 
-static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
-                             mkl_error *e);
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir,
+                             const mkl_parse_opts *opts, mkl_doc **out, mkl_error *e);
 
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
                              mkl_error *e) {
+    return mkl__parse_letter_opts(text, len, name, base_dir, NULL, out, e);
+}
+
+mkl_status mkl__parse_letter_opts(const char *text, size_t len, const char *name, const char *base_dir,
+                                  const mkl_parse_opts *opts, mkl_doc **out, mkl_error *e) {
     *out = NULL;
     if (!name) name = "<letter>";
     /* a file with CR line ends only (classic Mac OS) is read as if they were
@@ -1000,40 +1046,77 @@ mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, con
         char *lf = mkl__malloc(len);
         if (!lf) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory reading the letter");
         for (size_t i = 0; i < len; i++) lf[i] = text[i] == '\r' ? '\n' : text[i];
-        mkl_status st = parse_text(lf, len, name, base_dir, out, e);
+        mkl_status st = parse_text(lf, len, name, base_dir, opts, out, e);
         mkl__free(lf);
         return st;
     }
-    return parse_text(text, len, name, base_dir, out, e);
+    return parse_text(text, len, name, base_dir, opts, out, e);
 }
 
-static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir, mkl_doc **out,
-                             mkl_error *e) {
+mkl_status mkl__text_check(const char *text, size_t len, const char *name, const char *what, mkl_error *e) {
     if (len > MAX_LETTER_BYTES)
-        return mkl__err(e, MKL_ERR_LIMIT, name, 1, 1,
-                        "the letter is %zu bytes (%.1f MiB); a letter may be at most 64 MiB (%zu bytes)", len,
-                        (double)len / (1 << 20), MAX_LETTER_BYTES);
+        return mkl__err(e, MKL_ERR_LIMIT, name, 1, 1, "the %s is %zu bytes (%.1f MiB); a %s may be at most 64 MiB (%zu bytes)",
+                        what, len, (double)len / (1 << 20), what, MAX_LETTER_BYTES);
     mkl_status lst = check_lines(text, len, name, e);
     if (lst) return lst;
     size_t bad = mkl__utf8_invalid(text, len);
     if (bad != (size_t)-1) {
         int l, c;
         utf8_pos(text, bad, &l, &c);
-        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "invalid UTF-8 (byte 0x%02X); the letter must be UTF-8 text",
-                        (unsigned char)text[bad]);
+        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "invalid UTF-8 (byte 0x%02X); the %s must be UTF-8 text",
+                        (unsigned char)text[bad], what);
     }
     if (memchr(text, 0, len)) {
         int l, c;
         utf8_pos(text, (size_t)((const char *)memchr(text, 0, len) - text), &l, &c);
-        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "NUL byte in the letter; the letter must be text");
+        return mkl__err(e, MKL_ERR_INPUT, name, l, c, "NUL byte in the %s; the %s must be text", what, what);
     }
+    return MKL_OK;
+}
+
+mkl_status mkl__yaml_load(const char *text, size_t start, size_t end, int first_line, const char *name,
+                          yaml_document_t *out, mkl_error *e) {
+    mkl_status st = prescan_front(text, start, end, first_line, name, e);
+    if (st) return st;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text + start, end - start);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    if (!yaml_parser_load(&parser, out)) {
+        /* point at the construct that is broken (an unclosed quote starts there),
+         * and say where libyaml noticed it */
+        int pl = (int)parser.problem_mark.line + first_line, pc = (int)parser.problem_mark.column + 1;
+        int l = pl, c = pc;
+        if (parser.context && parser.context_mark.line + (size_t)first_line <= (size_t)pl) {
+            l = (int)parser.context_mark.line + first_line;
+            c = (int)parser.context_mark.column + 1;
+        }
+        if (parser.error == YAML_MEMORY_ERROR) st = mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+        else if (l != pl || c != pc)
+            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s: %s at line %d, column %d", parser.context,
+                          parser.problem ? parser.problem : "syntax error", pl, pc);
+        else
+            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
+                          parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return st;
+    }
+    yaml_parser_delete(&parser);
+    /* libyaml counts lines from 0 at the start of the text given */
+    for (yaml_node_t *n = out->nodes.start; n < out->nodes.top; n++) n->start_mark.line += (size_t)first_line - 1;
+    return MKL_OK;
+}
+
+static mkl_status parse_text(const char *text, size_t len, const char *name, const char *base_dir,
+                             const mkl_parse_opts *opts, mkl_doc **out, mkl_error *e) {
+    mkl_status lst = mkl__text_check(text, len, name, "letter", e);
+    if (lst) return lst;
     size_t fs, fe, bs;
     int body_line;
     int r = split_front(text, len, &fs, &fe, &bs, &body_line);
     if (r < 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the letter must start with a '---' line that opens the front matter");
     if (r == 0) return mkl__err(e, MKL_ERR_INPUT, name, 1, 1, "the front matter opened here is never closed by a '---' line");
     if ((lst = check_image_brackets(text, bs, len, name, e))) return lst;
-    if ((lst = prescan_front(text, fs, fe, name, e))) return lst;
 
     mkl_doc *doc = mkl__calloc(1, sizeof *doc);
     if (!doc) return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
@@ -1050,38 +1133,38 @@ static mkl_status parse_text(const char *text, size_t len, const char *name, con
         return oom(&p);
     }
 
-    /* front matter */
-    yaml_parser_t parser;
+    p.files[0].src = doc->src;
+    p.files[0].len = len;
+
+    /* front matter, with the house styles it names merged under it */
     yaml_document_t ydoc;
-    if (!yaml_parser_initialize(&parser)) { mkl__doc_free(doc); return oom(&p); }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text + fs, fe - fs);
-    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
-    if (!yaml_parser_load(&parser, &ydoc)) {
-        /* point at the construct that is broken (an unclosed quote starts there),
-         * and say where libyaml noticed it */
-        int pl = (int)parser.problem_mark.line + 2, pc = (int)parser.problem_mark.column + 1;
-        int l = pl, c = pc;
-        if (parser.context && parser.context_mark.line + 2 <= (size_t)pl) {
-            l = (int)parser.context_mark.line + 2;
-            c = (int)parser.context_mark.column + 1;
-        }
-        if (parser.error == YAML_MEMORY_ERROR) st = oom(&p);
-        else if (l != pl || c != pc)
-            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s: %s at line %d, column %d", parser.context,
-                          parser.problem ? parser.problem : "syntax error", pl, pc);
-        else
-            st = mkl__err(e, MKL_ERR_INPUT, name, l, c, "YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
-                          parser.context ? " " : "", parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
+    if ((st = mkl__yaml_load(text, fs, fe, 2, name, &ydoc, e))) {
         mkl__doc_free(doc);
         return st;
     }
-    yaml_parser_delete(&parser);
-    /* libyaml counts lines from the start of the front matter; shift all marks by the '---' line */
-    for (yaml_node_t *n = ydoc.nodes.start; n < ydoc.nodes.top; n++) n->start_mark.line += 1;
-    p.ydoc = &ydoc;
     yaml_node_t *root = yaml_document_get_root_node(&ydoc);
-    if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) st = parse_front(&p, root);
+    mkl_styled styled;
+    memset(&styled, 0, sizeof styled);
+    int merged = 0;
+    int empty = !root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0);
+    if ((root && root->type == YAML_MAPPING_NODE) || (opts && opts->style && empty))
+        st = mkl__style_apply(doc, &ydoc, opts, &styled, &merged, e);
+    if (!st && merged) {
+        p.origin = styled.origin;
+        p.norigin = styled.norigin;
+        p.max_read_bytes += 2 * styled.text_bytes;
+        for (size_t k = 0; k < doc->nstyles && k < MKL_STYLE_CHAIN_MAX; k++) {
+            p.files[k + 1].src = doc->styles[k].text;
+            p.files[k + 1].len = doc->styles[k].textlen;
+        }
+        p.ydoc = &styled.ydoc;
+        root = yaml_document_get_root_node(&styled.ydoc);
+    } else {
+        p.ydoc = &ydoc;
+    }
+    if (!st && root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) st = parse_front(&p, root);
+    if (merged) mkl__styled_free(&styled);
+    for (size_t k = 0; k < doc->nstyles; k++) doc->styles[k].text = NULL;   /* the arena keeps it; nothing reads it */
     yaml_document_delete(&ydoc);
     p.ydoc = NULL;
 
@@ -1123,7 +1206,7 @@ static mkl_status parse_text(const char *text, size_t len, const char *name, con
         }
     }
     mkl__free(p.pos.v);
-    mkl__free(p.line_start.v);
+    for (size_t k = 0; k <= MKL_STYLE_CHAIN_MAX; k++) mkl__free(p.files[k].line_start.v);
     if (st) {
         mkl__doc_free(doc);
         return st;
@@ -1144,12 +1227,23 @@ void mkl__doc_index_pos(mkl_doc *doc) {
 int mkl__doc_pos(const mkl_doc *doc, const char *s, int *line, int *col) {
     /* the table is sorted by address (mkl__doc_index_pos): a letter with tens
      * of thousands of signatories looks each one up */
-    struct mkl_srcpos key = {s, 0, 0};
+    struct mkl_srcpos key = {s, 0, 0, 0};
     const struct mkl_srcpos *p = doc->npos ? bsearch(&key, doc->pos, doc->npos, sizeof *doc->pos, pos_cmp) : NULL;
     if (!p) return 0;
     *line = p->line;
     *col = p->col;
     return 1;
+}
+
+const struct mkl_srcpos *mkl__doc_srcpos(const mkl_doc *doc, const char *s) {
+    struct mkl_srcpos key = {s, 0, 0, 0};
+    return doc->npos ? bsearch(&key, doc->pos, doc->npos, sizeof *doc->pos, pos_cmp) : NULL;
+}
+
+const char *mkl__doc_file_of(const mkl_doc *doc, const char *s) {
+    const struct mkl_srcpos *p = mkl__doc_srcpos(doc, s);
+    if (p && p->origin > 0 && (size_t)p->origin <= doc->nstyles) return doc->styles[p->origin - 1].file;
+    return doc->file;
 }
 
 int mkl__doc_lang(const mkl_doc *doc) { return doc->lang && !strcmp(doc->lang, "ko") ? MKL_LANG_KO : MKL_LANG_EN; }

@@ -13,6 +13,12 @@
 mkl_status mkl__parse_letter(const char *text, size_t len, const char *name, const char *base_dir,
                              mkl_doc **out, mkl_error *e);
 
+/* As mkl__parse_letter, with a house style in place of the letter's own
+ * (opts->style) and a way to find styles (style.h); opts may be NULL. */
+struct mkl_parse_opts;
+mkl_status mkl__parse_letter_opts(const char *text, size_t len, const char *name, const char *base_dir,
+                                  const struct mkl_parse_opts *opts, mkl_doc **out, mkl_error *e);
+
 /* Set a front-matter key that takes one string (lang, paper, layout, date,
  * date-style, hangul-breaks, place, subject, opening, closing, ps, size),
  * checking its value. `value` must live as long as the document (its arena).

@@ -21,6 +21,7 @@
 #include "parse.h"
 #include "pdf.h"
 #include "shape.h"
+#include "style.h"
 #include "util.h"
 
 #ifndef MKL_FONT_DIR_INSTALLED
@@ -101,6 +102,12 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
         return MKL_ERR_NOMEM;
     }
     r->opts.font_dir = r->font_dir;
+    if (r->opts.style && !(r->style = mkl__strdup(r->opts.style))) {
+        mkl__free(r->font_dir);
+        mkl__free(r);
+        return MKL_ERR_NOMEM;
+    }
+    r->opts.style = r->style;
     /* font folders: the caller's, $MKLETTER_FONT_DIR, the fonts installed with
      * this library (found from where the library or program is, so an
      * installed tree can be moved), the configured install path, the source
@@ -161,6 +168,7 @@ void mkl_renderer_free(mkl_renderer *r) {
     mkl__subsets_free(r->subsets);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
+    mkl__free(r->style);
     mkl__free(r);
 }
 
@@ -180,11 +188,14 @@ mkl_status mkl_letter_parse(mkl_renderer *r, const char *text, size_t len, const
     mkl__err_clear(&r->err);
     mkl_letter *l = mkl__calloc(1, sizeof *l);
     if (!l) return mkl__err(&r->err, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
-    mkl_status st = mkl__parse_letter(text ? text : "", len, name, base_dir, &l->doc, &r->err);
+    mkl_parse_opts po = {r->style, "", NULL, NULL};
+    mkl_status st = mkl__parse_letter_opts(text ? text : "", len, name, base_dir, &po, &l->doc, &r->err);
     if (st) {
         mkl__free(l);
         return st;
     }
+    /* the house styles read are inputs: no output may replace one */
+    for (size_t i = 0; i < l->doc->nstyles; i++) mkl__note_input(r, l->doc->styles[i].file);
     *out = l;
     return MKL_OK;
 }

@@ -18,6 +18,7 @@ typedef struct MklInput { dev_t dev; ino_t ino; char *path; } MklInput;
 
 struct mkl_renderer {
     mkl_options opts;
+    char *style;          /* opts.style, copied */
     MKL_VEC(CachedImage *) images;   /* decoded once, shared by every copy; stable addresses */
     mkl_parcache *cache;             /* shaped paragraphs, shared by every copy */
     struct mkl_subsets *subsets;     /* subset fonts, shared by copies with the same glyphs */

@@ -152,4 +152,19 @@ with tempfile.TemporaryDirectory(prefix="mkletter-parts-") as tmp:
             check(len(rows) == 1 and lo <= size <= hi,
                   f"a letterhead name of {len(name)} characters: one line at {lo:.0f}-{hi:.0f} pt",
                   f"{len(rows)} line(s) at {size:.1f} pt")
+    # three signatures a row: a long title wraps flush with the name, not indented
+    title = "Director of International Programmes and Advocacy for the Region"
+    pdf = render(tmp, "sigtitle", "---\nsubject: Hi\nclosing: Yours,\nsignatures:\n"
+                 f"  - {{name: Ann Alpha, title: {title}}}\n  - {{name: Bob Beta, title: Treasurer}}\n"
+                 "  - {name: Cid Gamma, title: Secretary}\n---\n\nHello.\n")
+    if pdf:
+        w = words(pdf)
+        tw = title.split()
+        xs = sorted({round(x0, 1) for k in tw for x0, _y, _x1 in w.get(k, [])})
+        rows = sorted({round(y, 1) for k in tw for _x0, y, _x1 in w.get(k, [])})
+        ann = w.get("Ann", [(0, 0, 0)])[0][0]
+        lefts = [min(x0 for k in tw for x0, y, _x1 in w.get(k, []) if round(y, 1) == r) for r in rows]
+        lefts = [x for x in lefts if x < ann + 100]   # the first column's lines
+        check(len(rows) >= 2 and all(abs(x - ann) < 0.1 for x in lefts),
+              "a wrapped signature title: every line flush with the name", (ann, lefts, xs[:3]))
 finish()

@@ -132,6 +132,35 @@ static void test_balanced_columns(void) {
     mkl__doc_free(d);
 }
 
+/* 16 one-line entries in 3 columns: 6 / 5 / 5, not 6 / 6 / 4 (the same
+ * height, the columns as even as the entries allow, the fuller ones first). */
+static void test_even_columns(void) {
+    char t[512] = "---\nsignatories:\n  - columns: 3\n    entries: [";
+    for (int i = 1; i <= 16; i++) snprintf(t + strlen(t), sizeof t - strlen(t), "%se%02d", i > 1 ? ", " : "", i);
+    snprintf(t + strlen(t), sizeof t - strlen(t), "]\n---\n");
+    mkl_doc *d = NULL;
+    mkl_error e = {0};
+    CHECK(mkl__parse_letter(t, strlen(t), "t", "", &d, &e) == MKL_OK);
+    mkl_layout L = {0};
+    mkl_layout_opts o = {NULL, 0, NULL, NULL, NULL};
+    CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
+    double xs[3] = {0};
+    int counts[3] = {0}, ncols = 0, entries = 0;
+    const mkl_page *pg = &L.pages.v[0];
+    for (size_t r = 0; r < pg->runs.n; r++) {
+        double x = L.glyphs.v[pg->runs.v[r].first].x;
+        int k = 0;
+        while (k < ncols && fabs(xs[k] - x) > 0.5) k++;
+        if (k == ncols && ncols < 3) xs[ncols++] = x;
+        if (k < 3) counts[k]++;
+        entries++;
+    }
+    CHECK_MSG(entries == 16 && ncols == 3 && counts[0] == 6 && counts[1] == 5 && counts[2] == 5,
+              "16 entries in %d columns of %d / %d / %d, expected 6 / 5 / 5", ncols, counts[0], counts[1], counts[2]);
+    mkl__layout_free(&L);
+    mkl__doc_free(d);
+}
+
 /* Letterhead arrangements and the footer band of page 1. */
 static void test_letterhead(void) {
     const char *fmt = "---\nletterhead:\n  name: Org\n  lines: [Line one]\n  align: %s\n  footer: [Registered office, Tel 1]\n"
@@ -213,6 +242,7 @@ int main(void) {
     fx_init();
     test_seed_letter();
     test_balanced_columns();
+    test_even_columns();
     test_letterhead();
     test_long_cc();
     fx_done();

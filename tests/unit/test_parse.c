@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "parse.h"
+#include "style.h"
 
 static mkl_doc *parse_ok(const char *text) {
     mkl_error e = {0};
@@ -445,6 +446,92 @@ static void test_count_limits(void) {
     limit_ok(&t);
 }
 
+/* House styles from memory: "base" and "dept" (dept names base). */
+static const char *STYLE_BASE = "lang: en\nletterhead:\n  name: Base\n  lines: [b1, b2]\n  logo: logo.png\n"
+                                "closing: Base closing\nsignatures:\n  - name: Ann\nps: |\n  base ps\n";
+static const char *STYLE_DEPT = "# the department\nstyle: base\nclosing: Dept closing\nfonts: {size: 10pt}\n";
+static const char *style_bad_text;
+static mkl_status mem_find(void *user, const char *name, const char *from_dir, char **path, char **dir, char **text,
+                           size_t *len, unsigned long long id[2], mkl_error *e) {
+    (void)user;
+    (void)from_dir;
+    const char *t = !strcmp(name, "base") ? STYLE_BASE : !strcmp(name, "dept") ? STYLE_DEPT
+                    : !strcmp(name, "bad") ? style_bad_text : NULL;
+    if (!t) return mkl__err(e, MKL_ERR_READ, name, 0, 0, "not found");
+    *path = mkl__strdup(name);
+    *dir = mkl__strdup("/styles");
+    *text = mkl__strdup(t);
+    if (!*path || !*dir || !*text) {
+        mkl__free(*path), mkl__free(*dir), mkl__free(*text);
+        return mkl__err(e, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    }
+    *len = strlen(t);
+    id[0] = 1;
+    id[1] = (unsigned long long)t[0] + strlen(t);
+    return MKL_OK;
+}
+
+static void test_styles(void) {
+    mkl_parse_opts po = {NULL, NULL, mem_find, NULL};
+    const char *t = "---\nstyle: dept\nletterhead:\n  name: Mine\nclosing: Mine too\n---\nBody\n";
+    mkl_error e = {0};
+    mkl_doc *d = NULL;
+    mkl_status st = mkl__parse_letter_opts(t, strlen(t), "t.md", "", &po, &d, &e);
+    CHECK_MSG(st == MKL_OK, "%s:%d:%d: %s", e.file, e.line, e.column, e.message);
+    if (d) {
+        CHECK(d->nstyles == 2 && !strcmp(d->styles[0].file, "dept") && !strcmp(d->styles[1].file, "base"));
+        CHECK(!strcmp(d->lh_name, "Mine"));                          /* the letter wins */
+        CHECK(d->lh_lines.n == 2 && !strcmp(d->lh_lines.v[1], "b2")); /* merged key by key */
+        CHECK(!strcmp(d->closing, "Mine too"));
+        CHECK(d->font_size == 10);                                     /* from dept */
+        CHECK(d->nsignatures == 1 && !strcmp(d->signatures[0].name, "Ann"));
+        CHECK(d->lh_logo && !strcmp(d->lh_logo, "/styles/logo.png")); /* from the style's folder */
+        int line = 0, col = 0;
+        CHECK_MSG(mkl__doc_pos(d, d->ps, &line, &col) && line == 9 && col == 5, "ps at %d:%d", line, col);   /* a block scalar: its indicator */
+        CHECK(!strcmp(mkl__doc_file_of(d, d->ps), "base"));
+        CHECK(!strcmp(mkl__doc_file_of(d, d->closing), "t.md"));
+        CHECK(mkl__doc_pos(d, d->lh_lines.v[0], &line, &col) && line == 4 && col == 11);
+        mkl__doc_free(d);
+    }
+    /* the caller's style replaces the letter's */
+    po.style = "base";
+    d = NULL;
+    st = mkl__parse_letter_opts(t, strlen(t), "t.md", "", &po, &d, &e);
+    CHECK(st == MKL_OK && d && d->nstyles == 1 && d->font_size == 11);
+    mkl__doc_free(d);
+    po.style = NULL;
+    /* errors in a style name it */
+    struct { const char *text; int line, col; const char *needle; } bad[] = {
+        {"closing: x\nletterhead:\n  nam: y\n", 3, 3, "unknown key 'nam'"},
+        {"closing: [\n", 2, 1, "YAML"},
+        {"lang: fr\n", 1, 7, "'lang' must be"},
+        {"style: bad\n", 1, 8, "cycle"},
+        {"style: nowhere\n", 1, 8, "style 'nowhere': not found"},
+        {"a: &a {b: *a}\n", 1, 1, "unknown key 'a'"},
+        {"from: &a [x, *a]\n", 1, 7, "'from' must be"},
+        {"\xff\n", 1, 1, "UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        style_bad_text = bad[i].text;
+        const char *lt = "---\nstyle: bad\nletterhead: {name: N, lines: [x]}\n---\nBody\n";
+        d = NULL;
+        memset(&e, 0, sizeof e);
+        st = mkl__parse_letter_opts(lt, strlen(lt), "t.md", "", &po, &d, &e);
+        CHECK_MSG(st != MKL_OK && !d, "bad style %zu parsed", i);
+        CHECK_MSG(!strcmp(e.file, "bad") && e.line == bad[i].line && e.column == bad[i].col && strstr(e.message, bad[i].needle),
+                  "bad style %zu: %s:%d:%d: %s", i, e.file, e.line, e.column, e.message);
+    }
+    /* a style's merge when allocations fail: an error, never a crash or a leak */
+    for (long n = 0; n < 400; n++) {
+        d = NULL;
+        mkl__fail_alloc_after(n);
+        st = mkl__parse_letter_opts(t, strlen(t), "t.md", "", &po, &d, &e);
+        mkl__fail_alloc_after(-1);
+        CHECK_MSG(st == MKL_OK ? d != NULL : (d == NULL && st == MKL_ERR_NOMEM), "allocation %ld: status %d", n, st);
+        mkl__doc_free(d);
+    }
+}
+
 int main(void) {
     test_full_front_matter();
     test_defaults_and_dates();
@@ -455,5 +542,6 @@ int main(void) {
     test_nesting_limits();
     test_alias_limits();
     test_count_limits();
+    test_styles();
     return check_done();
 }
