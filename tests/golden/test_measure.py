@@ -11,6 +11,7 @@ usage: test_measure.py MKLETTER REPO_ROOT
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,16 +47,16 @@ def main():
             for paper in ("a4", "letter"):
                 name = f"{os.path.basename(letter)} on {paper}"
                 pdf = os.path.join(tmp, f"{os.path.basename(letter)}.{paper}.pdf")
-                r = subprocess.run([mkl, letter, "-o", pdf, "-q", "--paper", paper], capture_output=True, text=True)
-                if r.returncode != 0 and "paper" in r.stderr:
-                    # no --paper option: the paper named in the front matter
-                    src = os.path.join(tmp, f"{paper}-{os.path.basename(letter)}")
-                    text = open(letter, encoding="utf-8").read()
-                    text = re.sub(r"^paper:.*\n", "", text, count=1, flags=re.M).replace("---\n", f"---\npaper: {paper}\n", 1)
-                    with open(src, "w", encoding="utf-8") as f:
-                        f.write(text)
-                    r = subprocess.run([mkl, src, "-o", pdf, "-q"], capture_output=True, text=True,
-                                       cwd=os.path.dirname(letter))
+                # the paper in the front matter, the letter beside a copy of its folder (styles, images)
+                folder = os.path.join(tmp, f"{paper}-{os.path.basename(os.path.dirname(letter))}")
+                if not os.path.isdir(folder):
+                    shutil.copytree(os.path.dirname(letter), folder)
+                src = os.path.join(folder, f"{paper}-{os.path.basename(letter)}")
+                text = open(letter, encoding="utf-8").read()
+                text = re.sub(r"^paper:.*\n", "", text, count=1, flags=re.M).replace("---\n", f"---\npaper: {paper}\n", 1)
+                with open(src, "w", encoding="utf-8") as f:
+                    f.write(text)
+                r = subprocess.run([mkl, src, "-o", pdf, "-q"], capture_output=True, text=True)
                 if not check(r.returncode == 0, f"{name} renders", r.stderr[-300:]):
                     continue
                 bad = past(pdf)
