@@ -98,6 +98,7 @@ mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *fi
     size_t n = p->lines.n, i = 0;
     mkl_status st;
     if (!n) return MKL_OK;
+    double y_before = c->y;   /* above the space before the paragraph */
     mkl__space_before(c, space);
     while (i < n) {
         size_t fit = (size_t)mkl__lines_free(c, 0, p->lead);
@@ -115,7 +116,9 @@ mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *fi
             take = (size_t)to_break;
             ck->break_at = -1;
             ck->bad = take > 0 && ((i == 0 && take == 1) || rest - take == 1);   /* an orphan or a widow */
-            ck->hole = (mkl__bottom_of(c) - (c->y + (double)take * p->lead)) / c->lead;
+            /* the empty room at the foot: a paragraph moved whole takes its space with it */
+            double end = i == 0 && take == 0 ? y_before : c->y + (double)take * p->lead;
+            ck->hole = (mkl__bottom_of(c) - end) / c->lead;
         }
         for (size_t k = 0; k < take; k++, i++) {
             c->y += p->lead;

@@ -26,12 +26,12 @@ FILLER = ("The government has a role to play in the resolution and in the talks 
 
 
 def words(pdf):
-    """[(page, yMax, xMin, text)] of every word, the page furniture (header, folio) left out."""
+    """[(page, yMax, xMin, text, xMax)] of every word, the page furniture (header, folio) left out."""
     out = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True).stdout
     res = []
     for n, page in enumerate(out.split("<page ")[1:], 1):
         for m in WORD.finditer(page):
-            res.append((n, float(m.group(4)), float(m.group(1)), m.group(5)))
+            res.append((n, float(m.group(4)), float(m.group(1)), m.group(5), float(m.group(3))))
     rows = {}
     for w in res:
         rows.setdefault((w[0], round(w[1], 1)), []).append(w)
@@ -47,9 +47,16 @@ def words(pdf):
 def lines(pdf):
     """[(page, y, text)] in reading order, furniture left out."""
     rows = {}
-    for p, y, x, t in words(pdf):
+    for p, y, x, t, _ in words(pdf):
         rows.setdefault((p, round(y, 1)), []).append((x, t))
     return [(p, y, " ".join(t for _, t in sorted(v))) for (p, y), v in sorted(rows.items())]
+
+
+def last_line_end(ws, page):
+    """Where the last line of `page` ends (the right edge of its last word)."""
+    on = [w for w in ws if w[0] == page]
+    y = max(w[1] for w in on)
+    return max(w[4] for w in on if w[1] == y)
 
 
 def find(ls, text, after=0):
@@ -72,6 +79,15 @@ def check_close(what, pdf, closing, follow, lead=14.0, rows=2):
     check(all(p == page for p, _, _ in chain), f"{what}: last two body lines, closing, {follow!r} and "
           f"{rows} rows on one page", [(p, t[:30]) for p, _, t in chain])
     check(ls[-1][2] != ls[i][2] and ls[i + 1][0] == page, f"{what}: the closing is not the last text of its page")
+    # no widow: the close's page does not start with the lone last line of a paragraph
+    # begun on the page before (its last line there runs to the margin, mid-paragraph)
+    if page > 1:
+        ws = words(pdf)
+        on_page = [x for x in ls if x[0] == page]
+        right = max(w[4] for w in ws)
+        lone = (len(on_page) > 1 and on_page[1][1] - on_page[0][1] > lead + 1 and
+                right - last_line_end(ws, page - 1) < 2)
+        check(not lone, f"{what}: page {page} does not start with a widow", on_page[0][2][:40])
     # the hole: the page before the close's ends no more than MAX_HOLE lines above the lowest baseline
     if page > 1:
         foot = max(y for p, y, _ in ls)
@@ -129,10 +145,9 @@ def main():
                 check(left > MAX_HOLE, f"signatures {k}: the close leaves the body's last lines behind only "
                       f"where keeping them would leave more than {MAX_HOLE} lines empty", f"{left:.1f} lines")
             if together and ls[i][0] > 1:
-                foot = max(y for p, y, _ in ls)
                 prev = max(y for p, y, _ in ls if p == ls[i][0] - 1)
-                check(foot - prev <= MAX_HOLE * 14 + 4, f"signatures {k}: the page before ends at most {MAX_HOLE} "
-                      "lines short", f"{(foot - prev) / 14:.1f} lines")
+                check(foot is not None and foot - prev <= MAX_HOLE * 14 + 4, f"signatures {k}: the page before ends at most {MAX_HOLE} "
+                      "lines short", f"{(foot - prev) / 14:.1f} lines" if foot else "no foot measured")
         check(splits >= 2, "the close with the body's last two lines started a page at least twice", splits)
         check(kept >= 20, "the close kept with the body's last two lines in at least 20 of the 40", kept)
     finish()
