@@ -63,6 +63,12 @@ def main():
                     if len(got) > 1:
                         check(len(got[-1].split()) >= 2, f"letter {n}: the name's last line is not one word alone",
                               " / ".join(got))
+                # an entry that wraps starts its country on a line of its own where the rest fits
+                if cols == 2:
+                    pair = ("1969 KAL Abductees’ Families Association,", "South Korea")
+                    check(any(a.replace("’ ", "’") == pair[0].replace("’ ", "’") and b == pair[1]
+                              for a, b in zip(ls, ls[1:])),
+                          f"letter {n}/2: '…Association, / South Korea'", [x for x in ls if "Abductees" in x])
                 # entries: the phrase after the last comma is never split over lines
                 for a, b in zip(ls, ls[1:]):
                     check(not (a.endswith(" South") and b.startswith("Korea")) and not a.endswith(", South"),
