@@ -65,7 +65,7 @@ def timed(prog, argv, cwd):
     p.stderr.close()
     rc = os.waitstatus_to_exitcode(status)
     if rc:
-        print(f"  ({os.path.basename(os.path.dirname(prog))}/{os.path.basename(prog)} failed: {err[-200:]})")
+        print(f"  ({'AB'[progs.index(prog)]} failed: {err[-200:]})")
     return wall, ru.ru_maxrss, rc
 
 
