@@ -5,6 +5,7 @@
 #include <string.h>
 
 #define MARK "/MklFlate true"
+#define TOP_MARK "/" MKL_PACK_TOP_KEY " true"
 
 /* Objects a stream holds: more would make a reader inflate a lot to reach one
  * page of a combined batch; fewer compress worse. */
@@ -16,11 +17,11 @@ typedef struct Obj {
     size_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
     size_t mark;             /* a stream's MARK (see pack.h), or 0 */
     uint32_t len_obj;        /* K */
-    uint8_t kind;            /* FREE, PLAIN, STREAM or GONE (a /Length now written in place) */
+    uint8_t kind;            /* FREE, PLAIN, STREAM, TOP (TOP_MARK) or GONE (a /Length now written in place) */
     uint32_t stm, idx;       /* PLAIN: its object stream and place there */
-    size_t newoff;           /* STREAM: where it is in the output */
+    size_t newoff;           /* STREAM, TOP: where it is in the output */
 } Obj;
-enum { FREE, PLAIN, STREAM, GONE };
+enum { FREE, PLAIN, STREAM, GONE, TOP };
 
 /* Bytes of an object written in place of in[at..end). */
 typedef struct Repl { size_t at, end; const char *with; size_t n; } Repl;
@@ -142,6 +143,12 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
         while (e > p && ws(in[e - 1])) e--;
         o->body = p;
         o->end = e;
+        size_t t = p;
+        if (lit(in, e, &t, "<<") && (skip_ws(in, e, &t), lit(in, e, &t, TOP_MARK))) {
+            o->kind = TOP;
+            o->mark = t - strlen(TOP_MARK);
+            continue;
+        }
         if (e - p >= 9 && !memcmp(in + e - 9, "endstream", 9)) {
             /* the dictionary ends at the first "stream" keyword after ">>" */
             size_t kw = p;
@@ -233,7 +240,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     mkl__buf_add(out, "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n", 15);
     for (size_t k = 1; k < count; k++) {
         Obj *o = &objs[k];
-        if (o->kind != STREAM) continue;
+        if (o->kind != STREAM && o->kind != TOP) continue;
         o->newoff = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n", k);
         /* the object as it is but for its /Length reference and its MARK */
@@ -243,7 +250,8 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
             const Obj *l = &objs[o->len_obj];
             r[nr++] = (Repl){o->len_at, o->len_end, in + l->body, l->end - l->body};
         }
-        if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
+        if (o->kind == TOP) r[nr++] = (Repl){o->mark, o->mark + strlen(TOP_MARK), "", 0};
+        else if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
         if (nr == 2 && r[1].at < r[0].at) {
             Repl t = r[0];
             r[0] = r[1];
@@ -305,7 +313,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         memset(row, 0, (size_t)cols);
         if (c == 0) {
             put_be(row + 1 + w, 0xFFFF, 2);
-        } else if (c < count && objs[c].kind == STREAM) {
+        } else if (c < count && (objs[c].kind == STREAM || objs[c].kind == TOP)) {
             row[0] = 1;
             put_be(row + 1, objs[c].newoff, w);
         } else if (c < count && objs[c].kind == PLAIN) {

@@ -10,6 +10,11 @@
  * writer deflated itself (libharu cannot be given compressed data): the
  * mark becomes "/Filter /FlateDecode". Such a file is only valid packed.
  *
+ * An object that is not a stream and whose dictionary begins with
+ * "/MklTop true" (MKL_PACK_TOP_KEY) stays out of the object streams, as an
+ * object of its own, the mark dropped: a signature dictionary, whose
+ * /Contents is written into the file after packing.
+ *
  * Knows nothing of libharu: it reads the PDF through its cross-reference
  * table only, so any content is safe. PDF/A-1 (PDF 1.4) forbids both
  * features: the caller does not pack there. */
@@ -18,6 +23,8 @@
 
 #include "deflate.h"
 #include "util.h"
+
+#define MKL_PACK_TOP_KEY "MklTop"
 
 /* Append the packed form of `in[0..n)` to `out`. Returns MKL_OK; MKL_ERR_NOMEM;
  * or MKL_ERR_PDF when `in` is not a PDF of the shape described above (an

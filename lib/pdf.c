@@ -10,6 +10,7 @@
 #include "pdf.h"
 #include "deflate.h"
 #include "pack.h"
+#include "pdf_sign.h"
 
 #include <ft2build.h>
 #include FT_FREETYPE_H
@@ -121,6 +122,8 @@ typedef struct mkl_pdfw {
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
+    const mkl_signer *signer;  /* sign the document, or NULL */
+    HPDF_Page first;       /* the first page: the signature's widget is there */
 } W;
 
 static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
@@ -1222,6 +1225,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     w->e = e;
     w->pdfa = info->pdfa;
     w->ctime = info->ctime;
+    w->signer = info->signer;
     if ((info->title && !(w->title = mkl__strdup(info->title))) || (info->author && !(w->author = mkl__strdup(info->author)))) {
         mkl__pdfw_free(w);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -1249,7 +1253,7 @@ static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
     if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)width) != HPDF_OK ||
         HPDF_Page_SetHeight(page, (HPDF_REAL)height) != HPDF_OK)
         return hpdf_fail(w, "adding a page");
-    w->pages++;
+    if (!w->pages++) w->first = page;
     *out = page;
     return MKL_OK;
 }
@@ -1400,8 +1404,14 @@ static mkl_status finish(W *w) {
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
     }
     if (w->pdfa) {
-        mkl_pdf_info info = {w->title, w->author, w->ctime, 1, NULL};
+        mkl_pdf_info info = {w->title, w->author, w->ctime, 1, NULL, NULL};
         if ((st = pdfa(w, &info, &tm))) return st;
+    }
+    if (w->signer && w->first) {
+        HPDF_STATUS r = mkl__pdfsig_add(pdf, w->first, w->signer, w->ctime, !w->pdfa);
+        if (r == HPDF_INVALID_PARAMETER)
+            return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "the signature with its certificates is over 64 KB");
+        if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the signature");
     }
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
     return MKL_OK;
@@ -1409,6 +1419,7 @@ static mkl_status finish(W *w) {
 
 mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->e = e;
+    size_t start = out->n;
     mkl_status st = finish(w);
     if (st) return st;
     /* libharu's bytes: the result itself for PDF/A-1 (PDF 1.4 has no object
@@ -1429,12 +1440,16 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     /* libharu's copy of the file goes before pack.c makes the next one */
     HPDF_Free(w->pdf);
     w->pdf = NULL;
-    if (w->pdfa) return MKL_OK;
-    st = mkl__pdf_pack(raw.s, raw.n, out);
-    mkl__buf_free(&raw);
-    if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
-        return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
-    return st == MKL_ERR_NOMEM ? oom(w) : st;
+    if (!w->pdfa) {
+        st = mkl__pdf_pack(raw.s, raw.n, out);
+        mkl__buf_free(&raw);
+        if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
+            return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
+        if (st) return st == MKL_ERR_NOMEM ? oom(w) : st;
+    }
+    /* the bytes are final: the signature goes into its place */
+    if (w->signer && w->first) st = mkl__pdfsig_sign(out, start, w->signer, e);
+    return st;
 }
 
 void mkl__pdfw_free(mkl_pdfw *w) {
