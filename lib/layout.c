@@ -156,6 +156,8 @@ mkl_status mkl__tag_open(Composer *c, mkl_skind kind, int lang, mkl_tag *saved) 
 mkl_status mkl__tag_alt(Composer *c, const char *text) {
     if (mkl__struct_text(&c->L->structure, c->tag, 'A', text, strlen(text))) return mkl__lay_oom(c);
     return MKL_OK;
+}
+
 /* Whether the close fell on one page: the body's last two lines, the closing
  * and what follows it. */
 static int close_together(const CloseKeep *k) {
