@@ -246,18 +246,32 @@ with tempfile.TemporaryDirectory() as tmp:
               (lastp, n, len(body_lines)))
     else:
         check(False, "the 발신명의 of the long 공문")
-    # a 결문 that only just does not fit: it takes two body lines with it
-    for extra in range(0, 12):
-        body = no_encl.replace(last, "\n".join(f"{i}. " + "면담을 요청하는 이유를 적습니다. " * 3 for i in range(3, 22 + extra)))
+    # the body grows a line at a time: the 결문 never overlaps it or the foot,
+    # stays on the last page, and takes two lines of the body when it moves
+    grown, two_pages, bad = 0, 0, []
+    for extra in range(4, 26):
+        body = no_encl.replace(last, "\n".join(f"{i}. 면담을 요청하는 이유를 적습니다." for i in range(3, extra)))
         with open("fit.md", "w", encoding="utf-8") as f:
             f.write(body)
-        if run("fit.md", "-o", "fit.pdf").returncode == 0 and pages("fit.pdf")[0] == 2:
-            break
-    fw = words("fit.pdf")
-    s2 = [w for w in fw if w[1] == "대표" and w[5] - w[3] > 1.4 * body_h]
-    lines2 = {base(w) for w in fw if s2 and w[0] == 2 and w[5] < s2[0][3] and not re.fullmatch(r"\d+-\d+", w[1])}
-    check(pages("fit.pdf")[0] == 2 and s2 and s2[0][0] == 2 and len(lines2) >= 2,
-          "the 결문 pushed to page 2 takes two lines of the body", (pages("fit.pdf")[0], len(lines2)))
+        if run("fit.md", "-o", "fit.pdf").returncode:
+            bad.append((extra, "render"))
+            continue
+        fw, np_ = words("fit.pdf"), pages("fit.pdf")[0]
+        s2 = [w for w in fw if w[1] == "대표" and w[5] - w[3] > 1.4 * body_h]
+        foot2 = [w for w in fw if w[1] == "간사"]
+        if not s2 or not foot2:
+            bad.append((extra, "parts"))
+            continue
+        sp = s2[0][0]
+        above = {base(w) for w in fw if w[0] == sp and w[5] < s2[0][3] and w[1] != "끝."}
+        body_above = [w for w in fw if w[0] == sp and w[3] < foot2[0][3] and w[5] > s2[0][3] + 1 and base(w) != base(s2[0])]
+        grown += 1
+        two_pages += np_ >= 2
+        if sp != np_ or foot2[0][0] != np_ or len(above) < 2 or s2[0][5] + 30 > foot2[0][3] or body_above:
+            bad.append((extra, np_, sp, len(above), s2[0][5], foot2[0][3], body_above[:2]))
+    check(not bad and grown == 22 and 1 <= two_pages < 22,
+          "as the body grows line by line the 결문 stays whole on the last page, clear of the foot, with two lines of the body",
+          (bad[:3], grown, two_pages))
 
     # the keys: documented ones work, others are errors at their place
     def err(front, needle, where):
