@@ -2,6 +2,7 @@
  * codes, report progress. Uses only the public header. */
 #define _GNU_SOURCE 1 /* sched_getaffinity */
 #include <errno.h>
+#include <fcntl.h>
 #include <mkletter.h>
 #include <pthread.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +31,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: mkletter LETTER [-o OUT.pdf] [--merge DATA.csv [--rows A-B] [--duplex]\n"
             "                [-j N]] [--style STYLE] [--check] [--pdfa] [--no-page-numbers]\n"
-            "                [--quiet]\n"
+            "                [--quiet] [--sign KEY [--sign-cert CERT.pem]\n"
+            "                [--sign-password-file FILE]]\n"
             "\n"
             "Typeset LETTER (YAML front matter + CommonMark body) as a PDF.\n"
             "LETTER '-' reads the letter from standard input (paths in it are taken\n"
@@ -56,6 +59,12 @@ static void usage(FILE *f) {
             "                        styles ($XDG_DATA_HOME), then the installed styles\n"
             "      --pdfa            write PDF/A-1b (archival)\n"
             "      --no-page-numbers leave out \"Page x of y\"\n"
+            "      --sign KEY        sign every PDF (PAdES B-B) with KEY: PKCS#12 (.p12) with\n"
+            "                        the certificate and its chain, or a PEM key (its\n"
+            "                        certificates after it, or in --sign-cert CERT.pem);\n"
+            "                        the password comes from $MKLETTER_SIGN_PASSWORD, from\n"
+            "                        --sign-password-file FILE (its first line), or is\n"
+            "                        asked on the terminal\n"
             "  -q, --quiet           no progress messages\n"
             "  -h, --help            this help\n"
             "  -V, --version         the version\n"
@@ -623,6 +632,69 @@ static int single(Run *run, const char *in, const mkl_letter *letter, const char
     return flush_stdout(0);
 }
 
+/* The password of a key: $MKLETTER_SIGN_PASSWORD, the first line of
+ * `file`, or typed on the terminal without echo. 0, or an exit status. */
+static int sign_password(const char *key, const char *file, char *pw, size_t size) {
+    const char *env = getenv("MKLETTER_SIGN_PASSWORD");
+    mkl_error err;
+    mkl_status st;
+    if (env) {
+        if (strlen(env) >= size) {
+            fprintf(stderr, "mkletter: MKLETTER_SIGN_PASSWORD is longer than %zu bytes\n", size - 1);
+            return EXIT_INPUT;
+        }
+        memcpy(pw, env, strlen(env) + 1);
+        return 0;
+    }
+    if (file) return (st = mkl_signer_read_password(file, pw, size, &err)) ? fail(&err, st) : 0;
+    pw[0] = 0;
+    if (!mkl_signer_needs_password(key)) return 0;
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios old, quiet;
+    if (fd < 0 || tcgetattr(fd, &old)) {
+        if (fd >= 0) close(fd);
+        fprintf(stderr, "mkletter: %s: no terminal to ask the password on; set MKLETTER_SIGN_PASSWORD or give "
+                        "--sign-password-file\n", key);
+        return EXIT_INPUT;
+    }
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    quiet.c_lflag |= ICANON;
+    tcsetattr(fd, TCSAFLUSH, &quiet);   /* before the question: what is typed after it is kept */
+    dprintf(fd, "Password for %s: ", key);
+    size_t n = 0;
+    char c;
+    int rc = 0;
+    for (;;) {
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0 || c == '\n') break;
+        if (n + 1 >= size) rc = EXIT_INPUT;
+        else pw[n++] = c;
+    }
+    pw[n] = 0;
+    c = 0;
+    tcsetattr(fd, TCSAFLUSH, &old);
+    dprintf(fd, "\n");
+    close(fd);
+    if (rc) fprintf(stderr, "mkletter: %s: the password is longer than %zu bytes\n", key, size - 1);
+    return rc;
+}
+
+/* Load the signing key once, before anything is written. 0 or an exit status. */
+static int load_signer(const char *key, const char *cert, const char *pwfile, mkl_signer **out) {
+    char pw[1024];
+    int rc = sign_password(key, pwfile, pw, sizeof pw);
+    if (!rc) {
+        mkl_error err;
+        mkl_status st = mkl_signer_load(key, cert, pw, out, &err);
+        if (st) rc = fail(&err, st);
+    }
+    /* the compiler may not drop this: volatile */
+    for (volatile char *p = pw; p < pw + sizeof pw; p++) *p = 0;
+    return rc;
+}
+
 /* The usage, the version: printed to standard output, which may fail. */
 static int print_info(int version) {
     if (version) printf("mkletter %s\n", mkl_version());
@@ -632,6 +704,7 @@ static int print_info(int version) {
 
 int main(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *csv = NULL, *rows = NULL, *jobs_arg = NULL, *style = NULL;
+    const char *sign_key = NULL, *sign_cert = NULL, *sign_pwfile = NULL;
     int quiet = 0, page_numbers = 1, pdfa = 0, duplex = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -658,6 +731,12 @@ int main(int argc, char **argv) {
             page_numbers = 0;
         } else if (!strcmp(a, "--pdfa")) {
             pdfa = 1;
+        } else if (!strcmp(a, "--sign")) {
+            val = &sign_key;
+        } else if (!strcmp(a, "--sign-cert")) {
+            val = &sign_cert;
+        } else if (!strcmp(a, "--sign-password-file")) {
+            val = &sign_pwfile;
         } else if (!strcmp(a, "--duplex")) {
             duplex = 1;
         } else if (!strcmp(a, "--check")) {
@@ -722,6 +801,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mkletter: %s goes with --merge\n", rows ? "--rows" : "--duplex");
         return EXIT_USAGE;
     }
+    if ((sign_cert || sign_pwfile) && !sign_key) {
+        fprintf(stderr, "mkletter: %s goes with --sign\n", sign_cert ? "--sign-cert" : "--sign-password-file");
+        return EXIT_USAGE;
+    }
     if (csv && is_stdio(csv)) {
         fprintf(stderr, "mkletter: --merge needs a CSV file; standard input is not read for it\n");
         return EXIT_USAGE;
@@ -747,11 +830,14 @@ int main(int argc, char **argv) {
         rc = EXIT_USAGE;
     }
     catch_signals();
+    mkl_signer *signer = NULL;
+    if (!rc && sign_key) rc = load_signer(sign_key, sign_cert, sign_pwfile, &signer);
     mkl_options opts;
     mkl_options_init(&opts);
     opts.page_numbers = page_numbers;
     opts.pdfa = pdfa;
     opts.style = style;
+    opts.signer = signer;
     Run run = {NULL, &opts, jobs, check, quiet, 0, 0};
     mkl_letter *letter = NULL;
     mkl_status st;
@@ -771,6 +857,7 @@ int main(int argc, char **argv) {
     if (!rc) rc = csv ? merge(&run, in, letter, csv, rows, out, duplex) : single(&run, in, letter, out);
     mkl_letter_free(letter);
     mkl_renderer_free(run.r);
+    mkl_signer_free(signer);
     free(def);
     return rc;
 }

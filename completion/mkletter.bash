@@ -21,6 +21,16 @@ _mkletter() {
         COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
         return
         ;;
+    --sign)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -X '!*.@(p12|pfx|pem|key)' -- "$cur") $(compgen -d -- "$cur"))
+        return
+        ;;
+    --sign-cert | --sign-password-file)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return
+        ;;
     --rows)
         COMPREPLY=()   # a range: A-B, A-, -B or A
         return
@@ -36,7 +46,7 @@ _mkletter() {
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-o --output --merge --rows --duplex -j --jobs --check --pdfa --no-page-numbers --style
-                                 -q --quiet -h --help -V --version -' -- "$cur"))
+                                 --sign --sign-cert --sign-password-file -q --quiet -h --help -V --version -' -- "$cur"))
         return
     fi
     compopt -o filenames 2>/dev/null

@@ -102,6 +102,9 @@ MKL_API int mkl_error_format(const mkl_error *err, char *buf, size_t size);
  * which sets `struct_size`, so a program built against an older header keeps
  * working with a newer library.
  */
+/** A loaded signing key and its certificates (see "Digital signatures"). */
+typedef struct mkl_signer mkl_signer;
+
 typedef struct mkl_options {
     size_t struct_size;     /**< set by mkl_options_init(); do not change */
     const char *font_dir;   /**< extra folder searched first for fonts, or NULL */
@@ -122,6 +125,11 @@ typedef struct mkl_options {
                                  written and with ".yaml" added. The letter's keys
                                  win over the style's; mappings merge key by key;
                                  strings and lists are replaced. The string is copied */
+    const mkl_signer *signer; /**< sign every PDF made with it (PAdES B-B), or NULL
+                                 (default). The program loads it (mkl_signer_load()),
+                                 keeps it until every renderer made with these options
+                                 is freed, and frees it; renderers of many threads may
+                                 share one */
 } mkl_options;
 
 /** Fill `opts` with the defaults. */
@@ -412,6 +420,56 @@ MKL_API mkl_status mkl_fileset_commit(mkl_fileset *s);
 MKL_API void mkl_fileset_abort(mkl_fileset *s);
 /** Free the set; temporary files not committed are removed. NULL is allowed. */
 MKL_API void mkl_fileset_free(mkl_fileset *s);
+
+/* ## Digital signatures
+ *
+ * With `mkl_options.signer` set, every PDF the renderer makes (a letter, each
+ * copy of a merge, a combined print file) carries a PAdES B-B signature
+ * (ETSI EN 319 142-1): a signature dictionary (/Type /Sig, /Filter
+ * /Adobe.PPKLite, /SubFilter /ETSI.CAdES.detached, /M the document's
+ * creation time, so it follows SOURCE_DATE_EPOCH) whose /ByteRange covers the
+ * whole file but the /Contents hole, which holds a detached CMS SignedData
+ * (SHA-256; signed attributes contentType, messageDigest and
+ * signing-certificate-v2, no signing time) with the signer's certificate and
+ * chain. The signature field is in /AcroForm (/SigFlags 3) with an invisible
+ * widget on page 1 (printable, locked, an empty appearance: PDF/A-1b holds).
+ * The file is written once with the hole and then signed in place: no
+ * incremental update. An RSA key gives the same bytes for the same letter
+ * and time; an ECDSA signature holds a random number, so it differs from
+ * run to run (the rest of the file does not).
+ */
+
+/** Load the signing key at `key_path` and store it in `*out` (free it with
+ * mkl_signer_free()). The key file is either
+ *  - PKCS#12 (.p12/.pfx) holding the key, its certificate and the chain
+ *    (`cert_path` NULL), or
+ *  - PEM: a private key (encrypted or not), then, in the same file or in the
+ *    PEM file `cert_path`, the signer's certificate first and its chain after.
+ * RSA and ECDSA keys are accepted. `password` (NULL or "" for none) opens the
+ * file; the library wipes its own copies of it and of the key file, and never
+ * puts either in a message. Refused, with MKL_ERR_INPUT and a message naming
+ * the file: a wrong password, a damaged or unknown file, no key or no
+ * certificate, a key that does not match the certificate, a certificate
+ * without the digitalSignature or nonRepudiation key usage, one that has
+ * expired or is not valid yet (at the time of loading), another kind of key.
+ * A file that cannot be read is MKL_ERR_READ. */
+MKL_API mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const char *password, mkl_signer **out,
+                                   mkl_error *err);
+
+/** Does the key file at `path` need a password: a PKCS#12 file that does not
+ * open without one, or a PEM file with an encrypted key? 0 also when the file
+ * cannot be read (mkl_signer_load() then says why). For a program that asks
+ * for the password only when there is one. */
+MKL_API int mkl_signer_needs_password(const char *path);
+
+/** Free a signer, its key wiped. NULL is allowed. */
+MKL_API void mkl_signer_free(mkl_signer *s);
+
+/** Read a password file: its first line (without "\n" or "\r\n"), at most
+ * `size` - 1 bytes, into `buf`. MKL_ERR_READ when it cannot be read,
+ * MKL_ERR_INPUT when the line is too long or holds a NUL byte. The library's
+ * copy of the file is wiped; wipe `buf` when done. */
+MKL_API mkl_status mkl_signer_read_password(const char *path, char *buf, size_t size, mkl_error *err);
 
 /** The number of pages of the last letter rendered with `r` (0 before). */
 MKL_API int mkl_renderer_page_count(const mkl_renderer *r);

@@ -228,7 +228,8 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     mkl_status st = MKL_OK;
     if (!b->w) {
         /* the document's title and author are the first letter's */
-        mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets};
+        mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
+                             r->opts.signer};
         if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
     }
     mkl_layout L = {0};

@@ -13,7 +13,7 @@
  * as evenly as the entries allow: the least sum of the squared shortfalls
  * from `height` (6 / 5 / 5, not 6 / 6 / 4), the earlier columns fuller on a
  * tie. first[k] is the first entry of column k (j for an empty column). */
-static mkl_status even_columns(Composer *c, const Par *ps, size_t i, size_t j, int cols, int height, size_t *first) {
+static mkl_status even_columns(Composer *c, const uint32_t *nlines, size_t i, size_t j, int cols, int height, size_t *first) {
     size_t n = j - i, w = n + 1;
     double *cost = mkl__malloc((size_t)(cols + 1) * w * sizeof *cost);
     size_t *from = mkl__malloc((size_t)(cols + 1) * w * sizeof *from);
@@ -25,7 +25,7 @@ static mkl_status even_columns(Composer *c, const Par *ps, size_t i, size_t j, i
         return mkl__lay_oom(c);
     }
     pre[0] = 0;
-    for (size_t k = 0; k < n; k++) pre[k + 1] = pre[k] + (int)ps[i + k].lines.n;
+    for (size_t k = 0; k < n; k++) pre[k + 1] = pre[k] + (int)nlines[i + k];
     for (size_t k = 0; k <= n; k++) cost[k] = k ? HUGE_VAL : 0;
     for (int col = 1; col <= cols; col++)
         for (size_t k = 0; k <= n; k++) {
@@ -52,36 +52,48 @@ static mkl_status even_columns(Composer *c, const Par *ps, size_t i, size_t j, i
     return MKL_OK;
 }
 
+/* Shape and break entry `en` of a group into `p` (whose memory is reused):
+ * its name, in bold when a note follows it. */
+static mkl_status entry_par(Composer *c, const mkl_entry *en, Par *p, double tsize, double tlead, double w1, double w,
+                            double hang) {
+    mkl_buf b = {0};
+    mkl__free(p->own);   /* the last entry's text: it is placed */
+    p->own = NULL;
+    mkl__smart_append(&b, en->name, strlen(en->name));
+    mkl_srun runs[2];
+    size_t nr = 1;
+    runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
+    if (en->note) {
+        mkl__buf_adds(&b, ", ");
+        mkl__smart_append(&b, en->note, strlen(en->note));
+        runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
+        nr = 2;
+    }
+    p->own = b.s; /* the glyphs point into this text until the entry is placed */
+    if (b.oom) return mkl__lay_oom(c);
+    mkl_rich r = {b.s, b.n, runs, nr};
+    if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
+    c->src_file = mkl__doc_file_of(c->doc, en->name);
+    return mkl__par_make(c, p, &c->body, &r, tsize, tlead, 0, w1, w, hang, AL_LEFT, BLACK, 0);
+}
+
 /* One group of co-signers as a table: entries never split, columns balanced on
- * every page the table spans, flowing over pages. */
+ * every page the table spans, flowing over pages. Only each entry's number
+ * of lines is kept between measuring and placing (a petition has 100,000
+ * entries): an entry is shaped again when it is placed, from a scratch
+ * paragraph, so memory does not grow with the entries. */
 static mkl_status group_table(Composer *c, const mkl_group *g) {
     mkl_status st = MKL_OK;
     double tsize = c->size - 1, tlead = round(tsize * 1.27), gutter = 2 * tsize;
     int cols = g->columns;
     double cw = (c->text_width - (cols - 1) * gutter) / cols, hang = tsize;
     size_t n = g->nentries;
-    Par *ps = mkl__calloc(n ? n : 1, sizeof *ps);
-    Par h = {0};
-    if (!ps) return mkl__lay_oom(c);
+    uint32_t *nlines = mkl__calloc(n ? n : 1, sizeof *nlines);
+    Par h = {0}, e = {0};
+    if (!nlines) return mkl__lay_oom(c);
     for (size_t i = 0; i < n && !st; i++) {
-        const mkl_entry *en = &g->entries[i];
-        mkl_buf b = {0};
-        mkl__smart_append(&b, en->name, strlen(en->name));
-        mkl_srun runs[2];
-        size_t nr = 1;
-        runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
-        if (en->note) {
-            mkl__buf_adds(&b, ", ");
-            mkl__smart_append(&b, en->note, strlen(en->note));
-            runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
-            nr = 2;
-        }
-        if (b.oom) { mkl__buf_free(&b); st = mkl__lay_oom(c); break; }
-        mkl_rich r = {b.s, b.n, runs, nr};
-        if (!mkl__doc_pos(c->doc, en->name, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
-        c->src_file = mkl__doc_file_of(c->doc, en->name);
-        st = mkl__par_make(c, &ps[i], &c->body, &r, tsize, tlead, 0, cw, cw - hang, hang, AL_LEFT, BLACK, 0);
-        ps[i].own = b.s; /* the glyphs point into this text until the entry is placed */
+        st = entry_par(c, &g->entries[i], &e, tsize, tlead, cw, cw - hang, hang);
+        nlines[i] = (uint32_t)MKL_MIN(e.lines.n, (size_t)UINT32_MAX);
     }
     if (st) goto out;
     mkl__snap(c);
@@ -90,7 +102,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         /* the heading never ends a page: keep it with two rows */
         size_t first_rows = 0;
         for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
-            first_rows = MKL_MAX(first_rows, MKL_MIN(ps[i].lines.n, 3));   /* an entry flowing over pages starts here */
+            first_rows = MKL_MAX(first_rows, MKL_MIN(nlines[i], 3));   /* an entry flowing over pages starts here */
         if ((st = mkl__keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
         if ((st = mkl__par_flow(c, &h, c->margin_left, c->lead))) goto out;
         c->y += tlead * 0.35;
@@ -104,7 +116,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         size_t j = i;
         int col = 0, used = 0;
         while (j < n) {
-            int h1 = (int)ps[j].lines.n;
+            int h1 = (int)nlines[j];
             if (used + h1 > avail) {
                 if (++col >= cols) break;
                 used = 0;
@@ -115,37 +127,35 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         }
         int page_lines = (int)floor((c->bottom - c->cont_top + 1e-6) / tlead);
         if (j == i) {
-            if (!c->at_top && (int)ps[i].lines.n <= page_lines) { if ((st = mkl__new_page(c))) goto out; continue; }
+            if (!c->at_top && (int)nlines[i] <= page_lines) { if ((st = mkl__new_page(c))) goto out; continue; }
             /* an entry taller than a page: set across the text width, its
              * lines flowing over pages, then the table goes on below it */
-            Par *big = &ps[i];
-            big->w1 = c->text_width;
-            big->w = c->text_width - hang;
-            if ((st = mkl__break_lines(&big->s, big->w1, big->w, 0, &big->lines, c->e))) goto out;
-            if ((st = mkl__par_flow(c, big, c->margin_left, 0))) goto out;
+            if ((st = entry_par(c, &g->entries[i], &e, tsize, tlead, c->text_width, c->text_width - hang, hang))) goto out;
+            if ((st = mkl__par_flow(c, &e, c->margin_left, 0))) goto out;
             i++;
             continue;
         }
         /* balance: the least column height that holds entries [i, j) in `cols` columns */
         int total = 0, tallest = 0;
-        for (size_t k = i; k < j; k++) { total += (int)ps[k].lines.n; tallest = MKL_MAX(tallest, (int)ps[k].lines.n); }
+        for (size_t k = i; k < j; k++) { total += (int)nlines[k]; tallest = MKL_MAX(tallest, (int)nlines[k]); }
         int H = MKL_MAX((total + cols - 1) / cols, tallest);
         for (;; H++) {
             int cc = 0, u = 0;
             for (size_t k = i; k < j; k++) {
-                int h1 = (int)ps[k].lines.n;
+                int h1 = (int)nlines[k];
                 if (u + h1 > H) { cc++; u = 0; }
                 u += h1;
             }
             if (cc < cols) break;
         }
         size_t first[MKL_MAX_COLUMNS + 1];
-        if ((st = even_columns(c, ps, i, j, cols, H, first))) goto out;
+        if ((st = even_columns(c, nlines, i, j, cols, H, first))) goto out;
         first[cols] = j;
         double top = c->y;
         for (int col = 0; col < cols; col++)
-            for (size_t k = first[col], u = 0; k < first[col + 1]; u += ps[k].lines.n, k++)
-                if ((st = mkl__par_at(c, &ps[k], c->margin_left + col * (cw + gutter), top + (double)(u + 1) * tlead)))
+            for (size_t k = first[col], u = 0; k < first[col + 1]; u += nlines[k], k++)
+                if ((st = entry_par(c, &g->entries[k], &e, tsize, tlead, cw, cw - hang, hang)) ||
+                    (st = mkl__par_at(c, &e, c->margin_left + col * (cw + gutter), top + (double)(u + 1) * tlead)))
                     goto out;
         c->y = top + H * tlead;
         c->at_top = 0;
@@ -153,8 +163,8 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         if (i < n && (st = mkl__new_page(c))) goto out;
     }
 out:
-    for (size_t k = 0; k < n; k++) mkl__par_free(&ps[k]);
-    mkl__free(ps);
+    mkl__par_free(&e);
+    mkl__free(nlines);
     mkl__par_free(&h);
     return st;
 }

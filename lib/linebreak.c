@@ -26,7 +26,7 @@ typedef struct Cand {
 
 static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int nsp, int last) {
     if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 32;
+        size_t cap = out->cap ? out->cap * 2 : 4;   /* most paragraphs kept are a line or two (signatories) */
         mkl_line *nv = mkl__realloc(out->v, cap * sizeof *nv);
         if (!nv) return 0;
         out->v = nv;

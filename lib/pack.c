@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #define MARK "/MklFlate true"
+#define TOP_MARK "/" MKL_PACK_TOP_KEY " true"
 
 /* Objects a stream holds: more would make a reader inflate a lot to reach one
  * page of a combined batch; fewer compress worse. */
@@ -17,11 +17,11 @@ typedef struct Obj {
     size_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
     size_t mark;             /* a stream's MARK (see pack.h), or 0 */
     uint32_t len_obj;        /* K */
-    uint8_t kind;            /* FREE, PLAIN, STREAM or GONE (a /Length now written in place) */
+    uint8_t kind;            /* FREE, PLAIN, STREAM, TOP (TOP_MARK) or GONE (a /Length now written in place) */
     uint32_t stm, idx;       /* PLAIN: its object stream and place there */
-    size_t newoff;           /* STREAM: where it is in the output */
+    size_t newoff;           /* STREAM, TOP: where it is in the output */
 } Obj;
-enum { FREE, PLAIN, STREAM, GONE };
+enum { FREE, PLAIN, STREAM, GONE, TOP };
 
 /* Bytes of an object written in place of in[at..end). */
 typedef struct Repl { size_t at, end; const char *with; size_t n; } Repl;
@@ -72,63 +72,6 @@ static size_t rfind(const char *in, size_t from, size_t to, const char *s) {
     for (size_t i = to; i >= from + k; i--)
         if (!memcmp(in + i - k, s, k)) return i - k;
     return to;
-}
-
-static voidpf zalloc(voidpf o, uInt items, uInt size) {
-    (void)o;
-    return mkl__malloc((size_t)items * size);
-}
-static void zfree(voidpf o, voidpf p) {
-    (void)o;
-    mkl__free(p);
-}
-
-int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = zalloc;
-    z.zfree = zfree;
-    if (n > UINT32_MAX || deflateInit(&z, level) != Z_OK) return -1;
-    size_t cap = deflateBound(&z, (uLong)n);
-    int rc = -1;
-    if (!mkl__buf_reserve(out, cap)) {
-        z.next_in = (Bytef *)src;
-        z.avail_in = (uInt)n;
-        z.next_out = (Bytef *)out->s + out->n;
-        z.avail_out = (uInt)cap;
-        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
-            out->n += z.total_out;
-            out->s[out->n] = 0;
-            rc = 0;
-        }
-    }
-    deflateEnd(&z);
-    return rc;
-}
-
-int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen) {
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = zalloc;
-    z.zfree = zfree;
-    if (n > UINT32_MAX || rawlen > UINT32_MAX || inflateInit(&z) != Z_OK) return -1;
-    int rc = -1;
-    if (!mkl__buf_reserve(out, rawlen)) {
-        z.next_in = (Bytef *)src;
-        z.avail_in = (uInt)n;
-        z.next_out = (Bytef *)out->s + out->n;
-        z.avail_out = (uInt)rawlen;
-        int r = inflate(&z, Z_FINISH);
-        if (r == Z_STREAM_END && z.total_out == rawlen) {
-            out->n += rawlen;
-            out->s[out->n] = 0;
-            rc = 0;
-        } else if (r != Z_MEM_ERROR && r != Z_BUF_ERROR) {
-            rc = 1;
-        }
-    }
-    inflateEnd(&z);
-    return rc;
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -200,6 +143,12 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
         while (e > p && ws(in[e - 1])) e--;
         o->body = p;
         o->end = e;
+        size_t t = p;
+        if (lit(in, e, &t, "<<") && (skip_ws(in, e, &t), lit(in, e, &t, TOP_MARK))) {
+            o->kind = TOP;
+            o->mark = t - strlen(TOP_MARK);
+            continue;
+        }
         if (e - p >= 9 && !memcmp(in + e - 9, "endstream", 9)) {
             /* the dictionary ends at the first "stream" keyword after ">>" */
             size_t kw = p;
@@ -291,7 +240,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     mkl__buf_add(out, "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n", 15);
     for (size_t k = 1; k < count; k++) {
         Obj *o = &objs[k];
-        if (o->kind != STREAM) continue;
+        if (o->kind != STREAM && o->kind != TOP) continue;
         o->newoff = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n", k);
         /* the object as it is but for its /Length reference and its MARK */
@@ -301,7 +250,8 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
             const Obj *l = &objs[o->len_obj];
             r[nr++] = (Repl){o->len_at, o->len_end, in + l->body, l->end - l->body};
         }
-        if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
+        if (o->kind == TOP) r[nr++] = (Repl){o->mark, o->mark + strlen(TOP_MARK), "", 0};
+        else if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
         if (nr == 2 && r[1].at < r[0].at) {
             Repl t = r[0];
             r[0] = r[1];
@@ -339,7 +289,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         mkl__buf_add(&hdr, data.s, data.n);
         if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
         mkl_buf z = {0};
-        if (mkl__deflate(&z, hdr.s, hdr.n, Z_BEST_COMPRESSION)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        if (mkl__deflate(&z, hdr.s, hdr.n, MKL_DEFLATE_BEST)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
                         count + s, (unsigned)idx, hdr.n - data.n, z.n);
@@ -363,7 +313,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
         memset(row, 0, (size_t)cols);
         if (c == 0) {
             put_be(row + 1 + w, 0xFFFF, 2);
-        } else if (c < count && objs[c].kind == STREAM) {
+        } else if (c < count && (objs[c].kind == STREAM || objs[c].kind == TOP)) {
             row[0] = 1;
             put_be(row + 1, objs[c].newoff, w);
         } else if (c < count && objs[c].kind == PLAIN) {
@@ -384,7 +334,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     }
     mkl__free(stm_off);
     mkl_buf z = {0};
-    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, Z_BEST_COMPRESSION)) {
+    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, MKL_DEFLATE_BEST)) {
         mkl__buf_free(&z);
         st = MKL_ERR_NOMEM;
         goto out;

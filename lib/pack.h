@@ -10,13 +10,21 @@
  * writer deflated itself (libharu cannot be given compressed data): the
  * mark becomes "/Filter /FlateDecode". Such a file is only valid packed.
  *
+ * An object that is not a stream and whose dictionary begins with
+ * "/MklTop true" (MKL_PACK_TOP_KEY) stays out of the object streams, as an
+ * object of its own, the mark dropped: a signature dictionary, whose
+ * /Contents is written into the file after packing.
+ *
  * Knows nothing of libharu: it reads the PDF through its cross-reference
  * table only, so any content is safe. PDF/A-1 (PDF 1.4) forbids both
  * features: the caller does not pack there. */
 #ifndef MKL_PACK_H
 #define MKL_PACK_H
 
+#include "deflate.h"
 #include "util.h"
+
+#define MKL_PACK_TOP_KEY "MklTop"
 
 /* Append the packed form of `in[0..n)` to `out`. Returns MKL_OK; MKL_ERR_NOMEM;
  * or MKL_ERR_PDF when `in` is not a PDF of the shape described above (an
@@ -24,12 +32,5 @@
  * as it was. Sets no error message: the caller reports it (mkletter's own
  * writer treats it as an internal error: its marked streams need packing). */
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
-
-/* zlib with the library's allocator: append `n` bytes at `src` deflated at
- * `level` (0-9) to `out`; 0, or -1 when out of memory. */
-int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level);
-/* Append the `rawlen` bytes that `src` inflates to; 0, -1 when out of
- * memory, 1 when `src` is not that. */
-int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen);
 
 #endif

@@ -23,7 +23,13 @@
 #define MAX_ANCHORS 100                       /* &name in the front matter (libyaml looks them up linearly) */
 #define MAX_ALIASES 1000                      /* *name in the front matter */
 #define MAX_ANCHOR_NAME 128                   /* bytes of one anchor or alias name */
-#define MAX_STRINGS 50000                     /* strings read from the front matter (values and lines) */
+/* strings read from the front matter (values and lines): a petition's
+ * 100,000 signatories are as many, and a string costs ~0.5 KB while the
+ * front matter is read (libyaml's node and copy, measured), so at most
+ * ~125 MB; repeated through aliases, where a short file stands for many
+ * strings, the old bound holds */
+#define MAX_STRINGS 250000
+#define MAX_REPEATED_STRINGS 50000
 #define MAX_VALUE_BYTES ((size_t)2 << 20)     /* one front-matter string */
 #define MAX_BLOCK_BYTES ((size_t)2 << 20)     /* the text of one body paragraph (or heading, item, ...) */
 #define MAX_INLINE_DEPTH 32                   /* emphasis, links and spans inside each other */
@@ -44,6 +50,8 @@ typedef struct P {
     /* front matter read so far: aliases (*name) make the loader share nodes, so
      * a small file can stand for a huge tree; these bound what is read */
     size_t read_bytes, max_read_bytes;
+    unsigned char *seen;  /* a bit per node of the document: a string node already read */
+    size_t repeated;      /* strings read again (through an alias) */
     /* the file each node of ydoc came from (0 the letter, k the style
      * doc->styles[k - 1]); NULL when the letter has no style */
     const unsigned char *origin;
@@ -151,6 +159,12 @@ static mkl_status get_str(P *p, yaml_node_t *n, const char *key, const char **ou
     if (p->pos.n >= MAX_STRINGS)
         return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                         "the front matter holds more than %d strings (values, lines and entries)", MAX_STRINGS);
+    size_t nodes = (size_t)(p->ydoc->nodes.top - p->ydoc->nodes.start), at = (size_t)(n - p->ydoc->nodes.start);
+    if (!p->seen && !(p->seen = mkl__calloc(nodes / 8 + 1, 1))) return oom(p);
+    if (at < nodes && (p->seen[at / 8] & (1 << (at % 8))) && ++p->repeated > MAX_REPEATED_STRINGS)
+        return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
+                        "the front matter's aliases (*name) repeat more than %d strings", MAX_REPEATED_STRINGS);
+    if (at < nodes) p->seen[at / 8] |= (unsigned char)(1 << (at % 8));
     if ((p->read_bytes += len) > p->max_read_bytes)
         return mkl__err(p->e, MKL_ERR_LIMIT, node_file(p, n), NODE_LINE(n), NODE_COL(n),
                         "the front matter's aliases (*name) repeat more text than twice its size");
@@ -1274,6 +1288,7 @@ static mkl_status parse_text(const char *text, size_t len, const char *name, con
         }
     }
     mkl__free(p.pos.v);
+    mkl__free(p.seen);
     for (size_t k = 0; k <= MKL_STYLE_CHAIN_MAX; k++) mkl__free(p.files[k].line_start.v);
     if (st) {
         mkl__doc_free(doc);

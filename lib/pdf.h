@@ -24,6 +24,7 @@ typedef struct mkl_pdf_info {
     long long ctime;       /* creation time, Unix seconds (UTC) */
     int pdfa;              /* write PDF/A-1b */
     mkl_subsets *subsets;  /* or NULL */
+    const mkl_signer *signer;  /* sign the document (PAdES B-B, pdf_sign.h), or NULL */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

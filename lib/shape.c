@@ -194,7 +194,40 @@ static mkl_status cover(mkl_fontset *fs, int style, uint32_t cp, const char *lan
     return MKL_OK;
 }
 
-/* What to install for a script: the Debian package of Noto fonts that has it. */
+/* The scripts Debian 12's fonts-noto-core has a font for (its Noto Sans and
+ * Noto Serif families, named as ICU names scripts without the underscores). */
+static const char *const NOTO_CORE_SCRIPTS[] = {
+    "Adlam", "Ahom", "AnatolianHieroglyphs", "Arabic", "Armenian", "Avestan", "Balinese", "Bamum", "BassaVah",
+    "Batak", "Bengali", "Bhaiksuki", "Brahmi", "Buginese", "Buhid", "CanadianAboriginal", "Carian",
+    "CaucasianAlbanian", "Chakma", "Cham", "Cherokee", "Coptic", "Cuneiform", "Cypriot", "Deseret", "Devanagari",
+    "Dogra", "Duployan", "EgyptianHieroglyphs", "Elbasan", "Elymaic", "Ethiopic", "Georgian", "Glagolitic",
+    "Gothic", "Grantha", "Gujarati", "GunjalaGondi", "Gurmukhi", "HanifiRohingya", "Hanunoo", "Hatran", "Hebrew",
+    "ImperialAramaic", "InscriptionalPahlavi", "InscriptionalParthian", "Javanese", "Kaithi", "Kannada", "KayahLi",
+    "Kharoshthi", "Khmer", "Khojki", "Khudawadi", "Lao", "Lepcha", "Limbu", "LinearA", "LinearB", "Lisu", "Lycian",
+    "Lydian", "Mahajani", "Malayalam", "Mandaic", "Manichaean", "Marchen", "MasaramGondi", "Medefaidrin",
+    "MeeteiMayek", "MendeKikakui", "Meroitic", "Miao", "Modi", "Mongolian", "Mro", "Multani", "Myanmar", "NKo",
+    "Nabataean", "NewTaiLue", "Newa", "Nushu", "NyiakengPuachueHmong", "Ogham", "OlChiki", "OldHungarian",
+    "OldItalic", "OldNorthArabian", "OldPermic", "OldPersian", "OldSogdian", "OldSouthArabian", "OldTurkic",
+    "Oriya", "Osage", "Osmanya", "PahawhHmong", "Palmyrene", "PauCinHau", "PhagsPa", "Phoenician", "PsalterPahlavi",
+    "Rejang", "Runic", "Samaritan", "Saurashtra", "Sharada", "Shavian", "Siddham", "SignWriting", "Sinhala",
+    "Sogdian", "SoraSompeng", "Soyombo", "Sundanese", "SylotiNagri", "Syriac", "Tagalog", "Tagbanwa", "TaiLe",
+    "TaiTham", "TaiViet", "Takri", "Tamil", "Tangut", "Telugu", "Thaana", "Thai", "Tibetan", "Tifinagh", "Tirhuta",
+    "Ugaritic", "Vai", "Wancho", "WarangCiti", "Yezidi", "Yi", "ZanabazarSquare", "Latin", "Greek", "Cyrillic",
+};
+
+/* ICU's name of a script and a Noto family's script part are the same
+ * letters, ICU's with underscores ("Egyptian_Hieroglyphs", "Nko"). */
+static int same_script_name(const char *icu, const char *noto) {
+    for (;; icu++, noto++) {
+        while (*icu == '_') icu++;
+        if (!*icu || !*noto) return !*icu && !*noto;
+        if ((*icu | 0x20) != (*noto | 0x20)) return 0;
+    }
+}
+
+/* What to install for a script: the Debian package of Noto fonts that has
+ * it, or NULL when none of Debian 12's has (fonts-noto-extra has more
+ * weights of the same scripts, no other script). */
 static const char *package_for(uint32_t c, const char **script) {
     UErrorCode uerr = U_ZERO_ERROR;
     UScriptCode sc = uscript_getScript((UChar32)c, &uerr);
@@ -210,32 +243,10 @@ static const char *package_for(uint32_t c, const char **script) {
     case USCRIPT_INHERITED:
     case USCRIPT_UNKNOWN:
         return u_charType((UChar32)c) == U_OTHER_SYMBOL ? "fonts-symbola" : "fonts-noto-core";
-    case USCRIPT_LATIN:
-    case USCRIPT_GREEK:
-    case USCRIPT_CYRILLIC:
-    case USCRIPT_HEBREW:
-    case USCRIPT_ARABIC:
-    case USCRIPT_ARMENIAN:
-    case USCRIPT_GEORGIAN:
-    case USCRIPT_THAI:
-    case USCRIPT_LAO:
-    case USCRIPT_DEVANAGARI:
-    case USCRIPT_BENGALI:
-    case USCRIPT_GURMUKHI:
-    case USCRIPT_GUJARATI:
-    case USCRIPT_ORIYA:
-    case USCRIPT_TAMIL:
-    case USCRIPT_TELUGU:
-    case USCRIPT_KANNADA:
-    case USCRIPT_MALAYALAM:
-    case USCRIPT_SINHALA:
-    case USCRIPT_KHMER:
-    case USCRIPT_MYANMAR:
-    case USCRIPT_ETHIOPIC:
-    case USCRIPT_TIBETAN:
-        return "fonts-noto-core";
     default:
-        return "fonts-noto-extra";
+        for (size_t i = 0; i < sizeof NOTO_CORE_SCRIPTS / sizeof *NOTO_CORE_SCRIPTS; i++)
+            if (same_script_name(*script, NOTO_CORE_SCRIPTS[i])) return "fonts-noto-core";
+        return NULL;
     }
 }
 
@@ -265,8 +276,9 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
     const char *pkg = package_for(c, &script);
     return mkl__err(e, MKL_ERR_FONT, o->file, line, col,
                     "no installed font covers the character U+%04X '%s' (fonts tried: %s, then the font folders and "
-                    "Fontconfig): install a font with the %s script, e.g. the Debian package %s",
-                    (unsigned)c, utf8, tried, script, pkg);
+                    "Fontconfig): install a font with the %s script%s%s",
+                    (unsigned)c, utf8, tried, script, pkg ? ", e.g. the Debian package " : " (no Debian 12 font package has one)",
+                    pkg ? pkg : "");
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
@@ -548,7 +560,10 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         hb_glyph_info_t *gi = hb_buffer_get_glyph_infos(sh->buf, &ng);
         hb_glyph_position_t *gp = hb_buffer_get_glyph_positions(sh->buf, &ng);
         if (out->n + ng > out->cap) {
-            size_t cap = out->cap ? out->cap : 256;
+            /* from what this run needs: a signatory of a petition is a
+             * paragraph of a dozen glyphs, and 100,000 of them are kept
+             * shaped until they are placed (256 glyphs were 14 KB each) */
+            size_t cap = out->cap ? out->cap : 16;
             while (cap < out->n + ng) cap *= 2;
             mkl_glyph *ngl = mkl__realloc(out->g, cap * sizeof *ngl);
             if (!ngl) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");

@@ -46,8 +46,10 @@ class _Error(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):
+    # the whole of mkl_options: mkl_options_init() writes all of it (style, signer: not offered here, NULL)
     _fields_ = [("struct_size", ctypes.c_size_t), ("font_dir", ctypes.c_char_p),
-                ("creation_time", ctypes.c_longlong), ("page_numbers", ctypes.c_int), ("pdfa", ctypes.c_int)]
+                ("creation_time", ctypes.c_longlong), ("page_numbers", ctypes.c_int), ("pdfa", ctypes.c_int),
+                ("style", ctypes.c_char_p), ("signer", ctypes.c_void_p)]
 
 
 _WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_ubyte), ctypes.c_size_t)

@@ -113,7 +113,7 @@ BAD = [
     Bad("uncovered-after-hangul", "---\nsubject: Hi\n---\n\n\ub300\ud55c \U00018B00 \ub300\n", 5, {4}, ["U+18B00"]),
     # the message quotes the character itself, U+0800 (the first of three bytes) as well
     # (Noto Sans Samaritan has U+0800: Fontconfig is given no fonts for this one)
-    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'"], env=NO_SYSTEM_FONTS),
+    Bad("uncovered-u0800", "---\nsubject: Hi\n---\n\nab \u0800 x\n", 5, {4}, ["U+0800 '\u0800'", "Samaritan script, e.g. the Debian package fonts-noto-core"], env=NO_SYSTEM_FONTS),
     Bad("uncovered-after-astral", "---\nsubject: Hi\n---\n\n\ub300 \U00018B00 \U00018B01\n", 5, {3}, ["U+18B00"]),
     # fonts
     Bad("unknown-font", '---\nsubject: Hi\nfonts: {body: ["No Such Family 123"]}\n---\n\nHello.\n', 3, None,

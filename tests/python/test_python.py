@@ -34,6 +34,10 @@ def pages_of(path):
 def exercise(m, mkl, root, tmp, where):
     """Everything the package offers, against the module `m`."""
     seed = os.path.join(root, "examples", "open-letter.md")
+    # the package's mkl_options is the library's whole struct (mkl_options_init writes all of it)
+    o = m._options(False, True, None, 0)
+    check(o.struct_size == m.ctypes.sizeof(o), f"{where}: the options struct is the library's size",
+          (o.struct_size, m.ctypes.sizeof(o)))
     # render_file: the same bytes as the command
     out = os.path.join(tmp, "py.pdf")
     m.render_file(seed, out, creation_time=EPOCH)

@@ -402,6 +402,59 @@ static void run_build(void) {
     mkl_renderer_free(r);
 }
 
+/* Signing: mkl_signer_load and a signed render (an RSA key, so the same
+ * letter signs to the same bytes), made with the openssl command. */
+static void run_sign(void) {
+    char dir[] = "/tmp/mkl-alloc-sign-XXXXXX", cmd[1024], key[128], cert[128];
+    if (!mkdtemp(dir)) {
+        CHECK_MSG(0, "cannot make a folder for the signing key");
+        return;
+    }
+    snprintf(key, sizeof key, "%s/k.pem", dir);
+    snprintf(cert, sizeof cert, "%s/c.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=alloc "
+             "-addext keyUsage=critical,digitalSignature >/dev/null 2>&1", key, cert);
+    CHECK_MSG(system(cmd) == 0, "openssl makes a signing key (scripts/deps installs it)");
+    mkl_signer *s = NULL;
+    long n, tried = 0;
+    int bad = 0;
+    for (n = 0; n < MAX_N; n = next_n(n), tried++) {
+        mkl_error e;
+        s = (mkl_signer *)1;
+        fail_after(n);
+        mkl_status st = mkl_signer_load(key, cert, NULL, &s, &e);
+        fail_after(-1);
+        if (!ok_or_nomem(st) || (st && s)) {
+            if (bad++ < 5) CHECK_MSG(0, "mkl_signer_load, allocation %ld fails: %s (%s)", n, mkl_status_str(st), e.message);
+        }
+        if (st == MKL_OK) break;
+    }
+    CHECK(!bad && s);
+    printf("info: mkl_signer_load: %ld runs, succeeds from allocation %ld on\n", tried + 1, n);
+    unlink(key);
+    unlink(cert);
+    rmdir(dir);
+    if (!s) return;
+    mkl_options o = opts();
+    o.signer = s;
+    mkl_renderer *r = NULL;
+    mkl_letter *l = NULL;
+    unsigned char *sref = NULL;
+    size_t sreflen = 0;
+    CHECK(mkl_renderer_new(&o, &r) == MKL_OK);
+    if (r) {
+        CHECK(mkl_letter_parse(r, LETTER, sizeof LETTER - 1, "alloc.md", NULL, &l) == MKL_OK);
+        CHECK(l && mkl_render_to_memory(r, l, &sref, &sreflen) == MKL_OK);
+        CHECK(sref && sreflen > reflen + 1000);   /* the signature is there: the CMS alone is over 1 KB */
+        if (sref) test_render(r, l, "mkl_render_to_memory (signed)", sref, sreflen);
+    }
+    mkl_free(sref);
+    mkl_letter_free(l);
+    mkl_renderer_free(r);
+    mkl_signer_free(s);
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);   /* info lines stay in order with errors, even after a crash */
     if (argc > 1) step = strtol(argv[1], NULL, 10);
@@ -422,6 +475,7 @@ int main(int argc, char **argv) {
     isolated("mkl_letter_new and building", run_build);
     isolated("mkl_render_to_memory, content deflated", run_render_deflated);
     isolated("mkl_fileset_* and mkl_letter_check", run_fileset);
+    isolated("mkl_signer_load and a signed render", run_sign);
 
     mkl_free(ref);
     mkl_free(bref);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -32,6 +33,14 @@ static double now(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* The CPU time this process has used: what a scan costs, however busy the
+ * machine is (a wall clock on a loaded machine measures the other jobs). */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void write_text(const char *path, const char *text) {
@@ -175,12 +184,14 @@ static void test_font_folder(void) {
     CHECK(mkl__fontdb_new(dirs, 1, &db, &e) == MKL_OK);
     mkl_face *f = NULL;
     alarm(30);
-    double t0 = now();
+    double t0 = cpu_now();
     CHECK(mkl__fontdb_find(db, "Liberation Serif", 1, 0, &f, &e) == MKL_OK);
-    double dt = now() - t0;
+    double dt = cpu_now() - t0;
     alarm(0);
-    printf("font folder of 40,003 files scanned in %.3f s\n", dt);
-    CHECK_MSG(dt < 3.0, "%.2f s", dt);   /* 0.45 s here; the insertion sort took 9 s */
+    printf("font folder of 40,003 files scanned in %.3f s of CPU time\n", dt);
+    /* 0.45 s here; the insertion sort took 9 s. CPU time, so that a loaded
+     * machine does not fail it: this guards the scan's order of growth */
+    CHECK_MSG(dt < 3.0, "%.2f s of CPU time", dt);
     CHECK(f && strstr(f->path, "zz-link.ttf") && f->bold);
     mkl__fontdb_free(db);
     char cmd[800];

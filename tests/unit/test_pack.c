@@ -219,9 +219,56 @@ static void test_refuses(void) {
     free(in);
 }
 
+/* `in` with `text` put at `head`, the table's offsets and startxref moved. */
+static char *inserted(const char *in, size_t n, size_t head, const char *text, size_t *len) {
+    size_t k = strlen(text);
+    char *s = malloc(n + k + 64);
+    memcpy(s, in, head);
+    memcpy(s + head, text, k);
+    memcpy(s + head + k, in + head, n - head + 1);
+    for (char *e = strstr(s, "xref\n"); e && (e = strstr(e, " 00000 n")); e += 8) {
+        size_t off = strtoul(e - 10, NULL, 10);
+        if (off > head) {
+            char d[11];
+            snprintf(d, sizeof d, "%010zu", off + k);
+            memcpy(e - 10, d, 10);
+        }
+    }
+    char *sx = strstr(s, "startxref\n");
+    size_t x = strtoul(sx + 10, NULL, 10) + k;
+    snprintf(sx + 10, 32, "%zu\n%%%%EOF\n", x);
+    *len = strlen(s);
+    return s;
+}
+
+/* A dictionary that begins with /MklTop true stays out of the object
+ * streams (a signature's, patched after packing), the mark dropped; the
+ * mark anywhere else is no mark. */
+static void test_top(void) {
+    size_t n, m;
+    char *in = classic("", &n);
+    size_t head = (size_t)(strstr(in, "<<\n/Type /Page\n") - in) + 3;
+    char *marked = inserted(in, n, head, "/MklTop true\n", &m);
+    mkl_buf out = {0};
+    CHECK(mkl__pdf_pack(marked, m, &out) == MKL_OK);
+    CHECK(out.s && has(out.s, out.n, "3 0 obj\n<<\n\n/Type /Page\n/MediaBox"));
+    CHECK(out.s && !has(out.s, out.n, "MklTop"));
+    CHECK(out.s && has(out.s, out.n, "/Type /ObjStm /N 3 "));
+    mkl__buf_free(&out);
+    free(marked);
+    head = (size_t)(strstr(in, "/Pages 2 0 R") - in);
+    marked = inserted(in, n, head, "/MklTop true\n", &m);
+    CHECK(mkl__pdf_pack(marked, m, &out) == MKL_OK);
+    CHECK(out.s && !has(out.s, out.n, "1 0 obj") && has(out.s, out.n, "/Type /ObjStm /N 4 "));
+    mkl__buf_free(&out);
+    free(marked);
+    free(in);
+}
+
 int main(void) {
     test_packs();
     test_mark();
+    test_top();
     test_refuses();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;

