@@ -1239,8 +1239,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     /* libharu's arrays hold at most 8,191 items: a combined file of thousands of
      * copies needs a page tree of several levels, 512 pages a node */
     if (HPDF_SetPagesConfiguration(w->pdf, 512) != HPDF_OK || HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL) != HPDF_OK ||
-        HPDF_UseUTFEncodings(w->pdf) != HPDF_OK ||
-        HPDF_SetCurrentEncoder(w->pdf, "UTF-8") != HPDF_OK) {
+        !w->pdf->info) {   /* (made with the producer's name: info_text() adds to it) */
         mkl_status st = hpdf_fail(w, "setting up the document");
         mkl__pdfw_free(w);
         return st;
@@ -1317,6 +1316,36 @@ static void page_free(PPage *pp) {
 
 int mkl__pdfw_pages(const mkl_pdfw *w) { return w ? w->pages : 0; }
 
+/* An entry of the document information dictionary: a text string in
+ * UTF-16BE with its byte order mark, as libharu's UTF-8 encoder writes one
+ * (the same bytes), without that encoder: setting it up for each document
+ * took 0.9 ms, a third of a merge copy (measured). Nothing for NULL. */
+static mkl_status info_text(W *w, const char *key, const char *value) {
+    if (!value) return MKL_OK;
+    mkl_buf b = {0};
+    mkl__buf_add(&b, "\xFE\xFF", 2);
+    size_t n = strlen(value), i = 0;
+    while (i < n) {
+        uint32_t cp = mkl__utf8_next(value, n, &i);
+        uint32_t u[2] = {cp, 0};
+        int k = 1;
+        if (cp >= 0x10000) {
+            u[0] = 0xD800 + ((cp - 0x10000) >> 10);
+            u[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+            k = 2;
+        }
+        for (int j = 0; j < k; j++) {
+            char two[2] = {(char)(u[j] >> 8), (char)(u[j] & 0xFF)};
+            mkl__buf_add(&b, two, 2);
+        }
+    }
+    if (b.oom) return oom(w);
+    HPDF_Binary v = HPDF_Binary_New(w->pdf->mmgr, (HPDF_BYTE *)b.s, (HPDF_UINT)b.n);
+    mkl__buf_free(&b);
+    if (!v || !w->pdf->info || HPDF_Dict_Add(w->pdf->info, key, v) != HPDF_OK) return hpdf_fail(w, "setting the document info");
+    return MKL_OK;
+}
+
 static mkl_status finish(W *w) {
     mkl_status st = MKL_OK;
     HPDF_Doc pdf = w->pdf;
@@ -1365,11 +1394,9 @@ static mkl_status finish(W *w) {
     mkl__buf_free(&raw);
     mkl__buf_free(&z);
     if (st) return st;
-    if (w->title && HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, w->title) != HPDF_OK) return hpdf_fail(w, "setting the title");
-    if (w->author && HPDF_SetInfoAttr(pdf, HPDF_INFO_AUTHOR, w->author) != HPDF_OK)
-        return hpdf_fail(w, "setting the author");
-    if (HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "mkletter " MKLETTER_VERSION_STRING) != HPDF_OK)
-        return hpdf_fail(w, "setting the creator");
+    if ((st = info_text(w, "Title", w->title)) || (st = info_text(w, "Author", w->author)) ||
+        (st = info_text(w, "Creator", "mkletter " MKLETTER_VERSION_STRING)))
+        return st;
     time_t t = (time_t)w->ctime;
     struct tm tm = {0};
     if (gmtime_r(&t, &tm)) {
