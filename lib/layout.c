@@ -57,9 +57,14 @@ static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const
     return mkl__fontset_resolve(fs, 0, e);
 }
 
-mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
-                       mkl_error *e) {
+static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
+                           CloseKeep *close, mkl_error *e) {
     Composer c = {0};
+    close->body_lines = 0;
+    close->last_pages[0] = close->last_pages[1] = close->close_page = close->follow_page = -1;
+    close->bad = 0;
+    close->hole = 0;
+    c.close = close;
     c.doc = doc;
     c.L = out;
     c.sh = sh;
@@ -142,6 +147,46 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
         return st;
     }
     return MKL_OK;
+}
+
+/* Whether the close fell on one page: the body's last two lines, the closing
+ * and what follows it. */
+static int close_together(const CloseKeep *k) {
+    if (k->close_page < 0 || k->body_lines < 2) return 1;
+    return k->last_pages[0] == k->last_pages[1] && k->last_pages[1] == k->close_page &&
+           (k->follow_page < 0 || k->follow_page == k->close_page);
+}
+
+/* A close split over two pages costs as much as this many lines left empty at
+ * the foot of a page: a break that keeps it together is taken when it leaves
+ * a smaller hole. */
+#define CLOSE_SPLIT_LINES 8.0
+/* Breaks tried: before the body's last 2 .. CLOSE_MAX_PUSH lines. */
+#define CLOSE_MAX_PUSH 8
+
+mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
+                       mkl_error *e) {
+    /* the page breaker: the letter as it flows, and if its close falls on two
+     * pages, the page breaks before its last body lines that keep it on one,
+     * each costed by the lines it leaves empty; the cheapest wins */
+    CloseKeep k = {-1, 0, {-1, -1}, -1, -1, 0, 0};
+    mkl_status st = lay_once(doc, db, sh, o, out, &k, e);
+    if (st || close_together(&k)) return st;
+    long lines = k.body_lines, best = -1;
+    double best_cost = CLOSE_SPLIT_LINES;
+    for (long push = 2; push <= CLOSE_MAX_PUSH && push <= lines; push++) {
+        mkl__layout_free(out);
+        CloseKeep t = {lines - push, 0, {-1, -1}, -1, -1, 0, 0};
+        if ((st = lay_once(doc, db, sh, o, out, &t, e))) return st;
+        if (t.break_at >= 0 || t.bad || !close_together(&t)) continue;   /* not taken, or an orphan or widow */
+        if (t.hole < best_cost - 1e-6) {
+            best_cost = t.hole;
+            best = push;
+        }
+    }
+    mkl__layout_free(out);
+    CloseKeep f = {best >= 0 ? lines - best : -1, 0, {-1, -1}, -1, -1, 0, 0};
+    return lay_once(doc, db, sh, o, out, &f, e);
 }
 
 void mkl__layout_free(mkl_layout *l) {

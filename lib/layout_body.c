@@ -74,7 +74,10 @@ mkl_status mkl__lay_body(Composer *c) {
         if (b->kind == MKL_BLOCK_HEADING && (st = mkl__keep(c, (p.lines.n + 3) * c->lead + space))) break;
         int fpage = c->page;
         double fbase = 0;
-        if ((st = mkl__par_flow_at(c, &p, c->margin_left + indent, space, &fpage, &fbase))) break;
+        c->in_body = 1;
+        st = mkl__par_flow_at(c, &p, c->margin_left + indent, space, &fpage, &fbase);
+        c->in_body = 0;
+        if (st) break;
         if (lead != c->lead) mkl__snap(c);   /* back onto the letter's grid */
         if (b->marker && p.lines.n) {
             /* the marker hangs in the indent, on the first line's baseline */
@@ -138,10 +141,12 @@ mkl_status mkl__lay_closing(Composer *c) {
         if ((st = mkl__par_plain(c, &p, &c->body, d->closing, c->size, c->lead, 0, c->text_width, c->ko ? AL_RIGHT : AL_LEFT, BLACK)))
             goto out;
         if ((st = mkl__keep(c, c->lead + p.lines.n * c->lead + sig_h))) goto out;
-        if ((st = mkl__par_flow(c, &p, c->margin_left, c->lead))) goto out;
+        double base;
+        if ((st = mkl__par_flow_at(c, &p, c->margin_left, c->lead, &c->close->close_page, &base))) goto out;
     } else if ((st = mkl__keep(c, c->lead + sig_h))) {
         goto out;
     }
+    if (d->nsignatures) c->close->follow_page = c->page;   /* the first row is kept with the closing */
     if (d->nsignatures) {
         for (size_t i = 0; i < d->nsignatures; i += (size_t)per_row) {
             double row_h;

@@ -104,7 +104,10 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
         for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
             first_rows = MKL_MAX(first_rows, MKL_MIN(nlines[i], 3));   /* an entry flowing over pages starts here */
         if ((st = mkl__keep(c, (c->at_top ? 0 : c->lead) + h.lines.n * c->lead + 2 * first_rows * tlead))) goto out;
-        if ((st = mkl__par_flow(c, &h, c->margin_left, c->lead))) goto out;
+        int hpage = c->page;
+        double hbase;
+        if ((st = mkl__par_flow_at(c, &h, c->margin_left, c->lead, &hpage, &hbase))) goto out;
+        if (c->close->follow_page < 0) c->close->follow_page = hpage;   /* the first group's heading, kept with its rows */
         c->y += tlead * 0.35;
     } else {
         mkl__space_before(c, c->lead - tlead);

@@ -98,6 +98,7 @@ mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *fi
     size_t n = p->lines.n, i = 0;
     mkl_status st;
     if (!n) return MKL_OK;
+    double y_before = c->y;   /* above the space before the paragraph */
     mkl__space_before(c, space);
     while (i < n) {
         size_t fit = (size_t)mkl__lines_free(c, 0, p->lead);
@@ -108,8 +109,24 @@ mkl_status mkl__par_flow_at(Composer *c, Par *p, double x, double space, int *fi
             if (i == 0 && take < 2) take = 0;                    /* orphan, also one the widow rule made */
             if (take == 0 && c->at_top) take = MKL_MAX(fit, 1); /* a page cannot hold even this: go on */
         }
+        CloseKeep *ck = c->close;
+        long to_break = c->in_body && ck->break_at >= 0 ? ck->break_at - ck->body_lines : -1;
+        if (to_break >= 0 && (size_t)to_break < rest && (size_t)to_break <= fit && !(to_break == 0 && c->at_top)) {
+            /* the page breaker asked for a page to start here, to keep the close together */
+            take = (size_t)to_break;
+            ck->break_at = -1;
+            ck->bad = take > 0 && ((i == 0 && take == 1) || rest - take == 1);   /* an orphan or a widow */
+            /* the empty room at the foot: a paragraph moved whole takes its space with it */
+            double end = i == 0 && take == 0 ? y_before : c->y + (double)take * p->lead;
+            ck->hole = (mkl__bottom_of(c) - end) / c->lead;
+        }
         for (size_t k = 0; k < take; k++, i++) {
             c->y += p->lead;
+            if (c->in_body) {
+                ck->last_pages[0] = ck->last_pages[1];
+                ck->last_pages[1] = c->page;
+                ck->body_lines++;
+            }
             if (i == 0 && first_page) {
                 *first_page = c->page;
                 *first_base = c->y;

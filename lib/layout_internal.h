@@ -36,6 +36,21 @@ typedef struct Par {
     char *own;         /* text owned by the paragraph, or NULL */
 } Par;
 
+/* Keeping the close with what it closes (mkl__layout): the last two lines of
+ * the body, the closing and the start of what follows it (the first row of
+ * signatures, else the first group's heading with its first rows) on one
+ * page. A layout records where they fell; a later one may be asked to start a
+ * new page before body line `break_at`, and says what that cost. */
+typedef struct CloseKeep {
+    long break_at;        /* body line (from 0) to start a page with, or -1 */
+    long body_lines;      /* body lines placed so far */
+    int last_pages[2];    /* pages of the last two body lines */
+    int close_page;       /* page of the closing's first line, -1 none */
+    int follow_page;      /* page where what follows the closing starts, -1 none */
+    int bad;              /* the forced break left an orphan or a widow */
+    double hole;          /* lines left empty at the foot of the page the forced break ended */
+} CloseKeep;
+
 /* The state of composing one letter: where the cursor is, on which page, in
  * which fonts and language. */
 typedef struct Composer {
@@ -66,6 +81,8 @@ typedef struct Composer {
     const char *src_file;   /* the file src_line is in (a house style's, or NULL: the letter's) */
     const char *date;     /* the letter's date as set: ISO dates formatted for its language */
     char datebuf[64];
+    CloseKeep *close;     /* where the close falls (never NULL while laying out) */
+    int in_body;          /* body paragraphs are being placed: their lines are counted */
 } Composer;
 
 /* Lines after the first (0 for an empty paragraph). */

@@ -220,7 +220,9 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
     double avail = li == 0 ? p->w1 : p->w;
     if (li > 0) x += p->indent;
     double extra = 0, pen = x, hgap = 0; /* per space; per em between Hangul syllables */
-    if (p->align == AL_JUSTIFY && !ln->last) mkl__justify(s, ln, avail, &extra, &hgap);
+    /* a justified paragraph's last line is set at natural spacing, unless the
+     * breaker counted on its spaces' shrink: then they shrink, as any line's */
+    if (p->align == AL_JUSTIFY && (!ln->last || ln->width > avail)) mkl__justify(s, ln, avail, &extra, &hgap);
     else if (p->align == AL_RIGHT) pen = x + avail - ln->width;
     else if (p->align == AL_CENTER) pen = x + (avail - ln->width) / 2;
     mkl_layout *L = c->L;

@@ -23,6 +23,8 @@ typedef struct Cand {
 #define HYPHEN_PENALTY 120.0      /* squared into the demerits, like TeX's \hyphenpenalty */
 #define DOUBLE_HYPHEN 20000.0     /* two hyphenated lines in a row */
 #define SYLLABLE_PENALTY 50.0     /* an eojeol split over two lines (hangul-breaks: auto) */
+#define BALANCE_MAX_LINES 3       /* ragged blocks of up to this many lines are balanced */
+#define TAIL_PENALTY 200.0        /* a break inside a balanced block's last phrase after a comma */
 
 static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int nsp, int last) {
     if (out->n == out->cap) {
@@ -49,6 +51,13 @@ static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
     return b;
 }
 
+/* What a line of glyphs [a, b) is wider by for ending there: its last glyph
+ * loses the kerning with the glyph after it (a space dropped at the line end;
+ * not at a hyphen, which is set right after the kerned advance). */
+static double end_extra(const mkl_shaped *s, size_t a, size_t b) {
+    return b > a ? s->g[b - 1].endw - s->g[b - 1].adv : 0;
+}
+
 /* How far the justified line of glyphs [ls, le) (natural width `nat`) must
  * stretch to fill `lw`, as a ratio of what its glue may stretch: above 1 it is
  * looser than the stretch limit. */
@@ -62,7 +71,17 @@ static double stretch_ratio(const Sums *S, size_t ls, size_t le, double nat, dou
  * line may also end at an MKL_G_SYL break, but only where ending it before
  * that eojeol instead would leave it looser than MKL_HANGUL_LOOSE. */
 static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, size_t b, double w1, double w,
-                                int justify, int first_line, int syllables, mkl_lines_out *out, mkl_error *e) {
+                                int justify, int first_line, int syllables, int balance, mkl_lines_out *out,
+                                mkl_error *e) {
+    /* balance (ragged text): the last line costs as the others do, unless it
+     * is the whole phrase after the segment's last ", " (`tail`: "South
+     * Korea"), and a break inside that phrase costs TAIL_PENALTY */
+    size_t tail = b;
+    for (size_t k = b; balance && k-- > a + 1;)
+        if ((s->g[k].flags & MKL_G_SPACE) && s->g[k - 1].tlen == 1 && s->text[s->g[k - 1].toff] == ',') {
+            tail = k + 1;   /* where the phrase after ", " starts */
+            break;
+        }
     /* candidates: a, every allowed break inside, b */
     MKL_VEC(Cand) c = {0};
     Cand *x = MKL_PUSH(&c);
@@ -131,17 +150,17 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                  * line that ends before it must be too loose */
                 if (cj->word_start <= ls) continue;
                 size_t we = trim_end(s, ls, cj->word_start);
-                double nat0 = S->w[we] - S->w[ls];
+                double nat0 = S->w[we] - S->w[ls] + end_extra(s, ls, we);
                 if (nat0 > lw && !(first_line && w1 > w)) break;   /* earlier starts are only wider */
                 if (stretch_ratio(S, ls, we, nat0, lw) <= MKL_HANGUL_LOOSE) continue;
             }
-            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : 0);
+            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : end_extra(s, ls, le));
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {
                 /* only a justified line has its spaces shrunk when it is set:
                  * a ragged one wider than its column would run into the margin */
-                double shrink = justify ? spc * MKL_SPACE_SHRINK : 0;
+                double shrink = justify && !is_last ? spc * MKL_SPACE_SHRINK : 0;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     /* the least overfull is the nearest start's; the first line,
@@ -154,8 +173,8 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 }
                 double r = shrink > 0 ? (nat - lw) / shrink : 0;
                 cost = pow(1 + 100 * r * r * r, 2);
-            } else if (is_last) {
-                cost = 1;
+            } else if (is_last && (!balance || ls == tail)) {
+                cost = 1;   /* balanced, a last line that is the whole last phrase may be short */
             } else if (justify) {
                 double r = stretch_ratio(S, ls, le, nat, lw);
                 double bad = 100 * r * r * r;
@@ -165,6 +184,9 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 double em = s->g[ls].size > 0 ? s->g[ls].size : 10;
                 double slack = (lw - nat) / em;
                 cost = 1 + slack * slack * slack;
+                /* a short ragged block keeps its last phrase after a comma together
+                 * ("…, / South Korea", not "…, South / Korea") */
+                if (balance && !is_last && cj->pos > tail) cost += TAIL_PENALTY;
             }
             cost += cj->penalty * cj->penalty + (cj->hyph ? HYPHEN_PENALTY * HYPHEN_PENALTY : 0) +
                     (cj->syl ? SYLLABLE_PENALTY * SYLLABLE_PENALTY : 0);
@@ -213,7 +235,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         l->start = ls;
         l->hyphen = c.v[j].hyph;
         l->end = c.v[j].hyph ? c.v[j].pos : trim_end(s, ls, c.v[j].pos);
-        l->width = S->w[l->end] - S->w[ls] + (c.v[j].hyph ? c.v[j].hyw : 0);
+        l->width = S->w[l->end] - S->w[ls] + (c.v[j].hyph ? c.v[j].hyw : end_extra(s, ls, l->end));
         l->nspaces = S->ns[l->end] - S->ns[ls];
         l->last = j == c.n - 1;
         hh = (size_t)c.v[j].prevh[hh];
@@ -265,11 +287,27 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
         for (size_t k = 1; k <= s->n && !st; k++) {
             if (k < s->n && !(s->g[k].flags & MKL_G_HARD)) continue;
             size_t base = out->n;
-            st = break_segment(s, &S, a, k, first_width, width, justify, first, 0, out, e);
+            st = break_segment(s, &S, a, k, first_width, width, justify, first, 0, 0, out, e);
             if (!st && justify && needs_syllables(s, &S, a, k, out, base, first_width, width, first)) {
                 /* hangul-breaks: auto, and whole eojeol leave a line too loose */
                 out->n = base;
-                st = break_segment(s, &S, a, k, first_width, width, justify, first, 1, out, e);
+                st = break_segment(s, &S, a, k, first_width, width, justify, first, 1, 0, out, e);
+            }
+            size_t nl = out->n - base;
+            if (!st && !justify && nl >= 2 && nl <= BALANCE_MAX_LINES) {
+                /* a short ragged block: as even as it can be in as many lines */
+                mkl_lines_out keep = {0};
+                size_t bytes = nl * sizeof *out->v;
+                if (!(keep.v = mkl__malloc(bytes))) { st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); break; }
+                memcpy(keep.v, out->v + base, bytes);
+                out->n = base;
+                st = break_segment(s, &S, a, k, first_width, width, justify, first, 0, 1, out, e);
+                if (!st && out->n - base != nl) {   /* more lines: not worth it */
+                    out->n = base;
+                    memcpy(out->v + base, keep.v, bytes);
+                    out->n = base + nl;
+                }
+                mkl__free(keep.v);
             }
             first = 0;
             a = k;

@@ -588,6 +588,12 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->gid = gi[g].codepoint;
                 G->cluster = cs;
                 G->adv = (float)(gp[g].x_advance * scale);
+                G->endw = G->adv;
+                if (!(level & 1) && gp[g].x_advance > 0) {
+                    /* kerning with the next glyph (the space a line end drops, or the letter after a hyphen) */
+                    double nominal = hb_font_get_glyph_h_advance(face->font, gi[g].codepoint) * scale;
+                    if (nominal > G->adv && nominal < 1.5 * G->adv) G->endw = (float)nominal;
+                }
                 G->xoff = (float)(gp[g].x_offset * scale);
                 G->yoff = (float)(gp[g].y_offset * scale);
                 G->size = (float)o->size;

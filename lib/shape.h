@@ -28,6 +28,8 @@ typedef struct mkl_glyph {
     float adv, xoff, yoff; /* points */
     float size;
     float hyw;            /* MKL_G_HYPH: width of the hyphen to add */
+    float endw;           /* the advance as the glyph ends a line: without the kerning with what follows
+                             (a line's last "A" is as wide as its ink, not narrowed for the space after it) */
     uint8_t style;
     uint16_t flags;
     uint8_t level;        /* bidi embedding level (UAX #9): odd = right to left */

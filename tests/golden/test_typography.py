@@ -30,9 +30,15 @@ with tempfile.TemporaryDirectory() as tmp:
     if check(os.path.isfile(spacing), "the spacing yardstick shared/tools/spacing.py is there",
              f"{os.path.abspath(spacing)} is missing: interword spacing cannot be measured "
              "(put the shared folder beside the checkout or set MKL_SPACING_PY)"):
-        # the seed as good as it was (issue 14); the Korean example, with
-        # hangul-breaks: auto, as even as the issue asks
-        for what, path, max_p95 in (("seed letter", pdf, 0.33), ("Korean example", ko, 0.37)):
+        # the seed (issue 14): 0.328 was measured while "...Korean Peninsula.”"
+        # ran 2.4 pt past the margin, so spacing.py took the two lines above it
+        # for ragged and left them out (0.349 with them); keeping the close
+        # together moved three lines where it does not count them, and balanced
+        # table entries no longer reach their column's edge, where it counted
+        # three of them (gaps 0.226) as justified: 0.348, the body's own lines
+        # as they were but for the paragraph that no longer overruns. The Korean
+        # example, with hangul-breaks: auto, as even as the issue asks
+        for what, path, max_p95 in (("seed letter", pdf, 0.35), ("Korean example", ko, 0.37)):
             sp = subprocess.run([sys.executable, spacing, path], capture_output=True, text=True)
             out = sp.stdout
             print("info:", out.strip())
