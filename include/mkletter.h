@@ -216,7 +216,9 @@ MKL_API void mkl_letter_free(mkl_letter *letter);
 typedef enum mkl_field {
     MKL_FIELD_LANG,          /**< "lang": "en" or "ko" */
     MKL_FIELD_PAPER,         /**< "paper": "a4", "letter", "legal" */
-    MKL_FIELD_LAYOUT,        /**< "layout": "plain", "din5008a", "din5008b", "us-window" */
+    MKL_FIELD_LAYOUT,        /**< "layout": "plain", "din5008a", "din5008b", "us-window",
+                                  "kr-official" (the Korean official document; its
+                                  `official:` parts are read from a letter file only) */
     MKL_FIELD_DATE,          /**< "date": ISO (formatted per lang) or any text */
     MKL_FIELD_DATE_STYLE,    /**< "date-style": "long" or "official" */
     MKL_FIELD_PLACE,         /**< "place" */

@@ -149,6 +149,14 @@ static mkl_status fill_doc(F *f) {
     if ((st = check_filled(f, "date", s->date, d->date))) return st;
     STR(place); STR(lh_name); STR(lh_logo); STR(lh_logo_alt); STR(subject); STR(opening);
     STR(closing); STR(ps);
+    /* the parts of a Korean official document */
+    STR(official.number); STR(official.via); STR(official.reference); STR(official.sender); STR(official.seal);
+    STR(official.postcode); STR(official.address); STR(official.homepage); STR(official.phone); STR(official.fax);
+    STR(official.email); STR(official.disclosure);
+    if (!(d->official.cooperation = arr(f, s->official.ncooperation, sizeof *d->official.cooperation))) return oom(f);
+    for (size_t i = 0; i < s->official.ncooperation; i++, d->official.ncooperation++) {
+        STR(official.cooperation[i].name); STR(official.cooperation[i].title); STR(official.cooperation[i].image);
+    }
     LINES(lh_lines); LINES(lh_footer); LINES(from); LINES(to); LINES(enclosures);
     d->lh_align = s->lh_align;
     /* the template's text, for the position of a character no font covers: a
@@ -240,6 +248,12 @@ static int each_string(const mkl_doc *d, int (*fn)(void *, const char *), void *
     int r;
 #define S(x) if ((x) && (r = fn(user, (x)))) return r
     S(d->date); S(d->place); S(d->lh_name); S(d->lh_logo); S(d->lh_logo_alt); S(d->subject); S(d->opening); S(d->closing); S(d->ps);
+    const mkl_official *o = &d->official;
+    S(o->number); S(o->via); S(o->reference); S(o->sender); S(o->seal); S(o->postcode); S(o->address);
+    S(o->homepage); S(o->phone); S(o->fax); S(o->email); S(o->disclosure);
+    for (size_t i = 0; i < o->ncooperation; i++) {
+        S(o->cooperation[i].name); S(o->cooperation[i].title); S(o->cooperation[i].image);
+    }
     const mkl_lines *ls[] = {&d->lh_lines, &d->lh_footer, &d->from, &d->to, &d->enclosures};
     for (size_t k = 0; k < 5; k++)
         for (size_t i = 0; i < ls[k]->n; i++) S(ls[k]->v[i]);

@@ -139,6 +139,10 @@ static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, c
     c.link_id = -1;
     if ((st = mkl__new_page(&c))) return st;
     c.y = c.margin_top;
+    if (doc->layout == MKL_LAYOUT_KR_OFFICIAL) {
+        if ((st = mkl__lay_kr_official(&c)) && !e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
+        return st;
+    }
     if ((st = mkl__lay_letterhead(&c)) || (st = mkl__lay_heading(&c)) || (st = mkl__lay_subject_opening(&c)) || (st = mkl__lay_body(&c)) ||
         (st = mkl__lay_closing(&c)) || (st = mkl__lay_endmatter(&c)) || (st = mkl__lay_page_furniture(&c))) {
         if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);

@@ -10,6 +10,7 @@
  *   layout_body.c  subject, opening, body, closing and signatures
  *   layout_end.c   co-signer groups, enclosures, P.S.
  *   layout_page.c  running header, footer band, folio
+ *   layout_kr_official.c  the Korean official document (layout: kr-official), whole
  * Coordinates are points from the top-left corner of the page, y downwards. */
 #ifndef MKL_LAYOUT_INTERNAL_H
 #define MKL_LAYOUT_INTERNAL_H
@@ -195,5 +196,13 @@ double mkl__band_top(const Composer *c);
 /* Continuation headers on pages 2+ (addressee and date), the footer band on
  * page 1, and the one folio of every page, "Page x of y" at its foot. */
 mkl_status mkl__lay_page_furniture(Composer *c);
+
+/* ---- layout_kr_official.c ------------------------------------------------- */
+
+/* The whole of a Korean official document (공문서), its own page and parts. */
+mkl_status mkl__lay_kr_official(Composer *c);
+/* The label of item `num` (from 1) at list depth `depth` (from 1) of a
+ * Korean official document: 1. 가. 1) 가) (1) (가) ① ㉮. */
+void mkl__kr_item_label(int depth, int num, char *out, size_t n);
 
 #endif

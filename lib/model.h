@@ -60,7 +60,24 @@ typedef struct mkl_group {
 typedef struct mkl_signature { const char *name, *title, *image, *alt; } mkl_signature;
 
 typedef enum { MKL_PAPER_A4, MKL_PAPER_LETTER, MKL_PAPER_LEGAL } mkl_paper;
-typedef enum { MKL_LAYOUT_PLAIN, MKL_LAYOUT_DIN5008A, MKL_LAYOUT_DIN5008B, MKL_LAYOUT_US_WINDOW } mkl_layout_kind;
+typedef enum {
+    MKL_LAYOUT_PLAIN, MKL_LAYOUT_DIN5008A, MKL_LAYOUT_DIN5008B, MKL_LAYOUT_US_WINDOW,
+    MKL_LAYOUT_KR_OFFICIAL   /* the Korean official document (공문서), lib/layout_kr_official.c */
+} mkl_layout_kind;
+
+/* The parts of a Korean official document that no other letter has (the
+ * front matter's `official:` mapping); NULL when not given. */
+typedef struct mkl_official {
+    const char *number;      /* 시행: 처리과명-일련번호 */
+    const char *via;         /* 경유 */
+    const char *reference;   /* 참조: set in parentheses after the 수신 */
+    const char *sender;      /* 발신명의 (default: the letterhead's name) */
+    const char *seal;        /* 직인: an image set over the end of the 발신명의 */
+    mkl_signature *cooperation;   /* 협조자 */
+    size_t ncooperation;
+    const char *postcode, *address, *homepage, *phone, *fax, *email;
+    const char *disclosure;  /* 공개 구분: 공개, 부분공개 or 비공개 (with its grounds) */
+} mkl_official;
 
 typedef struct mkl_fontspec {
     const char **families;   /* fallback order */
@@ -95,6 +112,7 @@ typedef struct mkl_doc {
     size_t ngroups;
     mkl_lines enclosures;
     const char *ps;
+    mkl_official official;
     mkl_fontspec font_body, font_heading;
     double font_size;       /* points */
     double leading;         /* fonts: leading: 0 = the language's (127 %, Korean 150 %) ... */

@@ -329,7 +329,8 @@ mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *s, char *msg, s
         else if (!strcmp(s, "din5008a")) d->layout = MKL_LAYOUT_DIN5008A;
         else if (!strcmp(s, "din5008b")) d->layout = MKL_LAYOUT_DIN5008B;
         else if (!strcmp(s, "us-window")) d->layout = MKL_LAYOUT_US_WINDOW;
-        else BAD("'layout' must be plain, din5008a, din5008b or us-window, not '%.100s'", s);
+        else if (!strcmp(s, "kr-official")) d->layout = MKL_LAYOUT_KR_OFFICIAL;
+        else BAD("'layout' must be plain, din5008a, din5008b, us-window or kr-official, not '%.100s'", s);
     } else if (!strcmp(key, "date-style")) {
         if (!strcmp(s, "official")) d->date_official = 1;
         else if (!strcmp(s, "long")) d->date_official = 0;
@@ -489,15 +490,15 @@ static mkl_status parse_signatories(P *p, yaml_node_t *n) {
     return MKL_OK;
 }
 
-static mkl_status parse_signatures(P *p, yaml_node_t *n) {
+static mkl_status parse_signature_list(P *p, yaml_node_t *n, const char *key, mkl_signature **out, size_t *nout) {
     mkl_status st;
     if (n->type != YAML_SEQUENCE_NODE)
-        return perr(p, n, "'signatures' must be a list, not %s", kind_name(n), NULL);
+        return perr(p, n, "'%s' must be a list, not %s", key, kind_name(n));
     size_t ns = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     mkl_signature *s = mkl__arena_alloc(&p->doc->arena, (ns ? ns : 1) * sizeof *s);
     if (!s) return oom(p);
-    p->doc->signatures = s;
-    p->doc->nsignatures = ns;
+    *out = s;
+    *nout = ns;
     for (size_t i = 0; i < ns; i++) {
         yaml_node_t *sn = yaml_document_get_node(p->ydoc, n->data.sequence.items.start[i]);
         if (sn->type != YAML_MAPPING_NODE)
@@ -514,10 +515,76 @@ static mkl_status parse_signatures(P *p, yaml_node_t *n) {
     return MKL_OK;
 }
 
+static mkl_status parse_signatures(P *p, yaml_node_t *n) {
+    return parse_signature_list(p, n, "signatures", &p->doc->signatures, &p->doc->nsignatures);
+}
+
+/* `official:`, the parts of a Korean official document (layout: kr-official). */
+static mkl_status parse_official(P *p, yaml_node_t *n) {
+    static const char *const keys[] = {"number", "via", "reference", "sender", "seal", "cooperation", "postcode",
+                                       "address", "homepage", "phone", "fax", "email", "disclosure", NULL};
+    mkl_official *o = &p->doc->official;
+    mkl_status st;
+    if (n->type != YAML_MAPPING_NODE) return perr(p, n, "'official' must be a mapping, not %s", kind_name(n), NULL);
+    if ((st = check_keys(p, n, "'official'", keys))) return st;
+    struct { const char *key; const char **at; } strs[] = {
+        {"number", &o->number}, {"via", &o->via}, {"reference", &o->reference}, {"sender", &o->sender},
+        {"postcode", &o->postcode}, {"address", &o->address}, {"homepage", &o->homepage}, {"phone", &o->phone},
+        {"fax", &o->fax}, {"email", &o->email}, {"disclosure", &o->disclosure}};
+    yaml_node_t *v;
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+        if ((v = map_get(p, n, strs[i].key)) && (st = get_str(p, v, strs[i].key, strs[i].at))) return st;
+    if ((v = map_get(p, n, "seal")) && (st = get_path(p, v, "seal", &o->seal))) return st;
+    if ((v = map_get(p, n, "cooperation")) &&
+        (st = parse_signature_list(p, v, "cooperation", &o->cooperation, &o->ncooperation)))
+        return st;
+    if (o->disclosure) {
+        /* 공개, or 부분공개(N) / 비공개(N) with N the ground of 정보공개법 제9조제1항 (1-8) */
+        const char *s = o->disclosure, *rest = NULL;
+        if (!strncmp(s, "\xEB\xB6\x80\xEB\xB6\x84\xEA\xB3\xB5\xEA\xB0\x9C", 12)) rest = s + 12;  /* 부분공개 */
+        else if (!strncmp(s, "\xEB\xB9\x84\xEA\xB3\xB5\xEA\xB0\x9C", 9)) rest = s + 9;           /* 비공개 */
+        int ok = !strcmp(s, "\xEA\xB3\xB5\xEA\xB0\x9C") ||                                          /* 공개 */
+                 (rest && rest[0] == '(' && rest[1] >= '1' && rest[1] <= '8' && rest[2] == ')' && !rest[3]);
+        if (!ok)
+            return perr(p, map_get(p, n, "disclosure"),
+                        "'disclosure' must be 공개, 부분공개(N) or 비공개(N) with N the ground (1-8) of "
+                        "정보공개법 제9조제1항, not '%.100s'", s, NULL);
+    }
+    return MKL_OK;
+}
+
+/* The front matter of a kr-official document: Korean, A4, and only the keys
+ * the form has a place for. A key the letter itself gives that the form has
+ * no place for is an error; one inherited from a house style is left out. */
+static mkl_status check_official(P *p, yaml_node_t *root) {
+    mkl_doc *d = p->doc;
+    yaml_node_t *v = map_get(p, root, "official");
+    if (d->layout != MKL_LAYOUT_KR_OFFICIAL) {
+        if (v) return perr(p, v, "'official' is for 'layout: kr-official' (the Korean official document)", NULL, NULL);
+        return MKL_OK;
+    }
+    static const char *const unused[] = {"opening", "from", "cc", "place", "signatories", "ps", NULL};
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(p->ydoc, pr->key);
+        for (const char *const *u = unused; *u; u++)
+            if (key_is(k, *u) && node_origin(p, k) == 0)
+                return perr(p, k, "'%s' has no place in a Korean official document (layout: kr-official)", *u, NULL);
+    }
+    yaml_node_t *lh = map_get(p, root, "letterhead"), *footer = lh && lh->type == YAML_MAPPING_NODE ? map_get(p, lh, "footer") : NULL;
+    if (footer && node_origin(p, footer) == 0)
+        return perr(p, footer, "a Korean official document has no letterhead footer: its 결문 holds the address (official: address)", NULL, NULL);
+    if ((v = map_get(p, root, "lang")) && strcmp(d->lang, "ko"))
+        return perr(p, v, "a Korean official document (layout: kr-official) is in Korean: 'lang' must be ko", NULL, NULL);
+    d->lang = "ko";
+    if ((v = map_get(p, root, "paper")) && d->paper != MKL_PAPER_A4)
+        return perr(p, v, "a Korean official document (layout: kr-official) is set on A4 paper", NULL, NULL);
+    return MKL_OK;
+}
+
 static mkl_status parse_front(P *p, yaml_node_t *root) {
     static const char *const keys[] = {"lang", "paper", "layout", "date", "date-style", "place", "letterhead", "from",
                                        "to", "cc", "subject", "opening", "closing", "signatures", "signatories",
-                                       "enclosures", "ps", "fonts", "hangul-breaks", NULL};
+                                       "enclosures", "ps", "fonts", "hangul-breaks", "official", NULL};
     mkl_doc *d = p->doc;
     mkl_status st;
     if (root->type != YAML_MAPPING_NODE)
@@ -584,7 +651,8 @@ static mkl_status parse_front(P *p, yaml_node_t *root) {
     if ((v = map_get(p, root, "signatories")) && (st = parse_signatories(p, v))) return st;
     if ((v = map_get(p, root, "enclosures")) && (st = get_lines(p, v, "enclosures", &d->enclosures))) return st;
     if ((v = map_get(p, root, "fonts")) && (st = parse_fonts(p, v))) return st;
-    return MKL_OK;
+    if ((v = map_get(p, root, "official")) && (st = parse_official(p, v))) return st;
+    return check_official(p, root);
 }
 
 /* ---- body ---------------------------------------------------------------- */

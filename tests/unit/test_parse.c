@@ -185,7 +185,7 @@ static void test_errors(void) {
     E("---\nletterhead: {lines: [a]}\n---\n", MKL_ERR_INPUT, 2, 13, "needs a 'name'");
     E("---\n- a\n- b\n---\n", MKL_ERR_INPUT, 2, 1, "must be a mapping");
     E("---\nsignatures: [{title: x}]\n---\n", MKL_ERR_INPUT, 2, 14, "needs a 'name'");
-    E("---\nlayout: window\n---\n", MKL_ERR_INPUT, 2, 9, "must be plain, din5008a, din5008b or us-window");
+    E("---\nlayout: window\n---\n", MKL_ERR_INPUT, 2, 9, "must be plain, din5008a, din5008b, us-window or kr-official");
     E("---\ndate-style: short\n---\n", MKL_ERR_INPUT, 2, 13, "'date-style' must be");
     E("---\nhangul-breaks: some\n---\n", MKL_ERR_INPUT, 2, 16, "'hangul-breaks' must be");
     E("---\n---\n\n<div lang=\"fr\">\n\nx\n\n</div>\n", MKL_ERR_INPUT, 4, 1, "only 'en' and 'ko'");
