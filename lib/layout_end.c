@@ -15,6 +15,25 @@ static mkl_status item(Composer *c, mkl_tag list) {
     return st ? st : mkl__tag_in(c, c->tag, MKL_S_LBODY);
 }
 
+/* The least column height, in lines, that holds entries [i, j) in `cols`
+ * columns (filled in order, an entry never split). */
+static int column_height(const uint32_t *nlines, size_t i, size_t j, int cols) {
+    int total = 0, tallest = 0;
+    for (size_t k = i; k < j; k++) {
+        total += (int)nlines[k];
+        tallest = MKL_MAX(tallest, (int)nlines[k]);
+    }
+    for (int H = MKL_MAX((total + cols - 1) / cols, tallest);; H++) {
+        int cc = 0, u = 0;
+        for (size_t k = i; k < j; k++) {
+            int h1 = (int)nlines[k];
+            if (u + h1 > H) { cc++; u = 0; }
+            u += h1;
+        }
+        if (cc < cols) return H;
+    }
+}
+
 /* Split entries [i, j) into `cols` columns, none taller than `height` lines,
  * as evenly as the entries allow: the least sum of the squared shortfalls
  * from `height` (6 / 5 / 5, not 6 / 6 / 4), the earlier columns fuller on a
@@ -88,7 +107,7 @@ static mkl_status entry_par(Composer *c, const mkl_entry *en, Par *p, double tsi
  * of lines is kept between measuring and placing (a petition has 100,000
  * entries): an entry is shaped again when it is placed, from a scratch
  * paragraph, so memory does not grow with the entries. */
-static mkl_status group_table(Composer *c, const mkl_group *g) {
+static mkl_status group_table(Composer *c, const mkl_group *g, int last) {
     mkl_status st = MKL_OK;
     double tsize = c->size - 1, tlead = round(tsize * 1.27), gutter = 2 * tsize;
     int cols = g->columns;
@@ -103,13 +122,26 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
     }
     if (st) goto out;
     mkl__snap(c);
+    if (g->heading &&
+        (st = mkl__par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK)))
+        goto out;
+    if (last && !c->at_top && n) {
+        /* the letter's last part would break over a page but fits whole on
+         * the next: it goes there whole, at no cost in pages (the broken
+         * table needs that page too), and is read as one */
+        double head = g->heading ? h.lines.n * c->lead + tlead * 0.35 : 0;
+        double rows = column_height(nlines, 0, n, cols) * tlead;
+        double here = (g->heading ? c->lead : c->lead - tlead) + head + rows;
+        if (c->y + here > mkl__bottom_of(c) + 1e-6 && c->cont_top + head + rows <= c->bottom + 1e-6 &&
+            (st = mkl__new_page(c)))
+            goto out;
+    }
     /* a Sect of the heading and the entries as a list: the columns only save
      * room (the entries run down one, then the next), so a table would have a
      * screen reader announce rows and columns that mean nothing */
     if ((st = mkl__tag_in(c, 0, MKL_S_SECT))) goto out;
     mkl_tag sect = c->tag;
     if (g->heading) {
-        if ((st = mkl__par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK))) goto out;
         /* the heading never ends a page: keep it with two rows */
         size_t first_rows = 0;
         for (size_t i = 0; i < n && i < (size_t)(2 * cols); i++)
@@ -153,19 +185,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g) {
             i++;
             continue;
         }
-        /* balance: the least column height that holds entries [i, j) in `cols` columns */
-        int total = 0, tallest = 0;
-        for (size_t k = i; k < j; k++) { total += (int)nlines[k]; tallest = MKL_MAX(tallest, (int)nlines[k]); }
-        int H = MKL_MAX((total + cols - 1) / cols, tallest);
-        for (;; H++) {
-            int cc = 0, u = 0;
-            for (size_t k = i; k < j; k++) {
-                int h1 = (int)nlines[k];
-                if (u + h1 > H) { cc++; u = 0; }
-                u += h1;
-            }
-            if (cc < cols) break;
-        }
+        int H = column_height(nlines, i, j, cols);
         size_t first[MKL_MAX_COLUMNS + 1];
         if ((st = even_columns(c, nlines, i, j, cols, H, first))) goto out;
         first[cols] = j;
@@ -195,7 +215,7 @@ mkl_status mkl__lay_endmatter(Composer *c) {
     Par p = {0};
     for (size_t i = 0; i < d->ngroups && !st; i++) {
         c->y += c->lead;
-        st = group_table(c, &d->groups[i]);
+        st = group_table(c, &d->groups[i], i + 1 == d->ngroups && !d->enclosures.n && !d->ps);
     }
     if (st) goto out;
     if (d->enclosures.n) {

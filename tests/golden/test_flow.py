@@ -92,6 +92,46 @@ def check_three_lines(tmp):
         os.remove(pdf)
 
 
+def check_last_group_whole(tmp, root):
+    """The letter's last group of co-signers, which would break over a page
+    but fits whole on the next, goes there whole at no cost in pages: in the
+    seed letter the seven individuals stand with their heading on page 4
+    (they were split 2 / 5 over pages 3 and 4); a group longer than a page
+    still flows over pages."""
+    pdf = os.path.join(tmp, "seed.pdf")
+    r = run([mkletter, os.path.join(root, "examples", "open-letter.md"), "-o", pdf])
+    if not check(r.returncode == 0, "the seed letter renders", r.stderr):
+        return
+    ws = words(pdf)
+    pages = {w: p for p, _x, _y, w in ws}
+    names = ["Individuals", "Darusman,", "Alton,", "Biserko,", "Lee,", "Muntarbhorn,", "Nice,", "Ojea-Quintana,"]
+    where = {w: pages.get(w) for w in names}
+    check(len(set(where.values())) == 1 and max(p for p, *_ in ws) == 4,
+          "the seed's individuals stand whole on its last page, 4 pages in all", where)
+    # a last group of seven, after a body of k lines: wherever the page break
+    # falls, the group stands whole on one page (it always fits on one)
+    group = "".join(f"      - Zed{i}, member of a group\n" for i in range(7))
+    split = []
+    for k in range(36, 52):
+        first = "\\\n".join(f"Line {i} of the body." for i in range(1, k + 1))
+        pdf = render(tmp, f"group-{k}", f"---\nsubject: Flow\nsignatories:\n  - heading: Zeds\n    columns: 1\n"
+                     f"    entries:\n{group}---\n\n{first}\n", "--no-page-numbers")
+        if not pdf:
+            return
+        pp = {p for p, _x, _y, w in words(pdf) if w.startswith("Zed")}
+        if len(pp) > 1:
+            split.append(k)
+    check(not split, "a last group that fits on a page is never split over two", f"split after k = {split}")
+    many = "".join(f"      - Person {i:03d}, of a long list\n" for i in range(150))
+    pdf = render(tmp, "long-group", f"---\nsubject: Hi\nsignatories:\n  - heading: Everyone\n    columns: 1\n    entries:\n{many}---\n\n"
+                 "Hello.\n")
+    if pdf:
+        pp = {p for p, _x, _y, w in words(pdf) if w == "Person"}
+        first = {p for p, _x, _y, w in words(pdf) if w == "Everyone"}
+        check(len(pp) >= 2 and first == {min(pp)} and min(pp) == 1, "a group longer than a page starts at once and flows over pages",
+              (first, sorted(pp)))
+
+
 def check_signature_order(tmp):
     names = [("Ann", "Alpha", "First"), ("Bob", "Beta", "Second"), ("Cid", "Gamma", "Third"),
              ("Dee", "Delta", "Fourth"), ("Eve", "Epsilon", "Fifth")]
@@ -139,6 +179,7 @@ def check_cc_and_links(tmp):
 with tempfile.TemporaryDirectory(prefix="mkletter-flow-") as tmp:
     check_orphans_widows(tmp)
     check_three_lines(tmp)
+    check_last_group_whole(tmp, sys.argv[2])
     check_signature_order(tmp)
     check_cc_and_links(tmp)
 finish()

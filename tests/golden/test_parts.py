@@ -167,4 +167,16 @@ with tempfile.TemporaryDirectory(prefix="mkletter-parts-") as tmp:
         lefts = [x for x in lefts if x < ann + 100]   # the first column's lines
         check(len(rows) >= 2 and all(abs(x - ann) < 0.1 for x in lefts),
               "a wrapped signature title: every line flush with the name", (ann, lefts, xs[:3]))
+    # a P.S. of several lines: every line at the left margin, justified, no hanging indent
+    ps = " ".join(f"postscript{i:02d}" for i in range(40))
+    pdf = render(tmp, "pslong", f"---\nsubject: Hi\nps: {ps}\n---\n\nHello.\n")
+    if pdf:
+        w = words(pdf)
+        lefts = {}
+        for k, boxes in w.items():
+            if k.startswith("postscript") or k == "P.S.":
+                for x0, y, _x1 in boxes:
+                    lefts[round(y, 1)] = min(lefts.get(round(y, 1), 1e9), x0)
+        check(len(lefts) >= 3 and max(lefts.values()) - min(lefts.values()) < 0.1,
+              "a long P.S.: every line starts at the margin", sorted(lefts.items()))
 finish()
