@@ -99,6 +99,15 @@ def check_same_file(mkl, tmp):
     r = mk(mkl, ["m.md", "--merge", "d3.csv", "-o", "sub/{{id}}.pdf"], work)
     check(r.returncode == 1 and snapshot(work) == before,
           "'x' and './x' are one file: refused before anything is written", r.stderr)
+    # two names, one file through a symlink: the first row's target too
+    os.makedirs(os.path.join(work, "out"))
+    write(os.path.join(work, "out", "a.pdf"), "old")
+    os.symlink("a.pdf", os.path.join(work, "out", "b.pdf"))
+    write(os.path.join(work, "d4.csv"), "id,name\na,Ahn\nb,Baek\n")
+    before = snapshot(work)
+    r = mk(mkl, ["m.md", "--merge", "d4.csv", "-o", "out/{{id}}.pdf", "-j", "1"], work)
+    check(r.returncode == 2 and b"same file" in r.stderr and snapshot(work) == before,
+          "out/a.pdf and a symlink out/b.pdf to it: refused, a.pdf kept", (r.returncode, r.stderr))
 
 
 def check_targets(mkl, tmp):

@@ -266,6 +266,19 @@ def check_completion(root, tmp):
           complete("mkletter letter.md -o ''"))
 
 
+def check_merged_date_style(mkl, tmp):
+    """A merged copy keeps the letter's date-style: official (as a letter
+    rendered alone does)."""
+    letter = "---\ndate: 2020-02-21\ndate-style: official\nsubject: For {{name}}\n---\n\nDear {{name}}.\n"
+    write(tmp, "ds.md", letter)
+    write(tmp, "ds.csv", "name\nKim\n")
+    alone = pdftext(mk([mkl, "ds.md", "-o", "-"], tmp, env=EPOCH).stdout)
+    r = mk([mkl, "ds.md", "--merge", "ds.csv", "-o", "-"], tmp, env=EPOCH)
+    merged = pdftext(r.stdout) if r.returncode == 0 else ""
+    check("21 February 2020" in alone and "21 February 2020" in merged,
+          "date-style: official holds in a merged copy as in the letter alone", (alone[:80], merged[:80], r.stderr))
+
+
 def check_creation_date(mkl, tmp):
     """SOURCE_DATE_EPOCH sets the PDF's creation date, 0 (the epoch itself)
     included; without it the date is now."""
@@ -291,7 +304,8 @@ def main():
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     for name, fn in [("stdio", lambda t: check_stdin_stdout(mkl, root, t)), ("errors", lambda t: check_stdin_errors(mkl, t)),
                      ("merge", lambda t: check_merge_stdout(mkl, t)), ("check", lambda t: check_check(mkl, t)),
-                     ("rows", lambda t: check_rows(mkl, t)), ("date", lambda t: check_creation_date(mkl, t)), ("completion", lambda t: check_completion(root, t))]:
+                     ("rows", lambda t: check_rows(mkl, t)), ("date", lambda t: check_creation_date(mkl, t)),
+                     ("date-style", lambda t: check_merged_date_style(mkl, t)), ("completion", lambda t: check_completion(root, t))]:
         with tempfile.TemporaryDirectory(prefix=f"mkletter-io-{name}-") as tmp:
             fn(tmp)
     check_every_flag_documented(mkl, root)

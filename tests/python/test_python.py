@@ -65,6 +65,11 @@ def exercise(m, mkl, root, tmp, where):
         check(False, f"{where}: a missing field raises")
     except m.Error as e:
         check("title" in e.message and e.line == 5, f"{where}: the missing field is named at its line", str(e))
+    try:
+        m.render(MERGE, fields={"name": "", "title": "Minister"})
+        check(False, f"{where}: an empty required field raises")
+    except m.Error as e:
+        check("'name' is empty" in e.message, f"{where}: an empty required field is named", str(e))
     check(m.check(open(seed, encoding="utf-8").read()) == 4, f"{where}: check() counts the seed letter's 4 pages")
     # a merge: one file per row, and one print file
     csv = os.path.join(tmp, "people.csv")
