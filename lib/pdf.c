@@ -1453,13 +1453,14 @@ static mkl_status finish(W *w) {
         HPDF_MD5Init(&md5);
         if ((st = xmp(w, &info, &tm, &md5))) return st;
     }
-    if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags)))) return st;
+    HPDF_Dict widget = NULL;   /* the signature's, which the structure names */
     if (w->signer && w->first) {
-        HPDF_STATUS r = mkl__pdfsig_add(pdf, w->first, w->signer, w->ctime, !w->pdfa);
+        HPDF_STATUS r = mkl__pdfsig_add(pdf, w->first, w->signer, w->ctime, !w->pdfa, &widget);
         if (r == HPDF_INVALID_PARAMETER)
             return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "the signature with its certificates is over 64 KB");
         if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the signature");
     }
+    if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags, widget, w->first)))) return st;
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
     return MKL_OK;
 }

@@ -26,7 +26,8 @@
 #define TRY(call) do { HPDF_STATUS r_ = (call); if (r_ != HPDF_OK) return r_; } while (0)
 #define MADE(obj) do { if (!(obj)) return HPDF_FAILD_TO_ALLOC_MEM; } while (0)
 
-HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, long long ctime, int packed) {
+HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, long long ctime, int packed,
+                            HPDF_Dict *widget_out) {
     HPDF_MMgr mm = pdf->mmgr;
     size_t hole = mkl__sign_max_size(s);
     if (hole > HPDF_LIMIT_MAX_STRING_LEN) return HPDF_INVALID_PARAMETER;
@@ -55,6 +56,8 @@ HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, 
     TRY(HPDF_Dict_AddName(widget, "FT", "Sig"));
     TRY(HPDF_Dict_Add(widget, "T", HPDF_String_New(mm, "Signature1", NULL)));
     TRY(HPDF_Dict_AddNumber(widget, "F", 132));   /* Print | Locked */
+    TRY(HPDF_Dict_Add(widget, "TU", HPDF_String_New(mm, "Digital signature", NULL)));   /* its name for a screen reader */
+    *widget_out = widget;
     HPDF_Array rect = HPDF_Array_New(mm);
     MADE(rect);
     TRY(HPDF_Dict_Add(widget, "Rect", rect));

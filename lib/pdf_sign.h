@@ -26,7 +26,8 @@
  * `packed` whether pack.c rewrites the file. Returns libharu's status
  * (HPDF_OK), or HPDF_INVALID_PARAMETER when the signature cannot fit a PDF
  * string (a chain of certificates over 64 KB). */
-HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, long long ctime, int packed);
+HPDF_STATUS mkl__pdfsig_add(HPDF_Doc pdf, HPDF_Page first, const mkl_signer *s, long long ctime, int packed,
+                            HPDF_Dict *widget_out);
 
 /* Sign the PDF out->s[at..out->n) in place. */
 mkl_status mkl__pdfsig_sign(mkl_buf *out, size_t at, const mkl_signer *s, mkl_error *e);

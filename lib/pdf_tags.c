@@ -423,7 +423,41 @@ static HPDF_STATUS parent_tree(mkl_tagger *t, HPDF_Dict *out) {
     return r;
 }
 
-mkl_status mkl__tags_finish(mkl_tagger *t) {
+/* The signature's widget as a Form element, the last child of `doc`. */
+static HPDF_STATUS form_element(mkl_tagger *t, HPDF_Dict doc, HPDF_Dict widget, HPDF_Page page) {
+    HPDF_MMgr mm = t->pdf->mmgr;
+    HPDF_Dict form = new_indirect(t), objr = HPDF_Dict_New(mm);
+    Num *nm = MKL_PUSH(&t->nums);
+    if (!form || !objr || !nm) {
+        if (objr) HPDF_Dict_Free(objr);
+        if (nm) t->nums.n--;
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    nm->key = t->next_key++;
+    nm->value = form;
+    nm->own = 0;
+    HPDF_STATUS r = HPDF_Dict_AddName(form, "S", "Form");
+    r |= HPDF_Dict_Add(form, "P", doc);
+    r |= HPDF_Dict_Add(form, "Pg", page);
+    r |= HPDF_Dict_Add(form, "Alt", HPDF_String_New(mm, "Digital signature", NULL));
+    r |= HPDF_Dict_AddName(objr, "Type", "OBJR");
+    r |= HPDF_Dict_Add(objr, "Obj", widget);
+    r |= HPDF_Dict_Add(objr, "Pg", page);
+    r |= HPDF_Dict_Add(form, "K", objr);
+    r |= HPDF_Dict_AddNumber(widget, "StructParent", (HPDF_INT32)nm->key);
+    if (r != HPDF_OK) return r;
+    /* the Document's kids: an array, or one element made an array */
+    HPDF_Array kids = HPDF_Dict_GetItem(doc, "K", HPDF_OCLASS_ARRAY);
+    if (!kids) {
+        void *one = HPDF_Dict_GetItem(doc, "K", HPDF_OCLASS_DICT);
+        if (!(kids = HPDF_Array_New(mm))) return HPDF_FAILD_TO_ALLOC_MEM;
+        if (one) r |= HPDF_Array_Add(kids, one);
+        r |= HPDF_Dict_Add(doc, "K", kids);
+    }
+    return r | HPDF_Array_Add(kids, form);
+}
+
+mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_Doc pdf = t->pdf;
     HPDF_MMgr mm = pdf->mmgr;
     HPDF_STATUS r = HPDF_OK;
@@ -445,6 +479,7 @@ mkl_status mkl__tags_finish(mkl_tagger *t) {
         }
     }
     r |= HPDF_Dict_Add(tree, "K", doc);
+    if (r == HPDF_OK && widget) r = form_element(t, doc, widget, page);
     if (r == HPDF_OK) r = parent_tree(t, &ptree);
     if (r == HPDF_OK) r |= HPDF_Dict_Add(tree, "ParentTree", ptree);
     r |= HPDF_Dict_AddNumber(tree, "ParentTreeNextKey", (HPDF_INT32)t->next_key);

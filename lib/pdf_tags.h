@@ -33,8 +33,11 @@ mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk)
 mkl_status mkl__tags_page_end(mkl_tagger *t);
 mkl_status mkl__tags_layout_end(mkl_tagger *t);
 
-/* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences. */
-mkl_status mkl__tags_finish(mkl_tagger *t);
+/* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences.
+ * `widget`, when not NULL, is a signature field's widget on `page`: it is
+ * put in a Form element, the Document's last child (PDF/UA: every
+ * annotation in the structure). */
+mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page);
 
 /* The PDF/UA-1 identification for the XMP packet: a Description with
  * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1

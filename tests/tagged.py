@@ -333,6 +333,16 @@ def check_tree(doc):
                     problems.append(f"page {pg}: MCID {m}'s parent {arr[m]} does not list it")
         for a in p.get("/Annots", []):
             ad = doc.get(a)
+            if ad.get("/Subtype") == "/Widget":
+                # a form field's widget (the signature's): in a Form element, with a name
+                sp = ad.get("/StructParent")
+                if sp is None or not isinstance(ptree.get(sp), str):
+                    problems.append(f"widget annotation {a} has no /StructParent in the parent tree (28-002)")
+                elif doc.get(ptree[sp]).get("/S") != "/Form" or a not in objr_of or ptree[sp] not in objr_of[a]:
+                    problems.append(f"widget annotation {a} is not in its Form element (28-002)")
+                if not text_of(ad.get("/TU")):
+                    problems.append(f"form field {a} has no /TU (28-005)")
+                continue
             if ad.get("/Subtype") != "/Link":
                 continue
             sp = ad.get("/StructParent")

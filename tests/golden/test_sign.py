@@ -253,6 +253,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check(re.search(rb"/F 132\b", pa) and re.search(rb"/AP\s*<<\s*/N \d+ 0 R", pa), "PDF/A: widget printable, with an appearance")
     check(sh("qpdf", "--check", "pdfa.pdf").returncode == 0, "PDF/A: qpdf --check clean")
 
+    # the tags hold with a signature: the widget is in a Form element of the
+    # structure (with --pdfua and --pdfa too), and the tree stays sound
+    import tagged  # noqa: E402 (tests/, on sys.path above)
+    for what, extra in [("tagged", []), ("--pdfua", ["--pdfua"]), ("--pdfa --pdfua", ["--pdfa", "--pdfua"])]:
+        out = "tagged-" + str(len(extra)) + ".pdf"
+        r = run("letter.md", "-o", out, "--sign", "rsa.p12", *extra)
+        check(r.returncode == 0 and valid(pdfsig(out)), f"{what} + --sign: renders, pdfsig valid", r.stderr[-300:])
+        if r.returncode:
+            continue
+        problems = tagged.check_tree(tagged.Doc(out))
+        check(not problems, f"{what} + --sign: the structure tree is sound, the widget in its Form element", problems[:5])
+        check("Form" in sh("pdfinfo", "-struct", out).stdout.decode(errors="replace"),
+              f"{what} + --sign: poppler reads a Form element", "")
+
     # every copy of a merge signed, one file each (workers) and a combined file
     with open("m.md", "w") as f:
         f.write(open("letter.md").read().replace("Moon Jae-in\n", "{{name}}\n", 1))
