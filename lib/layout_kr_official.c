@@ -116,6 +116,17 @@ static double par_width(const Par *p) {
     return w;
 }
 
+/* An image of the form (the organisation's mark, the 직인, an approver's
+ * signature) as a Figure with its alternative text, inside what is open. */
+static mkl_status figure(Composer *c, const mkl_image *img, double x, double y, double w, double h, const char *alt) {
+    mkl_tag saved;
+    mkl_status st = mkl__tag_open(c, MKL_S_FIGURE, MKL_LANG_INHERIT, &saved);
+    if (!st) st = mkl__tag_alt(c, alt);
+    if (!st) st = mkl__add_image(c, img, x, y, w, h);
+    mkl__tag_close(c, saved);
+    return st;
+}
+
 static KPar *kr_push(Kr *k) {
     KPar *kp = MKL_PUSH(&k->pars);
     return kp;
@@ -419,6 +430,7 @@ static mkl_status foot_place(Composer *c, Foot *f, double bottom) {
     mkl_status st;
     double top = bottom - f->height;
     double y = top + 0.6 * f->lead + (d->nsignatures ? f->lead : 0);
+    mkl_tag div = c->tag;
     if ((st = mkl__add_rule(c, c->margin_left, top, c->margin_left + c->text_width, top, 1.0, 0))) return st;
     size_t sig = 0;
     double row_base = y, row_extra = 0;
@@ -428,7 +440,8 @@ static mkl_status foot_place(Composer *c, Foot *f, double bottom) {
             row_extra = 0;
         }
         Par *p = &f->rows.v[i];
-        if ((st = mkl__par_at(c, p, f->row_x.v[i], row_base))) return st;
+        /* each entry of the 결문 its own P in the Div */
+        if ((st = mkl__tag_in(c, div, MKL_S_P)) || (st = mkl__par_at(c, p, f->row_x.v[i], row_base))) return st;
         row_extra = MKL_MAX(row_extra, extra_lines(p));
         /* an approver's signature image over the name, as a seal over a name */
         if (sig < d->nsignatures && i == sig) {
@@ -439,7 +452,9 @@ static mkl_status foot_place(Composer *c, Foot *f, double bottom) {
                 if ((st = mkl__image_of(c, s->image, &img))) return st;
                 mkl__image_fit(img, MKL_MAX(pw * 0.6, 12 * MM), 1.8 * f->lead, &iw, &ih);
                 double cx = f->row_x.v[i] + pw - 0.5 * MKL_MAX(pw * 0.45, iw * 0.5);
-                if ((st = mkl__add_image(c, img, cx - iw / 2, row_base - 0.35 * f->small - ih / 2, iw, ih))) return st;
+                char alt[300];
+                snprintf(alt, sizeof alt, "%.280s 서명", s->name);   /* "NAME's signature" */
+                if ((st = figure(c, img, cx - iw / 2, row_base - 0.35 * f->small - ih / 2, iw, ih, alt))) return st;
             }
         }
     }
@@ -452,16 +467,23 @@ static mkl_status foot_place(Composer *c, Foot *f, double bottom) {
 /* A row of the 두문: a label ("수신") and its value hanging after it. */
 static mkl_status head_row(Composer *c, const char *label, const char *value, double size, int style, double *y) {
     Par pl = {0}, pv = {0};
-    mkl_status st = plain(c, &pl, &c->body, label, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK);
+    /* the label with a space after it, which a reader of the structure keeps
+     * between label and value (the value's place does not depend on it) */
+    char lab[64];
+    snprintf(lab, sizeof lab, "%s ", label);
+    mkl_status st = plain(c, &pl, &c->body, lab, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK);
     double vx = c->margin_left + 4 * c->size;
     double lead = MKL_MAX(c->lead, round(size * 1.45 * 2) / 2);
     if (!st) st = plain(c, &pv, &c->body, value, size, lead, style, c->margin_left + c->text_width - vx, AL_LEFT, BLACK);
+    mkl_tag parent = c->tag;
+    if (!st) st = mkl__tag_in(c, parent, MKL_S_P);
     if (!st) {
         *y += lead;
         st = mkl__par_at(c, &pl, c->margin_left, *y);
         if (!st) st = mkl__par_at(c, &pv, vx, *y);
         *y += extra_lines(&pv) * lead;
     }
+    c->tag = parent;
     mkl__par_free(&pl);
     mkl__par_free(&pv);
     return st;
@@ -477,7 +499,9 @@ static mkl_status lay_head(Composer *c, double *y) {
     *y = top;
     /* the slogan (홍보문구) above the name, small */
     for (size_t i = 0; i < d->lh_lines.n && !st; i++) {
-        if ((st = plain(c, &p, &c->body, d->lh_lines.v[i], 8.5, 11, 0, c->text_width, AL_CENTER, GRAY))) break;
+        if ((st = plain(c, &p, &c->body, d->lh_lines.v[i], 8.5, 11, 0, c->text_width, AL_CENTER, GRAY)) ||
+            (st = mkl__tag_in(c, MKL_TAG_LAYOUT, MKL_S_P)))
+            break;
         for (size_t l = 0; l < p.lines.n && !st; l++) {
             *y += l == 0 && i == 0 ? 8.5 : 11;
             st = mkl__emit_line(c, &p, l, c->margin_left, *y);
@@ -486,7 +510,8 @@ static mkl_status lay_head(Composer *c, double *y) {
     const char *name = d->lh_name ? d->lh_name : o->sender;
     if (!st && name) {
         double big = c->size * 1.7, blead = round(big * 1.3 * 2) / 2;
-        if (!(st = plain(c, &p, &c->head, name, big, blead, MKL_STYLE_BOLD, c->text_width - 30 * MM, AL_CENTER, BLACK))) {
+        if (!(st = plain(c, &p, &c->head, name, big, blead, MKL_STYLE_BOLD, c->text_width - 30 * MM, AL_CENTER, BLACK)) &&
+            !(st = mkl__tag_in(c, MKL_TAG_LAYOUT, MKL_S_P))) {
             double first = *y + (*y > top ? 0.6 * blead : 0) + big * 0.95;
             st = mkl__par_at(c, &p, c->margin_left + 15 * MM, first);
             if (!st && d->lh_logo) {
@@ -497,12 +522,13 @@ static mkl_status lay_head(Composer *c, double *y) {
                     mkl__image_fit(img, 14 * MM, 14 * MM, &iw, &ih);
                     double mid = first - big * 0.35;
                     double itop = MKL_MAX(top, mid - ih / 2);
-                    st = mkl__add_image(c, img, c->margin_left, itop, iw, ih);
+                    st = figure(c, img, c->margin_left, itop, iw, ih, d->lh_logo_alt ? d->lh_logo_alt : name);
                 }
             }
             *y = first + extra_lines(&p) * blead;
         }
     }
+    c->tag = MKL_TAG_LAYOUT;   /* the rows below are the document's children */
     if (st) goto out;
     *y += 1.2 * c->lead;
     {
@@ -546,7 +572,7 @@ static mkl_status lay_sender(Composer *c, const Par *p, double base) {
     double size = p->s.n ? p->s.g[ln->end ? ln->end - 1 : 0].size : c->size;
     double adv = ln->end > ln->start ? p->s.g[ln->end - 1].adv : size;
     double cx = end - adv / 2, cy = base + (p->lines.n - 1) * p->lead - size * 0.36;
-    return mkl__add_image(c, img, cx - iw / 2, cy - ih / 2, iw, ih);
+    return figure(c, img, cx - iw / 2, cy - ih / 2, iw, ih, "직인");   /* the seal */
 }
 
 mkl_status mkl__lay_kr_official(Composer *c) {
@@ -635,8 +661,12 @@ mkl_status mkl__lay_kr_official(Composer *c) {
     /* pages, then everything in reading order */
     while ((int)c->L->pages.n < k.npages)
         if ((st = mkl__new_page(c))) goto out;
+    mkl_tag last_par = MKL_TAG_LAYOUT;
     for (size_t i = 0; i < k.pars.n && !st; i++) {
         KPar *kp = &k.pars.v[i];
+        /* each item, paragraph and enclosure a P, its label in it */
+        if ((st = mkl__tag_in(c, MKL_TAG_LAYOUT, MKL_S_P))) break;
+        last_par = c->tag;
         for (size_t l = 0; l < kp->p.lines.n && !st; l++) {
             size_t g = kp->first + l;
             c->page = k.page[g];
@@ -648,10 +678,14 @@ mkl_status mkl__lay_kr_official(Composer *c) {
     int last_page = k.npages - 1;
     c->page = last_page;
     double last_y = k.nlines ? k.base[k.nlines - 1] : k.body_top - c->lead;
+    c->tag = last_par;   /* "끝." ends the last paragraph's text */
     if (k.end_mark_x >= 0 && k.nlines && (st = mkl__par_at(c, &k.end_mark, k.end_mark_x, last_y))) goto out;
-    if (sender.lines.n && (st = lay_sender(c, &sender, last_y + 3 * c->lead))) goto out;
+    if (sender.lines.n && ((st = mkl__tag_in(c, MKL_TAG_LAYOUT, MKL_S_P)) ||
+                           (st = lay_sender(c, &sender, last_y + 3 * c->lead))))
+        goto out;
     double foot_bottom = page_bottom - 0.5 - (numbered ? folio_h : 0);
-    if ((st = foot_place(c, &f, foot_bottom))) goto out;
+    if ((st = mkl__tag_in(c, MKL_TAG_LAYOUT, MKL_S_DIV)) || (st = foot_place(c, &f, foot_bottom))) goto out;
+    c->tag = MKL_TAG_PAGINATION;
     if (numbered) {
         /* "전체 쪽수-쪽 번호", centred at the foot */
         Par pn = {0};
@@ -664,6 +698,7 @@ mkl_status mkl__lay_kr_official(Composer *c) {
         }
         mkl__par_free(&pn);
     }
+    c->tag = MKL_TAG_LAYOUT;
 out:
     for (size_t i = 0; i < k.pars.n; i++) {
         mkl__par_free(&k.pars.v[i].p);

@@ -299,4 +299,16 @@ with tempfile.TemporaryDirectory() as tmp:
             f.write(f"---\nlayout: kr-official\nofficial: {{disclosure: {ok}}}\n---\n\n본문\n")
         r = run("d.md", "-o", "d.pdf")
         check(r.returncode == 0 and ok in squash(text("d.pdf")), f"공개 구분 {ok}", r.stderr)
+    # tagged, as every letter: each part an element in reading order (the 결문's
+    # entries Ps of a Div, the seal and signature Figures with their alt
+    # text), every mark tagged or an artifact (the folio, the rules)
+    import tagged  # noqa: E402 (tests/, on sys.path above)
+    problems = tagged.check_tree(tagged.Doc("ex.pdf"))
+    check(not problems, "the 공문 is tagged: every mark in an element or an artifact", problems[:5])
+    st = subprocess.run(["pdfinfo", "-struct-text", "ex.pdf"], capture_output=True, text=True).stdout
+    ps = [squash(m) for m in re.findall(r'^\s*"(.*)"$', st, re.M)]
+    missing = in_order(" ".join(ps), ["전환기정의워킹그룹", "수신", "제목", "귀 부의 무궁한 발전을 기원합니다.", "붙임",
+                                      "1부.끝.", "전환기정의워킹그룹 대표", "간사", "시행", "공개"])
+    check(not missing and st.count("P (block)") >= 15, "the structure reads the parts in order, each a P", missing)
+    check(st.count("Figure") >= 2 and "/Alt" in str(tagged.Doc("ex.pdf").objs) , "the seal and the signature are Figures with /Alt")
 finish()
