@@ -485,7 +485,11 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     r |= HPDF_Dict_AddNumber(tree, "ParentTreeNextKey", (HPDF_INT32)t->next_key);
     r |= HPDF_Dict_Add(pdf->catalog, "StructTreeRoot", tree);
     HPDF_Dict mi = HPDF_Dict_New(mm), vp = HPDF_Dict_New(mm);
-    if (!mi || !vp) return MKL_ERR_NOMEM;
+    if (!mi || !vp) {   /* the one made belongs to nothing yet */
+        if (mi) HPDF_Dict_Free(mi);
+        if (vp) HPDF_Dict_Free(vp);
+        return MKL_ERR_NOMEM;
+    }
     r |= HPDF_Dict_AddBoolean(mi, "Marked", HPDF_TRUE);
     r |= HPDF_Dict_Add(pdf->catalog, "MarkInfo", mi);
     r |= HPDF_Dict_AddBoolean(vp, "DisplayDocTitle", HPDF_TRUE);
