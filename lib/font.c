@@ -703,11 +703,9 @@ static mkl_status hit_put(mkl_fontdb *db, uint64_t key, int32_t face) {
     return MKL_OK;
 }
 
-mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int bold, int italic,
-                                mkl_face **out, mkl_error *e) {
-    *out = NULL;
-    mkl_status st;
-    if ((st = ensure_scanned(db, e))) return st;
+/* The index of the fallback ranking for (language, class, bold, italic) in
+ * db->ranks, added (not yet asked of Fontconfig) when there is none. */
+static mkl_status rank_of(mkl_fontdb *db, const char *lang, int sans, int bold, int italic, size_t *out, mkl_error *e) {
     char lg[16];
     snprintf(lg, sizeof lg, "%s", lang ? lang : "");
     size_t k = 0;
@@ -723,6 +721,17 @@ mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, i
         r->bold = bold;
         r->italic = italic;
     }
+    *out = k;
+    return MKL_OK;
+}
+
+mkl_status mkl__fontdb_fallback(mkl_fontdb *db, uint32_t cp, const char *lang, int sans, int bold, int italic,
+                                mkl_face **out, mkl_error *e) {
+    *out = NULL;
+    mkl_status st;
+    if ((st = ensure_scanned(db, e))) return st;
+    size_t k;
+    if ((st = rank_of(db, lang, sans, bold, italic, &k, e))) return st;
     uint64_t key = hit_key(cp, k);
     if (db->hcap) {
         FbHit *h = hit_slot(db, key);
@@ -745,21 +754,8 @@ mkl_status mkl__fontdb_weighted(mkl_fontdb *db, uint32_t cp, const char *lang, i
     *out = NULL;
     mkl_status st;
     if ((st = ensure_scanned(db, e))) return st;
-    char lg[16];
-    snprintf(lg, sizeof lg, "%s", lang ? lang : "");
-    size_t k = 0;
-    while (k < db->ranks.n && (strcmp(db->ranks.v[k].lang, lg) || db->ranks.v[k].sans != sans ||
-                               !db->ranks.v[k].bold || db->ranks.v[k].italic != italic))
-        k++;
-    if (k == db->ranks.n) {
-        FbRank *r = MKL_PUSH(&db->ranks);
-        if (!r) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
-        memset(r, 0, sizeof *r);
-        memcpy(r->lang, lg, sizeof lg);
-        r->sans = sans;
-        r->bold = 1;
-        r->italic = italic;
-    }
+    size_t k;
+    if ((st = rank_of(db, lang, sans, 1, italic, &k, e))) return st;
     mkl_face *f = folder_pick(db, cp, sans, 1, italic, min_weight);
     if (!f && (st = fc_pick(db, &db->ranks.v[k], cp, 1, min_weight, &f))) return mkl__err(e, st, NULL, 0, 0, "out of memory");
     *out = f;
