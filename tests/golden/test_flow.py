@@ -38,24 +38,33 @@ def render(tmp, name, letter, *args):
     return pdf if ok else None
 
 
+def zebra_lines(tmp, name, k, words_n):
+    """Render a first paragraph of k lines, then a paragraph of `words_n`
+    "zebra"s: {page: lines of the zebra paragraph on it}, or None."""
+    first = "\\\n".join(f"Line {i} of the first paragraph." for i in range(1, k + 1))
+    para = " ".join(["zebra"] * words_n)
+    letter = f"---\nsubject: Flow\n---\n\n{first}\n\n{para}\n\nThe end.\n"
+    pdf = render(tmp, f"{name}-{k}", letter, "--no-page-numbers")
+    if not pdf:
+        return None
+    lines = {}
+    for page, _x, y, w in words(pdf):
+        if w == "zebra":
+            lines.setdefault(page, set()).add(round(y, 1))
+    os.remove(pdf)
+    return {p: len(ys) for p, ys in sorted(lines.items())}
+
+
 def check_orphans_widows(tmp):
     """A paragraph of six lines after a first paragraph of k lines, for the k
     around the first two page breaks: wherever the page break falls, each page holds
     at least two of its lines (no lone first line at a page's foot, no lone
     last line at the next page's head)."""
-    para = " ".join(["zebra"] * 90)   # six lines of the one word
     split, together = 0, 0
     for k in list(range(38, 54)) + list(range(88, 104)):   # around the first and the second page break
-        first = "\\\n".join(f"Line {i} of the first paragraph." for i in range(1, k + 1))
-        letter = f"---\nsubject: Flow\n---\n\n{first}\n\n{para}\n\nThe end.\n"
-        pdf = render(tmp, f"flow-{k}", letter, "--no-page-numbers")
-        if not pdf:
+        counts = zebra_lines(tmp, "flow", k, 90)   # six lines of the one word
+        if counts is None:
             return
-        lines = {}
-        for page, _x, y, w in words(pdf):
-            if w == "zebra":
-                lines.setdefault(page, set()).add(round(y, 1))
-        counts = {p: len(ys) for p, ys in sorted(lines.items())}
         total = sum(counts.values())
         check(total == 6, f"k={k}: the paragraph has its six lines", counts)
         print(f"info: k={k}: {counts}")
@@ -65,7 +74,6 @@ def check_orphans_widows(tmp):
             split += 1
             check(min(counts.values()) >= 2, f"k={k}: no orphan or widow where the paragraph breaks",
                   f"its lines per page: {counts}")
-        os.remove(pdf)
     check(split >= 4 and together >= 4, "the page break fell inside the paragraph for several k, not for others",
           (split, together))
 
@@ -74,22 +82,13 @@ def check_three_lines(tmp):
     """A paragraph of three lines cannot be split without an orphan or a
     widow: wherever the page break falls, it stays whole on one page (with two
     lines left free at a page's foot, all three go to the next page)."""
-    para = " ".join(["zebra"] * 40)   # three lines of the one word
     for k in range(44, 52):   # around the first page break
-        first = "\\\n".join(f"Line {i} of the first paragraph." for i in range(1, k + 1))
-        letter = f"---\nsubject: Flow\n---\n\n{first}\n\n{para}\n\nThe end.\n"
-        pdf = render(tmp, f"three-{k}", letter, "--no-page-numbers")
-        if not pdf:
+        counts = zebra_lines(tmp, "three", k, 40)   # three lines of the one word
+        if counts is None:
             return
-        lines = {}
-        for page, _x, y, w in words(pdf):
-            if w == "zebra":
-                lines.setdefault(page, set()).add(round(y, 1))
-        counts = {p: len(ys) for p, ys in sorted(lines.items())}
         print(f"info: three lines, k={k}: {counts}")
         check(sum(counts.values()) == 3 and len(counts) == 1, f"k={k}: the three-line paragraph stays on one page",
               f"its lines per page: {counts}")
-        os.remove(pdf)
 
 
 def check_last_group_whole(tmp, root):

@@ -104,15 +104,21 @@ static void test_seed_letter(void) {
     mkl__doc_free(d);
 }
 
-static void test_balanced_columns(void) {
-    /* 9 one-line entries in 3 columns on one page: 3 rows, columns of 3 */
-    const char *t = "---\nsignatories:\n  - columns: 3\n    entries: [a1, a2, a3, b1, b2, b3, c1, c2, c3]\n---\n";
+/* Parse the letter text `t` and lay it out into `L` (no page numbers). */
+static mkl_doc *lay_out(const char *t, mkl_layout *L) {
     mkl_doc *d = NULL;
     mkl_error e = {0};
     CHECK(mkl__parse_letter(t, strlen(t), "t", "", &d, &e) == MKL_OK);
-    mkl_layout L = {0};
     mkl_layout_opts o = {NULL, 0, NULL, NULL, NULL};
-    CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
+    CHECK(d && mkl__layout(d, fx_db, fx_sh, &o, L, &e) == MKL_OK);
+    return d;
+}
+
+static void test_balanced_columns(void) {
+    /* 9 one-line entries in 3 columns on one page: 3 rows, columns of 3 */
+    const char *t = "---\nsignatories:\n  - columns: 3\n    entries: [a1, a2, a3, b1, b2, b3, c1, c2, c3]\n---\n";
+    mkl_layout L = {0};
+    mkl_doc *d = lay_out(t, &L);
     /* first glyph of each entry: x per column, rows per column */
     double xs[9], ys[9];
     size_t k = 0;
@@ -138,12 +144,8 @@ static void test_even_columns(void) {
     char t[512] = "---\nsignatories:\n  - columns: 3\n    entries: [";
     for (int i = 1; i <= 16; i++) snprintf(t + strlen(t), sizeof t - strlen(t), "%se%02d", i > 1 ? ", " : "", i);
     snprintf(t + strlen(t), sizeof t - strlen(t), "]\n---\n");
-    mkl_doc *d = NULL;
-    mkl_error e = {0};
-    CHECK(mkl__parse_letter(t, strlen(t), "t", "", &d, &e) == MKL_OK);
     mkl_layout L = {0};
-    mkl_layout_opts o = {NULL, 0, NULL, NULL, NULL};
-    CHECK(mkl__layout(d, fx_db, fx_sh, &o, &L, &e) == MKL_OK);
+    mkl_doc *d = lay_out(t, &L);
     double xs[3] = {0};
     int counts[3] = {0}, ncols = 0, entries = 0;
     const mkl_page *pg = &L.pages.v[0];
