@@ -7,16 +7,11 @@
  * HPDF_Xref, page content streams). Those internals are tied to 2.3.0: the
  * build refuses other versions and the run-time check refuses a different
  * shared library. */
-#include "pdf.h"
+#include "pdf_internal.h"
 #include "deflate.h"
 #include "pack.h"
-#include "pdf_tags.h"
 #include "pdf_sign.h"
 
-#include <ft2build.h>
-#include FT_FREETYPE_H
-#include FT_CID_H
-#include <hb-subset.h>
 #include <hpdf.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
@@ -38,10 +33,12 @@
 const char *mkl__pdf_backend_version(void) { return HPDF_GetVersion(); }
 int mkl__pdf_backend_ok(void) { return !strcmp(HPDF_GetVersion(), "2.3.0"); }
 
-typedef struct Ctx {
-    HPDF_STATUS err, detail;
-    int quiet;
-} Ctx;
+/* Raw page content a writer keeps before it deflates the next pages (fast
+ * level) while they wait: a page of text is ~12 KB as written, ~4 KB so.
+ * Up to 16 MiB (about 1,300 pages) a batch pays no time for it; beyond, a
+ * combined file takes about 15% longer and a third less memory. A variable
+ * so that tests can take that path with a short letter. */
+size_t mkl__pdf_keep_raw = (size_t)16 << 20;
 
 static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
     Ctx *c = user;
@@ -52,94 +49,17 @@ static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
     }
 }
 
-/* One embedded font: a face and the (glyph, text) pairs drawn with it.
- *
- * Page content is written with a provisional code per pair (its index, from
- * 1). When the document is finished the font is subset, and each pair gets
- * its final CID: the glyph's id in the subset (so /CIDToGIDMap is /Identity
- * and the CIDs follow the font's glyph order, which compresses best), or,
- * for a second text drawn with the same glyph, a CID after the last glyph,
- * mapped by a CIDToGIDMap stream. A CID-keyed CFF font has no CIDToGIDMap:
- * its CIDs are those the subset's charset gives its glyphs. The pages are
- * then patched in place. */
-typedef struct PFont {
-    mkl_face *face;
-    HPDF_Dict type0;
-    /* pairs from 1: cid_gid[pair], and the text it stands for: (offset, len) in `text` */
-    MKL_VEC(uint32_t) cid_gid;
-    MKL_VEC(uint32_t) cid_toff;
-    MKL_VEC(uint32_t) cid_tlen;
-    mkl_buf text;
-    uint32_t *hash;            /* open addressing: 0 = empty, else pair */
-    size_t hcap;
-    uint32_t *final;           /* pair -> CID, once the font is finished */
-    /* CFF fonts: a CIDFontType0 has no CIDToGIDMap, so one glyph has one CID
-     * and one text. A glyph drawn for a second text (Noto CJK draws 豈
-     * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
-     * of the same face, with its own ToUnicode. */
-    size_t twin;               /* index of the twin in the writer's fonts + 1; 0: none yet */
-    int is_twin;
-    uint32_t *gtext;           /* open addressing by glyph: the first pair with a text (0 = empty) */
-    size_t gtcap, gtn;
-} PFont;
+mkl_status mkl__pdf_oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
 
-/* Where a TJ array starts in a page's content (just after its '['), and
- * the font its codes belong to. */
-typedef struct PSite { uint32_t off, font; } PSite;
-
-/* A page whose content waits for the final CIDs: as written (`content`),
- * or, once the writer holds more than mkl__pdf_keep_raw bytes of it (a combined
- * batch of many copies), deflated (`z`, inflating to `rawlen` bytes). */
-typedef struct PPage {
-    HPDF_Page page;
-    mkl_buf content, z;
-    size_t rawlen;
-    MKL_VEC(PSite) sites;
-} PPage;
-
-/* Raw page content a writer keeps before it deflates the next pages (fast
- * level) while they wait: a page of text is ~12 KB as written, ~4 KB so.
- * Up to 16 MiB (about 1,300 pages) a batch pays no time for it; beyond, a
- * combined file takes about 15% longer and a third less memory. A variable
- * so that tests can take that path with a short letter. */
-size_t mkl__pdf_keep_raw = (size_t)16 << 20;
-
-/* An image drawn in the document: stored once, however often it is drawn. */
-typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
-
-/* The writer: one libharu document that layouts are added to, page by page. */
-typedef struct mkl_pdfw {
-    int pdfa, pdfua;
-    mkl_tagger *tags;      /* or NULL: untagged */
-    char *title, *author;
-    long long ctime;
-    const mkl_layout *L;   /* the layout being added */
-    HPDF_Doc pdf;
-    Ctx ctx;
-    mkl_error *e;
-    MKL_VEC(PFont) fonts;
-    MKL_VEC(PImage) images;
-    MKL_VEC(PPage) pending;
-    size_t kept;           /* raw bytes of `pending` content */
-    int pages;
-    long fail_mark;        /* mkl__alloc_failures() when the writer was made */
-    mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
-    const mkl_signer *signer;  /* sign the document, or NULL */
-    HPDF_Page first;       /* the first page: the signature's widget is there */
-} W;
-
-static mkl_status oom(W *w) { return mkl__err(w->e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory"); }
-
-static mkl_status hpdf_fail(W *w, const char *what);
 /* What a pdf_tags.c function returned, reported. */
 static mkl_status tags_status(W *w, mkl_status st) {
-    if (st == MKL_ERR_NOMEM) return oom(w);
-    return st ? hpdf_fail(w, "tagging") : MKL_OK;
+    if (st == MKL_ERR_NOMEM) return mkl__pdf_oom(w);
+    return st ? mkl__pdf_fail(w, "tagging") : MKL_OK;
 }
 
-static mkl_status hpdf_fail(W *w, const char *what) {
+mkl_status mkl__pdf_fail(W *w, const char *what) {
     /* libharu reports a refused allocation as all sorts of errors (or none) */
-    if (w->ctx.err == HPDF_FAILD_TO_ALLOC_MEM || mkl__alloc_failures() != w->fail_mark) return oom(w);
+    if (w->ctx.err == HPDF_FAILD_TO_ALLOC_MEM || mkl__alloc_failures() != w->fail_mark) return mkl__pdf_oom(w);
     return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end (libharu) failed in %s: error 0x%04X, detail %u", what,
                     (unsigned)w->ctx.err, (unsigned)w->ctx.detail);
 }
@@ -153,15 +73,15 @@ static uint32_t hash_pair(uint32_t gid, const char *t, uint32_t n) {
 /* A new font of `face` at the end of w->fonts (which may move). */
 static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     PFont *f = MKL_PUSH(&w->fonts);
-    if (!f) return oom(w);
+    if (!f) return mkl__pdf_oom(w);
     f->face = face;
     f->is_twin = is_twin;
     f->hcap = 1024;
     f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
-    if (!f->hash || !z0 || !z1 || !z2) return oom(w);
+    if (!f->hash || !z0 || !z1 || !z2) return mkl__pdf_oom(w);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
-    if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return hpdf_fail(w, "creating a font");
+    if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return mkl__pdf_fail(w, "creating a font");
     return MKL_OK;
 }
 
@@ -193,7 +113,7 @@ static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, ui
         if ((g->gtn + 1) * 2 > g->gtcap) {
             size_t ncap = g->gtcap ? g->gtcap * 2 : 256, ocap = g->gtcap;
             uint32_t *old = g->gtext, *nt = mkl__calloc(ncap, sizeof *nt);
-            if (!nt) return oom(w);
+            if (!nt) return mkl__pdf_oom(w);
             g->gtext = nt;
             g->gtcap = ncap;
             for (size_t i = 0; i < ocap; i++)
@@ -218,7 +138,7 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->cid_gid.n * 2 >= f->hcap) {
         size_t ncap = f->hcap * 2;
         uint32_t *nh = mkl__calloc(ncap, sizeof *nh);
-        if (!nh) return oom(w);
+        if (!nh) return mkl__pdf_oom(w);
         for (size_t c = 1; c < f->cid_gid.n; c++) {
             uint32_t h = hash_pair(f->cid_gid.v[c], f->text.s + f->cid_toff.v[c], f->cid_tlen.v[c]) & (ncap - 1);
             while (nh[h]) h = (h + 1) & (ncap - 1);
@@ -241,12 +161,12 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->cid_gid.n >= 0xFFFF)
         return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
     uint32_t *a = MKL_PUSH(&f->cid_gid), *b = MKL_PUSH(&f->cid_toff), *c = MKL_PUSH(&f->cid_tlen);
-    if (!a || !b || !c) return oom(w);
+    if (!a || !b || !c) return mkl__pdf_oom(w);
     *a = gid;
     *b = (uint32_t)f->text.n;
     *c = tlen;
     mkl__buf_add(&f->text, t, tlen);
-    if (f->text.oom) return oom(w);
+    if (f->text.oom) return mkl__pdf_oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
     if (tlen && f->gtcap) {
@@ -315,7 +235,7 @@ static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
     mkl_status st = image_for(w, im->img, &obj);
     if (st) return st;
     const char *name = HPDF_Page_GetXObjectName(pp->page, obj);
-    if (!name) return hpdf_fail(w, "drawing an image");
+    if (!name) return mkl__pdf_fail(w, "drawing an image");
     mkl_buf *b = &pp->content;
     ops(b, "q # 0 0 # # # cm /", (double)im->w, (double)im->h, (double)im->x, w->L->height - im->y - im->h);
     mkl__buf_adds(b, name);
@@ -412,7 +332,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         curf = curf ? &w->fonts.v[curf_at] : NULL;
         if (f != curf || run->size != cursize) {
             const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
-            if (!name) return hpdf_fail(w, "adding a font to a page");
+            if (!name) return mkl__pdf_fail(w, "adding a font to a page");
             mkl__buf_printf(b, "/%s", name);
             ops(b, " # Tf\n", (double)run->size);
             curf = f;
@@ -439,7 +359,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 open = 0;
                 const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
-                if (!name) return hpdf_fail(w, "adding a font to a page");
+                if (!name) return mkl__pdf_fail(w, "adding a font to a page");
                 mkl__buf_printf(b, "/%s", name);
                 ops(b, " # Tf\n", size);
                 curf = f;
@@ -478,7 +398,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / size);
             if (!open) {
                 PSite *site = MKL_PUSH(&pp->sites);
-                if (!site) return oom(w);
+                if (!site) return mkl__pdf_oom(w);
                 mkl__buf_adds(b, "[");
                 site->off = (uint32_t)b->n;
                 site->font = (uint32_t)(f - w->fonts.v);
@@ -504,7 +424,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     }
     if (T) mkl__tags_close(T, b);
     if (b->n > UINT32_MAX - 16) return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "a page's content is over 4 GiB");
-    return b->oom ? oom(w) : MKL_OK;
+    return b->oom ? mkl__pdf_oom(w) : MKL_OK;
 }
 
 /* Replace the provisional codes in `s`, the content of a finished page, by
@@ -528,12 +448,7 @@ static void page_patch(W *w, const PPage *pp, char *s) {
     }
 }
 
-static int cmp_int(const void *a, const void *b) {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-static void put_utf16be(mkl_buf *b, const char *s, size_t n) {
+void mkl__pdf_utf16be(mkl_buf *b, const char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         uint32_t cp = mkl__utf8_next(s, n, &i);
@@ -546,7 +461,7 @@ static void put_utf16be(mkl_buf *b, const char *s, size_t n) {
     }
 }
 
-static HPDF_Dict stream_new(W *w) {
+HPDF_Dict mkl__pdf_stream_new(W *w) {
     HPDF_Dict d = HPDF_DictStream_New(w->pdf->mmgr, w->pdf->xref);
     if (d) d->filter = HPDF_STREAM_FILTER_FLATE_DECODE;
     return d;
@@ -557,7 +472,7 @@ static HPDF_Dict stream_new(W *w) {
  * keeps the deflated bytes: when it holds some already (the same data
  * deflated for an earlier copy), they are written as they are. PDF/A files
  * are not packed: there libharu deflates. */
-static HPDF_STATUS stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mkl_buf *z) {
+HPDF_STATUS mkl__pdf_stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mkl_buf *z) {
     if (w->pdfa || !n) return HPDF_Stream_Write(d->stream, (const HPDF_BYTE *)data, (HPDF_UINT)n);
     mkl_buf own = {0};
     if (!z) z = &own;
@@ -572,520 +487,19 @@ static HPDF_STATUS stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mk
     return r;
 }
 
-/* stream_data() for bytes `raw` that a cached subset kept from the last
+/* mkl__pdf_stream_data() for bytes `raw` that a cached subset kept from the last
  * document (`keep_raw`, deflated to `keep_z`): the same bytes are written
  * deflated as they were; others replace them (`raw` is taken). */
-static HPDF_STATUS stream_kept(W *w, HPDF_Dict d, mkl_buf *raw, mkl_buf *keep_raw, mkl_buf *keep_z) {
+HPDF_STATUS mkl__pdf_stream_kept(W *w, HPDF_Dict d, mkl_buf *raw, mkl_buf *keep_raw, mkl_buf *keep_z) {
     if (keep_raw->n != raw->n || memcmp(keep_raw->s, raw->s, raw->n)) {
         mkl__buf_free(keep_raw);
         mkl__buf_free(keep_z);
         *keep_raw = *raw;
         memset(raw, 0, sizeof *raw);
     }
-    return stream_data(w, d, keep_raw->s, keep_raw->n, keep_z);
+    return mkl__pdf_stream_data(w, d, keep_raw->s, keep_raw->n, keep_z);
 }
 
-/* A subset font, kept by the renderer for the next document that needs
- * exactly the same glyphs of the same face (the letter rendered again, or a
- * merge copy whose fields add no glyph to that face). */
-typedef struct SubEntry {
-    const mkl_face *face;
-    uint32_t *gids, *newg;   /* sorted old glyph ids and their ids in the subset */
-    size_t n;
-    uint32_t nglyphs;        /* glyphs in the subset (with .notdef and components) */
-    hb_blob_t *blob;         /* the subset font program */
-    uint16_t *cid;           /* a CID-keyed CFF subset: each glyph's CID (its charset's); else NULL, CID = glyph id */
-    uint32_t ncid;           /* with `cid`: the largest CID + 1 */
-    /* the streams as deflated for the last document that used this subset,
-     * written again as they are when the next one has the same bytes: the
-     * font program (always the same), and its ToUnicode CMap and
-     * CIDToGIDMap with the raw bytes they were made from */
-    mkl_buf zprog, tu_raw, tu_z, map_raw, map_z;
-} SubEntry;
-
-/* A TrueType face cut down to the tables a subset keeps, every glyph in
- * place (so glyph ids are the face's). hb-subset's plan reads the whole cmap
- * of the face it is given even when asked for glyphs: 3 ms a subset for
- * Nanum Myeongjo, 0.02-0.9 ms from this face (measured). Subsets of it are
- * byte for byte those of the face (the same tables, hinting already
- * dropped), so which one served a document never shows in its bytes. Made
- * (32 ms for Nanum) the second time a face needs a new subset: a batch
- * whose rows bring new glyphs. */
-typedef struct Reduced { const mkl_face *face; hb_face_t *sub; } Reduced;
-
-struct mkl_subsets {
-    SubEntry e[8];
-    size_t next;
-    Reduced red[4];
-    size_t next_red;
-};
-
-static void sub_clear(SubEntry *e) {
-    mkl__free(e->gids);
-    mkl__free(e->newg);
-    mkl__free(e->cid);
-    hb_blob_destroy(e->blob);
-    mkl__buf_free(&e->zprog);
-    mkl__buf_free(&e->tu_raw);
-    mkl__buf_free(&e->tu_z);
-    mkl__buf_free(&e->map_raw);
-    mkl__buf_free(&e->map_z);
-    memset(e, 0, sizeof *e);
-}
-
-mkl_subsets *mkl__subsets_new(void) { return mkl__calloc(1, sizeof(mkl_subsets)); }
-
-void mkl__subsets_free(mkl_subsets *c) {
-    if (!c) return;
-    for (size_t i = 0; i < sizeof c->e / sizeof *c->e; i++) sub_clear(&c->e[i]);
-    for (size_t i = 0; i < sizeof c->red / sizeof *c->red; i++) hb_face_destroy(c->red[i].sub);
-    mkl__free(c);
-}
-
-/* The CID of each glyph of a CID-keyed CFF subset, as FreeType reads it from
- * the subset's own charset: hb-subset keeps the font's CIDs there, and a
- * CIDFontType0 maps a PDF's CID to a glyph through that charset (ISO
- * 32000-1, 9.7.4.2), so the pages, /W, ToUnicode and CIDSet use these. */
-static mkl_status cff_cids(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
-    hb_blob_t *otf = hb_face_reference_blob(sub);
-    unsigned len;
-    const char *d = hb_blob_get_data(otf, &len);
-    FT_Library lib;
-    FT_Face ff = NULL;
-    FT_Bool keyed = 0;
-    unsigned char *seen = NULL;
-    mkl_status st = MKL_OK;
-    if (FT_Init_FreeType(&lib)) {
-        hb_blob_destroy(otf);
-        return oom(w);
-    }
-    int ok = len && !FT_New_Memory_Face(lib, (const FT_Byte *)d, (FT_Long)len, 0, &ff) &&
-             !FT_Get_CID_Is_Internally_CID_Keyed(ff, &keyed) && keyed && ff->num_glyphs == (FT_Long)e->nglyphs;
-    if (ok && (!(e->cid = mkl__malloc(e->nglyphs * sizeof *e->cid)) || !(seen = mkl__calloc(65536 / 8, 1))))
-        st = oom(w);
-    for (uint32_t g = 0; ok && !st && g < e->nglyphs; g++) {
-        FT_UInt c = 0;
-        /* .notdef is CID 0, and no two glyphs share a CID */
-        ok = !FT_Get_CID_From_Glyph_Index(ff, g, &c) && c <= 0xFFFF && (g == 0) == (c == 0) &&
-             !(seen[c >> 3] & (1 << (c & 7)));
-        if (!ok) break;
-        seen[c >> 3] |= (unsigned char)(1 << (c & 7));
-        e->cid[g] = (uint16_t)c;
-        if (c + 1 > e->ncid) e->ncid = c + 1;
-    }
-    if (!st && !ok)
-        st = mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF subset has no usable CIDs");
-    mkl__free(seen);
-    if (ff) FT_Done_Face(ff);
-    FT_Done_FreeType(lib);
-    hb_blob_destroy(otf);
-    return st;
-}
-
-/* The program a FontFile3 /CIDFontType0C embeds: the subset's bare 'CFF '
- * table, as hb-subset made it; a CID-keyed one with its glyphs' CIDs. */
-static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEntry *e) {
-    hb_blob_t *cff = hb_face_reference_table(sub, HB_TAG('C', 'F', 'F', ' '));
-    if (!hb_blob_get_length(cff)) {
-        hb_blob_destroy(cff);
-        return MKL_OK;
-    }
-    e->blob = cff;
-    return face->cid_keyed ? cff_cids(w, face, sub, e) : MKL_OK;
-}
-
-/* The subset input for the glyphs `gids` (all of them when NULL) of `face`
- * (hb-subset's face `from`: the face's own or its Reduced one); NULL when out
- * of memory. */
-static hb_subset_input_t *subset_input(const mkl_face *face, hb_face_t *from, const uint32_t *gids, size_t n) {
-    hb_subset_input_t *in = hb_subset_input_create_or_fail();
-    if (!in) return NULL;
-    hb_set_t *gs = hb_subset_input_glyph_set(in);
-    if (gids)
-        for (size_t i = 0; i < n; i++) hb_set_add(gs, gids[i]);
-    else
-        hb_set_add_range(gs, 0, hb_face_get_glyph_count(from) - 1);
-    hb_set_clear(hb_subset_input_unicode_set(in));
-    /* CFF charstrings without subroutines: a subset with them is 3% (Latin)
-     * to 14% (Hanja) larger once deflated */
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | (face->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE : 0));
-    /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
-     * fpgm and prep when hinted): the PDF names the font and gives its
-     * metrics, so 'name', 'post', 'OS/2' and every other table of the face
-     * are dropped, as in Acrobat's own subsets (FreeType loads such fonts). A
-     * Korean letter is 1.2 KB smaller. */
-    static const char keep_tt[][5] = {"glyf", "head", "hhea", "hmtx", "loca", "maxp"};
-    static const char keep_cff[][5] = {"CFF ", "head", "hhea", "hmtx", "maxp"};
-    const char(*keep)[5] = face->cff ? keep_cff : keep_tt;
-    size_t nkeep = face->cff ? sizeof keep_cff / sizeof *keep_cff : sizeof keep_tt / sizeof *keep_tt;
-    hb_set_t *drop = hb_subset_input_set(in, HB_SUBSET_SETS_DROP_TABLE_TAG);
-    hb_tag_t tags[64];
-    for (unsigned start = 0, got = 64; got == 64; start += got) {
-        got = 64;
-        hb_face_get_table_tags(from, start, &got, tags);
-        for (unsigned i = 0; i < got; i++) {
-            int needed = 0;
-            for (size_t k = 0; k < nkeep && !needed; k++)
-                needed = tags[i] == hb_tag_from_string(keep[k], 4);
-            if (!needed) hb_set_add(drop, tags[i]);
-        }
-    }
-    if (!hb_set_allocation_successful(gs) || !hb_set_allocation_successful(drop)) {
-        hb_subset_input_destroy(in);
-        return NULL;
-    }
-    return in;
-}
-
-/* The face a subset of `face` is made from: its Reduced face when the
- * renderer keeps one, or when `make` and there is none yet (a TrueType
- * face only), else the face itself. */
-static hb_face_t *subset_source(W *w, const mkl_face *face, int make) {
-    mkl_subsets *c = w->subsets;
-    if (!c || face->cff) return face->face;
-    for (size_t i = 0; i < sizeof c->red / sizeof *c->red; i++)
-        if (c->red[i].face == face) return c->red[i].sub;
-    if (!make) return face->face;
-    hb_subset_input_t *in = subset_input(face, face->face, NULL, 0);
-    hb_face_t *sub = in ? hb_subset_or_fail(face->face, in) : NULL;
-    hb_subset_input_destroy(in);
-    if (!sub || hb_face_get_glyph_count(sub) != hb_face_get_glyph_count(face->face)) {
-        hb_face_destroy(sub);
-        return face->face;   /* a subset from the face itself is as good, only slower */
-    }
-    hb_face_make_immutable(sub);
-    Reduced *slot = &c->red[c->next_red++ % (sizeof c->red / sizeof *c->red)];
-    hb_face_destroy(slot->sub);
-    slot->face = face;
-    slot->sub = sub;
-    return sub;
-}
-
-/* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array);
- * `reduce`: from the face's Reduced face, made if need be. */
-static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, int reduce, SubEntry *e) {
-    e->face = face;
-    e->gids = gids;
-    e->n = n;
-    hb_face_t *from = subset_source(w, face, reduce);
-    hb_subset_input_t *in = subset_input(face, from, gids, n);
-    if (!in || !(e->newg = mkl__malloc((n ? n : 1) * sizeof *e->newg))) {
-        hb_subset_input_destroy(in);
-        return oom(w);
-    }
-    hb_subset_plan_t *plan = hb_subset_plan_create_or_fail(from, in);
-    hb_subset_input_destroy(in);
-    if (!plan) return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
-    const hb_map_t *o2n = hb_subset_plan_old_to_new_glyph_mapping(plan);
-    for (size_t i = 0; i < n; i++) {
-        hb_codepoint_t ng = hb_map_get(o2n, gids[i]);
-        e->newg[i] = ng == HB_MAP_VALUE_INVALID ? 0 : ng;
-    }
-    hb_face_t *sub = hb_subset_plan_execute_or_fail(plan);
-    e->nglyphs = sub ? hb_face_get_glyph_count(sub) : 0;
-    mkl_status st = MKL_OK;
-    if (!face->cff) e->blob = sub ? hb_face_reference_blob(sub) : NULL;
-    else if (sub) st = cff_program(w, face, sub, e);
-    hb_face_destroy(sub);
-    hb_subset_plan_destroy(plan);
-    if (st) return st;
-    if (!e->blob || !hb_blob_get_length(e->blob) || !e->nglyphs)
-        return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot subset the font for embedding");
-    for (size_t i = 0; i < n; i++)
-        if (e->newg[i] >= e->nglyphs) e->newg[i] = 0;
-    return MKL_OK;
-}
-
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The id in the subset of the face's glyph `gid`. */
-static uint32_t subset_gid(const SubEntry *e, uint32_t gid) {
-    const uint32_t *at = bsearch(&gid, e->gids, e->n, sizeof *e->gids, cmp_u32);
-    return at ? e->newg[at - e->gids] : 0;
-}
-
-/* The one code point a pair's text is, when it is one UTF-16 unit; else 0. */
-static uint32_t single_unit(const PFont *f, uint32_t pair) {
-    const char *t = f->text.s + f->cid_toff.v[pair];
-    size_t n = f->cid_tlen.v[pair], i = 0;
-    uint32_t cp = mkl__utf8_next(t, n, &i);
-    return i == n && cp < 0x10000 && (cp < 0xD800 || cp > 0xDFFF) ? cp : 0;
-}
-
-/* Move `n` entries in `from` to the CMap as one block ("bfchar" or "bfrange"). */
-static void cmap_block(mkl_buf *tb, mkl_buf *from, size_t *n, const char *kind) {
-    mkl__buf_printf(tb, "%zu begin%s\n", *n, kind);
-    mkl__buf_add(tb, from->s, from->n);
-    mkl__buf_printf(tb, "end%s\n", kind);
-    from->n = *n = 0;
-}
-
-/* The ToUnicode CMap of a finished font (who[cid]: its pair, 0 for none).
- * CIDs follow the font's glyph order, so neighbouring CIDs with a text are
- * written as one bfrange: "<lo> <hi> <u>" when their texts are consecutive
- * code points, else "<lo> <hi> [<t1> <t2> ...]" (a range stays within one
- * high byte, as the CMap format requires); a CID alone is a bfchar. */
-static mkl_status to_unicode(W *w, const PFont *f, const uint32_t *who, uint32_t ncid, mkl_buf *tb) {
-    mkl_buf ch = {0}, rg = {0};
-    size_t nch = 0, nrg = 0;
-    mkl__buf_adds(tb, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
-                      "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
-                      "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
-                      "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
-    for (uint32_t lo = 1; lo < ncid;) {
-        if (!who[lo] || !f->cid_tlen.v[who[lo]]) { lo++; continue; }
-        uint32_t hi = lo;
-        while (hi + 1 < ncid && (hi + 1) >> 8 == lo >> 8 && who[hi + 1] && f->cid_tlen.v[who[hi + 1]]) hi++;
-        if (hi == lo) {
-            mkl__buf_printf(&ch, "<%04X> <", (unsigned)lo);
-            put_utf16be(&ch, f->text.s + f->cid_toff.v[who[lo]], f->cid_tlen.v[who[lo]]);
-            mkl__buf_adds(&ch, ">\n");
-            if (++nch == 100) cmap_block(tb, &ch, &nch, "bfchar");
-        } else {
-            uint32_t u0 = single_unit(f, who[lo]);
-            int seq = u0 && (u0 & 0xFF) + (hi - lo) <= 0xFF;
-            for (uint32_t c = lo + 1; c <= hi && seq; c++) seq = single_unit(f, who[c]) == u0 + (c - lo);
-            mkl__buf_printf(&rg, "<%04X> <%04X> ", (unsigned)lo, (unsigned)hi);
-            if (seq) {
-                mkl__buf_printf(&rg, "<%04X>\n", (unsigned)u0);
-            } else {
-                mkl__buf_adds(&rg, "[");
-                for (uint32_t c = lo; c <= hi; c++) {
-                    mkl__buf_adds(&rg, c == lo ? "<" : " <");
-                    put_utf16be(&rg, f->text.s + f->cid_toff.v[who[c]], f->cid_tlen.v[who[c]]);
-                    mkl__buf_adds(&rg, ">");
-                }
-                mkl__buf_adds(&rg, "]\n");
-            }
-            if (++nrg == 100) cmap_block(tb, &rg, &nrg, "bfrange");
-        }
-        lo = hi + 1;
-    }
-    if (nch) cmap_block(tb, &ch, &nch, "bfchar");
-    if (nrg) cmap_block(tb, &rg, &nrg, "bfrange");
-    mkl__buf_adds(tb, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
-    int bad = ch.oom || rg.oom || tb->oom;
-    mkl__buf_free(&ch);
-    mkl__buf_free(&rg);
-    return bad ? oom(w) : MKL_OK;
-}
-
-/* Subset the font and write its objects. */
-static mkl_status font_finish(W *w, PFont *f, int index) {
-    HPDF_MMgr mm = w->pdf->mmgr;
-    mkl_face *face = f->face;
-    mkl_status st = MKL_OK;
-    /* the glyphs used, sorted and unique */
-    uint32_t *gids = mkl__malloc(f->cid_gid.n * sizeof *gids);
-    if (!gids) return oom(w);
-    memcpy(gids, f->cid_gid.v, f->cid_gid.n * sizeof *gids);
-    qsort(gids, f->cid_gid.n, sizeof *gids, cmp_u32);
-    size_t ng = 0;
-    for (size_t i = 0; i < f->cid_gid.n; i++)
-        if (!ng || gids[ng - 1] != gids[i]) gids[ng++] = gids[i];
-    SubEntry own = {0}, *e = NULL;
-    mkl_subsets *cache = w->subsets;
-    for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !e; i++)
-        if (cache->e[i].face == face && cache->e[i].n == ng && !memcmp(cache->e[i].gids, gids, ng * sizeof *gids))
-            e = &cache->e[i];
-    if (e) {
-        mkl__free(gids);
-    } else {
-        /* a second subset of a face in this renderer: its rows bring new glyphs */
-        int reduce = 0;
-        for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !reduce; i++) reduce = cache->e[i].face == face;
-        if ((st = make_subset(w, face, gids, ng, reduce, &own))) {
-            sub_clear(&own);
-            return st;
-        }
-        e = &own;
-        if (cache) {   /* kept for the next copies, in place of the oldest */
-            SubEntry *slot = &cache->e[cache->next++ % (sizeof cache->e / sizeof *cache->e)];
-            sub_clear(slot);
-            *slot = own;
-            memset(&own, 0, sizeof own);
-            e = slot;
-        }
-    }
-    /* e stays valid to the end: nothing below touches the cache */
-    unsigned blen = 0;
-    const char *bdata = hb_blob_get_data(e->blob, &blen);
-    mkl_buf tb = {0};
-    uint32_t *who = NULL;
-    unsigned char *taken = NULL;
-
-    /* final CIDs: the pair's glyph id in the subset (a CID-keyed CFF: the
-     * glyph's CID), taken by the first pair of each glyph with a text; any
-     * further pair of that glyph (another text, or none) gets a CID after
-     * the last glyph */
-    size_t npair = f->cid_gid.n;
-    const uint16_t *cidof = e->cid;
-    uint32_t ncid = cidof ? e->ncid : e->nglyphs;
-    f->final = mkl__malloc(npair * sizeof *f->final);
-    taken = mkl__calloc(e->nglyphs, 1);
-    if (!f->final || !taken) { st = oom(w); goto out; }
-    f->final[0] = 0;
-    for (size_t p = 1; p < npair; p++) f->final[p] = UINT32_MAX;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t p = 1; p < npair; p++) {
-            if (f->final[p] != UINT32_MAX || (!pass && !f->cid_tlen.v[p])) continue;
-            uint32_t g = subset_gid(e, f->cid_gid.v[p]);
-            /* a CIDFontType0 has no CIDToGIDMap: a glyph drawn for a second
-             * text keeps its one CID (and the first text) */
-            if (!taken[g] || face->cff) {
-                taken[g] = 1;
-                f->final[p] = cidof ? cidof[g] : g;
-            } else {
-                f->final[p] = ncid++;
-            }
-        }
-    if (ncid > (cidof ? 0x10000u : 0xFFFFu)) {
-        st = mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
-        goto out;
-    }
-    /* who[cid]: the pair drawn with it (0: none) */
-    if (!(who = mkl__calloc(ncid, sizeof *who))) { st = oom(w); goto out; }
-    for (size_t p = 1; p < npair; p++) {
-        uint32_t *c = &who[f->final[p]];
-        if (!*c || (!f->cid_tlen.v[*c] && f->cid_tlen.v[p])) *c = (uint32_t)p;
-    }
-
-    /* subset tag: six letters from the glyph set, so identical input gives identical output */
-    char tag[8], base[256];
-    uint32_t h = 2166136261u ^ (uint32_t)index;
-    for (size_t c = 0; c < f->cid_gid.n; c++) h = (h ^ f->cid_gid.v[c]) * 16777619u;
-    for (int i = 0; i < 6; i++) { tag[i] = (char)('A' + h % 26); h /= 26; if (!h) h = 0x9E3779B9u + (uint32_t)i; }
-    tag[6] = 0;
-    snprintf(base, sizeof base, "%s+%s", tag, face->psname);
-    for (char *p = base; *p; p++)
-        if (*p <= ' ' || *p > '~' || strchr("()<>[]{}/%#", *p)) *p = '-';
-
-    HPDF_STATUS r = HPDF_OK;
-    /* FontFile2 (TrueType), or FontFile3 with a bare CFF (ISO 32000-1, 9.9) */
-    HPDF_Dict ff = stream_new(w);
-    if (!ff) { st = hpdf_fail(w, "creating a font file"); goto out; }
-    r |= stream_data(w, ff, bdata, blen, &e->zprog);
-    if (face->cff) r |= HPDF_Dict_AddName(ff, "Subtype", "CIDFontType0C");
-    else r |= HPDF_Dict_AddNumber(ff, "Length1", (HPDF_INT32)blen);
-
-    /* FontDescriptor */
-    double k = 1000.0 / face->upem;
-    HPDF_Dict fd = HPDF_Dict_New(mm);
-    if (!fd || HPDF_Xref_Add(w->pdf->xref, fd) != HPDF_OK) { st = hpdf_fail(w, "creating a font descriptor"); goto out; }
-    r |= HPDF_Dict_AddName(fd, "Type", "FontDescriptor");
-    r |= HPDF_Dict_AddName(fd, "FontName", base);
-    r |= HPDF_Dict_AddNumber(fd, "Flags", 4 | (face->italic ? 64 : 0));
-    /* libharu frees an object it fails to add: nothing is used after a failed add */
-    HPDF_Array bbox = HPDF_Array_New(mm);
-    if (!bbox || HPDF_Dict_Add(fd, "FontBBox", bbox) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
-    for (int i = 0; i < 4; i++) r |= HPDF_Array_AddNumber(bbox, (HPDF_INT32)lround(face->bbox[i] * k));
-    r |= HPDF_Dict_AddReal(fd, "ItalicAngle", (HPDF_REAL)face->italic_angle);
-    r |= HPDF_Dict_AddNumber(fd, "Ascent", (HPDF_INT32)lround(face->ascender * k));
-    r |= HPDF_Dict_AddNumber(fd, "Descent", (HPDF_INT32)lround(face->descender * k));
-    r |= HPDF_Dict_AddNumber(fd, "CapHeight", (HPDF_INT32)lround(face->cap_height * k));
-    r |= HPDF_Dict_AddNumber(fd, "StemV", face->bold ? 140 : 80);
-    r |= HPDF_Dict_Add(fd, face->cff ? "FontFile3" : "FontFile2", ff);
-    if (w->pdfa) {
-        /* PDF/A-1: a CIDSet naming every CID the subset has */
-        HPDF_Dict cs = stream_new(w);
-        HPDF_BYTE *set = mkl__calloc((ncid + 7) / 8, 1);
-        if (!set) { st = oom(w); goto out; }
-        if (!cs) { mkl__free(set); st = hpdf_fail(w, "creating a CIDSet"); goto out; }
-        for (uint32_t c = 0; c < (cidof ? e->nglyphs : ncid); c++) {
-            uint32_t cid = cidof ? cidof[c] : c;
-            set[cid >> 3] |= (HPDF_BYTE)(0x80 >> (cid & 7));
-        }
-        r |= stream_data(w, cs, set, (ncid + 7) / 8, NULL);
-        mkl__free(set);
-        r |= HPDF_Dict_Add(fd, "CIDSet", cs);
-    }
-
-    /* CIDFontType2 with /W and CIDToGIDMap */
-    HPDF_Dict cf = HPDF_Dict_New(mm);
-    if (!cf || HPDF_Xref_Add(w->pdf->xref, cf) != HPDF_OK) { st = hpdf_fail(w, "creating a CID font"); goto out; }
-    r |= HPDF_Dict_AddName(cf, "Type", "Font");
-    r |= HPDF_Dict_AddName(cf, "Subtype", face->cff ? "CIDFontType0" : "CIDFontType2");
-    r |= HPDF_Dict_AddName(cf, "BaseFont", base);
-    HPDF_Dict si = HPDF_Dict_New(mm);
-    if (!si || HPDF_Dict_Add(cf, "CIDSystemInfo", si) != HPDF_OK) { st = hpdf_fail(w, "writing a font"); goto out; }
-    r |= HPDF_Dict_Add(si, "Registry", HPDF_String_New(mm, "Adobe", NULL));
-    r |= HPDF_Dict_Add(si, "Ordering", HPDF_String_New(mm, "Identity", NULL));
-    r |= HPDF_Dict_AddNumber(si, "Supplement", 0);
-    r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
-    /* /DW is the most common width (every Hangul syllable, in a Korean font);
-     * /W lists the others as runs "c [w1 w2 ...]" */
-    int *wv = mkl__malloc(ncid * sizeof *wv), *sorted = mkl__malloc(ncid * sizeof *sorted);
-    if (!wv || !sorted) { mkl__free(wv); mkl__free(sorted); st = oom(w); goto out; }
-    size_t nused = 0;
-    for (uint32_t c = 0; c < ncid; c++) {
-        wv[c] = who[c] ? glyph_w1000(face, f->cid_gid.v[who[c]]) : 0;
-        if (who[c]) sorted[nused++] = wv[c];
-    }
-    qsort(sorted, nused, sizeof *sorted, cmp_int);
-    int dw = nused ? sorted[0] : 1000;
-    for (size_t a = 0, best = 0; a < nused;) {
-        size_t b = a;
-        while (b < nused && sorted[b] == sorted[a]) b++;
-        if (b - a > best) { best = b - a; dw = sorted[a]; }
-        a = b;
-    }
-    mkl__free(sorted);
-    r |= HPDF_Dict_AddNumber(cf, "DW", dw);
-    HPDF_Array wa = HPDF_Array_New(mm);
-    if (!wa || HPDF_Dict_Add(cf, "W", wa) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
-    for (uint32_t c = 1; c < ncid && r == HPDF_OK;) {
-        if (!who[c] || wv[c] == dw) { c++; continue; }
-        r |= HPDF_Array_AddNumber(wa, (HPDF_INT32)c);
-        HPDF_Array ws = HPDF_Array_New(mm);
-        if (!ws || HPDF_Array_Add(wa, ws) != HPDF_OK) { r |= HPDF_FAILD_TO_ALLOC_MEM; break; }
-        for (; c < ncid && who[c] && wv[c] != dw && r == HPDF_OK; c++) r |= HPDF_Array_AddNumber(ws, wv[c]);
-    }
-    mkl__free(wv);
-    if (face->cff) {
-        /* CIDs go to glyphs through the charset: no map */
-    } else if (ncid == e->nglyphs) {
-        r |= HPDF_Dict_AddName(cf, "CIDToGIDMap", "Identity");
-    } else {
-        HPDF_Dict map = stream_new(w);
-        if (!map) { st = hpdf_fail(w, "creating a CIDToGIDMap"); goto out; }
-        mkl_buf raw = {0};
-        for (uint32_t c = 0; c < ncid; c++) {
-            uint32_t g = c < e->nglyphs ? c : subset_gid(e, f->cid_gid.v[who[c]]);
-            char two[2] = {(char)(g >> 8), (char)(g & 0xFF)};
-            mkl__buf_add(&raw, two, 2);
-        }
-        if (raw.oom) { mkl__buf_free(&raw); st = oom(w); goto out; }
-        r |= stream_kept(w, map, &raw, &e->map_raw, &e->map_z);
-        mkl__buf_free(&raw);
-        r |= HPDF_Dict_Add(cf, "CIDToGIDMap", map);
-    }
-
-    /* ToUnicode */
-    HPDF_Dict tu = stream_new(w);
-    if (!tu) { st = hpdf_fail(w, "creating a ToUnicode map"); goto out; }
-    if ((st = to_unicode(w, f, who, ncid, &tb))) goto out;
-    r |= stream_kept(w, tu, &tb, &e->tu_raw, &e->tu_z);
-
-    /* Type0 */
-    r |= HPDF_Dict_AddName(f->type0, "Type", "Font");
-    r |= HPDF_Dict_AddName(f->type0, "Subtype", "Type0");
-    r |= HPDF_Dict_AddName(f->type0, "BaseFont", base);
-    r |= HPDF_Dict_AddName(f->type0, "Encoding", "Identity-H");
-    HPDF_Array df = HPDF_Array_New(mm);
-    if (!df || HPDF_Dict_Add(f->type0, "DescendantFonts", df) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
-    else r |= HPDF_Array_Add(df, cf);
-    r |= HPDF_Dict_Add(f->type0, "ToUnicode", tu);
-    if (r != HPDF_OK || w->ctx.err) st = hpdf_fail(w, "writing a font");
-out:
-    mkl__buf_free(&tb);
-    mkl__free(who);
-    mkl__free(taken);
-    sub_clear(&own);
-    return st;
-}
 
 static void xml_escaped(mkl_buf *b, const char *s) {
     for (; s && *s; s++) {
@@ -1134,16 +548,16 @@ static mkl_status xmp(W *w, const mkl_pdf_info *info, const struct tm *tm, HPDF_
                           "<pdfaid:part>1</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>\n");
     if (info->pdfua) mkl__tags_xmp_pdfua(&x, info->pdfa);
     mkl__buf_adds(&x, "</rdf:RDF></x:xmpmeta>\n<?xpacket end=\"w\"?>");
-    if (x.oom) { mkl__buf_free(&x); return oom(w); }
+    if (x.oom) { mkl__buf_free(&x); return mkl__pdf_oom(w); }
     HPDF_Dict meta = HPDF_DictStream_New(pdf->mmgr, pdf->xref);
-    if (!meta) { mkl__buf_free(&x); return hpdf_fail(w, "adding the XMP metadata"); }
+    if (!meta) { mkl__buf_free(&x); return mkl__pdf_fail(w, "adding the XMP metadata"); }
     r |= HPDF_Dict_AddName(meta, "Type", "Metadata");
     r |= HPDF_Dict_AddName(meta, "Subtype", "XML");
     r |= HPDF_Stream_Write(meta->stream, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
     r |= HPDF_Dict_Add(pdf->catalog, "Metadata", meta);
     HPDF_MD5Update(md5, (const HPDF_BYTE *)x.s, (HPDF_UINT)x.n);
     mkl__buf_free(&x);
-    if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the XMP metadata");
+    if (r != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "adding the XMP metadata");
     return MKL_OK;
 }
 
@@ -1166,7 +580,7 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
         return mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0,
                         "PDF/A needs an sRGB ICC profile; none found (install Debian's icc-profiles-free)");
     HPDF_STATUS r = HPDF_OK;
-    HPDF_Dict prof_stream = stream_new(w);
+    HPDF_Dict prof_stream = mkl__pdf_stream_new(w);
     if (prof_stream) {
         r |= HPDF_Dict_AddNumber(prof_stream, "N", 3);
         r |= HPDF_Stream_Write(prof_stream->stream, (const HPDF_BYTE *)prof, (HPDF_UINT)plen);
@@ -1175,7 +589,7 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
     HPDF_Dict intent = HPDF_Dict_New(mm);
     HPDF_Array intents = HPDF_Array_New(mm);
     if (!prof_stream || !intent || !intents || HPDF_Xref_Add(pdf->xref, intent) != HPDF_OK)
-        return hpdf_fail(w, "adding the sRGB output intent");
+        return mkl__pdf_fail(w, "adding the sRGB output intent");
     r |= HPDF_Dict_AddName(intent, "Type", "OutputIntent");
     r |= HPDF_Dict_AddName(intent, "S", "GTS_PDFA1");
     r |= HPDF_Dict_Add(intent, "OutputConditionIdentifier", HPDF_String_New(mm, "sRGB IEC61966-2.1", NULL));
@@ -1194,12 +608,12 @@ static mkl_status pdfa(W *w, const mkl_pdf_info *info, const struct tm *tm) {
         if (w->fonts.v[i].text.n) HPDF_MD5Update(&md5, (const HPDF_BYTE *)w->fonts.v[i].text.s, (HPDF_UINT)w->fonts.v[i].text.n);
     HPDF_MD5Final(id, &md5);
     HPDF_Array ida = HPDF_Array_New(mm);
-    if (!ida) return hpdf_fail(w, "adding the file ID");
+    if (!ida) return mkl__pdf_fail(w, "adding the file ID");
     r |= HPDF_Array_Add(ida, HPDF_Binary_New(mm, id, HPDF_MD5_KEY_LEN));
     r |= HPDF_Array_Add(ida, HPDF_Binary_New(mm, id, HPDF_MD5_KEY_LEN));
     r |= HPDF_Dict_Add(pdf->trailer, "ID", ida);
     pdf->pdf_version = HPDF_VER_14;
-    if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "making the file PDF/A-1b");
+    if (r != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "making the file PDF/A-1b");
     return MKL_OK;
 }
 
@@ -1216,7 +630,7 @@ static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out) {
     unsigned char *flat = NULL;
     size_t n = (size_t)img->width * (size_t)img->height;
     if (img->alpha && w->pdfa) {
-        if (!(flat = mkl__malloc(n * (size_t)img->channels))) return oom(w);
+        if (!(flat = mkl__malloc(n * (size_t)img->channels))) return mkl__pdf_oom(w);
         for (size_t i = 0; i < n; i++)
             for (int c = 0; c < img->channels; c++) {
                 unsigned a = img->alpha[i], v = img->pixels[i * (size_t)img->channels + (size_t)c];
@@ -1226,14 +640,14 @@ static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out) {
     }
     HPDF_Image obj = HPDF_LoadRawImageFromMem(w->pdf, px, (HPDF_UINT)img->width, (HPDF_UINT)img->height, cs, 8);
     mkl__free(flat);
-    if (!obj) return hpdf_fail(w, "adding an image");
+    if (!obj) return mkl__pdf_fail(w, "adding an image");
     if (img->alpha && !w->pdfa) {
         HPDF_Image mask = HPDF_LoadRawImageFromMem(w->pdf, img->alpha, (HPDF_UINT)img->width, (HPDF_UINT)img->height,
                                                    HPDF_CS_DEVICE_GRAY, 8);
-        if (!mask || HPDF_Image_AddSMask(obj, mask) != HPDF_OK) return hpdf_fail(w, "adding an image's transparency");
+        if (!mask || HPDF_Image_AddSMask(obj, mask) != HPDF_OK) return mkl__pdf_fail(w, "adding an image's transparency");
     }
     PImage *pi = MKL_PUSH(&w->images);
-    if (!pi) return oom(w);
+    if (!pi) return mkl__pdf_oom(w);
     pi->img = img;
     pi->obj = obj;
     *out = obj;
@@ -1272,7 +686,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
      * copies needs a page tree of several levels, 512 pages a node */
     if (HPDF_SetPagesConfiguration(w->pdf, 512) != HPDF_OK || HPDF_SetCompressionMode(w->pdf, HPDF_COMP_ALL) != HPDF_OK ||
         !w->pdf->info) {   /* (made with the producer's name: info_text() adds to it) */
-        mkl_status st = hpdf_fail(w, "setting up the document");
+        mkl_status st = mkl__pdf_fail(w, "setting up the document");
         mkl__pdfw_free(w);
         return st;
     }
@@ -1288,7 +702,7 @@ static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
     HPDF_Page page = HPDF_AddPage(w->pdf);
     if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)width) != HPDF_OK ||
         HPDF_Page_SetHeight(page, (HPDF_REAL)height) != HPDF_OK)
-        return hpdf_fail(w, "adding a page");
+        return mkl__pdf_fail(w, "adding a page");
     if (!w->pages++) w->first = page;
     *out = page;
     return MKL_OK;
@@ -1305,7 +719,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
         if ((st = add_page(w, L->width, L->height, &page))) break;
         PPage *pp = MKL_PUSH(&w->pending);
         if (!pp) {
-            st = oom(w);
+            st = mkl__pdf_oom(w);
             break;
         }
         pp->page = page;
@@ -1316,7 +730,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
          * buffer over-allocated given back */
         if (!w->pdfa && w->kept + pp->content.n > mkl__pdf_keep_raw) {
             if (mkl__deflate(&pp->z, pp->content.s, pp->content.n, MKL_DEFLATE_FAST)) {
-                st = oom(w);
+                st = mkl__pdf_oom(w);
                 break;
             }
             pp->rawlen = pp->content.n;
@@ -1333,7 +747,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
             HPDF_Annotation a = HPDF_Page_CreateURILinkAnnot(page, rect, lk->uri);
             if (!a || HPDF_LinkAnnot_SetBorderStyle(a, 0, 0, 0) != HPDF_OK ||
                 (w->pdfa && HPDF_Dict_AddNumber(a, "F", 4) != HPDF_OK))   /* PDF/A: printable */
-                st = hpdf_fail(w, "adding a link");
+                st = mkl__pdf_fail(w, "adding a link");
             else if (w->tags)
                 st = tags_status(w, mkl__tags_link(w->tags, a, lk));
         }
@@ -1381,10 +795,10 @@ static mkl_status info_text(W *w, const char *key, const char *value) {
             mkl__buf_add(&b, two, 2);
         }
     }
-    if (b.oom) return oom(w);
+    if (b.oom) return mkl__pdf_oom(w);
     HPDF_Binary v = HPDF_Binary_New(w->pdf->mmgr, (HPDF_BYTE *)b.s, (HPDF_UINT)b.n);
     mkl__buf_free(&b);
-    if (!v || !w->pdf->info || HPDF_Dict_Add(w->pdf->info, key, v) != HPDF_OK) return hpdf_fail(w, "setting the document info");
+    if (!v || !w->pdf->info || HPDF_Dict_Add(w->pdf->info, key, v) != HPDF_OK) return mkl__pdf_fail(w, "setting the document info");
     return MKL_OK;
 }
 
@@ -1392,7 +806,7 @@ static mkl_status finish(W *w) {
     mkl_status st = MKL_OK;
     HPDF_Doc pdf = w->pdf;
     for (size_t i = 0; i < w->fonts.n; i++)
-        if ((st = font_finish(w, &w->fonts.v[i], (int)i))) return st;
+        if ((st = mkl__pdf_font_finish(w, &w->fonts.v[i], (int)i))) return st;
     /* now that every CID is known, the pages' content goes to libharu:
      * deflated here, so that libharu holds it compressed (pack.c writes its
      * /Filter; see pack.h), but for PDF/A, which is not packed */
@@ -1404,7 +818,7 @@ static mkl_status finish(W *w) {
             raw.n = 0;
             int r = mkl__inflate(&raw, pp->z.s, pp->z.n, pp->rawlen);
             if (r) {
-                st = r < 0 ? oom(w) : mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "internal error: a page's content was damaged");
+                st = r < 0 ? mkl__pdf_oom(w) : mkl__err(w->e, MKL_ERR_PDF, NULL, 0, 0, "internal error: a page's content was damaged");
                 break;
             }
             content = &raw;
@@ -1416,19 +830,19 @@ static mkl_status finish(W *w) {
         if (!w->pdfa && n) {
             z.n = 0;
             if (mkl__deflate(&z, data, n, MKL_DEFLATE_CONTENT)) {
-                st = oom(w);
+                st = mkl__pdf_oom(w);
                 break;
             }
             contents->filter = HPDF_STREAM_FILTER_NONE;
             if (HPDF_Dict_AddBoolean(contents, "MklFlate", HPDF_TRUE) != HPDF_OK) {
-                st = hpdf_fail(w, "writing a page");
+                st = mkl__pdf_fail(w, "writing a page");
                 break;
             }
             data = z.s;
             n = z.n;
         }
         if (n && HPDF_Stream_Write(((HPDF_PageAttr)pp->page->attr)->stream, (const HPDF_BYTE *)data, (HPDF_UINT)n) != HPDF_OK) {
-            st = hpdf_fail(w, "writing a page");
+            st = mkl__pdf_fail(w, "writing a page");
             break;
         }
         page_free(pp);
@@ -1443,7 +857,7 @@ static mkl_status finish(W *w) {
     struct tm tm = {0};
     if (gmtime_r(&t, &tm)) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
-        if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return hpdf_fail(w, "setting the date");
+        if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
     mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua};
     if (w->pdfa) {
@@ -1458,10 +872,10 @@ static mkl_status finish(W *w) {
         HPDF_STATUS r = mkl__pdfsig_add(pdf, w->first, w->signer, w->ctime, !w->pdfa, &widget);
         if (r == HPDF_INVALID_PARAMETER)
             return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "the signature with its certificates is over 64 KB");
-        if (r != HPDF_OK || w->ctx.err) return hpdf_fail(w, "adding the signature");
+        if (r != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "adding the signature");
     }
     if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags, widget, w->first)))) return st;
-    if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return hpdf_fail(w, "saving");
+    if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "saving");
     return MKL_OK;
 }
 
@@ -1475,7 +889,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     mkl_buf raw = {0}, *dst = w->pdfa ? out : &raw;
     HPDF_UINT32 size = HPDF_GetStreamSize(w->pdf);
     size_t at = dst->n;
-    if (mkl__buf_reserve(dst, size)) return oom(w);
+    if (mkl__buf_reserve(dst, size)) return mkl__pdf_oom(w);
     HPDF_UINT32 got = size;
     w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
     HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)dst->s + at, &got);
@@ -1493,7 +907,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
         mkl__buf_free(&raw);
         if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
             return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");
-        if (st) return st == MKL_ERR_NOMEM ? oom(w) : st;
+        if (st) return st == MKL_ERR_NOMEM ? mkl__pdf_oom(w) : st;
     }
     /* the bytes are final: the signature goes into its place */
     if (w->signer && w->first) st = mkl__pdfsig_sign(out, start, w->signer, e);

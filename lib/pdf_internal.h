@@ -1,0 +1,106 @@
+/* pdf_internal.h - what the PDF back end's files share: the writer and its
+ * fonts and pages (pdf.c: documents, pages, content; pdf_fonts.c: subsets,
+ * ToUnicode and the font objects). libharu's internals are tied to 2.3.0. */
+#ifndef MKL_PDF_INTERNAL_H
+#define MKL_PDF_INTERNAL_H
+
+#include "pdf.h"
+#include "pdf_tags.h"
+
+#include <hpdf.h>
+#include <hpdf_doc.h>
+#include <hpdf_objects.h>
+
+#if HPDF_VERSION_ID != 20300
+#error "the PDF back end uses libharu internals of version 2.3.0 exactly (HPDF_VERSION_ID 20300)"
+#endif
+
+typedef struct Ctx {
+    HPDF_STATUS err, detail;
+    int quiet;
+} Ctx;
+
+
+/* One embedded font: a face and the (glyph, text) pairs drawn with it.
+ *
+ * Page content is written with a provisional code per pair (its index, from
+ * 1). When the document is finished the font is subset, and each pair gets
+ * its final CID: the glyph's id in the subset (so /CIDToGIDMap is /Identity
+ * and the CIDs follow the font's glyph order, which compresses best), or,
+ * for a second text drawn with the same glyph, a CID after the last glyph,
+ * mapped by a CIDToGIDMap stream. A CID-keyed CFF font has no CIDToGIDMap:
+ * its CIDs are those the subset's charset gives its glyphs. The pages are
+ * then patched in place. */
+typedef struct PFont {
+    mkl_face *face;
+    HPDF_Dict type0;
+    /* pairs from 1: cid_gid[pair], and the text it stands for: (offset, len) in `text` */
+    MKL_VEC(uint32_t) cid_gid;
+    MKL_VEC(uint32_t) cid_toff;
+    MKL_VEC(uint32_t) cid_tlen;
+    mkl_buf text;
+    uint32_t *hash;            /* open addressing: 0 = empty, else pair */
+    size_t hcap;
+    uint32_t *final;           /* pair -> CID, once the font is finished */
+    /* CFF fonts: a CIDFontType0 has no CIDToGIDMap, so one glyph has one CID
+     * and one text. A glyph drawn for a second text (Noto CJK draws 豈
+     * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
+     * of the same face, with its own ToUnicode. */
+    size_t twin;               /* index of the twin in the writer's fonts + 1; 0: none yet */
+    int is_twin;
+    uint32_t *gtext;           /* open addressing by glyph: the first pair with a text (0 = empty) */
+    size_t gtcap, gtn;
+} PFont;
+
+/* Where a TJ array starts in a page's content (just after its '['), and
+ * the font its codes belong to. */
+typedef struct PSite { uint32_t off, font; } PSite;
+
+/* A page whose content waits for the final CIDs: as written (`content`),
+ * or, once the writer holds more than mkl__pdf_keep_raw bytes of it (a combined
+ * batch of many copies), deflated (`z`, inflating to `rawlen` bytes). */
+typedef struct PPage {
+    HPDF_Page page;
+    mkl_buf content, z;
+    size_t rawlen;
+    MKL_VEC(PSite) sites;
+} PPage;
+
+/* An image drawn in the document: stored once, however often it is drawn. */
+typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
+
+/* The writer: one libharu document that layouts are added to, page by page. */
+typedef struct mkl_pdfw {
+    int pdfa, pdfua;
+    mkl_tagger *tags;      /* or NULL: untagged */
+    char *title, *author;
+    long long ctime;
+    const mkl_layout *L;   /* the layout being added */
+    HPDF_Doc pdf;
+    Ctx ctx;
+    mkl_error *e;
+    MKL_VEC(PFont) fonts;
+    MKL_VEC(PImage) images;
+    MKL_VEC(PPage) pending;
+    size_t kept;           /* raw bytes of `pending` content */
+    int pages;
+    long fail_mark;        /* mkl__alloc_failures() when the writer was made */
+    mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
+    const mkl_signer *signer;  /* sign the document, or NULL */
+    HPDF_Page first;       /* the first page: the signature's widget is there */
+} W;
+
+/* "out of memory" on the writer's error. */
+mkl_status mkl__pdf_oom(W *w);
+/* A libharu failure in `what` (or out of memory, however libharu said it). */
+mkl_status mkl__pdf_fail(W *w, const char *what);
+/* `n` bytes of UTF-8 at `s` as UTF-16BE hex digits. */
+void mkl__pdf_utf16be(mkl_buf *b, const char *s, size_t n);
+/* A new stream object, and its data (pdf.c explains the kept bytes). */
+HPDF_Dict mkl__pdf_stream_new(W *w);
+HPDF_STATUS mkl__pdf_stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mkl_buf *z);
+HPDF_STATUS mkl__pdf_stream_kept(W *w, HPDF_Dict d, mkl_buf *raw, mkl_buf *keep_raw, mkl_buf *keep_z);
+/* Subset font `f` (the writer's index-th) and write its objects (pdf_fonts.c). */
+mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index);
+
+#endif
