@@ -531,6 +531,9 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         p = (Progress){now(), 0, last - first, run->quiet, "made"};
         if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
             rc = fail(mkl_renderer_error(r), st);
+        /* a combined file: its pages go to its temporary file as they are made */
+        if (!rc && batch && !is_stdio(out) && (st = mkl_fileset_stream_batch(files, batch, out)))
+            rc = fail(mkl_renderer_error(r), st);
         pending = files;
         int parallel = per_file && run->jobs > 1 && last - first > 1;
         if (!rc && parallel) rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
@@ -543,7 +546,8 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
             st = per_file ? mkl_fileset_add(files, copy, names[row - first]) : mkl_batch_add(batch, copy);
             mkl_letter_free(copy);
             if (st) rc = fail(mkl_renderer_error(r), st);
-            progress(&p, row - first + 1);
+            /* a combined file is done when it is written: its last step waits for that */
+            if (!batch || row + 1 < last) progress(&p, row - first + 1);
         }
         if (!rc && batch && is_stdio(out)) {
             st = mkl_batch_write(batch, write_stdout, &out_errno);
@@ -554,6 +558,7 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
             rc = fail(mkl_renderer_error(r), st);
         }
         if (!rc && (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
+        if (!rc && batch) progress(&p, last - first);
         end_progress();
         pending = NULL;
     }

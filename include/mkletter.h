@@ -420,6 +420,16 @@ MKL_API mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, con
 MKL_API mkl_status mkl_fileset_add_pdf(mkl_fileset *s, const unsigned char *pdf, size_t len, const char *path);
 /** Finish the batch `b` (as mkl_batch_write_file would) into a temporary file for `path`. */
 MKL_API mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path);
+/** Stream the batch `b`, before its first copy is added, to a temporary
+ * file for `path`: each copy's pages go to the file as the copy is added, so
+ * memory stays flat however many copies the batch has; then
+ * mkl_fileset_add_batch(s, b, path) writes the rest (the fonts, the page
+ * tree, the cross-reference) and closes the file, which the commit puts in
+ * place as any other. A PDF/A or signed batch is still made whole and
+ * written at the end (its file ID and signature cover all of it), and so is
+ * one for a device or FIFO. A batch that fails (a copy that cannot be added)
+ * leaves no file. MKL_ERR_ARGUMENT when `b` has copies already. */
+MKL_API mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *path);
 /** Put every file in place. A target that is a file the renderer read (the
  * letter, the data, an image, a font in use) is MKL_ERR_ARGUMENT, checked for
  * all before any is renamed. */

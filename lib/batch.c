@@ -20,7 +20,21 @@ struct mkl_batch {
     mkl_pdfw *w;
     int duplex;
     int written;
+    /* a batch streamed to a file set's temporary file (mkl__batch_stream) */
+    int (*sink)(void *user, const char *data, size_t n);
+    void *sink_user;
+    char *sink_name;
 };
+
+mkl_status mkl__batch_stream(mkl_batch *b, int (*sink)(void *user, const char *data, size_t n), void *user, const char *name) {
+    if (!b || b->w || b->written || b->sink) return MKL_ERR_ARGUMENT;
+    if (!(b->sink_name = mkl__strdup(name))) return MKL_ERR_NOMEM;
+    b->sink = sink;
+    b->sink_user = user;
+    return MKL_OK;
+}
+
+void *mkl__batch_sink_user(const mkl_batch *b) { return b ? b->sink_user : NULL; }
 
 int mkl_letter_has_fields(const mkl_letter *l) { return l && mkl__doc_has_fields(l->doc); }
 
@@ -229,7 +243,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     if (!b->w) {
         /* the document's title and author are the first letter's */
         mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name};
         if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
     }
     mkl_layout L = {0};
@@ -271,6 +285,13 @@ mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user) {
 mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path) {
     if (!s || !path) return MKL_ERR_ARGUMENT;
     mkl_buf out = {0};
+    if (b && b->sink) {
+        /* streamed: the rest of the file (or all of it, made whole) */
+        mkl_status st = finish(b, &out);
+        mkl_status end = mkl__fileset_end_stream(s, b->sink_user, path, !st, out.s, out.n);
+        mkl__buf_free(&out);
+        return st ? st : end;
+    }
     mkl_status st = finish(b, &out);
     if (!st) st = mkl_fileset_add_pdf(s, (const unsigned char *)out.s, out.n, path);
     mkl__buf_free(&out);
@@ -280,5 +301,6 @@ mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path)
 void mkl_batch_free(mkl_batch *b) {
     if (!b) return;
     mkl__pdfw_free(b->w);
+    mkl__free(b->sink_name);
     mkl__free(b);
 }

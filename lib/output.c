@@ -24,11 +24,15 @@
 #define TMP_PREFIX ".mkletter-"
 #define TMP_SUFFIX ".tmp"
 
+/* A temporary file written bit by bit (a combined file streamed to it). */
+typedef struct Stream { int fd; int err; } Stream;
+
 typedef struct Target {
     char *path;        /* the file to make: symlinks resolved, so a link is kept */
     char *shown;       /* the name the caller gave, for messages */
     char *tmp;         /* its temporary file, or NULL when written through */
     mkl_buf through;   /* for a device or FIFO: the bytes, written at commit */
+    Stream *stream;    /* open still, or NULL */
 } Target;
 
 struct mkl_fileset {
@@ -78,6 +82,8 @@ void mkl_fileset_abort(mkl_fileset *s) {
 }
 
 static void target_free(Target *t) {
+    if (t->stream && t->stream->fd >= 0) close(t->stream->fd);
+    mkl__free(t->stream);
     mkl__free(t->path);
     mkl__free(t->shown);
     mkl__free(t->tmp);
@@ -202,9 +208,11 @@ static mkl_status write_all(int fd, const char *data, size_t len) {
     return 0;
 }
 
-/* The PDF in `data` for `path`: checked, then written to a temporary file
- * beside it (or kept, for a device or FIFO, to be written at commit). */
-static mkl_status add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len) {
+/* A target for `path`: checked, and its temporary file made beside it and
+ * opened (`*fd`), or (`*fd` = -1) a device or FIFO, whose bytes are kept in
+ * `through` to be written at commit; `data` (when not NULL) goes there. */
+static mkl_status open_target(mkl_fileset *s, const char *path, const char *data, size_t len, int *fd_out) {
+    *fd_out = -1;
     mkl_error *e = &s->r->err;
     if (s->done) return mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "the file set is already committed");
     if (!*path) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "the output file name is empty");
@@ -231,7 +239,7 @@ static mkl_status add_bytes(mkl_fileset *s, const char *path, const char *data, 
     if (stat(t->path, &sb) == 0) {
         if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)) {
             /* a device or a pipe (/dev/null, >(lpr)): written through at commit */
-            mkl__buf_add(&t->through, data, len);
+            if (data) mkl__buf_add(&t->through, data, len);
             if (t->through.oom) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
             return MKL_OK;
         }
@@ -273,16 +281,76 @@ static mkl_status add_bytes(mkl_fileset *s, const char *path, const char *data, 
         if (fd < 0 && err != EEXIST) break;
     }
     if (fd < 0) return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
-    if (fchmod(fd, mode) != 0) err = errno;
-    if (!err) err = write_all(fd, data, len);
-    /* on disk before it is renamed (commit); started now, waited for there */
-    if (!err) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    if (close(fd) != 0 && !err) err = errno;
-    if (err) {
+    if (fchmod(fd, mode) != 0) {
+        err = errno;
+        close(fd);
         unlink(tmp);
         return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
     }
+    *fd_out = fd;
     return MKL_OK;
+}
+
+/* The end of a temporary file: on disk before it is renamed (commit),
+ * started now, waited for there; removed if anything failed. */
+static mkl_status close_tmp(mkl_fileset *s, const Target *t, int fd, int err) {
+    if (!err) sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (close(fd) != 0 && !err) err = errno;
+    if (err) {
+        unlink(t->tmp);
+        return mkl__err(&s->r->err, MKL_ERR_WRITE, t->shown, 0, 0, "cannot write: %s", strerror(err));
+    }
+    return MKL_OK;
+}
+
+/* The PDF in `data` for `path`: checked, then written to a temporary file
+ * beside it (or kept, for a device or FIFO, to be written at commit). */
+static mkl_status add_bytes(mkl_fileset *s, const char *path, const char *data, size_t len) {
+    int fd;
+    mkl_status st = open_target(s, path, data, len, &fd);
+    if (st || fd < 0) return st;
+    return close_tmp(s, &s->targets.v[s->targets.n - 1], fd, write_all(fd, data, len));
+}
+
+static int stream_write(void *user, const char *data, size_t n) {
+    Stream *st = user;
+    if (!st->err) st->err = write_all(st->fd, data, n);
+    return st->err;
+}
+
+mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *path) {
+    if (!s || !b || !path) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&s->r->err);
+    Stream *strm = mkl__malloc(sizeof *strm);
+    if (!strm) return mkl__err(&s->r->err, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    int fd;
+    mkl_status st = open_target(s, path, NULL, 0, &fd);
+    if (st || fd < 0) {   /* (a device or FIFO: the batch is made whole, then added) */
+        mkl__free(strm);
+        if (!st) s->targets.n--, target_free(&s->targets.v[s->targets.n]);
+        return st;
+    }
+    Target *t = &s->targets.v[s->targets.n - 1];
+    strm->fd = fd;
+    strm->err = 0;
+    t->stream = strm;
+    if ((st = mkl__batch_stream(b, stream_write, strm, path)))
+        return mkl__err(&s->r->err, st, path, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
+    return MKL_OK;
+}
+
+mkl_status mkl__fileset_end_stream(mkl_fileset *s, void *user, const char *path, int ok, const char *data, size_t len) {
+    for (size_t i = 0; i < s->targets.n; i++) {
+        Target *t = &s->targets.v[i];
+        if (!t->stream || t->stream != user) continue;
+        if (strcmp(t->shown, path))
+            return mkl__err(&s->r->err, MKL_ERR_ARGUMENT, path, 0, 0, "the batch goes to '%s', not '%s'", t->shown, path);
+        int fd = t->stream->fd;
+        if (ok && len) stream_write(t->stream, data, len);
+        t->stream->fd = -1;
+        return close_tmp(s, t, fd, ok ? t->stream->err : ECANCELED);
+    }
+    return mkl__err(&s->r->err, MKL_ERR_ARGUMENT, path, 0, 0, "the batch is streamed to another file set");
 }
 
 mkl_status mkl_fileset_add(mkl_fileset *s, const mkl_letter *letter, const char *path) {

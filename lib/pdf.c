@@ -81,6 +81,16 @@ static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
     if (!f->hash || !z0 || !z1 || !z2) return mkl__pdf_oom(w);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
+    if (w->flat) {
+        /* written at the end, under a number the pages refer to now */
+        uint32_t num, *code = MKL_PUSH(&f->codes);
+        if (!code) return mkl__pdf_oom(w);
+        if (!f->type0) return mkl__pdf_fail(w, "creating a font");
+        mkl_status st = mkl__flat_reserve(w, &num);
+        if (st) return st;
+        f->type0->header.obj_id = num | HPDF_OTYPE_INDIRECT;
+        return MKL_OK;
+    }
     if (!f->type0 || HPDF_Xref_Add(w->pdf->xref, f->type0) != HPDF_OK) return mkl__pdf_fail(w, "creating a font");
     return MKL_OK;
 }
@@ -104,9 +114,47 @@ static uint32_t *gtext_slot(PFont *f, uint32_t gid) {
     return &f->gtext[h];
 }
 
+/* The pair (gid, text t) in font f, or 0. */
+static uint32_t pair_find(const PFont *f, uint32_t gid, const char *t, uint32_t tlen) {
+    for (uint32_t h = hash_pair(gid, t, tlen) & (f->hcap - 1);; h = (h + 1) & (f->hcap - 1)) {
+        uint32_t c = f->hash[h];
+        if (!c || (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && !memcmp(f->text.s + f->cid_toff.v[c], t, tlen)))
+            return c;
+    }
+}
+
+/* The twin of font `*f`, made if need be; `*f` becomes it. */
+static mkl_status twin_of(W *w, PFont **f) {
+    PFont *g = *f;
+    if (!g->twin) {
+        size_t at = (size_t)(g - w->fonts.v);
+        mkl_status st = font_new(w, g->face, 1);
+        if (st) return st;
+        w->fonts.v[at].twin = w->fonts.n;   /* index + 1 of the font just made */
+        g = &w->fonts.v[at];
+    }
+    *f = &w->fonts.v[g->twin - 1];
+    return MKL_OK;
+}
+
 /* The font (f, or a twin of it) that can draw `gid` for text t: one where the
- * glyph has no text yet, or this one. Only CFF fonts have twins. */
+ * glyph has no text yet, or this one. Only CFF fonts have twins; and, in a
+ * flat writer, TrueType fonts, whose code for a glyph is the glyph's id: a
+ * glyph drawn for a second text (or none, after one) is drawn from a twin,
+ * so that no CIDToGIDMap is needed. */
 static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, uint32_t tlen) {
+    if (w->flat && !(*f)->face->cff) {
+        for (;;) {
+            PFont *g = *f;
+            if (!g->gid_taken) {
+                unsigned n = hb_face_get_glyph_count(g->face->face);
+                if (!(g->gid_taken = mkl__calloc(n / 8 + 1, 1))) return mkl__pdf_oom(w);
+            }
+            if (!(g->gid_taken[gid >> 3] & (1 << (gid & 7))) || pair_find(g, gid, t, tlen)) return MKL_OK;
+            mkl_status st = twin_of(w, f);
+            if (st) return st;
+        }
+    }
     if (!(*f)->face->cff || !tlen) return MKL_OK;
     for (;;) {
         PFont *g = *f;
@@ -122,14 +170,8 @@ static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, ui
         }
         uint32_t p = *gtext_slot(g, gid);
         if (!p || (g->cid_tlen.v[p] == tlen && !memcmp(g->text.s + g->cid_toff.v[p], t, tlen))) return MKL_OK;
-        if (!g->twin) {
-            size_t at = (size_t)(g - w->fonts.v);
-            mkl_status st = font_new(w, g->face, 1);
-            if (st) return st;
-            w->fonts.v[at].twin = w->fonts.n;   /* index + 1 of the font just made */
-            g = &w->fonts.v[at];
-        }
-        *f = &w->fonts.v[g->twin - 1];
+        mkl_status st = twin_of(w, f);
+        if (st) return st;
     }
 }
 
@@ -169,6 +211,12 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->text.oom) return mkl__pdf_oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
+    if (w->flat) {
+        uint32_t *code = MKL_PUSH(&f->codes);
+        if (!code) return mkl__pdf_oom(w);
+        mkl_status st = mkl__pdf_flat_code(w, f, gid, code);
+        if (st) return st;
+    }
     if (tlen && f->gtcap) {
         uint32_t *g = gtext_slot(f, gid);
         if (!*g) {
@@ -229,12 +277,31 @@ static int glyph_w1000(mkl_face *f, uint32_t gid) { return mkl__face_w1000(f, gi
 
 static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out);
 
+/* The name of font `f` in the page's resources: libharu's, or, in a flat
+ * writer, F and the font's index + 1 (the page's resources are made when its
+ * content is done). */
+static const char *font_name(W *w, PPage *pp, PFont *f, char buf[32]) {
+    if (!w->flat) return HPDF_Page_GetLocalFontName(pp->page, f->type0);
+    f->used_on_page = 1;
+    snprintf(buf, 32, "F%zu", (size_t)(f - w->fonts.v) + 1);
+    return buf;
+}
+
 /* Write the image `im` into the page's content (after the text, as before). */
 static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
     HPDF_Image obj = NULL;
     mkl_status st = image_for(w, im->img, &obj);
     if (st) return st;
-    const char *name = HPDF_Page_GetXObjectName(pp->page, obj);
+    char buf[32];
+    const char *name = buf;
+    if (w->flat) {
+        size_t i = 0;
+        while (w->images.v[i].img != im->img) i++;
+        w->images.v[i].used_on_page = 1;
+        snprintf(buf, sizeof buf, "Im%zu", i + 1);
+    } else {
+        name = HPDF_Page_GetXObjectName(pp->page, obj);
+    }
     if (!name) return mkl__pdf_fail(w, "drawing an image");
     mkl_buf *b = &pp->content;
     ops(b, "q # 0 0 # # # cm /", (double)im->w, (double)im->h, (double)im->x, w->L->height - im->y - im->h);
@@ -331,7 +398,8 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
         if ((st = font_for(w, run->face, &f))) return st;
         curf = curf ? &w->fonts.v[curf_at] : NULL;
         if (f != curf || run->size != cursize) {
-            const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
+            char buf[32];
+            const char *name = font_name(w, pp, f, buf);
             if (!name) return mkl__pdf_fail(w, "adding a font to a page");
             mkl__buf_printf(b, "/%s", name);
             ops(b, " # Tf\n", (double)run->size);
@@ -358,7 +426,8 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 /* a twin (or back): the same metrics, another font resource */
                 if (open) mkl__buf_adds(b, ">] TJ\n");
                 open = 0;
-                const char *name = HPDF_Page_GetLocalFontName(pp->page, f->type0);
+                char buf[32];
+                const char *name = font_name(w, pp, f, buf);
                 if (!name) return mkl__pdf_fail(w, "adding a font to a page");
                 mkl__buf_printf(b, "/%s", name);
                 ops(b, " # Tf\n", size);
@@ -397,11 +466,13 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
              * 1024, has widths /W can only round: the pen drifts slowly) */
             double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / size);
             if (!open) {
-                PSite *site = MKL_PUSH(&pp->sites);
-                if (!site) return mkl__pdf_oom(w);
                 mkl__buf_adds(b, "[");
-                site->off = (uint32_t)b->n;
-                site->font = (uint32_t)(f - w->fonts.v);
+                if (!w->flat) {   /* (a flat writer's codes are final) */
+                    PSite *site = MKL_PUSH(&pp->sites);
+                    if (!site) return mkl__pdf_oom(w);
+                    site->off = (uint32_t)b->n;
+                    site->font = (uint32_t)(f - w->fonts.v);
+                }
                 if (adj != 0) num(b, adj);
                 mkl__buf_adds(b, "<");
                 open = 1;
@@ -411,7 +482,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 mkl__buf_adds(b, "<");
             }
             pen -= adj * size / 1000;
-            hex4(b, cid);
+            hex4(b, w->flat ? f->codes.v[cid] : cid);
             pen += glyph_w1000(f->face, g->gid) * size / 1000 + tc;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
@@ -694,11 +765,25 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
         mkl__pdfw_free(w);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     }
+    /* to the sink as it is made; PDF/A and a signed file are made whole */
+    if (info->sink && !info->pdfa && !info->signer) {
+        mkl_status st = w->tags ? tags_status(w, mkl__tags_flat(w->tags)) : MKL_OK;
+        if (!st) st = mkl__flat_new(w, info);
+        if (st) {
+            mkl__pdfw_free(w);
+            return st;
+        }
+    }
     *out = w;
     return MKL_OK;
 }
 
 static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
+    if (w->flat) {
+        mkl_status st = mkl__flat_page(w, width, height, out);
+        if (!st) w->pages++;
+        return st;
+    }
     HPDF_Page page = HPDF_AddPage(w->pdf);
     if (!page || HPDF_Page_SetWidth(page, (HPDF_REAL)width) != HPDF_OK ||
         HPDF_Page_SetHeight(page, (HPDF_REAL)height) != HPDF_OK)
@@ -708,11 +793,14 @@ static mkl_status add_page(W *w, double width, double height, HPDF_Page *out) {
     return MKL_OK;
 }
 
+static void page_free(PPage *pp);
+
 mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_error *e) {
     mkl_status st = MKL_OK;
     w->e = e;
     w->L = L;
-    if (w->tags) st = tags_status(w, mkl__tags_layout_begin(w->tags, L));
+    if (w->flat && (st = mkl__flat_copy_begin(w))) return st;
+    if (w->tags && !st) st = tags_status(w, mkl__tags_layout_begin(w->tags, L));
     for (size_t p = 0; p < L->pages.n && !st; p++) {
         const mkl_page *pg = &L->pages.v[p];
         HPDF_Page page = NULL;
@@ -725,6 +813,19 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
         pp->page = page;
         if (w->tags) mkl__tags_page_begin(w->tags, page);
         if ((st = page_content(w, pp, pg))) break;
+        if (w->flat) {
+            /* final already: to the output now */
+            st = mkl__flat_page_content(w, page, &pp->content);
+            page_free(pp);
+            w->pending.n--;
+            for (size_t k = 0; k < pg->links.n && !st; k++) {
+                HPDF_Dict a = NULL;
+                st = mkl__flat_link(w, page, &pg->links.v[k], L->height, &a);
+                if (!st && w->tags) st = tags_status(w, mkl__tags_link(w->tags, a, &pg->links.v[k]));
+            }
+            if (!st && w->tags) st = tags_status(w, mkl__tags_page_end(w->tags));
+            continue;
+        }
         /* the content waits for finish(): deflated once there is much of it
          * (not for PDF/A, which libharu compresses itself), else with what the
          * buffer over-allocated given back */
@@ -758,8 +859,10 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     if (!st && to_even && (L->pages.n % 2)) {
         HPDF_Page blank = NULL;
         st = add_page(w, L->width, L->height, &blank);
+        if (!st && w->flat) st = mkl__flat_page_content(w, blank, NULL);
     }
     w->L = NULL;
+    if (w->flat) st = mkl__flat_copy_end(w, st);
     return st;
 }
 
@@ -805,6 +908,8 @@ static mkl_status info_text(W *w, const char *key, const char *value) {
 static mkl_status finish(W *w) {
     mkl_status st = MKL_OK;
     HPDF_Doc pdf = w->pdf;
+    /* a flat writer's last objects are made apart from those written */
+    if (w->flat && (st = mkl__flat_final_begin(w))) return st;
     for (size_t i = 0; i < w->fonts.n; i++)
         if ((st = mkl__pdf_font_finish(w, &w->fonts.v[i], (int)i))) return st;
     /* now that every CID is known, the pages' content goes to libharu:
@@ -859,7 +964,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {
@@ -875,6 +980,7 @@ static mkl_status finish(W *w) {
         if (r != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "adding the signature");
     }
     if (w->tags && (st = tags_status(w, mkl__tags_finish(w->tags, widget, w->first)))) return st;
+    if (w->flat) return mkl__flat_finish(w);
     if (HPDF_SaveToStream(pdf) != HPDF_OK || w->ctx.err) return mkl__pdf_fail(w, "saving");
     return MKL_OK;
 }
@@ -883,7 +989,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->e = e;
     size_t start = out->n;
     mkl_status st = finish(w);
-    if (st) return st;
+    if (st || w->flat) return st;
     /* libharu's bytes: the result itself for PDF/A-1 (PDF 1.4 has no object
      * streams), else what pack.c rewrites into PDF 1.5 */
     mkl_buf raw = {0}, *dst = w->pdfa ? out : &raw;
@@ -924,7 +1030,11 @@ void mkl__pdfw_free(mkl_pdfw *w) {
         mkl__free(w->fonts.v[i].gtext);
         mkl__buf_free(&w->fonts.v[i].text);
         mkl__free(w->fonts.v[i].final);
+        mkl__free(w->fonts.v[i].codes.v);
+        mkl__free(w->fonts.v[i].gid_taken);
+        mkl__free(w->fonts.v[i].face_cid);
     }
+    mkl__flat_free(w);   /* (before the document: it frees libharu objects) */
     for (size_t p = 0; p < w->pending.n; p++) page_free(&w->pending.v[p]);
     mkl__free(w->pending.v);
     mkl__free(w->fonts.v);

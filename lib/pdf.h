@@ -4,7 +4,9 @@
  * subset with hb-subset (hinting and every table a CID font does not need
  * dropped, glyphs renumbered) and the CIDs are the subset's glyph ids
  * (/CIDToGIDMap /Identity), so page content is kept until the document is
- * finished and then patched with the final CIDs. This module writes its own
+ * finished and then patched with the final CIDs. A writer with a sink (a
+ * combined file) keeps the face's glyph ids in its subsets instead, so that
+ * each page is final when made and goes to the output at once. This module writes its own
  * /W and ToUnicode CMap (as ranges). Each run of glyphs becomes one TJ with
  * the exact positions of the layout; lines are placed with Td. */
 #ifndef MKL_PDF_H
@@ -27,6 +29,13 @@ typedef struct mkl_pdf_info {
     const mkl_signer *signer;  /* sign the document (PAdES B-B, pdf_sign.h), or NULL */
     int tags;              /* a tagged PDF: the layouts' structure (pdf_tags.h) */
     int pdfua;             /* declare PDF/UA-1 (needs tags and a title) */
+    /* a writer of several layouts: hand the file to `sink` as it is made, so
+     * that memory stays flat however many pages (not for PDF/A or a signed
+     * file, which are made whole first; nor when NULL). `sink` returns 0 or
+     * an errno; `sink_name` names the output in messages. */
+    int (*sink)(void *user, const char *data, size_t n);
+    void *sink_user;
+    const char *sink_name;
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */
@@ -40,7 +49,8 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
  * page follows when `l` has an odd number of pages (duplex printing). */
 mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *l, int to_even, mkl_error *e);
 int mkl__pdfw_pages(const mkl_pdfw *w);
-/* Finish the document and append its bytes to `out`. */
+/* Finish the document and append its bytes to `out` (a writer with a sink
+ * hands them to the sink instead: `out` stays as it is). */
 mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e);
 void mkl__pdfw_free(mkl_pdfw *w);
 

@@ -130,7 +130,7 @@ static mkl_status cff_program(W *w, const mkl_face *face, hb_face_t *sub, SubEnt
 /* The subset input for the glyphs `gids` (all of them when NULL) of `face`
  * (hb-subset's face `from`: the face's own or its Reduced one); NULL when out
  * of memory. */
-static hb_subset_input_t *subset_input(const mkl_face *face, hb_face_t *from, const uint32_t *gids, size_t n) {
+static hb_subset_input_t *subset_input(const mkl_face *face, hb_face_t *from, const uint32_t *gids, size_t n, int retain) {
     hb_subset_input_t *in = hb_subset_input_create_or_fail();
     if (!in) return NULL;
     hb_set_t *gs = hb_subset_input_glyph_set(in);
@@ -141,7 +141,8 @@ static hb_subset_input_t *subset_input(const mkl_face *face, hb_face_t *from, co
     hb_set_clear(hb_subset_input_unicode_set(in));
     /* CFF charstrings without subroutines: a subset with them is 3% (Latin)
      * to 14% (Hanja) larger once deflated */
-    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | (face->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE : 0));
+    hb_subset_input_set_flags(in, HB_SUBSET_FLAGS_NO_HINTING | (face->cff ? HB_SUBSET_FLAGS_DESUBROUTINIZE : 0) |
+                                      (retain ? HB_SUBSET_FLAGS_RETAIN_GIDS : 0));
     /* A CIDFontType2 program needs only these tables (ISO 32000-1, 9.9; cvt,
      * fpgm and prep when hinted): the PDF names the font and gives its
      * metrics, so 'name', 'post', 'OS/2' and every other table of the face
@@ -179,7 +180,7 @@ static hb_face_t *subset_source(W *w, const mkl_face *face, int make) {
     for (size_t i = 0; i < sizeof c->red / sizeof *c->red; i++)
         if (c->red[i].face == face) return c->red[i].sub;
     if (!make) return face->face;
-    hb_subset_input_t *in = subset_input(face, face->face, NULL, 0);
+    hb_subset_input_t *in = subset_input(face, face->face, NULL, 0, 0);
     hb_face_t *sub = in ? hb_subset_or_fail(face->face, in) : NULL;
     hb_subset_input_destroy(in);
     if (!sub || hb_face_get_glyph_count(sub) != hb_face_get_glyph_count(face->face)) {
@@ -196,12 +197,12 @@ static hb_face_t *subset_source(W *w, const mkl_face *face, int make) {
 
 /* Subset `face` to the sorted glyphs `gids` into `e` (which takes the array);
  * `reduce`: from the face's Reduced face, made if need be. */
-static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, int reduce, SubEntry *e) {
+static mkl_status make_subset(W *w, const mkl_face *face, uint32_t *gids, size_t n, int reduce, int retain, SubEntry *e) {
     e->face = face;
     e->gids = gids;
     e->n = n;
     hb_face_t *from = subset_source(w, face, reduce);
-    hb_subset_input_t *in = subset_input(face, from, gids, n);
+    hb_subset_input_t *in = subset_input(face, from, gids, n, retain);
     if (!in || !(e->newg = mkl__malloc((n ? n : 1) * sizeof *e->newg))) {
         hb_subset_input_destroy(in);
         return mkl__pdf_oom(w);
@@ -321,6 +322,7 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
         if (!ng || gids[ng - 1] != gids[i]) gids[ng++] = gids[i];
     SubEntry own = {0}, *e = NULL;
     mkl_subsets *cache = w->subsets;
+    if (w->flat) cache = NULL;   /* (its subsets keep glyph ids: they serve no other document) */
     for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !e; i++)
         if (cache->e[i].face == face && cache->e[i].n == ng && !memcmp(cache->e[i].gids, gids, ng * sizeof *gids))
             e = &cache->e[i];
@@ -330,7 +332,9 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
         /* a second subset of a face in this renderer: its rows bring new glyphs */
         int reduce = 0;
         for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !reduce; i++) reduce = cache->e[i].face == face;
-        if ((st = make_subset(w, face, gids, ng, reduce, &own))) {
+        /* a flat writer's codes are the face's glyph ids (a CID-keyed CFF
+         * subset keeps the face's CIDs whatever it does with glyph ids) */
+        if ((st = make_subset(w, face, gids, ng, reduce, w->flat && !face->cid_keyed, &own))) {
             sub_clear(&own);
             return st;
         }
@@ -362,7 +366,21 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     if (!f->final || !taken) { st = mkl__pdf_oom(w); goto out; }
     f->final[0] = 0;
     for (size_t p = 1; p < npair; p++) f->final[p] = UINT32_MAX;
-    for (int pass = 0; pass < 2; pass++)
+    if (w->flat) {
+        /* the pages have the codes already: the subset must draw them */
+        ncid = 1;
+        for (size_t p = 1; p < npair && !st; p++) {
+            uint32_t c = f->final[p] = f->codes.v[p], g = subset_gid(e, f->cid_gid.v[p]);
+            if (c + 1 > ncid) ncid = c + 1;
+            if (cidof ? cidof[g] != c : (c < e->nglyphs && g != c) || (!g && f->cid_gid.v[p]))
+                st = mkl__err(w->e, MKL_ERR_PDF, face->path, 0, 0, "internal error: a glyph's code is not the subset's");
+        }
+        if (st) goto out;
+        /* a subset keeping glyph ids may end past the last code (a
+         * composite glyph's parts): the codes are still its glyph ids */
+        if (!cidof && ncid < e->nglyphs) ncid = e->nglyphs;
+    }
+    for (int pass = 0; pass < 2 && !w->flat; pass++)
         for (size_t p = 1; p < npair; p++) {
             if (f->final[p] != UINT32_MAX || (!pass && !f->cid_tlen.v[p])) continue;
             uint32_t g = subset_gid(e, f->cid_gid.v[p]);
@@ -486,7 +504,7 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
         if (!map) { st = mkl__pdf_fail(w, "creating a CIDToGIDMap"); goto out; }
         mkl_buf raw = {0};
         for (uint32_t c = 0; c < ncid; c++) {
-            uint32_t g = c < e->nglyphs ? c : subset_gid(e, f->cid_gid.v[who[c]]);
+            uint32_t g = c < e->nglyphs ? c : who[c] ? subset_gid(e, f->cid_gid.v[who[c]]) : 0;
             char two[2] = {(char)(g >> 8), (char)(g & 0xFF)};
             mkl__buf_add(&raw, two, 2);
         }
@@ -518,4 +536,43 @@ out:
     mkl__free(taken);
     sub_clear(&own);
     return st;
+}
+
+mkl_status mkl__pdf_flat_code(W *w, PFont *f, uint32_t gid, uint32_t *code) {
+    /* (CID 0: .notdef's pair, made with the font) */
+    mkl_face *face = f->face;
+    if (face->cff && !face->cid_keyed) {
+        *code = gid;   /* a subset keeping glyph ids; twins hold further texts */
+        return MKL_OK;
+    }
+    unsigned n = hb_face_get_glyph_count(face->face);
+    if (face->cff) {
+        /* the face's CID of the glyph, as FreeType reads its charset */
+        if (!f->face_cid) {
+            unsigned len;
+            const char *d = hb_blob_get_data(face->blob, &len);
+            FT_Library lib;
+            FT_Face ff = NULL;
+            if (!(f->face_cid = mkl__calloc(n ? n : 1, sizeof *f->face_cid))) return mkl__pdf_oom(w);
+            if (FT_Init_FreeType(&lib)) return mkl__pdf_oom(w);
+            int ok = !FT_New_Memory_Face(lib, (const FT_Byte *)d, (FT_Long)len, (FT_Long)face->index, &ff);
+            for (unsigned g = 0; ok && g < n; g++) {
+                FT_UInt c = 0;
+                ok = !FT_Get_CID_From_Glyph_Index(ff, g, &c) && c <= 0xFFFF;
+                f->face_cid[g] = (uint16_t)c;
+            }
+            if (ff) FT_Done_Face(ff);
+            FT_Done_FreeType(lib);
+            if (!ok) return mkl__err(w->e, MKL_ERR_FONT, face->path, 0, 0, "cannot embed the font: its CFF has no usable CIDs");
+        }
+        *code = gid < n ? f->face_cid[gid] : 0;
+        return MKL_OK;
+    }
+    /* TrueType: the glyph's id (the pair is the glyph's only one in this
+     * font: pdf.c draws a second text from a twin) */
+    if (!f->gid_taken || gid >= n)
+        return mkl__err(w->e, MKL_ERR_PDF, face->path, 0, 0, "internal error: a glyph id beyond the font's");
+    f->gid_taken[gid >> 3] |= (uint8_t)(1 << (gid & 7));
+    *code = gid;
+    return MKL_OK;
 }

@@ -47,9 +47,18 @@ typedef struct PFont {
      * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
      * of the same face, with its own ToUnicode. */
     size_t twin;               /* index of the twin in the writer's fonts + 1; 0: none yet */
-    int is_twin;
+    int is_twin;               /* (CFF fonts, and a flat writer's TrueType fonts, have twins) */
     uint32_t *gtext;           /* open addressing by glyph: the first pair with a text (0 = empty) */
     size_t gtcap, gtn;
+    /* a flat writer (pdf_flat.c): the codes are final when a page is
+     * written. A TrueType font's code is the glyph's own id (the subset
+     * keeps every glyph id; a glyph drawn again for another text, or none,
+     * is drawn from a twin), a CID-keyed CFF's is the glyph's CID in the
+     * face (`face_cid`). */
+    MKL_VEC(uint32_t) codes;   /* pair -> its final code */
+    uint8_t *gid_taken;        /* TrueType: a bit per glyph of the face that has its code */
+    uint16_t *face_cid;        /* CID-keyed CFF: the face's CID of each glyph */
+    int used_on_page;          /* a flat writer: drawn on the page being written */
 } PFont;
 
 /* Where a TJ array starts in a page's content (just after its '['), and
@@ -67,7 +76,35 @@ typedef struct PPage {
 } PPage;
 
 /* An image drawn in the document: stored once, however often it is drawn. */
-typedef struct PImage { const mkl_image *img; HPDF_Image obj; } PImage;
+typedef struct PImage { const mkl_image *img; HPDF_Image obj; int used_on_page, written; } PImage;
+
+/* A flat writer's state (pdf_flat.c): a combined file whose pages go to the
+ * output as they are made, each copy's objects written and freed once the
+ * copy is added, so that memory does not grow with the copies beyond a few
+ * bytes a page and an object. Each copy's objects are made in a libharu
+ * cross-reference of their own (`copy`), numbered when the copy is written;
+ * an object that outlives its copy is referred to through a stub (an object
+ * header holding only its number). The fonts, the page tree, the catalog and
+ * the structure tree's top are written at the end, then the cross-reference
+ * stream. */
+typedef struct PFlat {
+    int (*sink)(void *user, const char *data, size_t n);   /* returns 0 or an errno */
+    void *user;
+    const char *name;        /* the output's name, for messages */
+    mkl_buf out;             /* bytes not handed to `sink` yet */
+    uint64_t off;            /* bytes handed to `sink` so far */
+    MKL_VEC(uint64_t) xref;  /* per object number: 0 free, else FLAT_AT(offset) or FLAT_IN(stream, index) */
+    uint32_t next;           /* the next object number */
+    HPDF_Xref main, copy;    /* the document's own objects; the copy's */
+    MKL_VEC(uint32_t) pages; /* every page's object number */
+    MKL_VEC(uint32_t) nodes; /* the page tree's nodes, a node per 512 pages */
+    uint32_t root;           /* the page tree's root */
+    void *node_stub;         /* the node pages are added to */
+    MKL_VEC(void *) stubs;   /* stubs kept to the end */
+    MKL_VEC(void *) transient;   /* stubs of the copy being added */
+    MKL_VEC(HPDF_Dict) copy_pages;   /* the copy's pages, numbered when it is written */
+    int broken;              /* a copy failed halfway: the file cannot be finished */
+} PFlat;
 
 /* The writer: one libharu document that layouts are added to, page by page. */
 typedef struct mkl_pdfw {
@@ -88,6 +125,7 @@ typedef struct mkl_pdfw {
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
     const mkl_signer *signer;  /* sign the document, or NULL */
     HPDF_Page first;       /* the first page: the signature's widget is there */
+    PFlat *flat;           /* pages go to the output as they are made (pdf_flat.c), or NULL */
 } W;
 
 /* "out of memory" on the writer's error. */
@@ -102,5 +140,29 @@ HPDF_STATUS mkl__pdf_stream_data(W *w, HPDF_Dict d, const void *data, size_t n, 
 HPDF_STATUS mkl__pdf_stream_kept(W *w, HPDF_Dict d, mkl_buf *raw, mkl_buf *keep_raw, mkl_buf *keep_z);
 /* Subset font `f` (the writer's index-th) and write its objects (pdf_fonts.c). */
 mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index);
+/* A flat writer: the final code of glyph `gid` drawn for a text of `tlen`
+ * bytes in font `f`, whose pair is new (pdf_fonts.c). */
+mkl_status mkl__pdf_flat_code(W *w, PFont *f, uint32_t gid, uint32_t *code);
+
+/* The flat writer (pdf_flat.c). */
+mkl_status mkl__flat_new(W *w, const mkl_pdf_info *info);
+void mkl__flat_free(W *w);
+/* An object that stands for the object numbered `num` (kept to the end). */
+void *mkl__flat_stub(W *w, uint32_t num, int transient);
+/* A new object number. */
+mkl_status mkl__flat_reserve(W *w, uint32_t *num);
+/* Before and after the pages of a layout are made. */
+mkl_status mkl__flat_copy_begin(W *w);
+mkl_status mkl__flat_copy_end(W *w, mkl_status st);
+/* A page: its dictionary (in the copy's objects), made now; its content,
+ * written now; its resources, from the fonts and images used on it. */
+mkl_status mkl__flat_page(W *w, double width, double height, HPDF_Dict *out);
+mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, const mkl_buf *content);
+/* A link annotation on `page`. */
+mkl_status mkl__flat_link(W *w, HPDF_Dict page, const mkl_plink *lk, double page_height, HPDF_Dict *out);
+/* Before the fonts and the document's last objects are made, and after:
+ * write them, the page tree and the cross-reference stream. */
+mkl_status mkl__flat_final_begin(W *w);
+mkl_status mkl__flat_finish(W *w);
 
 #endif

@@ -52,6 +52,11 @@ struct mkl_tagger {
     MKL_VEC(HPDF_Dict) page_mcids;   /* MCID -> element */
     mkl_tag open;              /* the open sequence's tag, or MKL_TAG_NONE_OPEN */
     int failed;                /* out of memory while writing marks */
+    /* a file written as it is made (mkl__tags_flat) */
+    int flat;
+    HPDF_Dict doc;             /* the Document, made first */
+    size_t flushed_nums, flushed_copies;   /* the nums and copies that are stubs already */
+    MKL_VEC(HPDF_Null) stubs;  /* objects standing for written ones (by number) */
 };
 
 #define NONE_OPEN INT32_MIN
@@ -81,6 +86,8 @@ void mkl__tagger_free(mkl_tagger *t) {
     for (size_t i = 0; i < t->nums.n; i++)
         if (t->nums.v[i].own) HPDF_Obj_Free(t->pdf->mmgr, t->nums.v[i].value);
     layout_clear(t);
+    for (size_t i = 0; i < t->stubs.n; i++) mkl__free(t->stubs.v[i]);
+    mkl__free(t->stubs.v);
     mkl__free(t->kids.v);
     mkl__free(t->copies.v);
     mkl__free(t->nums.v);
@@ -130,6 +137,37 @@ static HPDF_STATUS add_text(mkl_tagger *t, HPDF_Dict d, const char *key, const c
     return r;
 }
 
+mkl_status mkl__tags_flat(mkl_tagger *t) {
+    t->flat = 1;
+    return (t->doc = new_indirect(t)) ? MKL_OK : MKL_ERR_PDF;
+}
+
+/* An object standing for `obj`, written already: its number only. */
+static HPDF_Null stub_for(mkl_tagger *t, const void *obj) {
+    HPDF_Null s = mkl__calloc(1, sizeof *s);
+    HPDF_Null *slot = s ? MKL_PUSH(&t->stubs) : NULL;
+    if (!slot) {
+        mkl__free(s);
+        return NULL;
+    }
+    s->header.obj_id = ((const HPDF_Obj_Header *)obj)->obj_id;
+    s->header.obj_class = HPDF_OCLASS_NULL;
+    *slot = s;
+    return s;
+}
+
+mkl_status mkl__tags_flush(mkl_tagger *t) {
+    for (; t->flushed_nums < t->nums.n; t->flushed_nums++) {
+        Num *nm = &t->nums.v[t->flushed_nums];
+        if (!(nm->value = stub_for(t, nm->value))) return MKL_ERR_NOMEM;
+    }
+    for (; t->flushed_copies < t->copies.n; t->flushed_copies++) {
+        HPDF_Dict *c = &t->copies.v[t->flushed_copies];
+        if (!(*c = (HPDF_Dict)stub_for(t, *c))) return MKL_ERR_NOMEM;
+    }
+    return MKL_OK;
+}
+
 static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
     if (tag > 0 && MKL_TAG_INDEX(tag) < s->elems.n) used[MKL_TAG_INDEX(tag)] = 1;
 }
@@ -169,6 +207,8 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
     HPDF_Dict *c = MKL_PUSH(&t->copies);
     if (!c) return MKL_ERR_NOMEM;
     *c = t->root;
+    if (t->flat && (HPDF_Dict_AddName(t->root, "S", "Part") != HPDF_OK || HPDF_Dict_Add(t->root, "P", t->doc) != HPDF_OK))
+        return MKL_ERR_PDF;
     if (copy_lang != t->doc_lang &&
         HPDF_Dict_Add(t->root, "Lang", HPDF_String_New(t->pdf->mmgr, mkl__tags_lang(copy_lang), NULL)) != HPDF_OK)
         return MKL_ERR_PDF;
@@ -246,6 +286,13 @@ mkl_status mkl__tags_page_end(mkl_tagger *t) {
         nm->key = t->next_key++;
         nm->value = arr;
         nm->own = 1;
+        if (t->flat) {   /* written with the layout's objects */
+            nm->own = 0;
+            if (HPDF_Xref_Add(t->pdf->xref, arr) != HPDF_OK) {   /* (which frees it) */
+                t->nums.n--;
+                return MKL_ERR_PDF;
+            }
+        }
         for (size_t i = 0; i < t->page_mcids.n && r == HPDF_OK; i++) r |= HPDF_Array_Add(arr, t->page_mcids.v[i]);
         r |= HPDF_Dict_AddNumber(t->page, "StructParents", (HPDF_INT32)nm->key);
     }
@@ -464,11 +511,16 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_Dict tree = new_indirect(t), ptree = NULL;
     if (!tree) return MKL_ERR_PDF;
     r |= HPDF_Dict_AddName(tree, "Type", "StructTreeRoot");
-    HPDF_Dict doc = t->copies.n == 1 ? t->copies.v[0] : new_indirect(t);
+    HPDF_Dict doc = t->flat ? t->doc : t->copies.n == 1 ? t->copies.v[0] : new_indirect(t);
     if (!doc) return MKL_ERR_PDF;
     r |= HPDF_Dict_AddName(doc, "S", "Document");
     r |= HPDF_Dict_Add(doc, "P", tree);
-    if (t->copies.n != 1) {
+    if (t->flat) {
+        /* each copy a Part of the Document, written already */
+        HPDF_Array parts = HPDF_Array_New(mm);
+        if (!parts || HPDF_Dict_Add(doc, "K", parts) != HPDF_OK) return MKL_ERR_NOMEM;
+        for (size_t i = 0; i < t->copies.n && r == HPDF_OK; i++) r |= HPDF_Array_Add(parts, t->copies.v[i]);
+    } else if (t->copies.n != 1) {
         /* a combined file: each copy a Part of the Document */
         HPDF_Array parts = HPDF_Array_New(mm);
         if (!parts || HPDF_Dict_Add(doc, "K", parts) != HPDF_OK) return MKL_ERR_NOMEM;

@@ -33,6 +33,15 @@ mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk)
 mkl_status mkl__tags_page_end(mkl_tagger *t);
 mkl_status mkl__tags_layout_end(mkl_tagger *t);
 
+/* A combined file written as it is made (pdf_flat.c): each layout's Part
+ * is complete when the layout ends, under a Document made now, and the page
+ * arrays of the parent tree are indirect objects of the layout's. Call
+ * before the first layout. */
+mkl_status mkl__tags_flat(mkl_tagger *t);
+/* The objects of the layouts added so far are written and about to be
+ * freed: from now on the tagger refers to them by their numbers only. */
+mkl_status mkl__tags_flush(mkl_tagger *t);
+
 /* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences.
  * `widget`, when not NULL, is a signature field's widget on `page`: it is
  * put in a Form element, the Document's last child (PDF/UA: every

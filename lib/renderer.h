@@ -50,6 +50,17 @@ long long mkl__creation_time(const mkl_renderer *r);
 /* Write `data` to `path` through a temporary file in the same folder and a
  * rename (a file set of one): nothing is left behind on failure. Errors go
  * to r->err. */
+/* Hand the batch's file to `sink` as it is made (before its first copy):
+ * MKL_ERR_ARGUMENT when it has copies already or a sink. mkl_batch's finish
+ * then writes only what is left (the writer may still make the file whole
+ * and hand it over at the end: PDF/A, a signed file). `name` for messages. */
+mkl_status mkl__batch_stream(mkl_batch *b, int (*sink)(void *user, const char *data, size_t n), void *user, const char *name);
+/* The `user` given to mkl__batch_stream, or NULL. */
+void *mkl__batch_sink_user(const mkl_batch *b);
+/* The end of a batch streamed to a temporary file of `s` for `path`
+ * (mkl_fileset_stream_batch; `user` the stream): when `ok`, `data` appended
+ * and the file closed; else (the batch failed) the file removed. */
+mkl_status mkl__fileset_end_stream(mkl_fileset *s, void *user, const char *path, int ok, const char *data, size_t len);
 mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data, size_t len);
 
 #endif
