@@ -55,12 +55,27 @@ static mkl_status put(W *w, const char *s, size_t n) {
 
 static uint64_t here(const W *w) { return w->flat->off + w->flat->out.n; }
 
+/* The next entry of a run: the next object in the same object stream. */
+static uint64_t run_step(uint64_t entry) { return (entry & 3) == 2 ? entry + 4 : 0; }
+
 static mkl_status set_entry(W *w, uint32_t num, uint64_t entry) {
     PFlat *f = w->flat;
-    while (f->xref.n <= num)
-        if (!MKL_PUSH(&f->xref)) return flat_oom(w);
-    f->xref.v[num] = entry;
+    FlatRun *last = f->runs.n ? &f->runs.v[f->runs.n - 1] : NULL;
+    if (last && last->first + last->n == num && run_step(last->entry + 4 * (uint64_t)(last->n - 1)) == entry) {
+        last->n++;
+        return MKL_OK;
+    }
+    FlatRun *r = MKL_PUSH(&f->runs);
+    if (!r) return flat_oom(w);
+    r->first = num;
+    r->n = 1;
+    r->entry = entry;
     return MKL_OK;
+}
+
+static int cmp_run(const void *a, const void *b) {
+    uint32_t x = ((const FlatRun *)a)->first, y = ((const FlatRun *)b)->first;
+    return (x > y) - (x < y);
 }
 
 mkl_status mkl__flat_reserve(W *w, uint32_t *num) {
@@ -230,7 +245,7 @@ void mkl__flat_free(W *w) {
     for (size_t i = 0; i < w->fonts.n; i++) w->fonts.v[i].type0 = NULL;
     mkl__free(f->stubs.v);
     mkl__free(f->transient.v);
-    mkl__free(f->xref.v);
+    mkl__free(f->runs.v);
     mkl__free(f->pages.v);
     mkl__free(f->nodes.v);
     mkl__free(f->copy_pages.v);
@@ -428,21 +443,23 @@ static mkl_status write_xref(W *w) {
     uint64_t xoff = here(w);
     if ((st = set_entry(w, num, FLAT_AT(xoff)))) return st;
     size_t size = f->next;
-    while (f->xref.n < size)
-        if (!MKL_PUSH(&f->xref)) return flat_oom(w);
+    qsort(f->runs.v, f->runs.n, sizeof *f->runs.v, cmp_run);
     uint64_t big = xoff;
-    for (size_t i = 0; i < size; i++)
-        if ((f->xref.v[i] & 3) == 2 && (f->xref.v[i] >> 18) > big) big = f->xref.v[i] >> 18;
+    for (size_t i = 0; i < f->runs.n; i++)
+        if ((f->runs.v[i].entry & 3) == 2 && (f->runs.v[i].entry >> 18) > big) big = f->runs.v[i].entry >> 18;
     int wd = 1;
     while (wd < 8 && (big >> (8 * wd)) != 0) wd++;
     int cols = 1 + wd + 2;
     /* rows as the difference to the row before (PNG "Up"), as pack.c writes them */
     mkl_buf rows = {0};
     unsigned char row[2][16] = {{0}};
+    size_t run = 0;
     for (size_t c = 0; c < size; c++) {
         unsigned char *cur = row[c & 1], *prev = row[!(c & 1)];
         memset(cur, 0, (size_t)cols);
-        uint64_t e = f->xref.v[c];
+        while (run < f->runs.n && f->runs.v[run].first + f->runs.v[run].n <= c) run++;
+        uint64_t e = 0;
+        if (run < f->runs.n && f->runs.v[run].first <= c) e = f->runs.v[run].entry + 4 * (uint64_t)(c - f->runs.v[run].first) * ((f->runs.v[run].entry & 3) == 2);
         if (c == 0 || !e) {
             put_be(cur + 1 + wd, c == 0 ? 0xFFFF : 0, 2);
         } else if ((e & 3) == 1) {

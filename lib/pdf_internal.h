@@ -87,13 +87,17 @@ typedef struct PImage { const mkl_image *img; HPDF_Image obj; int used_on_page, 
  * header holding only its number). The fonts, the page tree, the catalog and
  * the structure tree's top are written at the end, then the cross-reference
  * stream. */
+typedef struct FlatRun { uint32_t first, n; uint64_t entry; } FlatRun;
 typedef struct PFlat {
     int (*sink)(void *user, const char *data, size_t n);   /* returns 0 or an errno */
     void *user;
     const char *name;        /* the output's name, for messages */
     mkl_buf out;             /* bytes not handed to `sink` yet */
     uint64_t off;            /* bytes handed to `sink` so far */
-    MKL_VEC(uint64_t) xref;  /* per object number: 0 free, else FLAT_AT(offset) or FLAT_IN(stream, index) */
+    /* the cross-reference, as runs of objects numbered in a row whose
+     * entries follow each other (an object stream's objects: a few runs a
+     * copy, where an entry each would be 1.5 KB a copy) */
+    MKL_VEC(FlatRun) runs;
     uint32_t next;           /* the next object number */
     HPDF_Xref main, copy;    /* the document's own objects; the copy's */
     MKL_VEC(uint32_t) pages; /* every page's object number */

@@ -55,9 +55,13 @@ struct mkl_tagger {
     /* a file written as it is made (mkl__tags_flat) */
     int flat;
     HPDF_Dict doc;             /* the Document, made first */
-    size_t flushed_nums, flushed_copies;   /* the nums and copies that are stubs already */
+    size_t flushed_nums, flushed_copies, flushed_leaves;   /* those that are stubs already */
     MKL_VEC(HPDF_Null) stubs;  /* objects standing for written ones (by number) */
+    MKL_VEC(HPDF_Dict) leaves; /* the parent tree's leaves made so far (a full one is written with its layout) */
 };
+
+/* Keys a leaf of the parent tree holds. */
+#define LEAF 512
 
 #define NONE_OPEN INT32_MIN
 
@@ -87,6 +91,7 @@ void mkl__tagger_free(mkl_tagger *t) {
         if (t->nums.v[i].own) HPDF_Obj_Free(t->pdf->mmgr, t->nums.v[i].value);
     layout_clear(t);
     for (size_t i = 0; i < t->stubs.n; i++) mkl__free(t->stubs.v[i]);
+    mkl__free(t->leaves.v);
     mkl__free(t->stubs.v);
     mkl__free(t->kids.v);
     mkl__free(t->copies.v);
@@ -160,6 +165,10 @@ mkl_status mkl__tags_flush(mkl_tagger *t) {
     for (; t->flushed_nums < t->nums.n; t->flushed_nums++) {
         Num *nm = &t->nums.v[t->flushed_nums];
         if (!(nm->value = stub_for(t, nm->value))) return MKL_ERR_NOMEM;
+    }
+    for (; t->flushed_leaves < t->leaves.n; t->flushed_leaves++) {
+        HPDF_Dict *c = &t->leaves.v[t->flushed_leaves];
+        if (!(*c = (HPDF_Dict)stub_for(t, *c))) return MKL_ERR_NOMEM;
     }
     for (; t->flushed_copies < t->copies.n; t->flushed_copies++) {
         HPDF_Dict *c = &t->copies.v[t->flushed_copies];
@@ -402,6 +411,47 @@ static HPDF_STATUS write_kids(mkl_tagger *t, HPDF_Dict el, const char *role, con
     return r;
 }
 
+/* A leaf of the parent tree (an indirect dictionary) holding nums [a, b). */
+static HPDF_STATUS make_leaf(mkl_tagger *t, size_t a, size_t b, HPDF_Dict *out) {
+    HPDF_MMgr mm = t->pdf->mmgr;
+    HPDF_Dict leaf = new_indirect(t);
+    HPDF_Array nums = HPDF_Array_New(mm), lim = nums ? HPDF_Array_New(mm) : NULL;
+    if (!leaf || !lim || HPDF_Dict_Add(leaf, "Nums", nums) != HPDF_OK) {
+        if (nums) HPDF_Array_Free(nums);
+        if (lim) HPDF_Array_Free(lim);
+        return HPDF_FAILD_TO_ALLOC_MEM;
+    }
+    if (HPDF_Dict_Add(leaf, "Limits", lim) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
+    HPDF_STATUS r = HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[a].key);
+    r |= HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[b - 1].key);
+    for (size_t i = a; i < b && r == HPDF_OK; i++) {
+        r |= HPDF_Array_AddNumber(nums, (HPDF_INT32)t->nums.v[i].key);
+        t->nums.v[i].own = 0;   /* the number tree has it now (libharu frees it if this fails) */
+        r |= HPDF_Array_Add(nums, t->nums.v[i].value);
+    }
+    *out = leaf;
+    return r;
+}
+
+/* A flat file: each full leaf of the parent tree made now, written with the
+ * layout's objects; the tagger keeps only the leaf's number. */
+static HPDF_STATUS flat_leaves(mkl_tagger *t) {
+    HPDF_STATUS r = HPDF_OK;
+    while (t->nums.n >= LEAF && r == HPDF_OK) {
+        HPDF_Dict *slot = MKL_PUSH(&t->leaves);
+        if (!slot) return HPDF_FAILD_TO_ALLOC_MEM;
+        r = make_leaf(t, 0, LEAF, slot);
+        if (r != HPDF_OK) {
+            t->leaves.n--;
+            break;
+        }
+        memmove(t->nums.v, t->nums.v + LEAF, (t->nums.n - LEAF) * sizeof *t->nums.v);
+        t->nums.n -= LEAF;
+        t->flushed_nums = t->flushed_nums > LEAF ? t->flushed_nums - LEAF : 0;
+    }
+    return r;
+}
+
 mkl_status mkl__tags_layout_end(mkl_tagger *t) {
     if (t->failed) return MKL_ERR_NOMEM;
     const mkl_structure *s = &t->L->structure;
@@ -433,39 +483,36 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         r |= write_kids(t, p ? t->dict[p - 1] : t->root, role, t->kids.v, a, b);
         a = b;
     }
+    if (r == HPDF_OK && t->flat) r = flat_leaves(t);
     layout_clear(t);
     return hpdf(r);
 }
 
-/* The parent tree: one node for up to 512 keys, else leaves of 512 under a root. */
+/* The parent tree: one node for up to LEAF keys, else leaves of LEAF under
+ * a root (a flat file's full leaves are made already). */
 static HPDF_STATUS parent_tree(mkl_tagger *t, HPDF_Dict *out) {
     HPDF_MMgr mm = t->pdf->mmgr;
-    enum { LEAF = 512 };
     HPDF_Dict root = new_indirect(t);
     if (!root) return HPDF_FAILD_TO_ALLOC_MEM;
     *out = root;
     HPDF_STATUS r = HPDF_OK;
-    HPDF_Array kids = NULL;
-    if (t->nums.n > LEAF && (!(kids = HPDF_Array_New(mm)) || HPDF_Dict_Add(root, "Kids", kids) != HPDF_OK))
-        return HPDF_FAILD_TO_ALLOC_MEM;
-    for (size_t a = 0; a < t->nums.n || (!a && !kids); a += LEAF) {
-        size_t b = MKL_MIN(a + LEAF, t->nums.n);
-        HPDF_Dict leaf = kids ? new_indirect(t) : root;
+    if (t->nums.n <= LEAF && !t->leaves.n) {
         HPDF_Array nums = HPDF_Array_New(mm);
-        if (!leaf || !nums || HPDF_Dict_Add(leaf, "Nums", nums) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-        if (kids) {
-            HPDF_Array lim = HPDF_Array_New(mm);
-            if (!lim || HPDF_Dict_Add(leaf, "Limits", lim) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-            r |= HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[a].key);
-            r |= HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[b - 1].key);
-            r |= HPDF_Array_Add(kids, leaf);
-        }
-        for (size_t i = a; i < b && r == HPDF_OK; i++) {
+        if (!nums || HPDF_Dict_Add(root, "Nums", nums) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
+        for (size_t i = 0; i < t->nums.n && r == HPDF_OK; i++) {
             r |= HPDF_Array_AddNumber(nums, (HPDF_INT32)t->nums.v[i].key);
             t->nums.v[i].own = 0;   /* the number tree has it now (libharu frees it if this fails) */
             r |= HPDF_Array_Add(nums, t->nums.v[i].value);
         }
-        if (!t->nums.n) break;
+        return r;
+    }
+    HPDF_Array kids = HPDF_Array_New(mm);
+    if (!kids || HPDF_Dict_Add(root, "Kids", kids) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
+    for (size_t i = 0; i < t->leaves.n && r == HPDF_OK; i++) r |= HPDF_Array_Add(kids, t->leaves.v[i]);
+    for (size_t a = 0; a < t->nums.n && r == HPDF_OK; a += LEAF) {
+        HPDF_Dict leaf = NULL;
+        r |= make_leaf(t, a, MKL_MIN(a + LEAF, t->nums.n), &leaf);
+        if (r == HPDF_OK) r |= HPDF_Array_Add(kids, leaf);
     }
     return r;
 }

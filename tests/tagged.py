@@ -140,7 +140,12 @@ class Doc:
         out = {}
         nums = node.get("/Nums", [])
         for i in range(0, len(nums), 2):
-            out[nums[i]] = nums[i + 1]
+            v = nums[i + 1]
+            # a page's array may be an object of its own (a combined file
+            # written as it is made); an element stays a reference
+            if isinstance(v, str) and v.endswith(" R") and isinstance(self.get(v), list):
+                v = self.get(v)
+            out[nums[i]] = v
         for kid in node.get("/Kids", []):
             out.update(self.number_tree(kid))
         return out
