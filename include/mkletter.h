@@ -142,8 +142,16 @@ typedef struct mkl_options {
                                  With pdfa: PDF/A-1b and PDF/UA-1 both. 0 (default) */
 } mkl_options;
 
-/** Fill `opts` with the defaults. */
-MKL_API void mkl_options_init(mkl_options *opts);
+/** Fill `opts` with the defaults. A macro: it passes the size of the struct
+ * the program was built with, so a library with more fields than the
+ * program's header writes only the fields the program has (and the renderer
+ * gives the fields the program does not know their defaults). */
+#define mkl_options_init(opts) mkl_options_init_size((opts), sizeof *(opts))
+/** mkl_options_init() for a struct of `size` bytes (a binding that mirrors
+ * mkl_options passes its own size); at most sizeof(mkl_options) is written,
+ * and `struct_size` is set to what was written. A size smaller than
+ * `struct_size` and `font_dir` writes nothing. */
+MKL_API void mkl_options_init_size(mkl_options *opts, size_t size);
 
 /* ## Simple interface */
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include <stddef.h>
 
 typedef struct Sink { size_t n, calls; int fail; } Sink;
 static int sink(void *user, const unsigned char *data, size_t len) {
@@ -191,6 +192,8 @@ static void test_data_rows(mkl_renderer *r) {
     remove(path);
 }
 
+static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len);
+
 static void test_errors(void) {
     mkl_error e;
     CHECK(mkl_render_file("/nonexistent/letter.md", "/tmp/x.pdf", NULL, &e) == MKL_ERR_READ);
@@ -205,6 +208,39 @@ static void test_errors(void) {
     o.struct_size = 1;   /* a caller with a broken options struct */
     mkl_renderer *r = NULL;
     CHECK(mkl_renderer_new(&o, &r) == MKL_ERR_ARGUMENT && r == NULL);
+    /* a program built against an older, shorter mkl_options: the library
+     * writes only that much, and the fields it does not know take defaults */
+    size_t old_size = offsetof(mkl_options, style);
+    union { mkl_options o; unsigned char bytes[sizeof(mkl_options) + 16]; } older;
+    memset(&older, 0xA5, sizeof older);
+    mkl_options_init_size(&older.o, old_size);
+    CHECK(older.o.struct_size == old_size && older.o.page_numbers == 1 && older.o.font_dir == NULL);
+    int untouched = 1;
+    for (size_t i = old_size; i < sizeof older.bytes; i++) untouched &= older.bytes[i] == 0xA5;
+    CHECK(untouched);
+    older.o.creation_time = 1582243200;
+    /* the fields that program's header did not have (style, signer, tags,
+     * pdfua) take their defaults: the PDF is the one full options give */
+    mkl_options full;
+    mkl_options_init(&full);
+    full.creation_time = older.o.creation_time;
+    size_t n_old = 0, n_full = 0;
+    unsigned char *p_old = NULL, *p_full = NULL;
+    const char *text = "---\nsubject: Old\n---\nDear friends,\n\nA letter.\n";
+    mkl_renderer *r_full = NULL;
+    CHECK(mkl_renderer_new(&older.o, &r) == MKL_OK && r != NULL);
+    CHECK(mkl_renderer_new(&full, &r_full) == MKL_OK && r_full != NULL);
+    if (r && r_full) {
+        p_old = render_text(r, text, &n_old);
+        p_full = render_text(r_full, text, &n_full);
+        CHECK(p_old && p_full && n_old == n_full && !memcmp(p_old, p_full, n_old));
+    }
+    mkl_free(p_old);
+    mkl_free(p_full);
+    mkl_renderer_free(r);
+    mkl_renderer_free(r_full);
+    mkl_options_init_size(&older.o, 3);   /* too small even for struct_size: nothing written */
+    CHECK(older.o.struct_size == old_size);
 }
 
 /* Font subsets are kept on the renderer for later letters with the same
