@@ -327,6 +327,74 @@ static void test_fill_limits(mkl_renderer *r) {
     free(big);
 }
 
+/* A Korean official document built in code is the one its letter file gives:
+ * every `official:` part has its field, 협조자 their call. */
+static void test_official_in_code(void) {
+    const char *seal = MKL_TEST_SOURCE_DIR "/examples/official-seal.png";
+    char text[2048];
+    snprintf(text, sizeof text,
+             "---\nlayout: kr-official\ndate: 2020-02-21\nletterhead: {name: 전환기정의워킹그룹}\nto: 통일부장관\n"
+             "official:\n  reference: 인권인도실장\n  via: 법무부장관\n  number: 전환기정의-2020-017\n"
+             "  sender: 전환기정의워킹그룹 대표\n  seal: %s\n  cooperation:\n    - {title: 국제연대팀장, name: 신희석}\n"
+             "    - {name: 홍길동}\n  postcode: \"03186\"\n  address: 서울특별시 종로구 새문안로 92\n  homepage: tjwg.org\n"
+             "  phone: 02-723-0303\n  fax: 02-723-0304\n  email: info@tjwg.org\n  disclosure: 부분공개(5)\n"
+             "subject: 면담 요청\nsignatures:\n  - {title: 대표, name: 이영환}\n---\n\n귀 부의 무궁한 발전을 기원합니다.\n",
+             seal);
+    mkl_options o;
+    mkl_options_init(&o);
+    o.creation_time = 1582243200;
+    mkl_renderer *r = NULL;
+    CHECK(mkl_renderer_new(&o, &r) == MKL_OK);
+    if (!r) return;
+    size_t n_file = 0, n_code = 0;
+    unsigned char *from_file = render_text(r, text, &n_file), *from_code = NULL;
+    mkl_letter *l = NULL;
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        mkl_letter_set(l, MKL_FIELD_LAYOUT, "kr-official");
+        mkl_letter_set(l, MKL_FIELD_DATE, "2020-02-21");
+        mkl_letter_set(l, MKL_FIELD_LETTERHEAD, "전환기정의워킹그룹");
+        mkl_letter_set(l, MKL_FIELD_TO, "통일부장관");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_REFERENCE, "인권인도실장");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_VIA, "법무부장관");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_NUMBER, "전환기정의-2020-017");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_SENDER, "전환기정의워킹그룹 대표");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_SEAL, seal);
+        mkl_letter_add_cooperation(l, "신희석", "국제연대팀장");
+        mkl_letter_add_cooperation(l, "홍길동", NULL);
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_POSTCODE, "03186");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_ADDRESS, "서울특별시 종로구 새문안로 92");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_HOMEPAGE, "tjwg.org");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_PHONE, "02-723-0303");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_FAX, "02-723-0304");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_EMAIL, "info@tjwg.org");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_DISCLOSURE, "부분공개(5)");
+        mkl_letter_set(l, MKL_FIELD_SUBJECT, "면담 요청");
+        mkl_letter_add_signature(l, "이영환", "대표", NULL);
+        mkl_letter_add_text(l, "귀 부의 무궁한 발전을 기원합니다.", 0, NULL);
+        CHECK(mkl_letter_status(l) == MKL_OK);
+        CHECK(mkl_render_to_memory(r, l, &from_code, &n_code) == MKL_OK);
+        mkl_letter_free(l);
+    }
+    CHECK(from_file && from_code && n_file == n_code && !memcmp(from_file, from_code, n_file));
+    mkl_free(from_file);
+    mkl_free(from_code);
+    /* the checks of the letter file's keys hold in code too */
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        CHECK(mkl_letter_set(l, MKL_FIELD_OFFICIAL_DISCLOSURE, "비공개(9)") == MKL_ERR_INPUT);
+        CHECK(strstr(mkl_letter_error(l)->message, "'disclosure' must be") != NULL);
+        mkl_letter_free(l);
+    }
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        CHECK(mkl_letter_set(l, MKL_FIELD_LAYOUT, "kr-official") == MKL_OK);
+        CHECK(mkl_letter_set(l, MKL_FIELD_LANG, "en") == MKL_ERR_INPUT);
+        mkl_letter_free(l);
+    }
+    mkl_renderer_free(r);
+}
+
 int main(void) {
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
@@ -338,5 +406,6 @@ int main(void) {
     mkl_renderer_free(r);
     test_errors();
     test_subset_cache();
+    test_official_in_code();
     return check_done();
 }
