@@ -96,6 +96,7 @@ def _load():
         "mkl_fileset_new": (I, [P, ctypes.POINTER(P)]),
         "mkl_fileset_add": (I, [P, P, C]),
         "mkl_fileset_add_batch": (I, [P, P, C]),
+        "mkl_fileset_stream_batch": (I, [P, P, C]),
         "mkl_fileset_commit": (I, [P]),
         "mkl_fileset_free": (None, [P]),
         "mkl_batch_new": (I, [P, I, ctypes.POINTER(P)]),
@@ -360,7 +361,14 @@ class Renderer:
         st = c.mkl_batch_new(self._h, 1 if duplex else 0, ctypes.byref(batch))
         if st:
             self._fail(st)
+        files = None
         try:
+            if out is not None:
+                # the pages go to the output's temporary file as they are made
+                files = self._fileset()
+                st = c.mkl_fileset_stream_batch(files, batch, _path(out))
+                if st:
+                    self._fail(st)
             for row in rows:
                 copy = self._fill_row(letter, data, row)
                 st = c.mkl_batch_add(batch, copy)
@@ -368,11 +376,7 @@ class Renderer:
                 if st:
                     self._fail(st)
             if out is not None:
-                files = self._fileset()
-                try:
-                    st = c.mkl_fileset_add_batch(files, batch, _path(out)) or c.mkl_fileset_commit(files)
-                finally:
-                    c.mkl_fileset_free(files)
+                st = c.mkl_fileset_add_batch(files, batch, _path(out)) or c.mkl_fileset_commit(files)
                 if st:
                     self._fail(st)
                 return [os.fspath(out)]
@@ -387,4 +391,6 @@ class Renderer:
                 self._fail(st)
             return b"".join(chunks)
         finally:
+            if files is not None:
+                c.mkl_fileset_free(files)
             c.mkl_batch_free(batch)
