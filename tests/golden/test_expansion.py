@@ -54,6 +54,19 @@ with tempfile.TemporaryDirectory() as tmp:
     heading = [x for x, t in s if t.startswith("Re:")]
     check(heading and all(abs(x - 1) < 1e-6 for x in heading), "seed letter: the subject is not scaled", heading)
 
+    # the writer tracks the pen at the line's scale: a TJ number moves a glyph
+    # only where the layout put it off the pen (a justified space, kerning),
+    # not at every scaled glyph
+    qdf = os.path.join(tmp, "seed.qdf")
+    r = run(["qpdf", "--qdf", "--object-streams=disable", seed, qdf])
+    check(r.returncode == 0, "qpdf uncompresses the seed letter", text(r.stderr)[-300:])
+    content = open(qdf, "rb").read().decode("latin-1") if r.returncode == 0 else ""
+    arrays = re.findall(r"\[([^\]]*)\]\s*TJ", content)
+    numbers = sum(len(re.findall(r"(?:^|>)\s*-?[\d.]+\s*<", a)) for a in arrays)
+    glyphs = sum(len(re.sub(r"[^0-9A-Fa-f]", "", "".join(re.findall(r"<([0-9A-Fa-f]*)>", a)))) // 4 for a in arrays)
+    check(glyphs > 5000 and numbers <= 0.2 * glyphs, "seed letter: at most one TJ number per five glyphs",
+          f"{numbers} numbers, {glyphs} glyphs")
+
     k = spans(ko)
     scaled_hangul = [t for x, t in k if abs(x - 1) > 1e-6 and any(hangul(c) for c in t)]
     check(not scaled_hangul, "Korean example: no Hangul drawn scaled", scaled_hangul[:3])
