@@ -200,11 +200,96 @@ static void put_be(unsigned char *p, uint64_t v, int width) {
     for (int i = width - 1; i >= 0; i--, v >>= 8) p[i] = (unsigned char)(v & 0xFF);
 }
 
-mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
+/* Point each object of `subst` at its bytes: sub[k] is the index + 1 in
+ * subst->v of object k's replacement, 0 for none. MKL_ERR_PDF when one is
+ * not a plain object of the input. */
+static mkl_status subst_index(const mkl_pack_subst *subst, const Obj *objs, size_t count, uint32_t **out) {
+    *out = NULL;
+    if (!subst || !subst->n) return MKL_OK;
+    uint32_t *sub = mkl__calloc(count, sizeof *sub);
+    if (!sub) return MKL_ERR_NOMEM;
+    for (size_t i = 0; i < subst->n; i++) {
+        uint32_t k = subst->v[i].num;
+        if (k >= count || objs[k].kind != PLAIN || sub[k]) {
+            mkl__free(sub);
+            return MKL_ERR_PDF;
+        }
+        sub[k] = (uint32_t)i + 1;
+    }
+    *out = sub;
+    return MKL_OK;
+}
+
+/* Object k's body: its replacement's bytes or its own. */
+static void body_of(const char *in, const Obj *o, const uint32_t *sub, size_t k, const mkl_pack_subst *subst,
+                    const char **s, size_t *len) {
+    if (sub && sub[k]) {
+        const mkl_pack_obj *p = &subst->v[sub[k] - 1];
+        *s = subst->bytes + p->off;
+        *len = p->len;
+    } else {
+        *s = in + o->body;
+        *len = o->end - o->body;
+    }
+}
+
+mkl_status mkl__pdf_substitute(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out) {
     Obj *objs = NULL;
     size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
     mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
     if (st) return st;
+    uint32_t *sub = NULL;
+    size_t *off = mkl__calloc(count, sizeof *off), first = n;
+    if (!off) st = MKL_ERR_NOMEM;
+    else st = subst_index(subst, objs, count, &sub);
+    for (size_t k = 1; k < count && !st; k++)
+        if (objs[k].kind != FREE && objs[k].off < first) first = objs[k].off;
+    if (!st) {
+        mkl__buf_add(out, in, first);   /* the header line and its binary comment */
+        for (size_t k = 1; k < count; k++) {
+            if (objs[k].kind == FREE) continue;
+            const char *s;
+            size_t len;
+            body_of(in, &objs[k], sub, k, subst, &s, &len);
+            off[k] = out->n - keep;
+            mkl__buf_printf(out, "%zu 0 obj\n", k);
+            mkl__buf_add(out, s, len);
+            mkl__buf_adds(out, "\nendobj\n");
+        }
+        size_t xref = out->n - keep;
+        mkl__buf_printf(out, "xref\n0 %zu\n0000000000 65535 f\r\n", count);
+        for (size_t k = 1; k < count; k++) {
+            if (objs[k].kind == FREE) mkl__buf_adds(out, "0000000000 65535 f\r\n");
+            else mkl__buf_printf(out, "%010zu 00000 n\r\n", off[k]);
+        }
+        mkl__buf_adds(out, "trailer");
+        mkl__buf_add(out, in + t0, t1 - t0);
+        mkl__buf_printf(out, "startxref\n%zu\n%%%%EOF\n", xref);
+        st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
+    }
+    mkl__free(objs);
+    mkl__free(off);
+    mkl__free(sub);
+    if (st) {
+        out->n = keep;
+        if (out->s) out->s[keep] = 0;
+        out->oom = 0;
+    }
+    return st;
+}
+
+mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) { return mkl__pdf_pack_with(in, n, NULL, out); }
+
+mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out) {
+    Obj *objs = NULL;
+    size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
+    mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
+    if (st) return st;
+    uint32_t *sub = NULL;
+    if ((st = subst_index(subst, objs, count, &sub))) {
+        mkl__free(objs);
+        return st;
+    }
     uint64_t root = 0, info = 0;
     int has_info = trailer_ref(in, t0, t1, "/Info", &info);
     mkl_buf hdr = {0}, data = {0}, rows = {0};
@@ -283,7 +368,10 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
             o->stm = (uint32_t)(count + s);
             o->idx = idx++;
             mkl__buf_printf(&hdr, "%zu %zu ", k, data.n);
-            mkl__buf_add(&data, in + o->body, o->end - o->body);
+            const char *body;
+            size_t len;
+            body_of(in, o, sub, k, subst, &body, &len);
+            mkl__buf_add(&data, body, len);
             mkl__buf_adds(&data, "\n");
         }
         mkl__buf_add(&hdr, data.s, data.n);
@@ -354,6 +442,7 @@ mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) {
     st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
 out:
     mkl__free(objs);
+    mkl__free(sub);
     mkl__free(xrow);
     mkl__buf_free(&hdr);
     mkl__buf_free(&data);
