@@ -377,7 +377,7 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
         mkl__buf_add(&hdr, data.s, data.n);
         if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
         mkl_buf z = {0};
-        if (mkl__deflate(&z, hdr.s, hdr.n, MKL_DEFLATE_BEST)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        if (mkl__deflate(&z, hdr.s, hdr.n, MKL_DEFLATE_OBJECTS)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
                         count + s, (unsigned)idx, hdr.n - data.n, z.n);
