@@ -233,6 +233,121 @@ static void body_of(const char *in, const Obj *o, const uint32_t *sub, size_t k,
     }
 }
 
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+static size_t digits(size_t v) {
+    size_t d = 1;
+    while (v >= 10) v /= 10, d++;
+    return d;
+}
+
+/* Writes v's digits ending just before `end`. */
+static void put_digits_before(char *end, size_t v) {
+    do *--end = (char)('0' + v % 10);
+    while (v /= 10);
+}
+
+/* The writer's own objects of stream `stm` among objs[from, to) (their
+ * bodies in bodies/lens, n of them) laid out in rows of `w` bytes into
+ * *all: each header entry a row ("N OFF", right-aligned), then each object
+ * in rows of its own, padded with spaces. The header's size into *first. */
+static int lay_rows(const Obj *objs, size_t from, size_t to, size_t stm, const char *const *bodies,
+                    const size_t *lens, size_t n, size_t w, mkl_buf *all, size_t *first) {
+    size_t size = n * w;
+    for (size_t i = 0; i < n; i++) size += (lens[i] + 1 + w - 1) / w * w;
+    all->n = 0;
+    if (mkl__buf_reserve(all, size)) return -1;
+    memset(all->s, ' ', size);
+    size_t off = 0, i = 0, body_at = n * w;
+    for (size_t k = from; k < to; k++) {
+        if (objs[k].kind != PLAIN || objs[k].stm != stm) continue;
+        char *row = all->s + i * w;
+        put_digits_before(row + w - 1, off);
+        put_digits_before(row + w - 2 - digits(off), k);
+        memcpy(all->s + body_at + off, bodies[i], lens[i]);
+        size_t slot = (lens[i] + 1 + w - 1) / w * w;
+        all->s[body_at + off + slot - 1] = '\n';
+        off += slot;
+        i++;
+    }
+    all->n = size;
+    all->s[size] = 0;
+    *first = n * w;
+    return 0;
+}
+
+/* What deflate is left with when the Up predictor has taken each byte of
+ * `all` from the one a row of `w` above: the bytes that differ, and twice
+ * the runs they come in (each run breaks a match). Measured side by side on
+ * the seed letter, it ranks the widths as their deflated sizes do. */
+static size_t changed(const mkl_buf *all, size_t w) {
+    size_t c = 0;
+    int in_run = 0;
+    const unsigned char *s = (const unsigned char *)all->s;
+    for (size_t i = 0; i < all->n; i++) {
+        int d = i < w ? s[i] != 0 : s[i] != s[i - w];
+        c += (size_t)d + (size_t)(d && !in_run) * 2;
+        in_run = d;
+    }
+    return c;
+}
+
+/* An object stream of the writer's own objects as rows, PNG "Up" predicted
+ * (lay_rows). The structure tree's dictionaries come kind by kind (see
+ * pdf_tags.c), so that a row differs from the one above in a few digits,
+ * and the differences deflate to almost nothing: measured side by side, the
+ * seed letter's tree half the size it is as text. The row's width is the
+ * one, of the four from the median object's up in steps of 8 (and at least
+ * a header entry's), that leaves deflate the least (changed()). hdr->n gets the header's size (/First),
+ * *data the predicted rows of the whole stream, *columns the width. */
+static mkl_status own_stream(const char *in, const Obj *objs, size_t from, size_t to, size_t stm, const uint32_t *sub,
+                             const mkl_pack_subst *subst, mkl_buf *hdr, mkl_buf *data, size_t *columns) {
+    const char *bodies[PER_STREAM];
+    size_t lens[PER_STREAM], sum = 0, last = from, n = 0;
+    for (size_t k = from; k < to && n < PER_STREAM; k++) {
+        if (objs[k].kind != PLAIN || objs[k].stm != stm) continue;
+        body_of(in, &objs[k], sub, k, subst, &bodies[n], &lens[n]);
+        sum += lens[n] + 1;
+        last = k;
+        n++;
+    }
+    /* widths from the median object's (rounded up to 8) to three steps of
+     * 8 past it */
+    size_t sorted[PER_STREAM];
+    for (size_t i = 0; i < n; i++) sorted[i] = lens[i] + 1;
+    qsort(sorted, n, sizeof *sorted, cmp_size);
+    size_t w0 = n ? (sorted[n / 2] + 7) / 8 * 8 : 32;
+    w0 = MKL_MIN(MKL_MAX(w0, 32), 512);   /* (32 holds any header entry of a file under 4 GiB) */
+    size_t best = 0, best_cost = SIZE_MAX, first = 0;
+    for (size_t w = w0; w <= w0 + 24; w += 8) {
+        /* a header entry fits (an offset is below sum + n * w) */
+        if (digits(last) + 1 + digits(sum + n * w) + 1 > w) continue;
+        if (lay_rows(objs, from, to, stm, bodies, lens, n, w, hdr, &first)) return MKL_ERR_NOMEM;
+        size_t c = changed(hdr, w);
+        if (c < best_cost) best_cost = c, best = w;
+    }
+    if (!best) return MKL_ERR_PDF;   /* (not with PER_STREAM objects of a file under 4 GiB) */
+    size_t w = best;
+    if (lay_rows(objs, from, to, stm, bodies, lens, n, w, hdr, &first)) return MKL_ERR_NOMEM;
+    size_t total = hdr->n, nrows = total / w;
+    if (mkl__buf_reserve(data, total + nrows)) return MKL_ERR_NOMEM;
+    /* each row a filter byte (2: Up) and its differences to the row above */
+    unsigned char *dst = (unsigned char *)data->s + data->n;
+    const unsigned char *src = (const unsigned char *)hdr->s;
+    for (size_t r = 0; r < nrows; r++) {
+        *dst++ = 2;
+        for (size_t c = 0; c < w; c++) *dst++ = (unsigned char)(src[r * w + c] - (r ? src[(r - 1) * w + c] : 0));
+    }
+    data->n += total + nrows;
+    data->s[data->n] = 0;
+    hdr->n = first;
+    *columns = w;
+    return MKL_OK;
+}
+
 mkl_status mkl__pdf_substitute(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out) {
     Obj *objs = NULL;
     size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
@@ -352,21 +467,30 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
         mkl__buf_add(out, in + from, o->end - from);
         mkl__buf_adds(out, "\nendobj\n");
     }
-    /* the other objects, PER_STREAM to an object stream numbered from `count` */
-    size_t nplain = 0;
-    for (size_t k = 1; k < count; k++) nplain += objs[k].kind == PLAIN;
-    size_t nstm = (nplain + PER_STREAM - 1) / PER_STREAM, size = count + nstm + 1;
+    /* the other objects, PER_STREAM to an object stream numbered from
+     * `count`: libharu's first, then the writer's own (subst: the structure
+     * tree's dictionaries), in rows (own_stream) */
+    size_t nplain[2] = {0, 0};
+    for (size_t k = 1; k < count; k++)
+        if (objs[k].kind == PLAIN) nplain[sub && sub[k]]++;
+    size_t nstm0 = (nplain[0] + PER_STREAM - 1) / PER_STREAM;
+    size_t nstm = nstm0 + (nplain[1] + PER_STREAM - 1) / PER_STREAM, size = count + nstm + 1;
     size_t *stm_off = mkl__calloc(nstm + 1, sizeof *stm_off);
     if (!stm_off) { st = MKL_ERR_NOMEM; goto out; }
     size_t k = 1;
+    int failed = 0;
     for (size_t s = 0; s < nstm; s++) {
+        int own = s >= nstm0;
+        if (s == nstm0) k = 1;
         hdr.n = data.n = 0;
         uint32_t idx = 0;
+        size_t from = k;
         for (; idx < PER_STREAM && k < count; k++) {
             Obj *o = &objs[k];
-            if (o->kind != PLAIN) continue;
+            if (o->kind != PLAIN || (sub && sub[k] != 0) != own) continue;
             o->stm = (uint32_t)(count + s);
             o->idx = idx++;
+            if (own) continue;   /* (laid out below) */
             mkl__buf_printf(&hdr, "%zu %zu ", k, data.n);
             const char *body;
             size_t len;
@@ -374,18 +498,24 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
             mkl__buf_add(&data, body, len);
             mkl__buf_adds(&data, "\n");
         }
-        mkl__buf_add(&hdr, data.s, data.n);
-        if (hdr.oom || data.oom) { st = MKL_ERR_NOMEM; break; }
+        size_t columns = 0;
+        mkl_status ost = MKL_OK;
+        if (own) ost = own_stream(in, objs, from, k, count + s, sub, subst, &hdr, &data, &columns);
+        else mkl__buf_add(&hdr, data.s, data.n);
+        if (ost || hdr.oom || data.oom) { st = ost == MKL_ERR_PDF ? ost : MKL_ERR_NOMEM; failed = 1; break; }
         mkl_buf z = {0};
-        if (mkl__deflate(&z, hdr.s, hdr.n, MKL_DEFLATE_OBJECTS)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        const mkl_buf *src = own ? &data : &hdr;   /* own: the predicted rows are in data */
+        if (mkl__deflate(&z, src->s, src->n, MKL_DEFLATE_OBJECTS)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
-        mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
-                        count + s, (unsigned)idx, hdr.n - data.n, z.n);
+        mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode", count + s, (unsigned)idx,
+                        own ? hdr.n : hdr.n - data.n);   /* (own: hdr.n is the header's size) */
+        if (own) mkl__buf_printf(out, " /DecodeParms << /Predictor 12 /Columns %zu >>", columns);
+        mkl__buf_printf(out, " /Length %zu >>\nstream\n", z.n);
         mkl__buf_add(out, z.s, z.n);
         mkl__buf_adds(out, "\nendstream\nendobj\n");
         mkl__buf_free(&z);
     }
-    if (st == MKL_ERR_NOMEM) { mkl__free(stm_off); goto out; }
+    if (failed || st == MKL_ERR_NOMEM) { mkl__free(stm_off); goto out; }
     /* the cross-reference stream: rows of type (1 byte), field 2 (`w` bytes)
      * and field 3 (2 bytes), each row as the difference to the one before
      * (PNG "Up" predictor), which deflate packs to almost nothing */

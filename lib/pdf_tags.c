@@ -233,8 +233,12 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
     for (size_t i = n; i-- > 0;)
         if (used[i] && s->elems.v[i].parent > 0) used[MKL_TAG_INDEX(s->elems.v[i].parent)] = 1;
     if (!(t->root = reserve(t))) return MKL_ERR_PDF;
-    for (size_t i = 0; i < n; i++)
-        if (used[i] && !(t->obj[i] = reserve(t))) return MKL_ERR_PDF;
+    /* numbered kind by kind: pack.c writes objects in their numbers' order,
+     * and dictionaries alike side by side compress best (a co-signer's LI
+     * and LBody: 50 bytes less on the seed letter than in turn) */
+    for (int kind = 0; kind < MKL_S_COUNT; kind++)
+        for (size_t i = 0; i < n; i++)
+            if (used[i] && s->elems.v[i].kind == kind && !(t->obj[i] = reserve(t))) return MKL_ERR_PDF;
     /* each element's language: its own or its parent's */
     int copy_lang = s->lang ? s->lang : MKL_LANG_EN;
     for (size_t i = 0; i < n; i++) {
@@ -578,21 +582,14 @@ static void put_nums(mkl_tagger *t, size_t a, size_t e) {
     put(b, "]");
 }
 
-/* The parent tree: one node for up to 512 keys, else leaves of 512 under a
- * root. Its object number, or 0 when libharu refused one. */
+/* The parent tree: a dictionary in the StructTreeRoot for up to LEAF keys
+ * (put_nums), else leaves of LEAF under a root, its object number here (0:
+ * libharu refused one). */
+enum { LEAF = 512 };
 static uint32_t parent_tree(mkl_tagger *t) {
-    enum { LEAF = 512 };
     mkl_buf *b = &t->bytes;
     uint32_t root = reserve(t);
     if (!root) return 0;
-    if (t->nums.n <= LEAF) {
-        obj_begin(t, root);
-        put(b, "<<");
-        put_nums(t, 0, t->nums.n);
-        put(b, ">>");
-        obj_end(t);
-        return root;
-    }
     size_t nleaves = (t->nums.n + LEAF - 1) / LEAF;
     uint32_t *ids = mkl__calloc(nleaves, sizeof *ids);
     if (!ids) return 0;
@@ -693,13 +690,20 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
         put(b, ">>");
         obj_end(t);
     }
-    uint32_t ptree = parent_tree(t);
-    if (!ptree) return MKL_ERR_PDF;
+    uint32_t ptree = 0;
+    if (t->nums.n > LEAF && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
     obj_begin(t, tree_obj);
     put(b, "<</Type/StructTreeRoot/K ");
     put_ref(b, doc);
-    put(b, "/ParentTree ");
-    put_ref(b, ptree);
+    put(b, "/ParentTree");
+    if (ptree) {
+        put(b, " ");
+        put_ref(b, ptree);
+    } else {
+        put(b, "<<");
+        put_nums(t, 0, t->nums.n);
+        put(b, ">>");
+    }
     put(b, "/ParentTreeNextKey ");
     put_u(b, t->next_key);
     put(b, ">>");
