@@ -321,15 +321,12 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
      * baseline `peny` (layout coordinates); `havepen` once a line is set. */
     double lx = 0, ly = 0, pen = 0, peny = 0, tc = 0;
     int havepen = 0;
-    /* tagged, the hyphens a line break added are no part of the text: an
-     * artifact, drawn last, all in one, so that a paragraph's marked-content
-     * sequence goes on over its lines and text read from the structure has
-     * the word whole */
-    for (int pass = 0; pass < (T ? 2 : 1); pass++)
     for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
-        if (!run->count || (T && (run->hyphen != 0) != pass)) continue;
-        if (T) mkl__tags_mark(T, b, pass ? MKL_TAG_LAYOUT : run->tag, run->seq);
+        if (!run->count) continue;
+        /* the hyphen a line break added is no part of the text: an artifact,
+         * so that text read from the structure has the word whole */
+        if (T) mkl__tags_mark(T, b, run->hyphen ? MKL_TAG_LAYOUT : run->tag, run->seq);
         PFont *f = NULL;
         if ((st = font_for(w, run->face, &f))) return st;
         curf = curf ? &w->fonts.v[curf_at] : NULL;

@@ -54,6 +54,7 @@ struct mkl_tagger {
     uint32_t *up;              /* per element of L: its parent's object number (a group's, past MAX_KIDS) */
     uint8_t *lang;             /* per element of L: its language, inherited */
     uint32_t root;             /* the layout's root element's object number */
+    unsigned numw;             /* the digits of the layout's largest object number (padded_u) */
     MKL_VEC(Kid) kids;
     MKL_VEC(Root) copies;      /* each layout added */
     mkl_buf roots_k;
@@ -150,6 +151,19 @@ static void put_u(mkl_buf *b, uint64_t v) {
 }
 static void put_ref(mkl_buf *b, uint32_t obj) {
     put_u(b, obj);
+    mkl__buf_add(b, " 0 R", 4);
+}
+/* v right-aligned, spaces before it, in `width` digits: elements of a kind
+ * then have their numbers in the same columns, and pack.c's rows of them
+ * differ from one to the next in those digits only (own_stream). */
+static void put_padded(mkl_buf *b, uint64_t v, unsigned width) {
+    unsigned d = 1;
+    for (uint64_t x = v; x >= 10; x /= 10) d++;
+    for (; d < width; d++) mkl__buf_add(b, " ", 1);
+    put_u(b, v);
+}
+static void put_padded_ref(mkl_buf *b, uint32_t obj, unsigned width) {
+    put_padded(b, obj, width);
     mkl__buf_add(b, " 0 R", 4);
 }
 
@@ -397,13 +411,14 @@ static mkl_status sort_kids(mkl_tagger *t, size_t nelems) {
 /* The items of a /K: kids[a, b), space-separated; an MCID on page `pg` as
  * its number, on another page as an MCR. */
 static void put_kids(const mkl_tagger *t, mkl_buf *b, const Kid *kids, size_t a, size_t e, uint32_t pg) {
+    unsigned width = e - a == 1 ? t->numw : 0;   /* one kid: padded */
     for (size_t k = a; k < e; k++) {
         const Kid *kd = &kids[k];
         if (k > a) put(b, " ");
         if (kd->type == KID_ELEM) {
-            put_ref(b, t->obj[kd->elem]);
+            put_padded_ref(b, t->obj[kd->elem], width);
         } else if (kd->type == KID_MCID && kd->page == pg) {
-            put_u(b, (uint64_t)kd->mcid);
+            put_padded(b, (uint64_t)kd->mcid, width);
         } else if (kd->type == KID_MCID) {
             put(b, "<</Type/MCR/Pg ");
             put_ref(b, kd->page);
@@ -481,7 +496,7 @@ static void put_element(mkl_tagger *t, size_t i, uint32_t pg, const mkl_buf *ite
     put(b, mkl__skind_name((mkl_skind)el->kind));
     if (pg) {
         put(b, "/Pg ");
-        put_ref(b, pg);
+        put_padded_ref(b, pg, t->numw);
     }
     put_k(b, items->s, items->n, count);
     int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : (s->lang ? s->lang : MKL_LANG_EN);
@@ -498,7 +513,7 @@ static void put_element(mkl_tagger *t, size_t i, uint32_t pg, const mkl_buf *ite
         put_text(b, mkl__struct_str(s, el->actual));
     }
     put(b, "/P ");
-    put_ref(b, t->up[i]);
+    put_padded_ref(b, t->up[i], t->numw);
     put(b, ">>");
     obj_end(t);
 }
@@ -519,6 +534,11 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         t->up[i] = el->parent > 0 ? t->obj[MKL_TAG_INDEX(el->parent)] : t->root;
     }
     if (sort_kids(t, n)) return MKL_ERR_NOMEM;
+    uint32_t most = t->root;
+    for (size_t i = 0; i < n; i++) most = MKL_MAX(most, t->obj[i]);
+    for (size_t k = 0; k < t->kids.n; k++) most = MKL_MAX(most, t->kids.v[k].page);
+    t->numw = 1;
+    for (uint32_t x = most; x >= 10; x /= 10) t->numw++;
     /* parents in index order, each before its children (a child is made
      * after its parent): an element's /P is known, groups and all, when it
      * is written */
