@@ -78,11 +78,20 @@ static int cmp_run(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* A number: outside a copy the next one; in a copy (or the file's end) a
+ * placeholder's in the copy's cross-reference (a null, never written), so
+ * that the numbers libharu and the tagger take there are final as taken. */
 mkl_status mkl__flat_reserve(W *w, uint32_t *num) {
     PFlat *f = w->flat;
-    if (f->next > MAX_OBJ)
+    if (f->copy) {
+        HPDF_Null o = HPDF_Null_New(w->pdf->mmgr);
+        if (!o || HPDF_Xref_Add(f->copy, o) != HPDF_OK) return mkl__pdf_fail(w, "numbering an object");
+        *num = ((HPDF_Obj_Header *)o)->obj_id & 0x00FFFFFF;
+    } else {
+        *num = f->next++;
+    }
+    if (*num > MAX_OBJ)
         return mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than %u objects in one PDF file", MAX_OBJ);
-    *num = f->next++;
     return MKL_OK;
 }
 
@@ -123,6 +132,8 @@ static mkl_status serialize(W *w, void *obj, mkl_buf *b) {
 }
 
 static uint32_t num_of(const void *obj) { return ((const HPDF_Obj_Header *)obj)->obj_id & 0x00FFFFFF; }
+
+static int is_null(const void *obj) { return (((const HPDF_Obj_Header *)obj)->obj_class & HPDF_OCLASS_ANY) == HPDF_OCLASS_NULL; }
 
 static int is_stream(const void *obj) {
     const HPDF_Obj_Header *h = obj;
@@ -203,7 +214,8 @@ static void stm_free(Stm *s) {
     mkl__buf_free(&s->data);
 }
 
-/* Write every object of `x` but `skip`: streams first (their /Length is a
+/* Write every object of `x` but `skip` and the placeholders (nulls: objects
+ * this module or the tagger writes): streams first (their /Length is a
  * number object that gets its value as the stream is written), then the
  * others into `s`. */
 static mkl_status write_xref_objects(W *w, HPDF_Xref x, const void *skip, Stm *s) {
@@ -211,7 +223,7 @@ static mkl_status write_xref_objects(W *w, HPDF_Xref x, const void *skip, Stm *s
     for (int pass = 0; pass < 2 && !st; pass++)
         for (HPDF_UINT i = 0; i < x->entries->count && !st; i++) {
             HPDF_XrefEntry e = HPDF_Xref_GetEntry(x, i);
-            if (!e->obj || e->obj == skip || is_stream(e->obj) != !pass) continue;
+            if (!e->obj || e->obj == skip || is_null(e->obj) || is_stream(e->obj) != !pass) continue;
             st = pass ? stm_add(w, s, num_of(e->obj), e->obj, NULL, 0) : write_stream_obj(w, e->obj);
         }
     return st;
@@ -267,14 +279,15 @@ static mkl_status xref_begin(W *w) {
 
 mkl_status mkl__flat_copy_begin(W *w) { return xref_begin(w); }
 
-/* Number the objects of `x` from the next free number. */
-static mkl_status number_objects(W *w, HPDF_Xref x) {
+/* The structure's objects the tagger formatted since the last time: written
+ * now, and dropped from the tagger. */
+static mkl_status write_tag_objects(W *w, Stm *s) {
+    if (!w->tags) return MKL_OK;
+    mkl_pack_subst sub;
+    mkl__tags_subst(w->tags, &sub);
     mkl_status st = MKL_OK;
-    for (HPDF_UINT i = 0; i < x->entries->count && !st; i++) {
-        HPDF_Obj_Header *h = HPDF_Xref_GetEntry(x, i)->obj;
-        uint32_t num = 0;
-        if (h && !(st = mkl__flat_reserve(w, &num))) h->obj_id = (h->obj_id & 0xFF000000u) | num;
-    }
+    for (size_t i = 0; i < sub.n && !st; i++) st = stm_add(w, s, sub.v[i].num, NULL, sub.bytes + sub.v[i].off, sub.v[i].len);
+    if (!st) mkl__tags_written(w->tags);
     return st;
 }
 
@@ -284,7 +297,7 @@ mkl_status mkl__flat_copy_end(W *w, mkl_status st) {
     w->pdf->xref = f->main;
     if (!x) return st;
     Stm s = {0};
-    if (!st) st = number_objects(w, x);
+    w->pdf->xref = x;   /* (numbers taken while writing: the object streams) */
     for (size_t i = 0; i < f->copy_pages.n && !st; i++) {
         uint32_t *p = MKL_PUSH(&f->pages);
         if (!p) st = flat_oom(w);
@@ -297,13 +310,12 @@ mkl_status mkl__flat_copy_end(W *w, mkl_status st) {
         if (!(im->obj = mkl__flat_stub(w, num_of(im->obj), 0))) st = flat_oom(w);
         im->written = 1;
     }
-    if (!st && w->tags) {
-        mkl_status ts = mkl__tags_flush(w->tags);
-        if (ts) st = ts == MKL_ERR_NOMEM ? flat_oom(w) : mkl__pdf_fail(w, "tagging");
-    }
     if (!st) st = write_xref_objects(w, x, NULL, &s);
+    if (!st) st = write_tag_objects(w, &s);
     if (!st) st = stm_flush(w, &s);
     stm_free(&s);
+    w->pdf->xref = f->main;
+    f->next = (uint32_t)(x->start_offset + x->entries->count);
     HPDF_Xref_Free(x);
     f->copy = NULL;
     free_transient(f);
@@ -442,7 +454,7 @@ static mkl_status write_xref(W *w) {
     if (st) return st;
     uint64_t xoff = here(w);
     if ((st = set_entry(w, num, FLAT_AT(xoff)))) return st;
-    size_t size = f->next;
+    size_t size = f->copy ? f->copy->start_offset + f->copy->entries->count : f->next;
     qsort(f->runs.v, f->runs.n, sizeof *f->runs.v, cmp_run);
     uint64_t big = xoff;
     for (size_t i = 0; i < f->runs.n; i++)
@@ -497,16 +509,15 @@ static mkl_status write_xref(W *w) {
 mkl_status mkl__flat_finish(W *w) {
     PFlat *f = w->flat;
     HPDF_Xref x = f->copy;
-    w->pdf->xref = f->main;
-    f->copy = NULL;
     Stm s = {0};
-    mkl_status st = x ? number_objects(w, x) : mkl__pdf_fail(w, "finishing the file");
+    mkl_status st = x ? MKL_OK : mkl__pdf_fail(w, "finishing the file");
     void *root = st ? NULL : mkl__flat_stub(w, f->root, 0);
     if (!st && !root) st = flat_oom(w);
     else if (!st && HPDF_Dict_Add(w->pdf->catalog, "Pages", root) != HPDF_OK) st = mkl__pdf_fail(w, "writing the page tree");
     /* libharu's own page tree is never used: its number stays free */
     if (!st) st = write_xref_objects(w, f->main, w->pdf->root_pages, &s);
     if (!st) st = write_xref_objects(w, x, NULL, &s);
+    if (!st) st = write_tag_objects(w, &s);
     for (size_t i = 0; i < w->fonts.n && !st; i++) st = stm_add(w, &s, num_of(w->fonts.v[i].type0), w->fonts.v[i].type0, NULL, 0);
     for (size_t k = 0; k < f->nodes.n && !st; k++) {
         size_t a = k * 512, b = MKL_MIN(a + 512, f->pages.n);
@@ -515,9 +526,11 @@ mkl_status mkl__flat_finish(W *w) {
     if (!st) st = tree_node(w, &s, f->root, 0, f->nodes.v, f->nodes.n, f->pages.n);
     if (!st) st = stm_flush(w, &s);
     stm_free(&s);
-    if (x) HPDF_Xref_Free(x);
     if (!st) st = write_xref(w);
     if (!st) st = drain(w);
+    w->pdf->xref = f->main;
+    f->copy = NULL;
+    if (x) HPDF_Xref_Free(x);
     if (st) f->broken = 1;
     return st;
 }

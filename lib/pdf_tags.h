@@ -13,6 +13,7 @@
 #define MKL_PDF_TAGS_H
 
 #include "layout.h"
+#include "pack.h"
 
 #include <hpdf.h>
 
@@ -33,20 +34,21 @@ mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk)
 mkl_status mkl__tags_page_end(mkl_tagger *t);
 mkl_status mkl__tags_layout_end(mkl_tagger *t);
 
-/* A combined file written as it is made (pdf_flat.c): each layout's Part
- * is complete when the layout ends, under a Document made now, and the page
- * arrays of the parent tree are indirect objects of the layout's. Call
- * before the first layout. */
-mkl_status mkl__tags_flat(mkl_tagger *t);
-/* The objects of the layouts added so far are written and about to be
- * freed: from now on the tagger refers to them by their numbers only. */
-mkl_status mkl__tags_flush(mkl_tagger *t);
-
 /* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences.
  * `widget`, when not NULL, is a signature field's widget on `page`: it is
  * put in a Form element, the Document's last child (PDF/UA: every
  * annotation in the structure). */
 mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page);
+
+/* The structure's objects, which libharu holds placeholders for: for
+ * pack.c (mkl__pdf_pack_with, mkl__pdf_substitute), after finish() and
+ * while the tagger lives. */
+void mkl__tags_subst(const mkl_tagger *t, mkl_pack_subst *out);
+
+/* A file written as it is made (pdf_flat.c): the objects of
+ * mkl__tags_subst are written; the tagger forgets them (the numbers it
+ * keeps for the end, a copy's root and the parent tree's values, stay). */
+void mkl__tags_written(mkl_tagger *t);
 
 /* The PDF/UA-1 identification for the XMP packet: a Description with
  * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1
