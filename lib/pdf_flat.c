@@ -283,6 +283,8 @@ mkl_status mkl__flat_copy_begin(W *w) { return xref_begin(w); }
  * now, and dropped from the tagger. */
 static mkl_status write_tag_objects(W *w, Stm *s) {
     if (!w->tags) return MKL_OK;
+    mkl_status ls = mkl__tags_flat_leaves(w->tags);
+    if (ls) return ls == MKL_ERR_NOMEM ? flat_oom(w) : mkl__pdf_fail(w, "tagging");
     mkl_pack_subst sub;
     mkl__tags_subst(w->tags, &sub);
     mkl_status st = MKL_OK;

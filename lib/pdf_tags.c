@@ -71,6 +71,7 @@ struct mkl_tagger {
     size_t page_mcids;         /* where the page's MCIDs begin in mcids */
     mkl_tag open;              /* the open sequence's tag, or NONE_OPEN */
     int failed;                /* out of memory while writing marks */
+    MKL_VEC(uint32_t) leaves;  /* a file written as it is made: the parent tree's leaves written already */
 };
 
 #define NONE_OPEN INT32_MIN
@@ -110,6 +111,7 @@ void mkl__tagger_free(mkl_tagger *t) {
     mkl__free(t->mcids.v);
     mkl__buf_free(&t->bytes);
     mkl__free(t->objs.v);
+    mkl__free(t->leaves.v);
     mkl__free(t);
 }
 
@@ -616,7 +618,7 @@ static uint32_t parent_tree(mkl_tagger *t) {
     uint32_t root = reserve(t);
     if (!root) return 0;
     size_t nleaves = (t->nums.n + LEAF - 1) / LEAF;
-    uint32_t *ids = mkl__calloc(nleaves, sizeof *ids);
+    uint32_t *ids = mkl__calloc(nleaves + 1, sizeof *ids);
     if (!ids) return 0;
     for (size_t l = 0; l < nleaves; l++)
         if (!(ids[l] = reserve(t))) {
@@ -625,8 +627,12 @@ static uint32_t parent_tree(mkl_tagger *t) {
         }
     obj_begin(t, root);
     put(b, "<</Kids[");
-    for (size_t l = 0; l < nleaves; l++) {
+    for (size_t l = 0; l < t->leaves.n; l++) {   /* (written already) */
         if (l) put(b, " ");
+        put_ref(b, t->leaves.v[l]);
+    }
+    for (size_t l = 0; l < nleaves; l++) {
+        if (l || t->leaves.n) put(b, " ");
         put_ref(b, ids[l]);
     }
     put(b, "]>>");
@@ -645,6 +651,38 @@ static uint32_t parent_tree(mkl_tagger *t) {
     }
     mkl__free(ids);
     return root;
+}
+
+mkl_status mkl__tags_flat_leaves(mkl_tagger *t) {
+    mkl_buf *b = &t->bytes;
+    while (t->nums.n >= LEAF) {
+        uint32_t id = reserve(t), *slot = id ? MKL_PUSH(&t->leaves) : NULL;
+        if (!id) return MKL_ERR_PDF;
+        if (!slot) return MKL_ERR_NOMEM;
+        *slot = id;
+        obj_begin(t, id);
+        put(b, "<</Limits[");
+        put_u(b, t->nums.v[0].key);
+        put(b, " ");
+        put_u(b, t->nums.v[LEAF - 1].key);
+        put(b, "]");
+        put_nums(t, 0, LEAF);
+        put(b, ">>");
+        obj_end(t);
+        if (b->oom || t->failed) return MKL_ERR_NOMEM;
+        /* the leaf's entries and their pages' values go */
+        size_t cut = 0;
+        for (size_t i = 0; i < LEAF; i++)
+            if (t->nums.v[i].n) cut = t->nums.v[i].at + t->nums.v[i].n;
+        memmove(t->mcids.v, t->mcids.v + cut, (t->mcids.n - cut) * sizeof *t->mcids.v);
+        t->mcids.n -= cut;
+        t->page_mcids = t->page_mcids > cut ? t->page_mcids - cut : 0;
+        memmove(t->nums.v, t->nums.v + LEAF, (t->nums.n - LEAF) * sizeof *t->nums.v);
+        t->nums.n -= LEAF;
+        for (size_t i = 0; i < t->nums.n; i++)
+            if (t->nums.v[i].n) t->nums.v[i].at -= cut;
+    }
+    return MKL_OK;
 }
 
 mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
@@ -716,7 +754,7 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
         obj_end(t);
     }
     uint32_t ptree = 0;
-    if (t->nums.n > LEAF && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
+    if ((t->nums.n > LEAF || t->leaves.n) && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
     obj_begin(t, tree_obj);
     put(b, "<</Type/StructTreeRoot/K ");
     put_ref(b, doc);

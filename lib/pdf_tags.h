@@ -49,6 +49,9 @@ void mkl__tags_subst(const mkl_tagger *t, mkl_pack_subst *out);
  * mkl__tags_subst are written; the tagger forgets them (the numbers it
  * keeps for the end, a copy's root and the parent tree's values, stay). */
 void mkl__tags_written(mkl_tagger *t);
+/* Such a file: each full leaf of the parent tree (512 keys) formatted now
+ * (written with the copy's objects), its entries and values forgotten. */
+mkl_status mkl__tags_flat_leaves(mkl_tagger *t);
 
 /* The PDF/UA-1 identification for the XMP packet: a Description with
  * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1
