@@ -223,6 +223,7 @@ static int elem_lang(const Composer *c, mkl_tag tag) {
 }
 
 mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline) {
+    if (c->close->trial) return MKL_OK;   /* a trial of a page break sets nothing */
     const mkl_line *ln = &p->lines.v[li];
     const mkl_shaped *s = &p->s;
     double avail = li == 0 ? p->w1 : p->w;
