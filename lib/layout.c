@@ -57,6 +57,10 @@ static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const
     return mkl__fontset_resolve(fs, 0, e);
 }
 
+/* A trial of a page break has what it wants once what follows the closing
+ * has been placed: no later part moves the close or what it is kept with. */
+static int trial_over(const CloseKeep *k) { return k->trial && k->follow_page >= 0; }
+
 static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
                            CloseKeep *close, mkl_error *e) {
     Composer c = {0};
@@ -144,7 +148,8 @@ static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, c
         return st;
     }
     if ((st = mkl__lay_letterhead(&c)) || (st = mkl__lay_heading(&c)) || (st = mkl__lay_subject_opening(&c)) || (st = mkl__lay_body(&c)) ||
-        (st = mkl__lay_closing(&c)) || (st = mkl__lay_endmatter(&c)) || (st = mkl__lay_page_furniture(&c))) {
+        (st = mkl__lay_closing(&c)) || (!trial_over(close) && (st = mkl__lay_endmatter(&c))) ||
+        (!close->trial && (st = mkl__lay_page_furniture(&c)))) {
         if (!e->file[0]) snprintf(e->file, sizeof e->file, "%s", doc->file);
         return st;
     }
