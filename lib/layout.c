@@ -190,27 +190,36 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
      * are tried without setting a line (a trial only says where the lines
      * fall, which setting them does not change): 8 letters laid out in full
      * for each copy cost two thirds of a merge copy's layout (measured). */
-    CloseKeep k = {-1, 0, {-1, -1}, -1, -1, 0, 0, 0};
-    mkl_status st = lay_once(doc, db, sh, o, out, &k, e);
-    if (st || close_together(&k)) return st;
+    /* A letter with a closing is first laid out as a trial too: its close
+     * falls on two pages in most long letters, and the letter as it flowed is
+     * then not the one kept. */
+    int trial_first = doc->closing && doc->layout != MKL_LAYOUT_KR_OFFICIAL;
+    CloseKeep k = {-1, 0, {-1, -1}, -1, -1, 0, 0, trial_first};
+    mkl_layout first = {0}, trial = {0};
+    mkl_status st = lay_once(doc, db, sh, o, trial_first ? &first : out, &k, e);
+    mkl__layout_free(&first);
+    if (st) return st;
     long lines = k.body_lines, best = -1;
-    double best_cost = CLOSE_SPLIT_LINES;
-    mkl_layout trial = {0};
-    for (long push = 2; push <= CLOSE_MAX_PUSH && push <= lines; push++) {
-        mkl__layout_free(&trial);
-        CloseKeep t = {lines - push, 0, {-1, -1}, -1, -1, 0, 0, 1};
-        if ((st = lay_once(doc, db, sh, o, &trial, &t, e))) break;
-        if (t.break_at >= 0 || t.bad || !close_together(&t)) continue;   /* not taken, or an orphan or widow */
-        if (t.hole < best_cost - 1e-6) {
-            best_cost = t.hole;
-            best = push;
+    if (!close_together(&k)) {
+        double best_cost = CLOSE_SPLIT_LINES;
+        for (long push = 2; push <= CLOSE_MAX_PUSH && push <= lines; push++) {
+            mkl__layout_free(&trial);
+            CloseKeep t = {lines - push, 0, {-1, -1}, -1, -1, 0, 0, 1};
+            if ((st = lay_once(doc, db, sh, o, &trial, &t, e))) break;
+            if (t.break_at >= 0 || t.bad || !close_together(&t)) continue;   /* not taken, or an orphan or widow */
+            if (t.hole < best_cost - 1e-6) {
+                best_cost = t.hole;
+                best = push;
+            }
         }
+        mkl__layout_free(&trial);
+        if (st) return st;
     }
-    mkl__layout_free(&trial);
-    /* no break keeps it together at less cost: the letter as it flowed */
-    if (st || best < 0) return st;
+    /* the letter as it flowed (already laid out in full unless it was a
+     * trial), or with the break that keeps its close together */
+    if (best < 0 && !trial_first) return MKL_OK;
     mkl__layout_free(out);
-    CloseKeep f = {lines - best, 0, {-1, -1}, -1, -1, 0, 0, 0};
+    CloseKeep f = {best >= 0 ? lines - best : -1, 0, {-1, -1}, -1, -1, 0, 0, 0};
     return lay_once(doc, db, sh, o, out, &f, e);
 }
 
