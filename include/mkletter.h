@@ -142,8 +142,16 @@ typedef struct mkl_options {
                                  With pdfa: PDF/A-1b and PDF/UA-1 both. 0 (default) */
 } mkl_options;
 
-/** Fill `opts` with the defaults. */
-MKL_API void mkl_options_init(mkl_options *opts);
+/** Fill `opts` with the defaults. A macro: it passes the size of the struct
+ * the program was built with, so a library with more fields than the
+ * program's header writes only the fields the program has (and the renderer
+ * gives the fields the program does not know their defaults). */
+#define mkl_options_init(opts) mkl_options_init_size((opts), sizeof *(opts))
+/** mkl_options_init() for a struct of `size` bytes (a binding that mirrors
+ * mkl_options passes its own size); at most sizeof(mkl_options) is written,
+ * and `struct_size` is set to what was written. A size smaller than
+ * `struct_size` and `font_dir` writes nothing. */
+MKL_API void mkl_options_init_size(mkl_options *opts, size_t size);
 
 /* ## Simple interface */
 
@@ -217,8 +225,9 @@ typedef enum mkl_field {
     MKL_FIELD_LANG,          /**< "lang": "en" or "ko" */
     MKL_FIELD_PAPER,         /**< "paper": "a4", "letter", "legal" */
     MKL_FIELD_LAYOUT,        /**< "layout": "plain", "din5008a", "din5008b", "us-window",
-                                  "kr-official" (the Korean official document; its
-                                  `official:` parts are read from a letter file only) */
+                                  "kr-official" (the Korean official document, in
+                                  Korean on A4: setting it sets "lang" to "ko"; its
+                                  parts are the MKL_FIELD_OFFICIAL_ fields) */
     MKL_FIELD_DATE,          /**< "date": ISO (formatted per lang) or any text */
     MKL_FIELD_DATE_STYLE,    /**< "date-style": "long" or "official" */
     MKL_FIELD_PLACE,         /**< "place" */
@@ -237,8 +246,22 @@ typedef enum mkl_field {
     MKL_FIELD_LETTERHEAD_ALIGN,  /**< "letterhead: align": "left", "center", "right" */
     MKL_FIELD_LETTERHEAD_LOGO,   /**< "letterhead: logo": an image path */
     MKL_FIELD_LETTERHEAD_FOOTER, /**< "letterhead: footer": a band at the foot of page 1 (add_line) */
-    MKL_FIELD_FONT_LEADING       /**< "fonts: leading", baseline to baseline: "160%" of the size or "17.5pt";
+    MKL_FIELD_FONT_LEADING,      /**< "fonts: leading", baseline to baseline: "160%" of the size or "17.5pt";
                                       default 127 %, 150 % in a Korean letter */
+    /* The parts of a Korean official document (layout "kr-official"; the
+     * README's table says where each is set). Other layouts leave them out. */
+    MKL_FIELD_OFFICIAL_NUMBER,     /**< "official: number": 처리과명-일련번호 of the 시행 */
+    MKL_FIELD_OFFICIAL_VIA,        /**< "official: via": 경유 */
+    MKL_FIELD_OFFICIAL_REFERENCE,  /**< "official: reference": 참조 */
+    MKL_FIELD_OFFICIAL_SENDER,     /**< "official: sender": 발신명의 (default: the letterhead name) */
+    MKL_FIELD_OFFICIAL_SEAL,       /**< "official: seal": 직인, an image path (as signature images) */
+    MKL_FIELD_OFFICIAL_POSTCODE,   /**< "official: postcode" */
+    MKL_FIELD_OFFICIAL_ADDRESS,    /**< "official: address" */
+    MKL_FIELD_OFFICIAL_HOMEPAGE,   /**< "official: homepage" */
+    MKL_FIELD_OFFICIAL_PHONE,      /**< "official: phone": 전화번호 */
+    MKL_FIELD_OFFICIAL_FAX,        /**< "official: fax": 전송 */
+    MKL_FIELD_OFFICIAL_EMAIL,      /**< "official: email" */
+    MKL_FIELD_OFFICIAL_DISCLOSURE  /**< "official: disclosure": 공개, 부분공개(N) or 비공개(N), N from 1 to 8 */
 } mkl_field;
 
 /** Text styles for mkl_letter_add_text(), or-ed together. */
@@ -274,6 +297,10 @@ MKL_API mkl_status mkl_letter_add_text(mkl_letter *l, const char *text, unsigned
  * image is read when the letter is rendered; a relative path is taken from
  * the letter's folder (the current folder for a letter built in code). */
 MKL_API mkl_status mkl_letter_add_signature(mkl_letter *l, const char *name, const char *title, const char *image);
+
+/** Add a 협조자 of a Korean official document (layout "kr-official"): a name
+ * and its 직위 (`title`, may be NULL), in order, as `official: cooperation`. */
+MKL_API mkl_status mkl_letter_add_cooperation(mkl_letter *l, const char *name, const char *title);
 
 /** Start a group of co-signers, set as a table of `columns` (1 to 4); a NULL
  * heading sets none. */

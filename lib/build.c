@@ -157,10 +157,33 @@ mkl_status mkl_letter_set(mkl_letter *l, mkl_field field, const char *value) {
         l->doc->lh_logo = s;
         return MKL_OK;
     }
+    mkl_official *o = &l->doc->official;
+    const char **official[] = {
+        [MKL_FIELD_OFFICIAL_NUMBER - MKL_FIELD_OFFICIAL_NUMBER] = &o->number,
+        [MKL_FIELD_OFFICIAL_VIA - MKL_FIELD_OFFICIAL_NUMBER] = &o->via,
+        [MKL_FIELD_OFFICIAL_REFERENCE - MKL_FIELD_OFFICIAL_NUMBER] = &o->reference,
+        [MKL_FIELD_OFFICIAL_SENDER - MKL_FIELD_OFFICIAL_NUMBER] = &o->sender,
+        [MKL_FIELD_OFFICIAL_SEAL - MKL_FIELD_OFFICIAL_NUMBER] = &o->seal,
+        [MKL_FIELD_OFFICIAL_POSTCODE - MKL_FIELD_OFFICIAL_NUMBER] = &o->postcode,
+        [MKL_FIELD_OFFICIAL_ADDRESS - MKL_FIELD_OFFICIAL_NUMBER] = &o->address,
+        [MKL_FIELD_OFFICIAL_HOMEPAGE - MKL_FIELD_OFFICIAL_NUMBER] = &o->homepage,
+        [MKL_FIELD_OFFICIAL_PHONE - MKL_FIELD_OFFICIAL_NUMBER] = &o->phone,
+        [MKL_FIELD_OFFICIAL_FAX - MKL_FIELD_OFFICIAL_NUMBER] = &o->fax,
+        [MKL_FIELD_OFFICIAL_EMAIL - MKL_FIELD_OFFICIAL_NUMBER] = &o->email,
+        [MKL_FIELD_OFFICIAL_DISCLOSURE - MKL_FIELD_OFFICIAL_NUMBER] = &o->disclosure};
+    if (field >= MKL_FIELD_OFFICIAL_NUMBER && field <= MKL_FIELD_OFFICIAL_DISCLOSURE) {
+        if (field == MKL_FIELD_OFFICIAL_DISCLOSURE && !mkl__official_disclosure_ok(s))
+            return fail(l, MKL_ERR_INPUT, MKL__DISCLOSURE_MSG, s);
+        *official[field - MKL_FIELD_OFFICIAL_NUMBER] = s;
+        return MKL_OK;
+    }
+    if (field == MKL_FIELD_LANG && l->doc->layout == MKL_LAYOUT_KR_OFFICIAL && strcmp(s, "ko"))
+        return fail(l, MKL_ERR_INPUT, "a Korean official document (layout: kr-official) is in Korean: 'lang' must be ko");
     if ((unsigned)field >= sizeof keys / sizeof *keys || !keys[field])
         return fail(l, MKL_ERR_ARGUMENT, "unknown field %d", (int)field);
     char msg[512];
     if ((st = mkl__doc_set(l->doc, keys[field], s, msg, sizeof msg))) return fail(l, st, "%s", msg);
+    if (field == MKL_FIELD_LAYOUT && l->doc->layout == MKL_LAYOUT_KR_OFFICIAL) l->doc->lang = "ko";
     return MKL_OK;
 }
 
@@ -254,6 +277,20 @@ mkl_status mkl_letter_add_signature(mkl_letter *l, const char *name, const char 
     if (!ns) return oom(l);
     d->signatures = ns;
     d->signatures[d->nsignatures++] = sg;
+    return MKL_OK;
+}
+
+mkl_status mkl_letter_add_cooperation(mkl_letter *l, const char *name, const char *title) {
+    STICKY(l);
+    mkl_official *o = &l->doc->official;
+    mkl_signature sg = {0};
+    mkl_status st = copy(l, name, "name", &sg.name);
+    if (!st && title) st = copy(l, title, "title", &sg.title);
+    if (st) return st;
+    mkl_signature *nc = grow(l, o->cooperation, o->ncooperation, &l->cap_cooperation, sizeof *nc);
+    if (!nc) return oom(l);
+    o->cooperation = nc;
+    o->cooperation[o->ncooperation++] = sg;
     return MKL_OK;
 }
 

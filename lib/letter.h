@@ -12,7 +12,7 @@ struct mkl_letter {
                             put before every later error about it; else NULL */
     /* capacities of the doc's arrays while a program adds to them (arena arrays
      * grown by doubling; 0 = the array is exactly as long as its count) */
-    size_t cap_lh, cap_from, cap_to, cap_encl, cap_cc, cap_blocks, cap_sigs, cap_groups, cap_entries, cap_links;
+    size_t cap_lh, cap_from, cap_to, cap_encl, cap_cc, cap_blocks, cap_sigs, cap_cooperation, cap_groups, cap_entries, cap_links;
     size_t cap_fbody, cap_fhead, cap_lfoot, cap_text, cap_runs;
 };
 

@@ -519,6 +519,15 @@ static mkl_status parse_signatures(P *p, yaml_node_t *n) {
     return parse_signature_list(p, n, "signatures", &p->doc->signatures, &p->doc->nsignatures);
 }
 
+int mkl__official_disclosure_ok(const char *s) {
+    /* 공개, or 부분공개(N) / 비공개(N) with N the ground of 정보공개법 제9조제1항 (1-8) */
+    const char *rest = NULL;
+    if (!strncmp(s, "\xEB\xB6\x80\xEB\xB6\x84\xEA\xB3\xB5\xEA\xB0\x9C", 12)) rest = s + 12;  /* 부분공개 */
+    else if (!strncmp(s, "\xEB\xB9\x84\xEA\xB3\xB5\xEA\xB0\x9C", 9)) rest = s + 9;           /* 비공개 */
+    return !strcmp(s, "\xEA\xB3\xB5\xEA\xB0\x9C") ||                                              /* 공개 */
+           (rest && rest[0] == '(' && rest[1] >= '1' && rest[1] <= '8' && rest[2] == ')' && !rest[3]);
+}
+
 /* `official:`, the parts of a Korean official document (layout: kr-official). */
 static mkl_status parse_official(P *p, yaml_node_t *n) {
     static const char *const keys[] = {"number", "via", "reference", "sender", "seal", "cooperation", "postcode",
@@ -538,18 +547,8 @@ static mkl_status parse_official(P *p, yaml_node_t *n) {
     if ((v = map_get(p, n, "cooperation")) &&
         (st = parse_signature_list(p, v, "cooperation", &o->cooperation, &o->ncooperation)))
         return st;
-    if (o->disclosure) {
-        /* 공개, or 부분공개(N) / 비공개(N) with N the ground of 정보공개법 제9조제1항 (1-8) */
-        const char *s = o->disclosure, *rest = NULL;
-        if (!strncmp(s, "\xEB\xB6\x80\xEB\xB6\x84\xEA\xB3\xB5\xEA\xB0\x9C", 12)) rest = s + 12;  /* 부분공개 */
-        else if (!strncmp(s, "\xEB\xB9\x84\xEA\xB3\xB5\xEA\xB0\x9C", 9)) rest = s + 9;           /* 비공개 */
-        int ok = !strcmp(s, "\xEA\xB3\xB5\xEA\xB0\x9C") ||                                          /* 공개 */
-                 (rest && rest[0] == '(' && rest[1] >= '1' && rest[1] <= '8' && rest[2] == ')' && !rest[3]);
-        if (!ok)
-            return perr(p, map_get(p, n, "disclosure"),
-                        "'disclosure' must be 공개, 부분공개(N) or 비공개(N) with N the ground (1-8) of "
-                        "정보공개법 제9조제1항, not '%.100s'", s, NULL);
-    }
+    if (o->disclosure && !mkl__official_disclosure_ok(o->disclosure))
+        return perr(p, map_get(p, n, "disclosure"), MKL__DISCLOSURE_MSG, o->disclosure, NULL);
     return MKL_OK;
 }
 

@@ -24,6 +24,11 @@ mkl_status mkl__parse_letter_opts(const char *text, size_t len, const char *name
  * checking its value. `value` must live as long as the document (its arena).
  * On a bad value returns MKL_ERR_INPUT with the reason in msg. */
 mkl_status mkl__doc_set(mkl_doc *d, const char *key, const char *value, char *msg, size_t msgsz);
+/* Whether `s` is an `official: disclosure` value (공개, 부분공개(N), 비공개(N),
+ * N from 1 to 8), and the message (one %s: the value) when it is not. */
+int mkl__official_disclosure_ok(const char *s);
+#define MKL__DISCLOSURE_MSG \
+    "'disclosure' must be 공개, 부분공개(N) or 비공개(N) with N the ground (1-8) of 정보공개법 제9조제1항, not '%.100s'"
 
 /* Format an ISO date (YYYY-MM-DD) for `lang`, in the long form ("February 21,
  * 2020", "2020년 2월 21일") or the official one ("21 February 2020",

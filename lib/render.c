@@ -74,12 +74,14 @@ int mkl_error_format(const mkl_error *err, char *buf, size_t size) {
     return (int)mkl__escape(raw, MKL_MIN((size_t)n, sizeof raw - 1), buf, size);
 }
 
-void mkl_options_init(mkl_options *o) {
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->page_numbers = 1;
-    o->tags = 1;
+void mkl_options_init_size(mkl_options *o, size_t size) {
+    if (!o || size < offsetof(mkl_options, font_dir) + sizeof o->font_dir) return;
+    mkl_options d;
+    memset(&d, 0, sizeof d);
+    d.struct_size = MKL_MIN(size, sizeof d);
+    d.page_numbers = 1;
+    d.tags = 1;
+    memcpy(o, &d, d.struct_size);
 }
 
 void mkl_free(void *p) { mkl__free(p); }

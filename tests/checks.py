@@ -45,6 +45,28 @@ def squash(s):
     return re.sub(r"\s+", "", s)
 
 
+WORD_RE = re.compile(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def words(pdf, first=None, last=None):
+    """[(page, word, xMin, yMin, xMax, yMax)] of every word of `pdf` as
+    pdftotext -bbox reads it (pages from 1; `first`/`last` limit the pages,
+    and pages keep their own numbers)."""
+    args = ["pdftotext", "-bbox"]
+    if first:
+        args += ["-f", str(first)]
+    if last:
+        args += ["-l", str(last)]
+    out = run(args + [pdf, "-"]).stdout.decode("utf-8", "replace")
+    res, page = [], (first or 1) - 1
+    for m in WORD_RE.finditer(out):
+        if m.group(0) == "<page ":
+            page += 1
+            continue
+        res.append((page, m.group(5), *(float(m.group(i)) for i in range(1, 5))))
+    return res
+
+
 def justified_ends(pdf):
     """Where the justified lines of `pdf` end (pt): each line's rightmost word
     edge (pdftotext -bbox), for the lines that end within 0.5 pt of the

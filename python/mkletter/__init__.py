@@ -46,7 +46,8 @@ class _Error(ctypes.Structure):
 
 
 class _Options(ctypes.Structure):
-    # the whole of mkl_options: mkl_options_init() writes all of it (style, signer: not offered here, NULL)
+    # mkl_options as this package knows it; mkl_options_init_size() writes only these fields (style,
+    # signer: not offered here, NULL), and fields a newer library adds take their defaults
     _fields_ = [("struct_size", ctypes.c_size_t), ("font_dir", ctypes.c_char_p),
                 ("creation_time", ctypes.c_longlong), ("page_numbers", ctypes.c_int), ("pdfa", ctypes.c_int),
                 ("style", ctypes.c_char_p), ("signer", ctypes.c_void_p), ("tags", ctypes.c_int), ("pdfua", ctypes.c_int)]
@@ -75,7 +76,7 @@ def _load():
         "mkl_version": (C, []),
         "mkl_status_str": (C, [I]),
         "mkl_error_format": (I, [ctypes.POINTER(_Error), ctypes.c_char_p, S]),
-        "mkl_options_init": (None, [ctypes.POINTER(_Options)]),
+        "mkl_options_init_size": (None, [ctypes.POINTER(_Options), S]),
         "mkl_render_file": (I, [C, C, ctypes.POINTER(_Options), ctypes.POINTER(_Error)]),
         "mkl_renderer_new": (I, [ctypes.POINTER(_Options), ctypes.POINTER(P)]),
         "mkl_renderer_free": (None, [P]),
@@ -142,7 +143,7 @@ def version():
 
 def _options(pdfa, page_numbers, font_dir, creation_time, tags=True, pdfua=False):
     o = _Options()
-    _c().mkl_options_init(ctypes.byref(o))
+    _c().mkl_options_init_size(ctypes.byref(o), ctypes.sizeof(o))
     o.pdfa = 1 if pdfa else 0
     o.tags = 1 if tags else 0
     o.pdfua = 1 if pdfua else 0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402
 from checks import check, finish, run  # noqa: E402
 
 mkletter = os.path.abspath(sys.argv[1])
@@ -18,14 +19,7 @@ mkletter = os.path.abspath(sys.argv[1])
 
 def words(pdf):
     """[(page, xMin, yMin, word)] of every word of the PDF."""
-    out = run(["pdftotext", "-bbox", pdf, "-"]).stdout.decode("utf-8", "replace")
-    got, page = [], 0
-    for m in re.finditer(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>', out):
-        if m.group(0) == "<page ":
-            page += 1
-        else:
-            got.append((page, float(m.group(1)), float(m.group(2)), m.group(3)))
-    return got
+    return [(p, x0, y0, w) for p, w, x0, y0, _x1, _y1 in checks.words(pdf)]
 
 
 def render(tmp, name, letter, *args):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish, squash  # noqa: E402
+from checks import check, finish, squash, words  # noqa: E402
 
 mkletter, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 MM = 72 / 25.4
@@ -29,16 +29,6 @@ def run(*args):
     return subprocess.run([mkletter, *args], capture_output=True, text=True)
 
 
-def words(pdf):
-    """(page, text, x0, y0, x1, y1) of every word."""
-    out = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True).stdout
-    res, page = [], 0
-    for m in re.finditer(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out):
-        if m.group(0) == "<page ":
-            page += 1
-            continue
-        res.append((page, m.group(5), *(float(m.group(i)) for i in range(1, 5))))
-    return res
 
 
 def text(pdf):

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import checks  # noqa: E402
 from checks import check, finish  # noqa: E402
 
 mkletter, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -26,14 +27,7 @@ def run(*args, env=None):
 
 def words(pdf):
     """(page, word, xMin, yMin, xMax, yMax) of every word, rounded to 0.01 pt."""
-    out = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True).stdout
-    res, page = [], 0
-    for m in re.finditer(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out):
-        if m.group(0) == "<page ":
-            page += 1
-            continue
-        res.append((page, m.group(5), *(round(float(m.group(i)), 2) for i in range(1, 5))))
-    return res
+    return [(p, w, *(round(v, 2) for v in box)) for p, w, *box in checks.words(pdf)]
 
 
 def text(pdf):

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include <stddef.h>
 
 typedef struct Sink { size_t n, calls; int fail; } Sink;
 static int sink(void *user, const unsigned char *data, size_t len) {
@@ -191,6 +192,8 @@ static void test_data_rows(mkl_renderer *r) {
     remove(path);
 }
 
+static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len);
+
 static void test_errors(void) {
     mkl_error e;
     CHECK(mkl_render_file("/nonexistent/letter.md", "/tmp/x.pdf", NULL, &e) == MKL_ERR_READ);
@@ -205,6 +208,39 @@ static void test_errors(void) {
     o.struct_size = 1;   /* a caller with a broken options struct */
     mkl_renderer *r = NULL;
     CHECK(mkl_renderer_new(&o, &r) == MKL_ERR_ARGUMENT && r == NULL);
+    /* a program built against an older, shorter mkl_options: the library
+     * writes only that much, and the fields it does not know take defaults */
+    size_t old_size = offsetof(mkl_options, style);
+    union { mkl_options o; unsigned char bytes[sizeof(mkl_options) + 16]; } older;
+    memset(&older, 0xA5, sizeof older);
+    mkl_options_init_size(&older.o, old_size);
+    CHECK(older.o.struct_size == old_size && older.o.page_numbers == 1 && older.o.font_dir == NULL);
+    int untouched = 1;
+    for (size_t i = old_size; i < sizeof older.bytes; i++) untouched &= older.bytes[i] == 0xA5;
+    CHECK(untouched);
+    older.o.creation_time = 1582243200;
+    /* the fields that program's header did not have (style, signer, tags,
+     * pdfua) take their defaults: the PDF is the one full options give */
+    mkl_options full;
+    mkl_options_init(&full);
+    full.creation_time = older.o.creation_time;
+    size_t n_old = 0, n_full = 0;
+    unsigned char *p_old = NULL, *p_full = NULL;
+    const char *text = "---\nsubject: Old\n---\nDear friends,\n\nA letter.\n";
+    mkl_renderer *r_full = NULL;
+    CHECK(mkl_renderer_new(&older.o, &r) == MKL_OK && r != NULL);
+    CHECK(mkl_renderer_new(&full, &r_full) == MKL_OK && r_full != NULL);
+    if (r && r_full) {
+        p_old = render_text(r, text, &n_old);
+        p_full = render_text(r_full, text, &n_full);
+        CHECK(p_old && p_full && n_old == n_full && !memcmp(p_old, p_full, n_old));
+    }
+    mkl_free(p_old);
+    mkl_free(p_full);
+    mkl_renderer_free(r);
+    mkl_renderer_free(r_full);
+    mkl_options_init_size(&older.o, 3);   /* too small even for struct_size: nothing written */
+    CHECK(older.o.struct_size == old_size);
 }
 
 /* Font subsets are kept on the renderer for later letters with the same
@@ -291,6 +327,74 @@ static void test_fill_limits(mkl_renderer *r) {
     free(big);
 }
 
+/* A Korean official document built in code is the one its letter file gives:
+ * every `official:` part has its field, 협조자 their call. */
+static void test_official_in_code(void) {
+    const char *seal = MKL_TEST_SOURCE_DIR "/examples/official-seal.png";
+    char text[2048];
+    snprintf(text, sizeof text,
+             "---\nlayout: kr-official\ndate: 2020-02-21\nletterhead: {name: 전환기정의워킹그룹}\nto: 통일부장관\n"
+             "official:\n  reference: 인권인도실장\n  via: 법무부장관\n  number: 전환기정의-2020-017\n"
+             "  sender: 전환기정의워킹그룹 대표\n  seal: %s\n  cooperation:\n    - {title: 국제연대팀장, name: 신희석}\n"
+             "    - {name: 홍길동}\n  postcode: \"03186\"\n  address: 서울특별시 종로구 새문안로 92\n  homepage: tjwg.org\n"
+             "  phone: 02-723-0303\n  fax: 02-723-0304\n  email: info@tjwg.org\n  disclosure: 부분공개(5)\n"
+             "subject: 면담 요청\nsignatures:\n  - {title: 대표, name: 이영환}\n---\n\n귀 부의 무궁한 발전을 기원합니다.\n",
+             seal);
+    mkl_options o;
+    mkl_options_init(&o);
+    o.creation_time = 1582243200;
+    mkl_renderer *r = NULL;
+    CHECK(mkl_renderer_new(&o, &r) == MKL_OK);
+    if (!r) return;
+    size_t n_file = 0, n_code = 0;
+    unsigned char *from_file = render_text(r, text, &n_file), *from_code = NULL;
+    mkl_letter *l = NULL;
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        mkl_letter_set(l, MKL_FIELD_LAYOUT, "kr-official");
+        mkl_letter_set(l, MKL_FIELD_DATE, "2020-02-21");
+        mkl_letter_set(l, MKL_FIELD_LETTERHEAD, "전환기정의워킹그룹");
+        mkl_letter_set(l, MKL_FIELD_TO, "통일부장관");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_REFERENCE, "인권인도실장");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_VIA, "법무부장관");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_NUMBER, "전환기정의-2020-017");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_SENDER, "전환기정의워킹그룹 대표");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_SEAL, seal);
+        mkl_letter_add_cooperation(l, "신희석", "국제연대팀장");
+        mkl_letter_add_cooperation(l, "홍길동", NULL);
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_POSTCODE, "03186");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_ADDRESS, "서울특별시 종로구 새문안로 92");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_HOMEPAGE, "tjwg.org");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_PHONE, "02-723-0303");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_FAX, "02-723-0304");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_EMAIL, "info@tjwg.org");
+        mkl_letter_set(l, MKL_FIELD_OFFICIAL_DISCLOSURE, "부분공개(5)");
+        mkl_letter_set(l, MKL_FIELD_SUBJECT, "면담 요청");
+        mkl_letter_add_signature(l, "이영환", "대표", NULL);
+        mkl_letter_add_text(l, "귀 부의 무궁한 발전을 기원합니다.", 0, NULL);
+        CHECK(mkl_letter_status(l) == MKL_OK);
+        CHECK(mkl_render_to_memory(r, l, &from_code, &n_code) == MKL_OK);
+        mkl_letter_free(l);
+    }
+    CHECK(from_file && from_code && n_file == n_code && !memcmp(from_file, from_code, n_file));
+    mkl_free(from_file);
+    mkl_free(from_code);
+    /* the checks of the letter file's keys hold in code too */
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        CHECK(mkl_letter_set(l, MKL_FIELD_OFFICIAL_DISCLOSURE, "비공개(9)") == MKL_ERR_INPUT);
+        CHECK(strstr(mkl_letter_error(l)->message, "'disclosure' must be") != NULL);
+        mkl_letter_free(l);
+    }
+    CHECK(mkl_letter_new(r, &l) == MKL_OK);
+    if (l) {
+        CHECK(mkl_letter_set(l, MKL_FIELD_LAYOUT, "kr-official") == MKL_OK);
+        CHECK(mkl_letter_set(l, MKL_FIELD_LANG, "en") == MKL_ERR_INPUT);
+        mkl_letter_free(l);
+    }
+    mkl_renderer_free(r);
+}
+
 int main(void) {
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
@@ -302,5 +406,6 @@ int main(void) {
     mkl_renderer_free(r);
     test_errors();
     test_subset_cache();
+    test_official_in_code();
     return check_done();
 }
