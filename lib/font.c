@@ -121,11 +121,15 @@ static void face_style(hb_face_t *f, int *bold, int *italic, int *weight) {
     hb_blob_destroy(b);
 }
 
-static char *name_utf8(hb_face_t *f, hb_ot_name_id_t id, hb_language_t lang) {
+/* The name `id` of face `f` in `lang`, or NULL when the face has none (and
+ * then *oom is left alone) or when copying it fails (*oom set). */
+static char *name_utf8(hb_face_t *f, hb_ot_name_id_t id, hb_language_t lang, int *oom) {
     char buf[256];
     unsigned len = sizeof buf;
     if (!hb_ot_name_get_utf8(f, id, lang, &len, buf) || !len) return NULL;
-    return mkl__strndup(buf, strlen(buf));
+    char *s = mkl__strndup(buf, strlen(buf));
+    if (!s) *oom = 1;
+    return s;
 }
 
 /* Build the "\0"-separated list of normalized family names of a face. */
@@ -223,10 +227,20 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     mkl_face *f = mkl__calloc(1, sizeof *f);
     char *names = family_names(hf);
     char *fpath = mkl__strdup(path);
-    mkl_face **slot = f && names && fpath ? MKL_PUSH(&db->faces) : NULL;
+    /* the names first: a copy that fails is out of memory, not a face
+     * without that name (which would be embedded under another one) */
+    int oom = 0;
+    hb_language_t en = hb_language_from_string("en", -1);
+    char *family = name_utf8(hf, HB_OT_NAME_ID_TYPOGRAPHIC_FAMILY, en, &oom);
+    if (!family && !oom) family = name_utf8(hf, HB_OT_NAME_ID_FONT_FAMILY, en, &oom);
+    char *psname = oom ? NULL : name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID, &oom);
+    if (!psname && !oom) psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, en, &oom);
+    mkl_face **slot = f && names && fpath && !oom ? MKL_PUSH(&db->faces) : NULL;
     char **nslot = slot ? MKL_PUSH(&db->names) : NULL;
     if (!nslot) {
         if (slot) db->faces.n--;
+        mkl__free(family);
+        mkl__free(psname);
         mkl__free(names);
         mkl__free(fpath);
         mkl__free(f);
@@ -239,10 +253,8 @@ static mkl_status add_face(mkl_fontdb *db, const char *path, unsigned index, mkl
     f->index = index;
     f->blob = blob;
     f->face = hf;
-    f->family = name_utf8(hf, HB_OT_NAME_ID_TYPOGRAPHIC_FAMILY, hb_language_from_string("en", -1));
-    if (!f->family) f->family = name_utf8(hf, HB_OT_NAME_ID_FONT_FAMILY, hb_language_from_string("en", -1));
-    f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, HB_LANGUAGE_INVALID);
-    if (!f->psname) f->psname = name_utf8(hf, HB_OT_NAME_ID_POSTSCRIPT_NAME, hb_language_from_string("en", -1));
+    f->family = family;
+    f->psname = psname;
     face_style(hf, &f->bold, &f->italic, &f->weight);
     f->cff = !has_table(hf, HB_TAG('g', 'l', 'y', 'f'));
     f->sans = face_class(hf, f->family);

@@ -12,10 +12,12 @@
 
 typedef struct mkl_pglyph { uint32_t gid; float x, y; uint32_t toff, tlen; } mkl_pglyph;
 /* Every mark has the tag of what it belongs to and its sequence number (see
- * structure.h). A run with `hyphen` is the hyphen a line break added. */
+ * structure.h). A run with `hyphen` is the hyphen a line break added. A run's
+ * glyphs are drawn (1 + expand) times as wide as designed (glyph expansion,
+ * MKL_EXPAND; their places x already count it). */
 typedef struct mkl_prun {
     mkl_face *face; float size; float rgb[3]; size_t first, count;
-    mkl_tag tag; uint32_t seq; uint8_t hyphen;
+    mkl_tag tag; uint32_t seq; uint8_t hyphen; float expand;
 } mkl_prun;
 typedef struct mkl_prule { float x0, y0, x1, y1, width, gray; mkl_tag tag; uint32_t seq; } mkl_prule;
 typedef struct mkl_plink { float x0, y0, x1, y1; const char *uri; mkl_tag tag; uint32_t seq; } mkl_plink;

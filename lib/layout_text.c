@@ -253,10 +253,10 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
     const mkl_shaped *s = &p->s;
     double avail = li == 0 ? p->w1 : p->w;
     if (li > 0) x += p->indent;
-    double extra = 0, pen = x, hgap = 0; /* per space; per em between Hangul syllables */
+    double extra = 0, pen = x, hgap = 0, expand = 0; /* per space; per em between Hangul syllables; glyph expansion */
     /* a justified paragraph's last line is set at natural spacing, unless the
      * breaker counted on its spaces' shrink: then they shrink, as any line's */
-    if (p->align == AL_JUSTIFY && (!ln->last || ln->width > avail)) mkl__justify(s, ln, avail, &extra, &hgap);
+    if (p->align == AL_JUSTIFY && (!ln->last || ln->width > avail)) mkl__justify(s, ln, avail, &extra, &hgap, &expand);
     else if (p->align == AL_RIGHT) pen = x + avail - ln->width;
     else if (p->align == AL_CENTER) pen = x + (avail - ln->width) / 2;
     mkl_layout *L = c->L;
@@ -307,8 +307,9 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
             if (other) tag = c->span_tag;
         }
         if (!other) c->span_lang = 0;
+        float gexp = MKL_EXPANDS(g) ? (float)expand : 0;
         if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb) ||
-            run->tag != tag) {
+            run->tag != tag || (run->expand != gexp && !(g->flags & MKL_G_SPACE))) {
             if (!(run = MKL_PUSH(&pg->runs))) goto nomem;
             run->face = g->face;
             run->size = g->size;
@@ -316,18 +317,19 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
             run->first = L->glyphs.n;
             run->tag = tag;
             run->seq = mkl__struct_seq(&L->structure);
+            run->expand = gexp;
         }
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
         if (!pgl) goto nomem;
         pgl->gid = g->gid;
-        pgl->x = (float)(pen + g->xoff);
+        pgl->x = (float)(pen + g->xoff * (1 + gexp));
         pgl->y = (float)(baseline - g->yoff);
         pgl->toff = (uint32_t)L->text.n;
         pgl->tlen = g->tlen;
         if (g->tlen) mkl__buf_add(&L->text, s->text + g->toff, g->tlen);
         if (L->text.oom) goto nomem;
         run->count++;
-        double adv = g->adv + ((g->flags & MKL_G_SPACE) ? extra : 0);
+        double adv = g->adv * (1 + gexp) + ((g->flags & MKL_G_SPACE) ? extra : 0);
         if (g->link >= 0) {
             if (!lk || lk_id != g->link) {
                 if (!(lk = MKL_PUSH(&pg->links))) goto nomem;

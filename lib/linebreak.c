@@ -44,7 +44,8 @@ static int line_push(mkl_lines_out *out, size_t start, size_t end, double w, int
     return 1;
 }
 
-typedef struct Sums { double *w, *sw, *hg; int *ns; } Sums;  /* prefix sums: width, space width, Hangul-gap stretch, spaces */
+/* prefix sums: width, space width, Hangul-gap stretch, width that expands (MKL_EXPANDS), spaces */
+typedef struct Sums { double *w, *sw, *hg, *ew; int *ns; } Sums;
 
 static size_t trim_end(const mkl_shaped *s, size_t a, size_t b) {
     while (b > a && (s->g[b - 1].flags & MKL_G_SPACE)) b--;
@@ -63,7 +64,8 @@ static double end_extra(const mkl_shaped *s, size_t a, size_t b) {
  * looser than the stretch limit. */
 static double stretch_ratio(const Sums *S, size_t ls, size_t le, double nat, double lw) {
     double spc = S->sw[le] - S->sw[ls];
-    double stretch = spc * MKL_SPACE_STRETCH + (S->hg[le] - S->hg[ls + 1 <= le ? ls + 1 : le]);
+    double stretch = spc * MKL_SPACE_STRETCH + (S->hg[le] - S->hg[ls + 1 <= le ? ls + 1 : le]) +
+                     MKL_EXPAND * (S->ew[le] - S->ew[ls]);
     return stretch > 0 ? (lw - nat) / stretch : ((lw - nat) > 1 ? 100 : 0);
 }
 
@@ -160,7 +162,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
             if (nat > lw) {
                 /* only a justified line has its spaces shrunk when it is set:
                  * a ragged one wider than its column would run into the margin */
-                double shrink = justify && !is_last ? spc * MKL_SPACE_SHRINK : 0;
+                double shrink = justify && !is_last ? spc * MKL_SPACE_SHRINK + MKL_EXPAND * (S->ew[le] - S->ew[ls]) : 0;
                 if (nat - lw > shrink + 1e-6) {
                     /* overfull: only as a last resort, the least overfull one */
                     /* the least overfull is the nearest start's; the first line,
@@ -270,10 +272,11 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
     S.sw = mkl__malloc((s->n + 1) * sizeof *S.sw);
     S.ns = mkl__malloc((s->n + 1) * sizeof *S.ns);
     S.hg = mkl__malloc((s->n + 1) * sizeof *S.hg);
+    S.ew = mkl__malloc((s->n + 1) * sizeof *S.ew);
     mkl_status st = MKL_OK;
-    if (!S.w || !S.sw || !S.ns || !S.hg) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    if (!S.w || !S.sw || !S.ns || !S.hg || !S.ew) st = mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     if (!st) {
-        S.w[0] = S.sw[0] = S.hg[0] = 0;
+        S.w[0] = S.sw[0] = S.hg[0] = S.ew[0] = 0;
         S.ns[0] = 0;
         for (size_t i = 0; i < s->n; i++) {
             int sp = (s->g[i].flags & MKL_G_SPACE) && s->g[i].adv > 0;
@@ -281,6 +284,7 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
             S.sw[i + 1] = S.sw[i] + (sp ? s->g[i].adv : 0);
             S.ns[i + 1] = S.ns[i] + sp;
             S.hg[i + 1] = S.hg[i] + ((s->g[i].flags & MKL_G_HGAP) ? MKL_HGAP_STRETCH * s->g[i].size : 0);
+            S.ew[i + 1] = S.ew[i] + (MKL_EXPANDS(&s->g[i]) ? s->g[i].adv : 0);
         }
         size_t a = 0;
         int first = 1;
@@ -317,26 +321,37 @@ mkl_status mkl__break_lines(const mkl_shaped *s, double first_width, double widt
     mkl__free(S.sw);
     mkl__free(S.ns);
     mkl__free(S.hg);
+    mkl__free(S.ew);
     return st;
 }
 
-void mkl__justify(const mkl_shaped *s, const mkl_line *ln, double avail, double *space_extra, double *hgap_extra) {
-    double slack = avail - ln->width, sp = 0, hg = 0;
-    *space_extra = *hgap_extra = 0;
+void mkl__justify(const mkl_shaped *s, const mkl_line *ln, double avail, double *space_extra, double *hgap_extra,
+                  double *expand) {
+    double slack = avail - ln->width, sp = 0, hg = 0, ew = 0;
+    *space_extra = *hgap_extra = *expand = 0;
     for (size_t i = ln->start; i < ln->end; i++) {
         const mkl_glyph *g = &s->g[i];
         if ((g->flags & MKL_G_SPACE) && g->adv > 0) sp += g->adv;
         if ((g->flags & MKL_G_HGAP) && i > ln->start) hg += MKL_HGAP_STRETCH * g->size;
+        if (MKL_EXPANDS(g)) ew += g->adv;
     }
     if (slack < 0) {
-        /* shrink: spaces only */
-        if (ln->nspaces) *space_extra = slack / ln->nspaces;
+        /* shrink: the glyphs in step with the spaces, up to MKL_EXPAND; the spaces the rest */
+        double cap = sp * MKL_SPACE_SHRINK + MKL_EXPAND * ew;
+        double r = cap > 0 ? MKL_MIN(-slack / cap, 1.0) : 0;
+        *expand = -r * MKL_EXPAND;
+        if (ln->nspaces) *space_extra = (slack + r * MKL_EXPAND * ew) / ln->nspaces;
         return;
     }
-    double cap = sp * MKL_SPACE_STRETCH + hg;
+    double cap = sp * MKL_SPACE_STRETCH + hg + MKL_EXPAND * ew;
     if (cap <= 0) return;
-    /* every piece of glue stretches by the same ratio of its stretchability */
+    /* every piece of glue stretches by the same ratio of its stretchability;
+     * past the limit the glyphs stay at MKL_EXPAND and the glue takes the rest */
     double r = slack / cap;
-    if (ln->nspaces) *space_extra = r * sp * MKL_SPACE_STRETCH / ln->nspaces;
-    *hgap_extra = r * MKL_HGAP_STRETCH;  /* per em */
+    *expand = MKL_MIN(r, 1.0) * MKL_EXPAND;
+    double glue = sp * MKL_SPACE_STRETCH + hg;
+    if (glue <= 0) return;
+    double rg = (slack - *expand * ew) / glue;
+    if (ln->nspaces) *space_extra = rg * sp * MKL_SPACE_STRETCH / ln->nspaces;
+    *hgap_extra = rg * MKL_HGAP_STRETCH;  /* per em */
 }

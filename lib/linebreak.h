@@ -25,6 +25,11 @@ typedef struct mkl_line {
 #define MKL_SPACE_STRETCH 0.6
 #define MKL_SPACE_SHRINK 0.2
 #define MKL_HGAP_STRETCH 0.035
+/* Glyph expansion (as pdfTeX's font expansion): the glyphs of a justified
+ * line that are neither spaces nor Hangul may be set up to MKL_EXPAND wider
+ * or narrower (PDF horizontal scaling), so that its spaces take less of the
+ * stretch. It stretches and shrinks in step with the spaces, and no further. */
+#define MKL_EXPAND 0.02
 
 /* hangul-breaks: auto. A justified line whose glue stretches past this part of
  * what it may stretch (badness 51) is too loose: only then may a paragraph
@@ -33,10 +38,15 @@ typedef struct mkl_line {
  * whose word spaces are 0.39 line-heights, measured side by side; at 0.8, 0.38.) */
 #define MKL_HANGUL_LOOSE 0.8
 
+/* Whether glyph `g` may be expanded (MKL_EXPAND): not a space, not Hangul. */
+#define MKL_EXPANDS(g) (!((g)->flags & (MKL_G_SPACE | MKL_G_HANGUL)))
+
 /* How a justified line of natural width `ln->width` fills `avail`: the extra
- * width of each space and of each Hangul gap (MKL_G_HGAP glyph). */
+ * width of each space and of each Hangul gap (MKL_G_HGAP glyph), and the
+ * expansion of its glyphs that expand (MKL_EXPANDS): their advances are set
+ * (1 + *expand) times as wide, -MKL_EXPAND <= *expand <= MKL_EXPAND. */
 void mkl__justify(const mkl_shaped *s, const struct mkl_line *ln, double avail, double *space_extra,
-                  double *hgap_extra);
+                  double *hgap_extra, double *expand);
 
 typedef struct mkl_lines_out { mkl_line *v; size_t n, cap; } mkl_lines_out;
 

@@ -255,15 +255,16 @@ static double as_written(double v) { return (double)llround(v * 1000) / 1000; }
  * justified Korean line puts between syllables, or the drift of a font
  * whose em is not 1000 units), so that those glyphs need no TJ number.
  * Keeps `cur` when it places as many. Looks at the first 256 gaps, and
- * counts the first 16 distinct gaps (in TJ units) it meets. */
-static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, double size, double cur) {
+ * counts the first 16 distinct gaps (in TJ units) it meets. `hz`: the
+ * horizontal scaling (Tz / 100), which scales Tc as it does the widths. */
+static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, double size, double hz, double cur) {
     enum { MAXG = 256, MAXV = 16 };
     double gap[MAXG];
     long val[MAXV], units[MAXG];
     size_t cnt[MAXV], nv = 0, n = 0;
     for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
         const mkl_pglyph *a = &L->glyphs.v[k];
-        gap[n] = L->glyphs.v[k + 1].x - a->x - glyph_w1000(face, a->gid) * size / 1000;
+        gap[n] = (L->glyphs.v[k + 1].x - a->x) / hz - glyph_w1000(face, a->gid) * size / 1000;
         long u = units[n] = lround(gap[n] * 1000 / size);
         size_t v = 0;
         while (v < nv && val[v] != u) v++;
@@ -319,7 +320,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     /* The viewer's state: the line origin (lx, ly) that Td moves, in PDF
      * coordinates as written; the pen, where the next glyph would go, on the
      * baseline `peny` (layout coordinates); `havepen` once a line is set. */
-    double lx = 0, ly = 0, pen = 0, peny = 0, tc = 0;
+    double lx = 0, ly = 0, pen = 0, peny = 0, tc = 0, hz = 1;   /* hz: Tz / 100 */
     int havepen = 0;
     for (size_t r = 0; r < pg->runs.n && text; r++) {
         const mkl_prun *run = &pg->runs.v[r];
@@ -344,6 +345,12 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             ops(b, "# # # rg\n", (double)rgb[0], (double)rgb[1], (double)rgb[2]);
         }
         double size = run->size;
+        /* glyph expansion: the run's glyphs drawn wider or narrower (Tz) */
+        double want_hz = as_written(100.0 * (1 + run->expand)) / 100;
+        if (want_hz != hz) {
+            ops(b, "# Tz\n", want_hz * 100);
+            hz = want_hz;
+        }
         int open = 0;
         size_t end = run->first + run->count;
         size_t base = (size_t)(f - w->fonts.v);
@@ -373,7 +380,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 /* a new line of this run: the character spacing that suits it */
                 size_t j = i + 1;
                 while (j < end && fabs(L->glyphs.v[j].y - g->y) <= 0.0005) j++;
-                double want = line_tc(L, f->face, i, j, size, tc);
+                double want = line_tc(L, f->face, i, j, size, hz, tc);
                 if (want != tc) {
                     if (open) mkl__buf_adds(b, ">] TJ\n");
                     open = 0;
@@ -395,7 +402,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             /* move the pen to the glyph's place when it is off by PEN_SLACK or
              * more (a font whose em is not 1000 units, like Nanum Myeongjo's
              * 1024, has widths /W can only round: the pen drifts slowly) */
-            double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / size);
+            double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / (size * hz));
             if (!open) {
                 PSite *site = MKL_PUSH(&pp->sites);
                 if (!site) return mkl__pdf_oom(w);
@@ -410,9 +417,9 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 num(b, adj);
                 mkl__buf_adds(b, "<");
             }
-            pen -= adj * size / 1000;
+            pen -= adj * size * hz / 1000;
             hex4(b, cid);
-            pen += glyph_w1000(f->face, g->gid) * size / 1000 + tc;
+            pen += (glyph_w1000(f->face, g->gid) * size / 1000 + tc) * hz;
         }
         if (open) mkl__buf_adds(b, ">] TJ\n");
     }

@@ -10,6 +10,17 @@ static const char *TEXT =
     "years supporting North Korea resolutions at the HRC and the UN General Assembly (UNGA), including "
     "resolutions that established the 2013 UN Commission of Inquiry (COI) on the human rights situation.";
 
+/* How much line `l` of `s` may shrink when justified: its spaces by
+ * MKL_SPACE_SHRINK, its other glyphs (not Hangul) by MKL_EXPAND. */
+static double shrinkable(const mkl_shaped *s, const mkl_line *l) {
+    double sp = 0, ew = 0;
+    for (size_t k = l->start; k < l->end; k++) {
+        if (s->g[k].flags & MKL_G_SPACE) sp += s->g[k].adv;
+        else if (!(s->g[k].flags & MKL_G_HANGUL)) ew += s->g[k].adv;
+    }
+    return MKL_SPACE_SHRINK * sp + MKL_EXPAND * ew;
+}
+
 static void test_widths(void) {
     mkl_fontset fs = fx_body();
     mkl_shaped s = {0};
@@ -21,10 +32,8 @@ static void test_widths(void) {
         size_t covered = 0;
         int fits = 1, last_ok = 1;
         for (size_t i = 0; i < L.n; i++) {
-            double nat = L.v[i].width, sp = 0;
-            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
-                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
-            if (nat - 0.2 * sp > w + 1e-6) fits = 0;          /* shrinking more than allowed */
+            double nat = L.v[i].width;
+            if (nat - shrinkable(&s, &L.v[i]) > w + 1e-6) fits = 0;   /* shrinking more than allowed */
             if (L.v[i].last != (i == L.n - 1)) last_ok = 0;
             covered += L.v[i].end - L.v[i].start;
         }
@@ -35,6 +44,30 @@ static void test_widths(void) {
     /* the first line may have its own width */
     CHECK(mkl__break_lines(&s, 200, 400, 1, &L, &e) == MKL_OK);
     CHECK(L.n > 1 && L.v[0].width <= 200 * 1.05 && L.v[1].width > 300);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
+/* Glyph expansion counts in the breaker: at some widths a line is set that
+ * fits only with its glyphs narrower (its spaces alone cannot shrink enough),
+ * and across widths the lines are more even than at natural glyph widths. */
+static void test_expansion_counted(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    fx_shape(&fs, TEXT, "en", &s);
+    int needs_glyphs = 0;
+    for (double w = 150; w <= 480; w += 1) {
+        CHECK(mkl__break_lines(&s, w, w, 1, &L, &e) == MKL_OK);
+        for (size_t i = 0; i + 1 < L.n; i++) {
+            double sp = 0;
+            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
+                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
+            if (L.v[i].width - MKL_SPACE_SHRINK * sp > w + 1e-6) needs_glyphs++;
+        }
+    }
+    CHECK_MSG(needs_glyphs >= 5, "only %d lines set narrower glyphs to fit", needs_glyphs);
     mkl__free(L.v);
     mkl__shaped_free(&s);
 }
@@ -50,7 +83,7 @@ static void test_emergency(void) {
     fx_shape(&fs, word, "en", &s);
     CHECK(mkl__break_lines(&s, 300, 300, 1, &L, &e) == MKL_OK);
     int fits = 1;
-    for (size_t i = 0; i < L.n; i++) fits &= L.v[i].width <= 300 + 1e-6;
+    for (size_t i = 0; i < L.n; i++) fits &= L.v[i].width - (L.v[i].last ? 0 : shrinkable(&s, &L.v[i])) <= 300 + 1e-6;
     CHECK(fits);
     CHECK(L.n >= 10);
     mkl__free(L.v);
@@ -113,16 +146,13 @@ static void test_hyphen_fits(void) {
             if (i >= 2 && L.v[i].hyphen && L.v[i - 1].hyphen && L.v[i - 2].hyphen) three++;
             if (!L.v[i].hyphen) continue;
             hyphenated++;
-            double sp = 0, nat = L.v[i].width;
-            for (size_t k = L.v[i].start; k < L.v[i].end; k++)
-                if (s.g[k].flags & MKL_G_SPACE) sp += s.g[k].adv;
-            double excess = nat - MKL_SPACE_SHRINK * sp - w;
+            double excess = L.v[i].width - shrinkable(&s, &L.v[i]) - w;
             if (excess > 1e-6) over++;
             if (excess > worst) { worst = excess; worst_w = w; }
         }
     }
     CHECK_MSG(hyphenated >= 100, "only %d hyphenated lines over all widths", hyphenated);
-    CHECK_MSG(over == 0, "%d hyphenated lines shrink more than the spaces allow (worst %.2fpt too wide at width %g)",
+    CHECK_MSG(over == 0, "%d hyphenated lines shrink more than the spaces and glyphs allow (worst %.2fpt too wide at width %g)",
               over, worst, worst_w);
     CHECK_MSG(three == 0, "three hyphenated lines in a row %d times", three);
     mkl__free(L.v);
@@ -266,6 +296,7 @@ int main(void) {
     fx_init();
     test_widths();
     test_emergency();
+    test_expansion_counted();
     test_hard_break();
     test_even_spacing();
     test_hyphen_fits();

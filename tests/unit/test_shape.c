@@ -184,11 +184,14 @@ static void test_hangul_gaps(void) {
     CHECK_MSG(!strcmp(got, want), "gaps that may stretch (+) before each cluster: %s, expected %s", got, want);
     /* and justifying a line of it stretches only those gaps and the spaces */
     mkl_line ln = {0, s.n, mkl__shaped_width(&s, 0, s.n), 2, 1, 0};
-    double sp = 0, hg = 0;
-    mkl__justify(&s, &ln, ln.width + 10, &sp, &hg);
-    double total = 2 * sp + 4 * hg * 11;
-    CHECK_MSG(fabs(total - 10) < 1e-6, "spaces (%.3f each) and 4 Hangul gaps (%.4f em each) take %.3f of 10pt", sp, hg,
-              total);
+    double sp = 0, hg = 0, ex = 0, ew = 0;
+    mkl__justify(&s, &ln, ln.width + 10, &sp, &hg, &ex);
+    /* (the punctuation expands, as Latin glyphs do: the syllables do not) */
+    for (size_t i = 0; i < s.n; i++)
+        if (!(s.g[i].flags & (MKL_G_SPACE | MKL_G_HANGUL))) ew += s.g[i].adv;
+    double total = 2 * sp + 4 * hg * 11 + ex * ew;
+    CHECK_MSG(fabs(total - 10) < 1e-6, "spaces (%.3f each), 4 Hangul gaps (%.4f em each) and expansion take %.3f of 10pt",
+              sp, hg, total);
     /* every syllable of the block U+AC00..U+D7A3 counts, the last ones too: 가 휴 힘 힣 */
     fx_shape(&fs, "\xEA\xB0\x80\xED\x9C\xB4\xED\x9E\x98\xED\x9E\xA3", "ko", &s);
     k = 0;
@@ -225,6 +228,38 @@ static void test_hangul_blocks(void) {
     mkl__shaped_free(&s);
 }
 
+/* Glyph expansion: a justified Latin line's glyphs take their part of the
+ * stretch and shrink in step with the spaces, never past MKL_EXPAND; past the
+ * stretch limit the spaces take the rest. */
+static void test_expansion(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    fx_shape(&fs, "Word spacing and glyphs", "en", &s);
+    double sw = 0, ew = 0;
+    int ns = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.g[i].flags & MKL_G_SPACE) { sw += s.g[i].adv; ns++; }
+        else ew += s.g[i].adv;
+    }
+    mkl_line ln = {0, s.n, mkl__shaped_width(&s, 0, s.n), ns, 0, 0};
+    double sp = 0, hg = 0, ex = 0;
+    double cap = sw * MKL_SPACE_STRETCH + ew * MKL_EXPAND;
+    /* half the stretch: half of each */
+    mkl__justify(&s, &ln, ln.width + cap / 2, &sp, &hg, &ex);
+    CHECK_MSG(fabs(ex - MKL_EXPAND / 2) < 1e-9, "half the stretch expands the glyphs by %.4f", ex);
+    CHECK_MSG(fabs(ns * sp + ex * ew - cap / 2) < 1e-6, "the line is filled: %.3f of %.3f", ns * sp + ex * ew, cap / 2);
+    /* twice the stretch: the glyphs at their limit, the spaces the rest */
+    mkl__justify(&s, &ln, ln.width + 2 * cap, &sp, &hg, &ex);
+    CHECK_MSG(fabs(ex - MKL_EXPAND) < 1e-9, "glyphs expand no more than MKL_EXPAND: %.4f", ex);
+    CHECK_MSG(fabs(ns * sp + ex * ew - 2 * cap) < 1e-6, "the spaces take the rest: %.3f", ns * sp + ex * ew);
+    /* shrink: the glyphs narrower too, in step */
+    double shr = sw * MKL_SPACE_SHRINK + ew * MKL_EXPAND;
+    mkl__justify(&s, &ln, ln.width - shr / 4, &sp, &hg, &ex);
+    CHECK_MSG(fabs(ex + MKL_EXPAND / 4) < 1e-9, "a quarter of the shrink narrows the glyphs by %.4f", ex);
+    CHECK_MSG(fabs(ns * sp + ex * ew + shr / 4) < 1e-6, "the line is as narrow as its room: %.3f", ns * sp + ex * ew);
+    mkl__shaped_free(&s);
+}
+
 int main(void) {
     fx_init();
     test_kerning();
@@ -234,6 +269,7 @@ int main(void) {
     test_breaks();
     test_bidi();
     test_hangul_gaps();
+    test_expansion();
     test_hangul_blocks();
     fx_done();
     return check_done();
