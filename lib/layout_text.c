@@ -138,23 +138,9 @@ static void cache_put(mkl_parcache *c, const mkl_buf *k, uint64_t h, const Par *
 }
 
 /* Fill p from a cache entry: the glyphs' text offsets point into r->text,
- * which is byte for byte the text the entry was made from. A trial of a page
- * break sets no line: it takes only the lines (their widths and number). */
+ * which is byte for byte the text the entry was made from. (A trial of a page
+ * break takes the glyphs too: the letterhead breaks its lines again.) */
 static mkl_status cache_get(Composer *c, const CEntry *e, const mkl_rich *r, Par *p) {
-    if (c->close->trial) {
-        if (p->lines.cap < e->nl) {
-            mkl_line *nl = mkl__realloc(p->lines.v, (e->nl ? e->nl : 1) * sizeof *nl);
-            if (!nl) return mkl__lay_oom(c);
-            p->lines.v = nl;
-            p->lines.cap = e->nl;
-        }
-        if (e->nl) memcpy(p->lines.v, e->lines, e->nl * sizeof *e->lines);
-        p->lines.n = e->nl;
-        p->s.n = 0;   /* no glyph: the lines are never set (mkl__emit_line) */
-        p->s.text = r->text;
-        p->s.len = r->len;
-        return MKL_OK;
-    }
     if (p->s.cap < e->ng) {
         mkl_glyph *ng = mkl__realloc(p->s.g, (e->ng ? e->ng : 1) * sizeof *ng);
         if (!ng) return mkl__lay_oom(c);
