@@ -138,6 +138,7 @@ static void tags_side_by_side(const char *letter, const char *tmpl, const char *
 
 /* Run a command quietly; its exit status (127: not found). */
 static int run_quiet(char *const argv[]) {
+    fflush(stdout);   /* else the child's freopen writes what is buffered a second time */
     pid_t pid = fork();
     if (pid == 0) {
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);

@@ -14,7 +14,11 @@
 enum {
     MKL_DEFLATE_FAST = 1,     /* content parked while a writer waits for its fonts */
     MKL_DEFLATE_CONTENT = 6,  /* page content, fonts, CMaps: zlib's default size */
-    MKL_DEFLATE_BEST = 9      /* object streams and the cross-reference stream (small) */
+    MKL_DEFLATE_OBJECTS = 7,  /* object streams: the structure tree's hundreds of dictionaries alike take
+                                 level 9 five times as long as 7 and come out no smaller (measured side by
+                                 side on the seed letter, tagged: 0.58 against 0.12 ms; the file 25,138 B at 7,
+                                 25,187 B at 9) */
+    MKL_DEFLATE_BEST = 9      /* the cross-reference stream (small) */
 };
 
 /* Append `n` bytes at `src` deflated (zlib format) at `level` to `out`; 0, or

@@ -468,7 +468,8 @@ static mkl_status foot_place(Composer *c, Foot *f, double bottom) {
 static mkl_status head_row(Composer *c, const char *label, const char *value, double size, int style, double *y) {
     Par pl = {0}, pv = {0};
     /* the label with a space after it, which a reader of the structure keeps
-     * between label and value (the value's place does not depend on it) */
+     * between label and value (the value's place does not depend on it):
+     * join_lines below keeps it, as a glyph that draws nothing */
     char lab[64];
     snprintf(lab, sizeof lab, "%s ", label);
     mkl_status st = plain(c, &pl, &c->body, lab, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK);
@@ -479,7 +480,9 @@ static mkl_status head_row(Composer *c, const char *label, const char *value, do
     if (!st) st = mkl__tag_in(c, parent, MKL_S_P);
     if (!st) {
         *y += lead;
+        c->join_lines = 1;   /* the label's last line keeps its space (it draws nothing) */
         st = mkl__par_at(c, &pl, c->margin_left, *y);
+        c->join_lines = 0;
         if (!st) st = mkl__par_at(c, &pv, vx, *y);
         *y += extra_lines(&pv) * lead;
     }
@@ -670,7 +673,13 @@ mkl_status mkl__lay_kr_official(Composer *c) {
         for (size_t l = 0; l < kp->p.lines.n && !st; l++) {
             size_t g = kp->first + l;
             c->page = k.page[g];
-            if (l == 0 && kp->has_label) st = mkl__par_at(c, &kp->label, kp->label_x, k.base[g]);
+            if (l == 0 && kp->has_label) {
+                /* a space after the label, which draws nothing: the
+                 * structure's text reads "1. 귀 부의", as the page does */
+                c->join_lines = 1;
+                st = mkl__par_at(c, &kp->label, kp->label_x, k.base[g]);
+                c->join_lines = 0;
+            }
             if (!st) st = mkl__emit_line(c, &kp->p, l, kp->x, k.base[g]);
         }
     }

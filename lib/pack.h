@@ -33,4 +33,20 @@
  * writer treats it as an internal error: its marked streams need packing). */
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out);
 
+/* Objects a writer formats itself, without libharu (the structure tree: a
+ * few hundred small dictionaries a letter, which libharu would build key by
+ * key): object `num` is written as bytes[off, off + len) in place of the
+ * body libharu wrote for it (a placeholder: `null`). `v` is in increasing
+ * `num` order; each number is an object of the input that is no stream. */
+typedef struct mkl_pack_obj { uint32_t num, len; size_t off; } mkl_pack_obj;
+typedef struct mkl_pack_subst { const char *bytes; const mkl_pack_obj *v; size_t n; } mkl_pack_subst;
+
+/* mkl__pdf_pack with the objects of `subst` (NULL: none) in place. */
+mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out);
+
+/* The same objects in place, the file otherwise as it is (PDF 1.4, a
+ * classic cross-reference table written anew): for PDF/A-1, not packed.
+ * MKL_OK, MKL_ERR_NOMEM, MKL_ERR_PDF as mkl__pdf_pack. */
+mkl_status mkl__pdf_substitute(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out);
+
 #endif

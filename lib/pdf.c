@@ -893,7 +893,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     if (st) return st;
     /* libharu's bytes: the result itself for PDF/A-1 (PDF 1.4 has no object
      * streams), else what pack.c rewrites into PDF 1.5 */
-    mkl_buf raw = {0}, *dst = w->pdfa ? out : &raw;
+    mkl_buf raw = {0}, *dst = w->pdfa && !w->tags ? out : &raw;
     HPDF_UINT32 size = HPDF_GetStreamSize(w->pdf);
     size_t at = dst->n;
     if (mkl__buf_reserve(dst, size)) return mkl__pdf_oom(w);
@@ -909,8 +909,16 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     /* libharu's copy of the file goes before pack.c makes the next one */
     HPDF_Free(w->pdf);
     w->pdf = NULL;
-    if (!w->pdfa) {
-        st = mkl__pdf_pack(raw.s, raw.n, out);
+    /* the structure tree's objects go in place of their placeholders */
+    mkl_pack_subst sub = {0};
+    if (w->tags) mkl__tags_subst(w->tags, &sub);
+    if (w->pdfa && w->tags) {
+        st = mkl__pdf_substitute(raw.s, raw.n, &sub, out);
+        mkl__buf_free(&raw);
+        if (st == MKL_ERR_PDF) return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be written");
+        if (st) return mkl__pdf_oom(w);
+    } else if (!w->pdfa) {
+        st = mkl__pdf_pack_with(raw.s, raw.n, &sub, out);
         mkl__buf_free(&raw);
         if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
             return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");

@@ -1,16 +1,23 @@
 /* pdf_tags.c - tagged PDF: marked content, structure tree, parent tree. See pdf_tags.h.
  *
- * The structure elements are libharu dictionaries made indirect with
- * HPDF_Xref_Add, as pdf.c makes its font objects. An element's /K lists its
- * children in reading order: the child elements, its marked-content
- * sequences (an MCID, or an MCR dictionary on a page other than its /Pg) and
- * its link annotations (OBJR), sorted by the sequence numbers the layout gave
- * them (structure.h). Each page that holds marked content has
- * /StructParents, a key of the parent tree whose value lists, by MCID, the
- * element each sequence belongs to; each link annotation has a
- * /StructParent whose value is its Link element. Each layout added is one
- * subtree: the Document itself for one letter, a Part of the Document in a
- * combined file. */
+ * The structure tree is a few hundred small dictionaries a letter (a
+ * co-signer alone is an LI and its LBody): they are not libharu objects.
+ * Each element has an object number of libharu's, held by a placeholder
+ * (a null object), and its dictionary is formatted here, compactly, into one
+ * buffer; pack.c writes those bytes in place of the placeholders
+ * (mkl__tags_subst, pack.h). Only the catalog's entries, each page's
+ * /StructParents and /Tabs and each link annotation's /StructParent and
+ * /Contents go through libharu.
+ *
+ * An element's /K lists its children in reading order: the child elements,
+ * its marked-content sequences (an MCID, or an MCR dictionary on a page
+ * other than its /Pg) and its link annotations (OBJR), sorted by the
+ * sequence numbers the layout gave them (structure.h). Each page that holds
+ * marked content has /StructParents, a key of the parent tree whose value
+ * lists, by MCID, the element each sequence belongs to; each link annotation
+ * has a /StructParent whose value is its Link element. Each layout added is
+ * one subtree: the Document itself for one letter, a Part of the Document in
+ * a combined file. */
 #include "pdf_tags.h"
 #include "model.h"
 
@@ -27,34 +34,50 @@ typedef struct Kid {
     uint8_t type;
     int32_t mcid;          /* KID_MCID */
     uint32_t elem;         /* KID_ELEM: the element's index */
-    HPDF_Page page;        /* KID_MCID, KID_OBJR */
-    HPDF_Dict obj;         /* KID_OBJR: the annotation */
+    uint32_t page;         /* KID_MCID, KID_OBJR: the page's object number */
+    uint32_t obj;          /* KID_OBJR: the annotation's */
 } Kid;
 
-/* A parent tree entry: the page's (or annotation's) key and its value. */
-/* own: the value is a direct array (a page's) that no libharu object holds
- * yet: the tagger frees it if the document is never finished. */
-typedef struct Num { uint32_t key; void *value; int own; } Num;
+/* A parent tree entry: the page's (or annotation's) key and its value: for
+ * a page, the objects of mcids[at, at + n), by MCID; for an annotation (n
+ * = 0), the object `at`. */
+typedef struct Num { uint32_t key; uint32_t n; size_t at; } Num;
+
+/* A layout's root: its object, its language (0: the document's), and its
+ * kids, formatted ("6 0 R 10 0 R"), in roots_k[k_at, k_at + k_len), k_n of them. */
+typedef struct Root { uint32_t obj; uint8_t lang; size_t k_at, k_len, k_n; } Root;
 
 struct mkl_tagger {
     HPDF_Doc pdf;
     const mkl_layout *L;
-    HPDF_Dict *dict;           /* per element of L: its dictionary, or NULL (nothing drawn) */
+    uint32_t *obj;             /* per element of L: its object number, or 0 (nothing drawn) */
+    uint32_t *up;              /* per element of L: its parent's object number (a group's, past MAX_KIDS) */
     uint8_t *lang;             /* per element of L: its language, inherited */
-    HPDF_Dict root;            /* the layout's root element */
+    uint32_t root;             /* the layout's root element's object number */
+    unsigned numw;             /* the digits of the layout's largest object number (padded_u) */
     MKL_VEC(Kid) kids;
-    MKL_VEC(HPDF_Dict) copies; /* the root of each layout added */
+    MKL_VEC(Root) copies;      /* each layout added */
+    mkl_buf roots_k;
     MKL_VEC(Num) nums;
+    MKL_VEC(uint32_t) mcids;   /* the pages' parent tree values */
     uint32_t next_key;
     int doc_lang;              /* the first layout's language */
+    /* the structure's own objects, formatted */
+    mkl_buf bytes;
+    MKL_VEC(mkl_pack_obj) objs;
     /* the page being written */
     HPDF_Page page;
-    MKL_VEC(HPDF_Dict) page_mcids;   /* MCID -> element */
-    mkl_tag open;              /* the open sequence's tag, or MKL_TAG_NONE_OPEN */
+    uint32_t page_obj;
+    size_t page_mcids;         /* where the page's MCIDs begin in mcids */
+    mkl_tag open;              /* the open sequence's tag, or NONE_OPEN */
     int failed;                /* out of memory while writing marks */
 };
 
 #define NONE_OPEN INT32_MIN
+
+/* An array holds at most this many items (libharu's limit and the
+ * implementation limit of ISO 32000-1, Annex C). */
+#define MAX_KIDS 8191
 
 const char *mkl__tags_lang(int lang) { return lang == MKL_LANG_KO ? "ko-KR" : "en"; }
 
@@ -68,9 +91,10 @@ mkl_tagger *mkl__tagger_new(HPDF_Doc pdf) {
 }
 
 static void layout_clear(mkl_tagger *t) {
-    mkl__free(t->dict);
+    mkl__free(t->obj);
+    mkl__free(t->up);
     mkl__free(t->lang);
-    t->dict = NULL;
+    t->obj = t->up = NULL;
     t->lang = NULL;
     t->kids.n = 0;
     t->L = NULL;
@@ -78,14 +102,21 @@ static void layout_clear(mkl_tagger *t) {
 
 void mkl__tagger_free(mkl_tagger *t) {
     if (!t) return;
-    for (size_t i = 0; i < t->nums.n; i++)
-        if (t->nums.v[i].own) HPDF_Obj_Free(t->pdf->mmgr, t->nums.v[i].value);
     layout_clear(t);
     mkl__free(t->kids.v);
     mkl__free(t->copies.v);
+    mkl__buf_free(&t->roots_k);
     mkl__free(t->nums.v);
-    mkl__free(t->page_mcids.v);
+    mkl__free(t->mcids.v);
+    mkl__buf_free(&t->bytes);
+    mkl__free(t->objs.v);
     mkl__free(t);
+}
+
+void mkl__tags_subst(const mkl_tagger *t, mkl_pack_subst *out) {
+    out->bytes = t->bytes.s;
+    out->v = t->objs.v;
+    out->n = t->objs.n;
 }
 
 static mkl_status hpdf(HPDF_STATUS r) {
@@ -93,13 +124,197 @@ static mkl_status hpdf(HPDF_STATUS r) {
     return r == HPDF_FAILD_TO_ALLOC_MEM ? MKL_ERR_NOMEM : MKL_ERR_PDF;
 }
 
-static HPDF_Dict new_indirect(mkl_tagger *t) {
-    HPDF_Dict d = HPDF_Dict_New(t->pdf->mmgr);
-    if (d && HPDF_Xref_Add(t->pdf->xref, d) != HPDF_OK) return NULL;   /* (the xref frees it) */
-    return d;
+static uint32_t obj_num(const void *o) { return ((const HPDF_Obj_Header *)o)->obj_id & 0x00FFFFFF; }
+
+/* A placeholder for an object formatted here: a null libharu writes and
+ * pack.c replaces. NULL when libharu refused it (the xref frees it). */
+static HPDF_Null reserve_obj(mkl_tagger *t) {
+    HPDF_Null o = HPDF_Null_New(t->pdf->mmgr);
+    if (o && HPDF_Xref_Add(t->pdf->xref, o) != HPDF_OK) return NULL;
+    return o;
+}
+/* Its number, or 0. */
+static uint32_t reserve(mkl_tagger *t) {
+    HPDF_Null o = reserve_obj(t);
+    return o ? obj_num(o) : 0;
+}
+
+/* ---- formatting ------------------------------------------------------- */
+
+static void put(mkl_buf *b, const char *s) { mkl__buf_adds(b, s); }
+static void put_u(mkl_buf *b, uint64_t v) {
+    char tmp[24];
+    int i = (int)sizeof tmp;
+    do tmp[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    mkl__buf_add(b, tmp + i, sizeof tmp - (size_t)i);
+}
+static void put_ref(mkl_buf *b, uint32_t obj) {
+    put_u(b, obj);
+    mkl__buf_add(b, " 0 R", 4);
+}
+/* v right-aligned, spaces before it, in `width` digits: elements of a kind
+ * then have their numbers in the same columns, and pack.c's rows of them
+ * differ from one to the next in those digits only (own_stream). */
+static void put_padded(mkl_buf *b, uint64_t v, unsigned width) {
+    unsigned d = 1;
+    for (uint64_t x = v; x >= 10; x /= 10) d++;
+    for (; d < width; d++) mkl__buf_add(b, " ", 1);
+    put_u(b, v);
+}
+static void put_padded_ref(mkl_buf *b, uint32_t obj, unsigned width) {
+    put_padded(b, obj, width);
+    mkl__buf_add(b, " 0 R", 4);
 }
 
 /* A text string: literal when it is printable ASCII, else UTF-16BE with its BOM. */
+static void put_text(mkl_buf *b, const char *s) {
+    size_t n = strlen(s), i = 0;
+    int ascii = 1;
+    for (size_t k = 0; k < n && ascii; k++) ascii = (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7F;
+    if (ascii) {
+        put(b, "(");
+        for (size_t k = 0; k < n; k++) {
+            if (s[k] == '(' || s[k] == ')' || s[k] == '\\') put(b, "\\");
+            mkl__buf_add(b, s + k, 1);
+        }
+        put(b, ")");
+        return;
+    }
+    static const char hex[] = "0123456789ABCDEF";
+    put(b, "<FEFF");
+    while (i < n) {
+        uint32_t cp = mkl__utf8_next(s, n, &i);
+        uint32_t units[2] = {cp, 0};
+        int nu = 1;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            units[0] = 0xD800 + (cp >> 10);
+            units[1] = 0xDC00 + (cp & 0x3FF);
+            nu = 2;
+        }
+        for (int k = 0; k < nu; k++) {
+            char h[4] = {hex[units[k] >> 12 & 15], hex[units[k] >> 8 & 15], hex[units[k] >> 4 & 15], hex[units[k] & 15]};
+            mkl__buf_add(b, h, 4);
+        }
+    }
+    put(b, ">");
+}
+
+/* Object `num`'s bytes begin (obj_begin) and end (obj_end) in t->bytes. */
+static void obj_begin(mkl_tagger *t, uint32_t num) {
+    mkl_pack_obj *o = MKL_PUSH(&t->objs);
+    if (!o) {
+        t->failed = 1;
+        return;
+    }
+    o->num = num;
+    o->off = t->bytes.n;
+}
+static void obj_end(mkl_tagger *t) {
+    if (t->failed || !t->objs.n) return;
+    mkl_pack_obj *o = &t->objs.v[t->objs.n - 1];
+    o->len = (uint32_t)(t->bytes.n - o->off);
+}
+
+/* ---- marks --------------------------------------------------------------- */
+
+static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
+    if (tag > 0 && MKL_TAG_INDEX(tag) < s->elems.n) used[MKL_TAG_INDEX(tag)] = 1;
+}
+
+mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
+    const mkl_structure *s = &L->structure;
+    size_t n = s->elems.n;
+    layout_clear(t);
+    t->L = L;
+    if (!t->copies.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
+    t->obj = mkl__calloc(n + 1, sizeof *t->obj);
+    t->up = mkl__calloc(n + 1, sizeof *t->up);
+    t->lang = mkl__calloc(n + 1, 1);
+    if (!t->obj || !t->up || !t->lang) return MKL_ERR_NOMEM;
+    /* the elements something is drawn for, and their ancestors (a parent is
+     * made before its children) */
+    uint8_t *used = t->lang;   /* (reused for the languages below) */
+    for (size_t p = 0; p < L->pages.n; p++) {
+        const mkl_page *pg = &L->pages.v[p];
+        for (size_t k = 0; k < pg->runs.n; k++)
+            if (pg->runs.v[k].count) mark_used(used, s, pg->runs.v[k].tag);
+        for (size_t k = 0; k < pg->rules.n; k++) mark_used(used, s, pg->rules.v[k].tag);
+        for (size_t k = 0; k < pg->images.n; k++) mark_used(used, s, pg->images.v[k].tag);
+        for (size_t k = 0; k < pg->links.n; k++) mark_used(used, s, pg->links.v[k].tag);
+    }
+    for (size_t i = n; i-- > 0;)
+        if (used[i] && s->elems.v[i].parent > 0) used[MKL_TAG_INDEX(s->elems.v[i].parent)] = 1;
+    if (!(t->root = reserve(t))) return MKL_ERR_PDF;
+    /* numbered kind by kind: pack.c writes objects in their numbers' order,
+     * and dictionaries alike side by side compress best (a co-signer's LI
+     * and LBody: 50 bytes less on the seed letter than in turn) */
+    for (int kind = 0; kind < MKL_S_COUNT; kind++)
+        for (size_t i = 0; i < n; i++)
+            if (used[i] && s->elems.v[i].kind == kind && !(t->obj[i] = reserve(t))) return MKL_ERR_PDF;
+    /* each element's language: its own or its parent's */
+    int copy_lang = s->lang ? s->lang : MKL_LANG_EN;
+    for (size_t i = 0; i < n; i++) {
+        const mkl_selem *el = &s->elems.v[i];
+        int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : copy_lang;
+        t->lang[i] = (uint8_t)(el->lang ? el->lang : up);
+    }
+    Root *c = MKL_PUSH(&t->copies);
+    if (!c) return MKL_ERR_NOMEM;
+    memset(c, 0, sizeof *c);
+    c->obj = t->root;
+    c->lang = (uint8_t)(copy_lang != t->doc_lang ? copy_lang : 0);
+    return MKL_OK;
+}
+
+void mkl__tags_page_begin(mkl_tagger *t, HPDF_Page page) {
+    t->page = page;
+    t->page_obj = obj_num(page);
+    t->page_mcids = t->mcids.n;
+    t->open = NONE_OPEN;
+}
+
+void mkl__tags_close(mkl_tagger *t, mkl_buf *b) {
+    if (t->open != NONE_OPEN) mkl__buf_adds(b, "EMC\n");
+    t->open = NONE_OPEN;
+}
+
+void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq) {
+    const mkl_structure *s = &t->L->structure;
+    if (tag > 0 && (MKL_TAG_INDEX(tag) >= s->elems.n || !t->obj[MKL_TAG_INDEX(tag)])) tag = MKL_TAG_LAYOUT;
+    if (tag == t->open) return;
+    mkl__tags_close(t, b);
+    t->open = tag;
+    if (tag == MKL_TAG_PAGINATION) {
+        mkl__buf_adds(b, "/Artifact<</Type/Pagination>>BDC\n");
+        return;
+    }
+    if (tag <= 0) {   /* a layout artifact: the default type */
+        mkl__buf_adds(b, "/Artifact BMC\n");
+        return;
+    }
+    size_t i = MKL_TAG_INDEX(tag);
+    uint32_t *slot = MKL_PUSH(&t->mcids);
+    Kid *k = MKL_PUSH(&t->kids);
+    if (!slot || !k) {
+        t->failed = 1;
+        return;
+    }
+    *slot = t->obj[i];
+    k->parent = (uint32_t)tag;
+    k->seq = seq;
+    k->type = KID_MCID;
+    k->mcid = (int32_t)(t->mcids.n - 1 - t->page_mcids);
+    k->page = t->page_obj;
+    mkl__buf_adds(b, "/");
+    mkl__buf_adds(b, mkl__skind_name((mkl_skind)s->elems.v[i].kind));
+    mkl__buf_adds(b, "<</MCID ");
+    put_u(b, (uint64_t)k->mcid);
+    mkl__buf_adds(b, ">>BDC\n");
+}
+
+/* For the annotation's /Contents (a libharu dictionary): as put_text. */
 static HPDF_STATUS add_text(mkl_tagger *t, HPDF_Dict d, const char *key, const char *s) {
     size_t n = strlen(s), i = 0;
     int ascii = 1;
@@ -130,107 +345,22 @@ static HPDF_STATUS add_text(mkl_tagger *t, HPDF_Dict d, const char *key, const c
     return r;
 }
 
-static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
-    if (tag > 0 && MKL_TAG_INDEX(tag) < s->elems.n) used[MKL_TAG_INDEX(tag)] = 1;
-}
-
-mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
-    const mkl_structure *s = &L->structure;
-    size_t n = s->elems.n;
-    layout_clear(t);
-    t->L = L;
-    if (!t->copies.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
-    t->dict = mkl__calloc(n + 1, sizeof *t->dict);
-    t->lang = mkl__calloc(n + 1, 1);
-    if (!t->dict || !t->lang) return MKL_ERR_NOMEM;
-    /* the elements something is drawn for, and their ancestors (a parent is
-     * made before its children) */
-    uint8_t *used = t->lang;   /* (reused for the languages below) */
-    for (size_t p = 0; p < L->pages.n; p++) {
-        const mkl_page *pg = &L->pages.v[p];
-        for (size_t k = 0; k < pg->runs.n; k++)
-            if (pg->runs.v[k].count) mark_used(used, s, pg->runs.v[k].tag);
-        for (size_t k = 0; k < pg->rules.n; k++) mark_used(used, s, pg->rules.v[k].tag);
-        for (size_t k = 0; k < pg->images.n; k++) mark_used(used, s, pg->images.v[k].tag);
-        for (size_t k = 0; k < pg->links.n; k++) mark_used(used, s, pg->links.v[k].tag);
-    }
-    for (size_t i = n; i-- > 0;)
-        if (used[i] && s->elems.v[i].parent > 0) used[MKL_TAG_INDEX(s->elems.v[i].parent)] = 1;
-    if (!(t->root = new_indirect(t))) return MKL_ERR_PDF;
-    for (size_t i = 0; i < n; i++)
-        if (used[i] && !(t->dict[i] = new_indirect(t))) return MKL_ERR_PDF;
-    /* each element's language: its own or its parent's */
-    int copy_lang = s->lang ? s->lang : MKL_LANG_EN;
-    for (size_t i = 0; i < n; i++) {
-        const mkl_selem *el = &s->elems.v[i];
-        int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : copy_lang;
-        t->lang[i] = (uint8_t)(el->lang ? el->lang : up);
-    }
-    HPDF_Dict *c = MKL_PUSH(&t->copies);
-    if (!c) return MKL_ERR_NOMEM;
-    *c = t->root;
-    if (copy_lang != t->doc_lang &&
-        HPDF_Dict_Add(t->root, "Lang", HPDF_String_New(t->pdf->mmgr, mkl__tags_lang(copy_lang), NULL)) != HPDF_OK)
-        return MKL_ERR_PDF;
-    return MKL_OK;
-}
-
-void mkl__tags_page_begin(mkl_tagger *t, HPDF_Page page) {
-    t->page = page;
-    t->page_mcids.n = 0;
-    t->open = NONE_OPEN;
-}
-
-void mkl__tags_close(mkl_tagger *t, mkl_buf *b) {
-    if (t->open != NONE_OPEN) mkl__buf_adds(b, "EMC\n");
-    t->open = NONE_OPEN;
-}
-
-void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq) {
-    const mkl_structure *s = &t->L->structure;
-    if (tag > 0 && (MKL_TAG_INDEX(tag) >= s->elems.n || !t->dict[MKL_TAG_INDEX(tag)])) tag = MKL_TAG_LAYOUT;
-    if (tag == t->open) return;
-    mkl__tags_close(t, b);
-    t->open = tag;
-    if (tag == MKL_TAG_PAGINATION) {
-        mkl__buf_adds(b, "/Artifact <</Type /Pagination>> BDC\n");
-        return;
-    }
-    if (tag <= 0) {
-        mkl__buf_adds(b, "/Artifact <</Type /Layout>> BDC\n");
-        return;
-    }
-    size_t i = MKL_TAG_INDEX(tag);
-    HPDF_Dict *slot = MKL_PUSH(&t->page_mcids);
-    Kid *k = MKL_PUSH(&t->kids);
-    if (!slot || !k) {
-        t->failed = 1;
-        return;
-    }
-    *slot = t->dict[i];
-    k->parent = (uint32_t)tag;
-    k->seq = seq;
-    k->type = KID_MCID;
-    k->mcid = (int32_t)(t->page_mcids.n - 1);
-    k->page = t->page;
-    mkl__buf_printf(b, "/%s <</MCID %d>> BDC\n", mkl__skind_name((mkl_skind)s->elems.v[i].kind), (int)k->mcid);
-}
-
 mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk) {
     const mkl_structure *s = &t->L->structure;
     HPDF_STATUS r = HPDF_OK;
     if (lk->uri) r |= add_text(t, a, "Contents", lk->uri);
-    if (lk->tag <= 0 || MKL_TAG_INDEX(lk->tag) >= s->elems.n || !t->dict[MKL_TAG_INDEX(lk->tag)]) return hpdf(r);
+    if (lk->tag <= 0 || MKL_TAG_INDEX(lk->tag) >= s->elems.n || !t->obj[MKL_TAG_INDEX(lk->tag)]) return hpdf(r);
     Kid *k = MKL_PUSH(&t->kids);
     Num *nm = MKL_PUSH(&t->nums);
     if (!k || !nm) return MKL_ERR_NOMEM;
     k->parent = (uint32_t)lk->tag;
     k->seq = lk->seq;
     k->type = KID_OBJR;
-    k->page = t->page;
-    k->obj = a;
+    k->page = t->page_obj;
+    k->obj = obj_num(a);
     nm->key = t->next_key++;
-    nm->value = t->dict[MKL_TAG_INDEX(lk->tag)];
+    nm->n = 0;
+    nm->at = t->obj[MKL_TAG_INDEX(lk->tag)];
     r |= HPDF_Dict_AddNumber(a, "StructParent", (HPDF_INT32)nm->key);
     return hpdf(r);
 }
@@ -238,15 +368,12 @@ mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk)
 mkl_status mkl__tags_page_end(mkl_tagger *t) {
     if (t->failed) return MKL_ERR_NOMEM;
     HPDF_STATUS r = HPDF_Dict_AddName(t->page, "Tabs", "S");
-    if (t->page_mcids.n) {
+    if (t->mcids.n > t->page_mcids) {
         Num *nm = MKL_PUSH(&t->nums);
         if (!nm) return MKL_ERR_NOMEM;
-        HPDF_Array arr = HPDF_Array_New(t->pdf->mmgr);
-        if (!arr) return MKL_ERR_NOMEM;
         nm->key = t->next_key++;
-        nm->value = arr;
-        nm->own = 1;
-        for (size_t i = 0; i < t->page_mcids.n && r == HPDF_OK; i++) r |= HPDF_Array_Add(arr, t->page_mcids.v[i]);
+        nm->n = (uint32_t)(t->mcids.n - t->page_mcids);
+        nm->at = t->page_mcids;
         r |= HPDF_Dict_AddNumber(t->page, "StructParents", (HPDF_INT32)nm->key);
     }
     t->page = NULL;
@@ -281,86 +408,122 @@ static mkl_status sort_kids(mkl_tagger *t, size_t nelems) {
     return MKL_OK;
 }
 
-/* Write one element's /K from kids[a, b) (its children, in order) and /Pg. */
-/* An array holds at most this many items (libharu's limit and the
- * implementation limit of ISO 32000-1, Annex C). */
-#define MAX_KIDS 8191
+/* The items of a /K: kids[a, b), space-separated; an MCID on page `pg` as
+ * its number, on another page as an MCR. */
+static void put_kids(const mkl_tagger *t, mkl_buf *b, const Kid *kids, size_t a, size_t e, uint32_t pg) {
+    unsigned width = e - a == 1 ? t->numw : 0;   /* one kid: padded */
+    for (size_t k = a; k < e; k++) {
+        const Kid *kd = &kids[k];
+        if (k > a) put(b, " ");
+        if (kd->type == KID_ELEM) {
+            put_padded_ref(b, t->obj[kd->elem], width);
+        } else if (kd->type == KID_MCID && kd->page == pg) {
+            put_padded(b, (uint64_t)kd->mcid, width);
+        } else if (kd->type == KID_MCID) {
+            put(b, "<</Type/MCR/Pg ");
+            put_ref(b, kd->page);
+            put(b, "/MCID ");
+            put_u(b, (uint64_t)kd->mcid);
+            put(b, ">>");
+        } else {
+            put(b, "<</Type/OBJR/Obj ");
+            put_ref(b, kd->obj);
+            put(b, "/Pg ");
+            put_ref(b, kd->page);
+            put(b, ">>");
+        }
+    }
+}
 
 /* More child elements than an array holds (a petition's 100,000
  * signatories): groups of MAX_KIDS, each an element of `role` (a nested L in
- * a list) whose children they become, are `el`'s children instead. */
-static HPDF_STATUS write_groups(mkl_tagger *t, HPDF_Dict el, const char *role, const Kid *kids, size_t a, size_t b) {
-    HPDF_MMgr mm = t->pdf->mmgr;
-    HPDF_Array top = HPDF_Array_New(mm);
-    if (!top || HPDF_Dict_Add(el, "K", top) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-    HPDF_STATUS r = HPDF_OK;
-    for (size_t g = a; g < b && r == HPDF_OK; g += MAX_KIDS) {
-        HPDF_Dict grp = new_indirect(t);
-        HPDF_Array arr = HPDF_Array_New(mm);
-        if (!grp || !arr) return HPDF_FAILD_TO_ALLOC_MEM;
-        r |= HPDF_Dict_AddName(grp, "S", role);
-        r |= HPDF_Dict_Add(grp, "P", el);
-        r |= HPDF_Dict_Add(grp, "K", arr);
-        r |= HPDF_Array_Add(top, grp);
-        for (size_t k = g; k < MKL_MIN(g + MAX_KIDS, b) && r == HPDF_OK; k++) {
-            HPDF_Dict child = t->dict[kids[k].elem];
-            r |= HPDF_Dict_Add(child, "P", grp);   /* (in place of el) */
-            r |= HPDF_Array_Add(arr, child);
-        }
+ * a list) whose children they become, under `parent`; their objects' items
+ * into `items`, and their count into *count. The children's /P is their group. */
+static mkl_status put_groups(mkl_tagger *t, mkl_buf *items, const char *role, uint32_t parent, const Kid *kids,
+                             size_t a, size_t e, size_t *count) {
+    for (size_t k = a; k < e; k++)
+        if (kids[k].type != KID_ELEM) return MKL_ERR_PDF;   /* content too: not what a letter makes */
+    *count = 0;
+    for (size_t g = a; g < e; g += MAX_KIDS) {
+        size_t ge = MKL_MIN(g + MAX_KIDS, e);
+        uint32_t grp = reserve(t);
+        if (!grp) return MKL_ERR_PDF;
+        for (size_t k = g; k < ge; k++) t->up[kids[k].elem] = grp;
+        obj_begin(t, grp);
+        put(&t->bytes, "<</S/");
+        put(&t->bytes, role);
+        put(&t->bytes, "/K[");
+        put_kids(t, &t->bytes, kids, g, ge, 0);
+        put(&t->bytes, "]/P ");
+        put_ref(&t->bytes, parent);
+        put(&t->bytes, ">>");
+        obj_end(t);
+        if (*count) put(items, " ");
+        put_ref(items, grp);
+        (*count)++;
     }
-    return r;
+    return MKL_OK;
 }
 
-static HPDF_STATUS write_kids(mkl_tagger *t, HPDF_Dict el, const char *role, const Kid *kids, size_t a, size_t b) {
-    HPDF_MMgr mm = t->pdf->mmgr;
-    if (b - a > MAX_KIDS) {
-        size_t k = a;
-        while (k < b && kids[k].type == KID_ELEM) k++;
-        if (k < b) return HPDF_ARRAY_COUNT_ERR;   /* content too: not what a letter makes */
-        return write_groups(t, el, role, kids, a, b);
+/* The items of an element's /K into `items` (their count into *count) and
+ * the page its MCIDs are on (0: none) into *pg. */
+static mkl_status element_kids(mkl_tagger *t, mkl_buf *items, const char *role, uint32_t self, const Kid *kids,
+                               size_t a, size_t e, uint32_t *pg, size_t *count) {
+    *pg = 0;
+    if (e - a > MAX_KIDS) return put_groups(t, items, role, self, kids, a, e, count);
+    for (size_t k = a; k < e && !*pg; k++)
+        if (kids[k].type == KID_MCID) *pg = kids[k].page;
+    put_kids(t, items, kids, a, e, *pg);
+    *count = e - a;
+    return MKL_OK;
+}
+
+/* "/K x" or "/K[x y ...]" of `count` items. */
+static void put_k(mkl_buf *b, const char *items, size_t len, size_t count) {
+    if (!count) return;
+    put(b, count > 1 ? "/K[" : "/K ");
+    mkl__buf_add(b, items, len);
+    if (count > 1) put(b, "]");
+}
+
+/* Element i's dictionary, its kids' items in `items`. */
+static void put_element(mkl_tagger *t, size_t i, uint32_t pg, const mkl_buf *items, size_t count) {
+    const mkl_structure *s = &t->L->structure;
+    const mkl_selem *el = &s->elems.v[i];
+    mkl_buf *b = &t->bytes;
+    obj_begin(t, t->obj[i]);
+    put(b, "<</S/");
+    put(b, mkl__skind_name((mkl_skind)el->kind));
+    if (pg) {
+        put(b, "/Pg ");
+        put_padded_ref(b, pg, t->numw);
     }
-    HPDF_Page pg = NULL;
-    for (size_t k = a; k < b && !pg; k++)
-        if (kids[k].type == KID_MCID) pg = kids[k].page;
-    HPDF_STATUS r = HPDF_OK;
-    if (pg) r |= HPDF_Dict_Add(el, "Pg", pg);
-    HPDF_Array arr = NULL;
-    if (b - a > 1) {
-        if (!(arr = HPDF_Array_New(mm)) || HPDF_Dict_Add(el, "K", arr) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
+    put_k(b, items->s, items->n, count);
+    int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : (s->lang ? s->lang : MKL_LANG_EN);
+    if (t->lang[i] != up) {
+        put(b, "/Lang");
+        put_text(b, mkl__tags_lang(t->lang[i]));
     }
-    for (size_t k = a; k < b && r == HPDF_OK; k++) {
-        const Kid *kd = &kids[k];
-        void *o = NULL;
-        if (kd->type == KID_ELEM) {
-            o = t->dict[kd->elem];
-        } else if (kd->type == KID_MCID && kd->page == pg) {
-            o = HPDF_Number_New(mm, kd->mcid);
-        } else {
-            HPDF_Dict d = HPDF_Dict_New(mm);
-            if (!d) return HPDF_FAILD_TO_ALLOC_MEM;
-            o = d;
-            if (kd->type == KID_MCID) {
-                r |= HPDF_Dict_AddName(d, "Type", "MCR");
-                r |= HPDF_Dict_Add(d, "Pg", kd->page);
-                r |= HPDF_Dict_AddNumber(d, "MCID", kd->mcid);
-            } else {
-                r |= HPDF_Dict_AddName(d, "Type", "OBJR");
-                r |= HPDF_Dict_Add(d, "Obj", kd->obj);
-                r |= HPDF_Dict_Add(d, "Pg", kd->page);
-            }
-        }
-        if (!o) return HPDF_FAILD_TO_ALLOC_MEM;
-        r |= arr ? HPDF_Array_Add(arr, o) : HPDF_Dict_Add(el, "K", o);
+    if (el->alt) {
+        put(b, "/Alt");
+        put_text(b, mkl__struct_str(s, el->alt));
     }
-    return r;
+    if (el->actual) {
+        put(b, "/ActualText");
+        put_text(b, mkl__struct_str(s, el->actual));
+    }
+    put(b, "/P ");
+    put_padded_ref(b, t->up[i], t->numw);
+    put(b, ">>");
+    obj_end(t);
 }
 
 mkl_status mkl__tags_layout_end(mkl_tagger *t) {
     if (t->failed) return MKL_ERR_NOMEM;
     const mkl_structure *s = &t->L->structure;
-    HPDF_STATUS r = HPDF_OK;
-    for (size_t i = 0; i < s->elems.n; i++) {
-        if (!t->dict[i]) continue;
+    size_t n = s->elems.n;
+    for (size_t i = 0; i < n; i++) {
+        if (!t->obj[i]) continue;
         const mkl_selem *el = &s->elems.v[i];
         Kid *k = MKL_PUSH(&t->kids);
         if (!k) return MKL_ERR_NOMEM;
@@ -368,122 +531,205 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         k->seq = el->seq;
         k->type = KID_ELEM;
         k->elem = (uint32_t)i;
-        HPDF_Dict d = t->dict[i];
-        r |= HPDF_Dict_AddName(d, "S", mkl__skind_name((mkl_skind)el->kind));
-        r |= HPDF_Dict_Add(d, "P", el->parent > 0 ? t->dict[MKL_TAG_INDEX(el->parent)] : t->root);
-        int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : (s->lang ? s->lang : MKL_LANG_EN);
-        if (t->lang[i] != up) r |= HPDF_Dict_Add(d, "Lang", HPDF_String_New(t->pdf->mmgr, mkl__tags_lang(t->lang[i]), NULL));
-        if (el->alt) r |= add_text(t, d, "Alt", mkl__struct_str(s, el->alt));
-        if (el->actual) r |= add_text(t, d, "ActualText", mkl__struct_str(s, el->actual));
+        t->up[i] = el->parent > 0 ? t->obj[MKL_TAG_INDEX(el->parent)] : t->root;
     }
-    if (r != HPDF_OK) return hpdf(r);
-    if (sort_kids(t, s->elems.n)) return MKL_ERR_NOMEM;
-    for (size_t a = 0; a < t->kids.n && r == HPDF_OK;) {
-        size_t b = a;
-        while (b < t->kids.n && t->kids.v[b].parent == t->kids.v[a].parent) b++;
+    if (sort_kids(t, n)) return MKL_ERR_NOMEM;
+    uint32_t most = t->root;
+    for (size_t i = 0; i < n; i++) most = MKL_MAX(most, t->obj[i]);
+    for (size_t k = 0; k < t->kids.n; k++) most = MKL_MAX(most, t->kids.v[k].page);
+    t->numw = 1;
+    for (uint32_t x = most; x >= 10; x /= 10) t->numw++;
+    /* parents in index order, each before its children (a child is made
+     * after its parent): an element's /P is known, groups and all, when it
+     * is written */
+    uint8_t *done = mkl__calloc(n + 1, 1);
+    mkl_buf items = {0};
+    mkl_status st = done ? MKL_OK : MKL_ERR_NOMEM;
+    for (size_t a = 0; a < t->kids.n && !st;) {
+        size_t e = a;
+        while (e < t->kids.n && t->kids.v[e].parent == t->kids.v[a].parent) e++;
         uint32_t p = t->kids.v[a].parent;
         const char *role = p && s->elems.v[p - 1].kind == MKL_S_L ? "L" : "Div";
-        r |= write_kids(t, p ? t->dict[p - 1] : t->root, role, t->kids.v, a, b);
-        a = b;
+        uint32_t pg;
+        size_t count;
+        items.n = 0;
+        st = element_kids(t, &items, role, p ? t->obj[p - 1] : t->root, t->kids.v, a, e, &pg, &count);
+        if (st) break;
+        if (p) {
+            put_element(t, p - 1, pg, &items, count);
+            done[p - 1] = 1;
+        } else {   /* the root's: written at the end (a Document, or a Part of one) */
+            Root *c = &t->copies.v[t->copies.n - 1];
+            c->k_at = t->roots_k.n;
+            mkl__buf_add(&t->roots_k, items.s, items.n);
+            c->k_len = items.n;
+            c->k_n = count;
+        }
+        a = e;
     }
+    for (size_t i = 0; i < n && !st; i++)
+        if (t->obj[i] && !done[i]) {
+            items.n = 0;
+            put_element(t, i, 0, &items, 0);
+        }
+    mkl__free(done);
+    mkl__buf_free(&items);
+    if (!st && (items.oom || t->bytes.oom || t->roots_k.oom || t->failed)) st = MKL_ERR_NOMEM;
     layout_clear(t);
-    return hpdf(r);
+    return st;
 }
 
-/* The parent tree: one node for up to 512 keys, else leaves of 512 under a root. */
-static HPDF_STATUS parent_tree(mkl_tagger *t, HPDF_Dict *out) {
-    HPDF_MMgr mm = t->pdf->mmgr;
-    enum { LEAF = 512 };
-    HPDF_Dict root = new_indirect(t);
-    if (!root) return HPDF_FAILD_TO_ALLOC_MEM;
-    *out = root;
-    HPDF_STATUS r = HPDF_OK;
-    HPDF_Array kids = NULL;
-    if (t->nums.n > LEAF && (!(kids = HPDF_Array_New(mm)) || HPDF_Dict_Add(root, "Kids", kids) != HPDF_OK))
-        return HPDF_FAILD_TO_ALLOC_MEM;
-    for (size_t a = 0; a < t->nums.n || (!a && !kids); a += LEAF) {
-        size_t b = MKL_MIN(a + LEAF, t->nums.n);
-        HPDF_Dict leaf = kids ? new_indirect(t) : root;
-        HPDF_Array nums = HPDF_Array_New(mm);
-        if (!leaf || !nums || HPDF_Dict_Add(leaf, "Nums", nums) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-        if (kids) {
-            HPDF_Array lim = HPDF_Array_New(mm);
-            if (!lim || HPDF_Dict_Add(leaf, "Limits", lim) != HPDF_OK) return HPDF_FAILD_TO_ALLOC_MEM;
-            r |= HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[a].key);
-            r |= HPDF_Array_AddNumber(lim, (HPDF_INT32)t->nums.v[b - 1].key);
-            r |= HPDF_Array_Add(kids, leaf);
+/* "/Nums[key value ...]" of the parent tree entries nums[a, e). */
+static void put_nums(mkl_tagger *t, size_t a, size_t e) {
+    mkl_buf *b = &t->bytes;
+    put(b, "/Nums[");
+    for (size_t i = a; i < e; i++) {
+        const Num *nm = &t->nums.v[i];
+        if (i > a) put(b, " ");
+        put_u(b, nm->key);
+        put(b, " ");
+        if (!nm->n) {   /* an annotation's: its element */
+            put_ref(b, (uint32_t)nm->at);
+            continue;
         }
-        for (size_t i = a; i < b && r == HPDF_OK; i++) {
-            r |= HPDF_Array_AddNumber(nums, (HPDF_INT32)t->nums.v[i].key);
-            t->nums.v[i].own = 0;   /* the number tree has it now (libharu frees it if this fails) */
-            r |= HPDF_Array_Add(nums, t->nums.v[i].value);
+        put(b, "[");
+        for (uint32_t k = 0; k < nm->n; k++) {
+            if (k) put(b, " ");
+            put_ref(b, t->mcids.v[nm->at + k]);
         }
-        if (!t->nums.n) break;
+        put(b, "]");
     }
-    return r;
+    put(b, "]");
 }
 
-/* The signature's widget as a Form element, the last child of `doc`. */
-static HPDF_STATUS form_element(mkl_tagger *t, HPDF_Dict doc, HPDF_Dict widget, HPDF_Page page) {
-    HPDF_MMgr mm = t->pdf->mmgr;
-    HPDF_Dict form = new_indirect(t), objr = HPDF_Dict_New(mm);
-    Num *nm = MKL_PUSH(&t->nums);
-    if (!form || !objr || !nm) {
-        if (objr) HPDF_Dict_Free(objr);
-        if (nm) t->nums.n--;
-        return HPDF_FAILD_TO_ALLOC_MEM;
+/* The parent tree: a dictionary in the StructTreeRoot for up to LEAF keys
+ * (put_nums), else leaves of LEAF under a root, its object number here (0:
+ * libharu refused one). */
+enum { LEAF = 512 };
+static uint32_t parent_tree(mkl_tagger *t) {
+    mkl_buf *b = &t->bytes;
+    uint32_t root = reserve(t);
+    if (!root) return 0;
+    size_t nleaves = (t->nums.n + LEAF - 1) / LEAF;
+    uint32_t *ids = mkl__calloc(nleaves, sizeof *ids);
+    if (!ids) return 0;
+    for (size_t l = 0; l < nleaves; l++)
+        if (!(ids[l] = reserve(t))) {
+            mkl__free(ids);
+            return 0;
+        }
+    obj_begin(t, root);
+    put(b, "<</Kids[");
+    for (size_t l = 0; l < nleaves; l++) {
+        if (l) put(b, " ");
+        put_ref(b, ids[l]);
     }
-    nm->key = t->next_key++;
-    nm->value = form;
-    nm->own = 0;
-    HPDF_STATUS r = HPDF_Dict_AddName(form, "S", "Form");
-    r |= HPDF_Dict_Add(form, "P", doc);
-    r |= HPDF_Dict_Add(form, "Pg", page);
-    r |= HPDF_Dict_Add(form, "Alt", HPDF_String_New(mm, "Digital signature", NULL));
-    r |= HPDF_Dict_AddName(objr, "Type", "OBJR");
-    r |= HPDF_Dict_Add(objr, "Obj", widget);
-    r |= HPDF_Dict_Add(objr, "Pg", page);
-    r |= HPDF_Dict_Add(form, "K", objr);
-    r |= HPDF_Dict_AddNumber(widget, "StructParent", (HPDF_INT32)nm->key);
-    if (r != HPDF_OK) return r;
-    /* the Document's kids: an array, or one element made an array */
-    HPDF_Array kids = HPDF_Dict_GetItem(doc, "K", HPDF_OCLASS_ARRAY);
-    if (!kids) {
-        void *one = HPDF_Dict_GetItem(doc, "K", HPDF_OCLASS_DICT);
-        if (!(kids = HPDF_Array_New(mm))) return HPDF_FAILD_TO_ALLOC_MEM;
-        if (one) r |= HPDF_Array_Add(kids, one);
-        r |= HPDF_Dict_Add(doc, "K", kids);
+    put(b, "]>>");
+    obj_end(t);
+    for (size_t l = 0; l < nleaves; l++) {
+        size_t a = l * LEAF, e = MKL_MIN(a + LEAF, t->nums.n);
+        obj_begin(t, ids[l]);
+        put(b, "<</Limits[");
+        put_u(b, t->nums.v[a].key);
+        put(b, " ");
+        put_u(b, t->nums.v[e - 1].key);
+        put(b, "]");
+        put_nums(t, a, e);
+        put(b, ">>");
+        obj_end(t);
     }
-    return r | HPDF_Array_Add(kids, form);
+    mkl__free(ids);
+    return root;
 }
 
 mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_Doc pdf = t->pdf;
     HPDF_MMgr mm = pdf->mmgr;
-    HPDF_STATUS r = HPDF_OK;
-    HPDF_Dict tree = new_indirect(t), ptree = NULL;
-    if (!tree) return MKL_ERR_PDF;
-    r |= HPDF_Dict_AddName(tree, "Type", "StructTreeRoot");
-    HPDF_Dict doc = t->copies.n == 1 ? t->copies.v[0] : new_indirect(t);
+    mkl_buf *b = &t->bytes;
+    HPDF_Null tree = reserve_obj(t);
+    if (!tree || !t->copies.n) return MKL_ERR_PDF;
+    uint32_t tree_obj = obj_num(tree), doc = t->copies.n == 1 ? t->copies.v[0].obj : reserve(t), form = 0;
     if (!doc) return MKL_ERR_PDF;
-    r |= HPDF_Dict_AddName(doc, "S", "Document");
-    r |= HPDF_Dict_Add(doc, "P", tree);
-    if (t->copies.n != 1) {
-        /* a combined file: each copy a Part of the Document */
-        HPDF_Array parts = HPDF_Array_New(mm);
-        if (!parts || HPDF_Dict_Add(doc, "K", parts) != HPDF_OK) return MKL_ERR_NOMEM;
-        for (size_t i = 0; i < t->copies.n && r == HPDF_OK; i++) {
-            r |= HPDF_Dict_AddName(t->copies.v[i], "S", "Part");
-            r |= HPDF_Dict_Add(t->copies.v[i], "P", doc);
-            r |= HPDF_Array_Add(parts, t->copies.v[i]);
+    if (widget) {
+        /* the signature's widget: a Form element, the Document's last child
+         * (PDF/UA: every annotation in the structure) */
+        Num *nm = MKL_PUSH(&t->nums);
+        if (!nm) return MKL_ERR_NOMEM;
+        if (!(form = reserve(t))) return MKL_ERR_PDF;
+        nm->key = t->next_key++;
+        nm->n = 0;
+        nm->at = form;
+        uint32_t pg = obj_num(page);
+        obj_begin(t, form);
+        put(b, "<</S/Form/Pg ");
+        put_ref(b, pg);
+        put(b, "/Alt(Digital signature)/K<</Type/OBJR/Obj ");
+        put_ref(b, obj_num(widget));
+        put(b, "/Pg ");
+        put_ref(b, pg);
+        put(b, ">>/P ");
+        put_ref(b, doc);
+        put(b, ">>");
+        obj_end(t);
+        if (HPDF_Dict_AddNumber(widget, "StructParent", (HPDF_INT32)nm->key) != HPDF_OK) return MKL_ERR_PDF;
+    }
+    /* the Document: one letter's root itself, or the Document of a combined
+     * file's Parts, one a copy */
+    obj_begin(t, doc);
+    put(b, "<</S/Document");
+    size_t nk = (t->copies.n == 1 ? t->copies.v[0].k_n : t->copies.n) + (form != 0);
+    if (nk) put(b, nk > 1 ? "/K[" : "/K ");
+    if (t->copies.n == 1) {
+        mkl__buf_add(b, t->roots_k.s + t->copies.v[0].k_at, t->copies.v[0].k_len);
+    } else {
+        for (size_t i = 0; i < t->copies.n; i++) {
+            if (i) put(b, " ");
+            put_ref(b, t->copies.v[i].obj);
         }
     }
-    r |= HPDF_Dict_Add(tree, "K", doc);
-    if (r == HPDF_OK && widget) r = form_element(t, doc, widget, page);
-    if (r == HPDF_OK) r = parent_tree(t, &ptree);
-    if (r == HPDF_OK) r |= HPDF_Dict_Add(tree, "ParentTree", ptree);
-    r |= HPDF_Dict_AddNumber(tree, "ParentTreeNextKey", (HPDF_INT32)t->next_key);
-    r |= HPDF_Dict_Add(pdf->catalog, "StructTreeRoot", tree);
+    if (form) {
+        if (nk > 1) put(b, " ");
+        put_ref(b, form);
+    }
+    if (nk > 1) put(b, "]");
+    put(b, "/P ");
+    put_ref(b, tree_obj);
+    put(b, ">>");
+    obj_end(t);
+    for (size_t i = 0; i < t->copies.n && t->copies.n > 1; i++) {
+        const Root *c = &t->copies.v[i];
+        obj_begin(t, c->obj);
+        put(b, "<</S/Part");
+        put_k(b, t->roots_k.s + c->k_at, c->k_len, c->k_n);
+        if (c->lang) {
+            put(b, "/Lang");
+            put_text(b, mkl__tags_lang(c->lang));
+        }
+        put(b, "/P ");
+        put_ref(b, doc);
+        put(b, ">>");
+        obj_end(t);
+    }
+    uint32_t ptree = 0;
+    if (t->nums.n > LEAF && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
+    obj_begin(t, tree_obj);
+    put(b, "<</Type/StructTreeRoot/K ");
+    put_ref(b, doc);
+    put(b, "/ParentTree");
+    if (ptree) {
+        put(b, " ");
+        put_ref(b, ptree);
+    } else {
+        put(b, "<<");
+        put_nums(t, 0, t->nums.n);
+        put(b, ">>");
+    }
+    put(b, "/ParentTreeNextKey ");
+    put_u(b, t->next_key);
+    put(b, ">>");
+    obj_end(t);
+    if (b->oom || t->failed) return MKL_ERR_NOMEM;
+    HPDF_STATUS r = HPDF_Dict_Add(pdf->catalog, "StructTreeRoot", tree);
     HPDF_Dict mi = HPDF_Dict_New(mm), vp = HPDF_Dict_New(mm);
     if (!mi || !vp) {   /* the one made belongs to nothing yet */
         if (mi) HPDF_Dict_Free(mi);

@@ -13,6 +13,7 @@
 #define MKL_PDF_TAGS_H
 
 #include "layout.h"
+#include "pack.h"
 
 #include <hpdf.h>
 
@@ -38,6 +39,11 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t);
  * put in a Form element, the Document's last child (PDF/UA: every
  * annotation in the structure). */
 mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page);
+
+/* The structure's objects, which libharu holds placeholders for: for
+ * pack.c (mkl__pdf_pack_with, mkl__pdf_substitute), after finish() and
+ * while the tagger lives. */
+void mkl__tags_subst(const mkl_tagger *t, mkl_pack_subst *out);
 
 /* The PDF/UA-1 identification for the XMP packet: a Description with
  * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1

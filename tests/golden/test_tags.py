@@ -16,6 +16,8 @@ qpdf (objects, decoded content streams):
 - /Lang on the catalog (en, ko-KR) and on an element in the other language;
   /MarkInfo, /ViewerPreferences /DisplayDocTitle, /Tabs /S;
 - pdftotext gives the same text as without tags; qpdf --check is clean;
+- the 공문 (kr-official): its 두문 labels and item numbers a space apart from
+  what follows them in the structure's text, as on the page;
 - --pdfua (alone and with --pdfa), --no-tags, a letter --pdfua refuses, and a
   combined merge file (a Part per copy).
 
@@ -216,6 +218,25 @@ with tempfile.TemporaryDirectory() as tmp:
         js_en = [x.get("lang") for n, d, role, t, x in js_elements(js) if x.get("lang")]
         check(js_en and set(js_en) == {"en"}, "Korean (PDF.js): reads /Lang en on the English part", js_en)
 
+    # ---- the 공문 (kr-official): labels read apart from what follows them ----
+    kr = os.path.join(root, "examples", "official-request.ko.md")
+    kra, krb = os.path.join(tmp, "kr.pdf"), os.path.join(tmp, "kr-untagged.pdf")
+    render(kr, kra)
+    render(kr, krb, "--no-tags")
+    check(pdftotext(kra) == pdftotext(krb), "공문: pdftotext gives the same text tagged and untagged")
+    got = readers(kra, "공문")
+    if got:
+        pop, js, doc = got
+        ptexts = [t for d, role, t, x in pop if role == "P"]
+        wanted = ["수신 통일부장관(인권인도실장)", "제목 북한 인권 정책에 관한 시민사회단체 면담 요청",
+                  "1. 귀 부의 무궁한 발전을 기원합니다.", "가. 면담 개요"]
+        check(in_order(ptexts, wanted) is None,
+              "공문 (poppler): a 두문 label, an item's number, each a space before what follows, as the page reads",
+              [t for t in ptexts if t.startswith(("수신", "제목", "1.", "가."))])
+        js_text = tagged.collapse(" ".join(t for n, d, role, t, x in js_elements(js) if d == 0))
+        check(all(w in js_text for w in wanted), "공문 (PDF.js): the same", js_text[:200])
+        check(not tagged.check_tree(doc), "공문: the tree is sound", tagged.check_tree(doc)[:5])
+
     # ---- a letter with every part ------------------------------------------
     os.chdir(tmp)
     png("logo.png", 120, 60)
@@ -229,7 +250,7 @@ date: 2024-03-01
 letterhead:
   name: Example Accessibility Office
   logo: logo.png
-  logo-alt: The office's emblem, a blue square
+  logo-alt: "The office's emblem, a blue square :) \\\\o/"
   lines: [1 Main Street, Springfield]
   footer: [Registered office 1 Main Street]
 from: |
@@ -282,10 +303,12 @@ We say <span lang="ko">안녕하세요</span> to our guests.
         pop, js, doc = got
         els = tagged.elements_by_object(doc)
         alts = [tagged.text_of(e.get("/Alt")) for _, e in els if e.get("/S") == "/Figure"]
-        check(alts == ["The office's emblem, a blue square", "Jane Roe's handwritten signature", "Signature of Max Muster"],
-              "every part: the logo and the signatures are Figures with their /Alt (logo-alt, alt, the default)", alts)
+        check(alts == ["The office's emblem, a blue square :) \\o/", "Jane Roe's handwritten signature",
+                       "Signature of Max Muster"],
+              "every part: the logo and the signatures are Figures with their /Alt (logo-alt, alt, the default;"
+              " a lone parenthesis and a backslash escaped)", alts)
         js_alts = [x.get("alt") for n, d, role, t, x in js_elements(js) if role == "Figure"]
-        check(js_alts[:1] == ["The office's emblem, a blue square"], "every part (PDF.js): reads the logo's /Alt", js_alts)
+        check(js_alts[:1] == ["The office's emblem, a blue square :) \\o/"], "every part (PDF.js): reads the logo's /Alt", js_alts)
         roles = [role for d, role, t, x in pop]
         for r in ("H2", "BlockQuote", "Link", "Lbl", "LBody", "Figure"):
             check(r in roles, f"every part: a {r} element", roles)
