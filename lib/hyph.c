@@ -1,5 +1,6 @@
 /* hyph.c - hyphenation points from libhyphen. See hyph.h. */
 #include "hyph.h"
+#include "liang.h"
 
 #include <hyphen.h>
 #include <stdlib.h>
@@ -11,130 +12,34 @@
 #define MKL_HYPHEN_DIR "/usr/share/hyphen"
 #endif
 
-#define MAX_WORD 64   /* longer "words" are not hyphenated (no language has them) */
+#define MAX_WORD MKL_LIANG_MAX_WORD   /* longer "words" are not hyphenated (no language has them) */
 
 /* A standard Liang pattern file (no replacements, no compound levels) is
- * matched by mkletter's own table, which loads in ~1 ms where libhyphen's
- * loader takes ~12 ms (a third of a whole run); libhyphen does the rest. */
-typedef struct Pattern { uint32_t hash; uint32_t key, keylen, digits; } Pattern;
-typedef struct Liang {
-    char *pool;            /* keys and digit vectors */
-    Pattern *slots;
-    size_t cap, maxlen;
-} Liang;
-
-typedef struct Dict { char lang[8]; HyphenDict *d; Liang *liang; } Dict;
+ * matched by mkletter's own table (liang.h), which loads in ~1 ms where
+ * libhyphen's loader takes ~12 ms (a third of a whole run), or in no time
+ * when the file is one whose table was compiled in (its bytes are the
+ * file's: a file changed since is read again); libhyphen does the rest. */
+typedef struct Dict { char lang[8]; HyphenDict *d; const mkl_liang *liang; mkl_liang *own; } Dict;
 
 struct mkl_hyph {
     Dict dicts[8];   /* loaded on first use of a language */
     size_t n;
 };
 
-static uint32_t fnv32(const char *s, size_t n) {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h | 1;
-}
-
-static void liang_free(Liang *l) {
-    if (!l) return;
-    mkl__free(l->pool);
-    mkl__free(l->slots);
-    mkl__free(l);
-}
-
-/* Read a pattern file into a table; NULL if it is not a plain UTF-8 Liang
- * file (then libhyphen reads it) or on an error, when *oom says whether
- * memory ran out. */
-static Liang *liang_load(const char *path, int *oom) {
+/* The table of the pattern file at `path`: compiled in, or read; NULL if
+ * there is no such file, it is not a plain UTF-8 Liang file (then libhyphen
+ * reads it) or on an error, when *oom says whether memory ran out. */
+static const mkl_liang *liang_load(Dict *d, const char *path, int *oom) {
     char *text;
     size_t len;
     mkl_error ignore;
     mkl_status rs = mkl__read_file(path, MKL_READ_MAX, "pattern file", &text, &len, &ignore);
     if (rs == MKL_ERR_NOMEM) *oom = 1;
     if (rs) return NULL;
-    Liang *l = mkl__calloc(1, sizeof *l);
-    size_t npat = 0;
-    for (size_t i = 0; i < len; i++) npat += text[i] == '\n';
-    if (l) {
-        l->cap = 16;
-        while (l->cap < 2 * npat + 16) l->cap *= 2;
-        l->slots = mkl__calloc(l->cap, sizeof *l->slots);
-        l->pool = mkl__malloc(2 * len + 16);
-    }
-    if (!l || !l->slots || !l->pool) *oom = 1;
-    int ok = l && l->slots && l->pool && len > 5 && !strncmp(text, "UTF-8", 5);
-    size_t used = 0;
-    for (size_t i = 0; ok && i < len;) {
-        size_t e = i;
-        while (e < len && text[e] != '\n') e++;
-        const char *line = text + i;
-        size_t n = e - i;
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) n--;
-        i = e + 1;
-        /* keywords are upper case, patterns lower case: most lines are
-         * patterns, and comparing each with six keywords was a fifth of the load */
-        int upper = n && line[0] >= 'A' && line[0] <= 'Z';
-        if (line == text || !n || line[0] == '%' ||
-            (upper && (!strncmp(line, "LEFTHYPHENMIN", 13) || !strncmp(line, "RIGHTHYPHENMIN", 14) ||
-                       !strncmp(line, "COMPOUNDLEFTHYPHENMIN", 21) || !strncmp(line, "COMPOUNDRIGHTHYPHENMIN", 22))))
-            continue;
-        if (memchr(line, '/', n) || memchr(line, '=', n) ||
-            (upper && (!strncmp(line, "NEXTLEVEL", 9) || !strncmp(line, "NOHYPHEN", 8)))) {
-            ok = 0;   /* non-standard hyphenation: libhyphen's job */
-            break;
-        }
-        /* "a1b2c": key "abc", digits {0,1,2,0} */
-        Pattern p = {0, (uint32_t)used, 0, 0};
-        char *key = l->pool + used;
-        unsigned char dg[128] = {0};
-        for (size_t k = 0; k < n && p.keylen < 120; k++) {
-            if (line[k] >= '0' && line[k] <= '9') dg[p.keylen] = (unsigned char)(line[k] - '0');
-            else key[p.keylen++] = line[k];
-        }
-        p.digits = (uint32_t)(used + p.keylen);
-        memcpy(l->pool + p.digits, dg, p.keylen + 1);
-        used += 2 * p.keylen + 1;
-        p.hash = fnv32(key, p.keylen);
-        if (p.keylen > l->maxlen) l->maxlen = p.keylen;
-        size_t h = p.hash & (l->cap - 1);
-        while (l->slots[h].hash) h = (h + 1) & (l->cap - 1);
-        l->slots[h] = p;
-    }
+    const mkl_liang *l = mkl__liang_builtin(text, len);
+    if (!l) l = d->own = mkl__liang_parse(text, len, oom);
     mkl__free(text);
-    if (!ok) {
-        liang_free(l);
-        return NULL;
-    }
     return l;
-}
-
-/* Liang's algorithm on a lower-case word: vals[k] odd = a hyphen may go
- * before byte k of the word (k in 1..n-1). */
-static void liang_word(const Liang *l, const char *w, size_t n, unsigned char *vals) {
-    char dotted[MAX_WORD + 2];
-    dotted[0] = '.';
-    memcpy(dotted + 1, w, n);
-    dotted[n + 1] = '.';
-    size_t dn = n + 2;
-    unsigned char v[MAX_WORD + 3] = {0};
-    for (size_t i = 0; i < dn; i++) {
-        uint32_t run = 2166136261u;   /* fnv32 of dotted[i .. i+len), grown one byte at a time */
-        for (size_t len = 1; len <= l->maxlen && i + len <= dn; len++) {
-            run = (run ^ (unsigned char)dotted[i + len - 1]) * 16777619u;
-            uint32_t hh = run | 1;
-            for (size_t h = hh & (l->cap - 1); l->slots[h].hash; h = (h + 1) & (l->cap - 1)) {
-                const Pattern *p = &l->slots[h];
-                if (p->hash != hh || p->keylen != len || memcmp(l->pool + p->key, dotted + i, len)) continue;
-                const unsigned char *dg = (const unsigned char *)l->pool + p->digits;
-                for (size_t k = 0; k <= len; k++)
-                    if (dg[k] > v[i + k]) v[i + k] = dg[k];
-                break;
-            }
-        }
-    }
-    /* v[j] is the value between dotted[j-1] and dotted[j]: before word byte j-1 */
-    for (size_t k = 0; k <= n; k++) vals[k] = v[k + 1];
 }
 
 static HyphenDict *load_lang(const char *lang) {
@@ -164,7 +69,7 @@ static int load_dict(Dict *d) {
     static const char *const suffixes[] = {"_US", "", "_GB", "_DE", "_FR"};
     for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes && !d->liang && !oom; k++) {
         snprintf(path, sizeof path, "%s/hyph_%s%s.dic", MKL_HYPHEN_DIR, d->lang, suffixes[k]);
-        d->liang = liang_load(path, &oom);
+        d->liang = liang_load(d, path, &oom);
     }
     if (!d->liang && !oom) d->d = load_lang(d->lang);
     return !oom;
@@ -180,7 +85,7 @@ void mkl__hyph_free(mkl_hyph *h) {
     if (!h) return;
     for (size_t i = 0; i < h->n; i++) {
         if (h->dicts[i].d) hnj_hyphen_free(h->dicts[i].d);
-        liang_free(h->dicts[i].liang);
+        mkl__liang_free(h->dicts[i].own);
     }
     mkl__free(h);
 }
@@ -198,6 +103,12 @@ static Dict *dict_for(mkl_hyph *h, const char *lang, int *oom) {
     }
     h->n++;
     return d;
+}
+
+int mkl__hyph_compiled_in(mkl_hyph *h, const char *lang) {
+    int oom = 0;
+    Dict *d = h && lang ? dict_for(h, lang, &oom) : NULL;
+    return d && d->liang && !d->own;
 }
 
 int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8_t *after) {
@@ -226,7 +137,7 @@ int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8
     memset(hy, 0, sizeof hy);
     if (dict->liang) {
         unsigned char vals[MAX_WORD + 1];
-        liang_word(dict->liang, low, n, vals);
+        mkl__liang_word(dict->liang, low, n, vals);
         for (size_t i = 0; i + 1 < n; i++) hy[i] = (char)vals[i + 1];   /* after byte i = before byte i+1 */
     } else {
         char **rep = NULL;

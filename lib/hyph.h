@@ -17,5 +17,8 @@ void mkl__hyph_free(mkl_hyph *h);
  * language has no patterns installed or the word is not a plain word; -1 if
  * memory ran out loading the patterns. */
 int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8_t *after);
+/* Whether the patterns of `lang` (loaded now if they are not yet) are a
+ * table compiled in (liang.h), not one read from their file (for the tests). */
+int mkl__hyph_compiled_in(mkl_hyph *h, const char *lang);
 
 #endif

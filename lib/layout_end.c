@@ -152,6 +152,7 @@ static mkl_status group_table(Composer *c, const mkl_group *g, int last) {
         double hbase;
         if ((st = mkl__par_flow_at(c, &h, c->margin_left, c->lead, &hpage, &hbase))) goto out;
         if (c->close->follow_page < 0) c->close->follow_page = hpage;   /* the first group's heading, kept with its rows */
+        if (c->close->trial) goto out;   /* a trial of a page break has what it wants (layout.c) */
         c->y += tlead * 0.35;
     } else {
         mkl__space_before(c, c->lead - tlead);
@@ -216,6 +217,7 @@ mkl_status mkl__lay_endmatter(Composer *c) {
     for (size_t i = 0; i < d->ngroups && !st; i++) {
         c->y += c->lead;
         st = group_table(c, &d->groups[i], i + 1 == d->ngroups && !d->enclosures.n && !d->ps);
+        if (c->close->trial && c->close->follow_page >= 0) goto out;   /* (layout.c) */
     }
     if (st) goto out;
     if (d->enclosures.n) {

@@ -49,6 +49,7 @@ typedef struct CloseKeep {
     int follow_page;      /* page where what follows the closing starts, -1 none */
     int bad;              /* the forced break left an orphan or a widow */
     double hole;          /* lines left empty at the foot of the page the forced break ended */
+    int trial;            /* a trial of a break: only where the lines fall is wanted, no line is set */
 } CloseKeep;
 
 /* The state of composing one letter: where the cursor is, on which page, in

@@ -286,6 +286,14 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
  * dividing punctuation, middle dots, full stops, commas, ...) and characters
  * that never end one (opening brackets and quotes). */
 static int no_line_start(uint32_t c) {
+    if (c < 0x80) {   /* (most characters: a scan of the set for each was a quarter of shaping's own time) */
+        switch (c) {
+        case ')': case ']': case '}': case '-': case '?': case '!': case ':': case ';': case '.': case ',': case '%':
+            return 1;
+        default:
+            return 0;
+        }
+    }
     static const uint32_t set[] = {')', ']', '}', 0x3015, 0x3009, 0x300B, 0x300D, 0x300F, 0x3011, 0x3017, 0x3019,
                                    0x2019, 0x201D, 0xFF09, 0xFF5D, 0xFF3D, 0x2010, '-', 0x2014, 0x2013, 0x301C,
                                    '?', '!', 0xFF1F, 0xFF01, 0x00B7, 0x30FB, ':', ';', 0xFF1A, 0xFF1B, '.', 0x3002,
@@ -297,6 +305,7 @@ static int no_line_start(uint32_t c) {
 }
 
 static int no_line_end(uint32_t c) {
+    if (c < 0x80) return c == '(' || c == '[' || c == '{';
     static const uint32_t set[] = {'(', '[', '{', 0x3014, 0x3008, 0x300A, 0x300C, 0x300E, 0x3010, 0x3016, 0x3018,
                                    0x2018, 0x201C, 0xFF08, 0xFF5B, 0xFF3B};
     for (size_t i = 0; i < sizeof set / sizeof *set; i++)

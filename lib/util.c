@@ -57,7 +57,7 @@ void *mkl__vec_grow(void *vec, size_t elem_size) {
     return p;
 }
 
-void mkl__buf_add(mkl_buf *b, const char *s, size_t n) {
+void mkl__buf_add_grow(mkl_buf *b, const char *s, size_t n) {
     if (b->oom) return;
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "mkletter.h"
 
 /* All library allocations go through these, so that allocation-failure tests
@@ -26,11 +27,28 @@ long mkl__alloc_failures(void);
 #define MKL_VEC(T) struct { T *v; size_t n, cap; }
 /* Make room for one more element; returns a pointer to it (zeroed), or NULL on OOM. */
 void *mkl__vec_grow(void *vec, size_t elem_size);
-#define MKL_PUSH(vecp) ((__typeof__((vecp)->v))mkl__vec_grow((vecp), sizeof(*(vecp)->v)))
+/* (in place while there is room: a call per glyph placed was a tenth of a merge copy's layout) */
+#define MKL_PUSH(vecp)                                                                                  \
+    ({                                                                                                  \
+        __typeof__(vecp) mkl_vec_ = (vecp);                                                             \
+        mkl_vec_->n < mkl_vec_->cap                                                                     \
+            ? (__typeof__(mkl_vec_->v))memset(&mkl_vec_->v[mkl_vec_->n++], 0, sizeof *mkl_vec_->v)      \
+            : (__typeof__(mkl_vec_->v))mkl__vec_grow(mkl_vec_, sizeof *mkl_vec_->v);                    \
+    })
 
 /* Growable byte string, always NUL-terminated when non-empty. */
 typedef struct mkl_buf { char *s; size_t n, cap; int oom; } mkl_buf;
-void mkl__buf_add(mkl_buf *b, const char *s, size_t n);
+void mkl__buf_add_grow(mkl_buf *b, const char *s, size_t n);
+/* Append `n` bytes (in place while there is room: most appends are a few bytes). */
+static inline void mkl__buf_add(mkl_buf *b, const char *s, size_t n) {
+    if (b->oom || b->n + n >= b->cap) {
+        mkl__buf_add_grow(b, s, n);
+        return;
+    }
+    if (n) memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
 void mkl__buf_adds(mkl_buf *b, const char *s);
 void mkl__buf_printf(mkl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mkl__buf_free(mkl_buf *b);

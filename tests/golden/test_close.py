@@ -150,6 +150,33 @@ def main():
                       "lines short", f"{(foot - prev) / 14:.1f} lines" if foot else "no foot measured")
         check(splits >= 2, "the close with the body's last two lines started a page at least twice", splits)
         check(kept >= 20, "the close kept with the body's last two lines in at least 20 of the 40", kept)
+        # a group of co-signers: a body a line longer each time; the closing is kept
+        # with the group's heading (the page breaker's trials place the heading
+        # too, not only the closing)
+        alone = 0
+        for k in range(24):
+            src = os.path.join(tmp, f"grp{k}.md")
+            body = "\n\n".join([FILLER * 6] * 3 + [FILLER * (k // 4 + 1) + "word " * (k % 4 * 4),
+                                                    "The penultimate line.", "The final line."])
+            with open(src, "w", encoding="utf-8") as f:
+                f.write("---\ndate: 2020-02-21\nsubject: A test\nclosing: Yours sincerely,\nsignatories:\n"
+                        "  - heading: Co-signers\n    columns: 2\n    entries:\n" +
+                        "".join(f"      - Organisation number {n}\n" for n in range(12)) + "---\n\n" + body + "\n")
+            pdf = os.path.join(tmp, f"grp{k}.pdf")
+            if not render(mkl, src, pdf):
+                continue
+            ls = lines(pdf)
+            i, j = find(ls, "Yours sincerely,"), find(ls, "Co-signers")
+            if not check(i is not None and j is not None and j > i, f"group {k}: closing and heading found"):
+                continue
+            if ls[i][0] != ls[j][0]:
+                # left there only when moving the close would leave a larger hole: the
+                # room below the line before the body's last two
+                alone += 1
+                left = (foot - ls[i - 3][1]) / 14 if foot else 0
+                check(left > MAX_HOLE, f"group {k}: the closing is away from the group's heading only where "
+                      f"keeping them would leave more than {MAX_HOLE} lines empty", f"{left:.1f} lines")
+        print(f"info: groups: the closing away from the heading in {alone} of 24")
     finish()
 
 

@@ -4,6 +4,7 @@
 
 #include "fixture.h"
 #include "hyph.h"
+#include "liang.h"
 
 #include <ctype.h>
 #include <hyphen.h>
@@ -134,8 +135,56 @@ static void test_same_as_libhyphen(void) {
     hnj_hyphen_free(ref);
 }
 
+/* Debian's en_US patterns are compiled in (liang.h): the table is the one
+ * their file makes, byte for byte, and serves only that file: a file whose
+ * bytes changed is read again. */
+static void test_compiled_in(void) {
+    char *text;
+    size_t len;
+    mkl_error e = {0};
+    CHECK_MSG(!mkl__read_file("/usr/share/hyphen/hyph_en_US.dic", MKL_READ_MAX, "patterns", &text, &len, &e),
+              "hyph_en_US.dic (Debian's hyphen-en-us) is needed: %s", e.message);
+    if (e.code) return;
+    const mkl_liang *in = mkl__liang_builtin(text, len);
+    int oom = 0;
+    mkl_liang *read = mkl__liang_parse(text, len, &oom);
+    CHECK_MSG(in != NULL, "the en_US table is compiled in");
+    CHECK(read != NULL);
+    if (in && read) {
+        CHECK(in->cap == read->cap && in->maxlen == read->maxlen && in->pool_len == read->pool_len);
+        CHECK(!memcmp(in->pool, read->pool, read->pool_len));
+        CHECK(!memcmp(in->slots, read->slots, read->cap * sizeof *read->slots));
+        CHECK(!in->owned);
+    }
+    mkl__liang_free(read);
+    /* the same file with one pattern's digit changed: not the table compiled in */
+    char *dig = strstr(text, "\n.ach4");
+    dig = dig ? dig : strstr(text, "1");
+    CHECK(dig != NULL);
+    char *one = dig ? strpbrk(dig, "123456789") : NULL;
+    CHECK(one != NULL);
+    if (one) {
+        *one = *one == '1' ? '2' : '1';
+        CHECK(mkl__liang_builtin(text, len) == NULL);
+        *one = *one == '1' ? '2' : '1';
+    }
+    text[len - 1] ^= 1;   /* (any byte) */
+    CHECK(mkl__liang_builtin(text, len) == NULL);
+    text[len - 1] ^= 1;
+    CHECK(mkl__liang_builtin(text, len - 1) == NULL);   /* nor a shorter one */
+    mkl__free(text);
+    /* and it is the one a letter's English paragraphs are hyphenated with */
+    mkl_hyph *h;
+    CHECK(mkl__hyph_new(&h, &e) == MKL_OK);
+    CHECK(mkl__hyph_compiled_in(h, "en"));
+    uint8_t after[64] = {0};
+    CHECK(mkl__hyph_word(h, "en", "hyphenation", 11, after) >= 2 && after[1] && after[5]);
+    mkl__hyph_free(h);
+}
+
 int main(void) {
     fx_init();
+    test_compiled_in();
     test_points();
     test_never();
     test_consecutive();

@@ -122,6 +122,13 @@ static void test_breaks(void) {
     /* but never between a number and the Hangul after it, nor before closing punctuation */
     fx_shape(&fs, "2013\xEB\x85\x84 \xEB\x8C\x80\xED\x95\x9C)", "en", &s);  /* 2013년 대한) */
     CHECK(count_flag(&s, MKL_G_BREAK) == 2);   /* before 대 and between 대|한 only */
+    /* ASCII that never begins a line: ) ] } - ? ! : ; . , % (each here after a
+     * space, where ICU alone would allow a break before some), and never ends
+     * one: ( [ { (the space after each) */
+    fx_shape(&fs, "a ) b ] c } d - e ? f ! g : h ; i . j , k % l ( m [ n { o", "en", &s);
+    CHECK_MSG(count_flag(&s, MKL_G_NOBREAK) == 14, "%zu", count_flag(&s, MKL_G_NOBREAK));
+    fx_shape(&fs, "a b c d e f g h i j k l m n o p", "en", &s);
+    CHECK(count_flag(&s, MKL_G_NOBREAK) == 0);
     mkl__shaped_free(&s);
 }
 
