@@ -108,11 +108,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t k = prev_end; k < ln->start; k++)
             if (!(s.g[k].flags & MKL_G_SPACE)) abort();
         double lw = i == 0 ? w1 : w;
-        double nat = mkl__shaped_width(&s, ln->start, ln->end), spaces = 0;
-        for (size_t k = ln->start; k < ln->end; k++)
+        double nat = mkl__shaped_width(&s, ln->start, ln->end), spaces = 0, expands = 0;
+        for (size_t k = ln->start; k < ln->end; k++) {
             if ((s.g[k].flags & MKL_G_SPACE) && s.g[k].adv > 0) spaces += s.g[k].adv;
+            if (MKL_EXPANDS(&s.g[k])) expands += s.g[k].adv;
+        }
         if (ln->hyphen) nat += s.g[ln->end].hyw;
-        if (nat - MKL_SPACE_SHRINK * spaces > lw + 0.01) {
+        /* a justified line may shrink its spaces and its glyphs (expansion) */
+        double shrink = MKL_SPACE_SHRINK * spaces + ((opt & 1) ? MKL_EXPAND * expands : 0);
+        if (nat - shrink > lw + 0.01) {
             /* too wide: only a single cluster may be */
             for (size_t k = ln->start + 1; k < ln->end; k++)
                 if (s.g[k].flags & MKL_G_CSTART) {
