@@ -243,7 +243,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     if (!b->w) {
         /* the document's title and author are the first letter's */
         mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL};
         if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
     }
     mkl_layout L = {0};

@@ -334,6 +334,58 @@ static size_t best_width(const Obj *objs, size_t from, size_t to, size_t stm, co
     return best;
 }
 
+/* What a renderer keeps of its last documents' object streams (pack.h): a
+ * merge's copies, and a letter rendered again, give object streams (the
+ * structure tree's rows above all) byte for byte those of the copy before,
+ * and deflating them again was most of what tagging cost a copy. Kept: the
+ * raw bytes of the last few object streams with their deflated bytes, and
+ * the writer's own objects last laid out in rows with the width chosen for
+ * them. A copy that differs in one byte is packed afresh. */
+#define KEPT_STREAMS 4
+struct mkl_pack_cache {
+    mkl_buf raw[KEPT_STREAMS], z[KEPT_STREAMS];
+    size_t next;
+    mkl_buf rows_key;   /* the own objects' bodies, each with its newline */
+    size_t rows_width;
+    int rows_pay, rows_known;
+};
+
+mkl_pack_cache *mkl__pack_cache_new(void) { return mkl__calloc(1, sizeof(mkl_pack_cache)); }
+
+void mkl__pack_cache_free(mkl_pack_cache *c) {
+    if (!c) return;
+    for (size_t i = 0; i < KEPT_STREAMS; i++) {
+        mkl__buf_free(&c->raw[i]);
+        mkl__buf_free(&c->z[i]);
+    }
+    mkl__buf_free(&c->rows_key);
+    mkl__free(c);
+}
+
+/* Deflate `n` bytes at `src` into `z` (mkl__deflate, MKL_DEFLATE_OBJECTS), or
+ * take the bytes a kept stream equal to it was deflated to. */
+static int deflate_kept(mkl_pack_cache *c, mkl_buf *z, const char *src, size_t n) {
+    for (size_t i = 0; c && i < KEPT_STREAMS; i++)
+        if (c->raw[i].n == n && c->z[i].n && !memcmp(c->raw[i].s, src, n)) {
+            mkl__buf_add(z, c->z[i].s, c->z[i].n);
+            return z->oom ? -1 : 0;
+        }
+    if (mkl__deflate(z, src, n, MKL_DEFLATE_OBJECTS)) return -1;
+    if (c) {
+        /* (out of memory here only means nothing kept) */
+        size_t i = c->next++ % KEPT_STREAMS;
+        c->raw[i].n = c->z[i].n = 0;
+        c->raw[i].oom = c->z[i].oom = 0;
+        mkl__buf_add(&c->raw[i], src, n);
+        mkl__buf_add(&c->z[i], z->s, z->n);
+        if (c->raw[i].oom || c->z[i].oom) {
+            mkl__buf_free(&c->raw[i]);
+            mkl__buf_free(&c->z[i]);
+        }
+    }
+    return 0;
+}
+
 /* Whether the writer's own objects are worth rows of their own (their
  * stream's wrapper and the loss of matches with libharu's objects
  * included): when they are many and alike. Measured side by side: rows
@@ -342,7 +394,7 @@ static size_t best_width(const Obj *objs, size_t from, size_t to, size_t stm, co
  * the 공문 (31) 400; changed() leaves 53 %, 60 % and 79 % of their bytes.
  * More than a stream's worth (a petition, a merge): rows. */
 static int rows_pay(const char *in, Obj *objs, size_t count, const uint32_t *sub, const mkl_pack_subst *subst,
-                    size_t own, mkl_buf *tmp, size_t *width) {
+                    size_t own, mkl_pack_cache *cache, mkl_buf *tmp, size_t *width) {
     *width = 0;   /* the width, when one stream holds them all */
     if (!own) return 0;
     if (own > PER_STREAM) return 1;
@@ -351,9 +403,29 @@ static int rows_pay(const char *in, Obj *objs, size_t count, const uint32_t *sub
     for (size_t k = 1; k < count; k++)
         if (objs[k].kind == PLAIN && sub[k]) objs[k].stm = UINT32_MAX;   /* (set again when they are written) */
     own_objects(in, objs, 1, count, UINT32_MAX, sub, subst, bodies, lens, &n, &sum, &last);
+    mkl_buf key = {0};
+    for (size_t i = 0; cache && i < n; i++) {
+        mkl__buf_add(&key, bodies[i], lens[i]);
+        mkl__buf_add(&key, "\n", 1);
+    }
+    if (cache && !key.oom && cache->rows_known && key.n == cache->rows_key.n &&
+        !memcmp(key.s, cache->rows_key.s, key.n)) {   /* (the same bodies: the same rows) */
+        mkl__buf_free(&key);
+        *width = cache->rows_width;
+        return cache->rows_pay;
+    }
     size_t w = best_width(objs, 1, count, UINT32_MAX, bodies, lens, n, sum, last, tmp, &cost);
     *width = w;
-    return w && cost * 100 < sum * 56;
+    int pay = w && cost * 100 < sum * 56;
+    if (cache) {
+        mkl__buf_free(&cache->rows_key);
+        cache->rows_known = !key.oom;
+        cache->rows_key = key;
+        if (key.oom) mkl__buf_free(&cache->rows_key);
+        cache->rows_width = w;
+        cache->rows_pay = pay;
+    }
+    return pay;
 }
 
 /* An object stream of the writer's own objects (those of stream `stm`
@@ -435,6 +507,11 @@ mkl_status mkl__pdf_substitute(const char *in, size_t n, const mkl_pack_subst *s
 mkl_status mkl__pdf_pack(const char *in, size_t n, mkl_buf *out) { return mkl__pdf_pack_with(in, n, NULL, out); }
 
 mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out) {
+    return mkl__pdf_pack_kept(in, n, subst, NULL, out);
+}
+
+mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *subst, mkl_pack_cache *cache,
+                              mkl_buf *out) {
     Obj *objs = NULL;
     size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
     mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
@@ -513,7 +590,7 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
     for (size_t k = 1; k < count; k++)
         if (objs[k].kind == PLAIN) nplain[sub && sub[k]]++;
     size_t width = 0;
-    int in_rows = rows_pay(in, objs, count, sub, subst, nplain[1], &hdr, &width);
+    int in_rows = rows_pay(in, objs, count, sub, subst, nplain[1], cache, &hdr, &width);
     if (hdr.oom) { st = MKL_ERR_NOMEM; goto out; }
     if (!in_rows) nplain[0] += nplain[1], nplain[1] = 0;
     size_t nstm0 = (nplain[0] + PER_STREAM - 1) / PER_STREAM;
@@ -548,7 +625,7 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
         if (ost || hdr.oom || data.oom) { st = ost == MKL_ERR_PDF ? ost : MKL_ERR_NOMEM; failed = 1; break; }
         mkl_buf z = {0};
         const mkl_buf *src = own ? &data : &hdr;   /* own: the predicted rows are in data */
-        if (mkl__deflate(&z, src->s, src->n, MKL_DEFLATE_OBJECTS)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
+        if (deflate_kept(cache, &z, src->s, src->n)) { st = MKL_ERR_NOMEM; mkl__buf_free(&z); break; }
         stm_off[s] = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode", count + s, (unsigned)idx,
                         own ? hdr.n : hdr.n - data.n);   /* (own: hdr.n is the header's size) */

@@ -44,6 +44,16 @@ typedef struct mkl_pack_subst { const char *bytes; const mkl_pack_obj *v; size_t
 /* mkl__pdf_pack with the objects of `subst` (NULL: none) in place. */
 mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out);
 
+/* Object streams kept from one document to the next (a renderer's, one
+ * thread's): mkl__pdf_pack_kept gives the bytes mkl__pdf_pack_with gives,
+ * taking an object stream equal to one of the last documents' as it was
+ * deflated then. */
+typedef struct mkl_pack_cache mkl_pack_cache;
+mkl_pack_cache *mkl__pack_cache_new(void);
+void mkl__pack_cache_free(mkl_pack_cache *c);
+mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *subst, mkl_pack_cache *cache,
+                              mkl_buf *out);
+
 /* The same objects in place, the file otherwise as it is (PDF 1.4, a
  * classic cross-reference table written anew): for PDF/A-1, not packed.
  * MKL_OK, MKL_ERR_NOMEM, MKL_ERR_PDF as mkl__pdf_pack. */

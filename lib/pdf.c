@@ -745,6 +745,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     w->fail_mark = mark;
     w->subsets = info->subsets;
+    w->objstreams = info->objstreams;
     w->e = e;
     w->pdfa = info->pdfa;
     w->pdfua = info->pdfua;
@@ -970,7 +971,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {
@@ -1023,7 +1024,7 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
         if (st == MKL_ERR_PDF) return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be written");
         if (st) return mkl__pdf_oom(w);
     } else if (!w->pdfa) {
-        st = mkl__pdf_pack_with(raw.s, raw.n, &sub, out);
+        st = mkl__pdf_pack_kept(raw.s, raw.n, &sub, w->objstreams, out);
         mkl__buf_free(&raw);
         if (st == MKL_ERR_PDF)   /* libharu wrote something pack.c does not read: a bug */
             return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "internal error: the PDF could not be packed");

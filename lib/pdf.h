@@ -36,6 +36,8 @@ typedef struct mkl_pdf_info {
     int (*sink)(void *user, const char *data, size_t n);
     void *sink_user;
     const char *sink_name;
+    struct mkl_pack_cache *objstreams;  /* object streams kept from one document to the next (pack.h; the
+                                           renderer's), or NULL */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

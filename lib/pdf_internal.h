@@ -127,6 +127,7 @@ typedef struct mkl_pdfw {
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
+    struct mkl_pack_cache *objstreams;  /* the renderer's kept object streams, or NULL */
     const mkl_signer *signer;  /* sign the document, or NULL */
     HPDF_Page first;       /* the first page: the signature's widget is there */
     PFlat *flat;           /* pages go to the output as they are made (pdf_flat.c), or NULL */

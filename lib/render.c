@@ -16,6 +16,7 @@
 #include "image.h"
 #include "layout.h"
 #include "letter.h"
+#include "pack.h"
 #include "renderer.h"
 #include "mkletter.h"
 #include "parse.h"
@@ -146,6 +147,7 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
     if (!st && !(r->cache = mkl__parcache_new())) st = MKL_ERR_NOMEM;
     if (!st && !(r->subsets = mkl__subsets_new())) st = MKL_ERR_NOMEM;
+    if (!st && !(r->objstreams = mkl__pack_cache_new())) st = MKL_ERR_NOMEM;
     if (st) {
         mkl_renderer_free(r);
         return st;
@@ -169,6 +171,7 @@ void mkl_renderer_free(mkl_renderer *r) {
     mkl__shaper_free(r->sh);
     mkl__parcache_free(r->cache);
     mkl__subsets_free(r->subsets);
+    mkl__pack_cache_free(r->objstreams);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
     mkl__free(r->style);
@@ -337,7 +340,7 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     if (!st) {
         r->pages = (int)L.pages.n;
         mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);

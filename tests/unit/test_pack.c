@@ -265,11 +265,85 @@ static void test_top(void) {
     free(in);
 }
 
+/* A classic PDF whose Info says `producer` and that has `nulls` placeholder
+ * objects after it (numbers 7 on), for objects the writer formats itself. */
+static char *with_nulls(const char *producer, size_t nulls, size_t *len) {
+    size_t cap = 4096 + nulls * 64, n = 6 + nulls, *off = malloc((n + 1) * sizeof *off);
+    char *s = malloc(cap);
+    size_t p = (size_t)sprintf(s, "%%PDF-1.3\n%%\xB7\xBE\xAD\xAA\n");
+    for (size_t i = 0; i < n; i++) {
+        off[i] = p;
+        const char *body = i == 0   ? "<<\n/Type /Catalog\n/Pages 2 0 R\n>>"
+                           : i == 1 ? "<<\n/Type /Pages\n/Kids [ 3 0 R ]\n/Count 1\n>>"
+                           : i == 2 ? "<<\n/Type /Page\n/MediaBox [ 0 0 595 842 ]\n/Contents 4 0 R\n/Parent 2 0 R\n>>"
+                           : i == 3 ? "<<\n/Length 5 0 R\n>>\nstream\r\nBT /F1 12 Tf (x) Tj ET\nendstream"
+                           : i == 4 ? "22"
+                           : i == 5 ? NULL
+                                    : "null";
+        if (body) p += (size_t)sprintf(s + p, "%zu 0 obj\n%s\nendobj\n", i + 1, body);
+        else p += (size_t)sprintf(s + p, "%zu 0 obj\n<<\n/Producer (%s)\n>>\nendobj\n", i + 1, producer);
+    }
+    size_t x = p;
+    p += (size_t)sprintf(s + p, "xref\n0 %zu\n0000000000 65535 f\r\n", n + 1);
+    for (size_t i = 0; i < n; i++) p += (size_t)sprintf(s + p, "%010zu 00000 n\r\n", off[i]);
+    p += (size_t)sprintf(s + p, "trailer\n<<\n/Root 1 0 R\n/Info 6 0 R\n/Size %zu\n>>\nstartxref\n%zu\n%%%%EOF\n", n + 1, x);
+    free(off);
+    *len = p;
+    return s;
+}
+
+/* Pack `producer`'s PDF with `nulls` formatted objects (list items alike but
+ * for their numbers) with the cache, and check the bytes are those packing
+ * it without one gives. */
+static void packed_as_fresh(mkl_pack_cache *cache, const char *producer, size_t nulls, const char *what) {
+    size_t n;
+    char *in = with_nulls(producer, nulls, &n);
+    mkl_buf bytes = {0};
+    mkl_pack_obj *v = calloc(nulls + 1, sizeof *v);
+    for (size_t i = 0; i < nulls; i++) {
+        v[i].num = (uint32_t)(7 + i);
+        v[i].off = bytes.n;
+        mkl__buf_printf(&bytes, "<</Type/StructElem/S/LI/P %zu 0 R/K[%zu 0 R]>>", 7 + (i + 1) % nulls, 7 + i);
+        v[i].len = (uint32_t)(bytes.n - v[i].off);
+    }
+    mkl_pack_subst sub = {bytes.s, v, nulls};
+    mkl_buf kept = {0}, fresh = {0};
+    CHECK(mkl__pdf_pack_kept(in, n, &sub, cache, &kept) == MKL_OK);
+    CHECK(mkl__pdf_pack_with(in, n, &sub, &fresh) == MKL_OK);
+    if (kept.n != fresh.n || memcmp(kept.s, fresh.s, kept.n)) {
+        printf("packed with the cache (%s): %zu bytes, not the %zu packing afresh gives\n", what, kept.n, fresh.n);
+        CHECK(0);
+    }
+    mkl__buf_free(&kept);
+    mkl__buf_free(&fresh);
+    mkl__buf_free(&bytes);
+    free(v);
+    free(in);
+}
+
+/* Object streams kept from one document to the next give the bytes packing
+ * afresh gives: the same document again (kept), one of the same size with
+ * another byte, one with more of the writer's objects (rows of another
+ * width), and back. */
+static void test_kept(void) {
+    mkl_pack_cache *cache = mkl__pack_cache_new();
+    CHECK(cache != NULL);
+    packed_as_fresh(cache, "first", 3, "a document");
+    packed_as_fresh(cache, "first", 3, "the same again");
+    packed_as_fresh(cache, "fir5t", 3, "one byte other");
+    packed_as_fresh(cache, "first", 60, "many more objects (in rows)");
+    packed_as_fresh(cache, "first", 3, "back to the first");
+    packed_as_fresh(cache, "first", 61, "one more object");
+    packed_as_fresh(cache, "first", 300, "more than a stream holds");
+    mkl__pack_cache_free(cache);
+}
+
 int main(void) {
     test_packs();
     test_mark();
     test_top();
     test_refuses();
+    test_kept();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
 }
