@@ -68,17 +68,7 @@ void mkl__parcache_free(mkl_parcache *c) {
 /* Eight bytes at a time (a byte at a time took a tenth of a merge copy's
  * time): it only picks the slot, the whole key is compared. */
 static uint64_t key_hash(const char *s, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    h ^= h >> 32;
-    return h | 1;   /* 0 marks an empty slot */
+    return mkl__hash64(s, n) | 1;   /* 0 marks an empty slot */
 }
 
 /* Everything the shaped and broken paragraph depends on. */

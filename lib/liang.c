@@ -16,18 +16,7 @@ void mkl__liang_free(mkl_liang *l) {
     mkl__free(l);
 }
 
-uint64_t mkl__liang_fingerprint(const char *text, size_t len) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, text + i, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 29;
-    }
-    for (; i < len; i++) h = (h ^ (unsigned char)text[i]) * 0x100000001B3ull;
-    return h ^ (h >> 32);
-}
+uint64_t mkl__liang_fingerprint(const char *text, size_t len) { return mkl__hash64(text, len); }
 
 const mkl_liang *mkl__liang_builtin(const char *text, size_t len) {
     uint64_t fp = 0;

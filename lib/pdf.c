@@ -527,14 +527,21 @@ static void page_patch(W *w, const PPage *pp, char *s) {
 }
 
 void mkl__pdf_utf16be(mkl_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
     size_t i = 0;
     while (i < n) {
         uint32_t cp = mkl__utf8_next(s, n, &i);
+        uint32_t units[2] = {cp, 0};
+        int nu = 1;
         if (cp >= 0x10000) {
             cp -= 0x10000;
-            mkl__buf_printf(b, "%04X%04X", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-        } else {
-            mkl__buf_printf(b, "%04X", cp);
+            units[0] = 0xD800 + (cp >> 10);
+            units[1] = 0xDC00 + (cp & 0x3FF);
+            nu = 2;
+        }
+        for (int k = 0; k < nu; k++) {
+            char h[4] = {hex[units[k] >> 12 & 15], hex[units[k] >> 8 & 15], hex[units[k] >> 4 & 15], hex[units[k] & 15]};
+            mkl__buf_add(b, h, 4);
         }
     }
 }

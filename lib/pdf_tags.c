@@ -19,6 +19,7 @@
  * one subtree: the Document itself for one letter, a Part of the Document in
  * a combined file. */
 #include "pdf_tags.h"
+#include "pdf_internal.h"
 #include "model.h"
 
 #include <hpdf_doc.h>
@@ -176,7 +177,7 @@ static void put_padded_ref(mkl_buf *b, uint32_t obj, unsigned width) {
 
 /* A text string: literal when it is printable ASCII, else UTF-16BE with its BOM. */
 static void put_text(mkl_buf *b, const char *s) {
-    size_t n = strlen(s), i = 0;
+    size_t n = strlen(s);
     int ascii = 1;
     for (size_t k = 0; k < n && ascii; k++) ascii = (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7F;
     if (ascii) {
@@ -188,23 +189,8 @@ static void put_text(mkl_buf *b, const char *s) {
         put(b, ")");
         return;
     }
-    static const char hex[] = "0123456789ABCDEF";
     put(b, "<FEFF");
-    while (i < n) {
-        uint32_t cp = mkl__utf8_next(s, n, &i);
-        uint32_t units[2] = {cp, 0};
-        int nu = 1;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            units[0] = 0xD800 + (cp >> 10);
-            units[1] = 0xDC00 + (cp & 0x3FF);
-            nu = 2;
-        }
-        for (int k = 0; k < nu; k++) {
-            char h[4] = {hex[units[k] >> 12 & 15], hex[units[k] >> 8 & 15], hex[units[k] >> 4 & 15], hex[units[k] & 15]};
-            mkl__buf_add(b, h, 4);
-        }
-    }
+    mkl__pdf_utf16be(b, s, n);
     put(b, ">");
 }
 

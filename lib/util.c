@@ -41,6 +41,20 @@ char *mkl__strndup(const char *s, size_t n) {
 }
 char *mkl__strdup(const char *s) { return s ? mkl__strndup(s, strlen(s)) : NULL; }
 
+uint64_t mkl__hash64(const void *data, size_t n) {
+    const char *s = data;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {   /* eight bytes at a time */
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001B3ull;
+    return h ^ (h >> 32);
+}
+
 void *mkl__vec_grow(void *vec, size_t elem_size) {
     struct { char *v; size_t n, cap; } *a = vec;
     if (a->n == a->cap) {

@@ -26,6 +26,8 @@ long mkl__alloc_failures(void);
 /* Growable array: `MKL_VEC(T) v = {0};` then mkl__vec_push(&v, sizeof(T)). */
 #define MKL_VEC(T) struct { T *v; size_t n, cap; }
 /* Make room for one more element; returns a pointer to it (zeroed), or NULL on OOM. */
+/* A 64-bit hash of `n` bytes (not for security: cache slots, fingerprints). */
+uint64_t mkl__hash64(const void *data, size_t n);
 void *mkl__vec_grow(void *vec, size_t elem_size);
 /* (in place while there is room: a call per glyph placed was a tenth of a merge copy's layout) */
 #define MKL_PUSH(vecp)                                                                                  \
