@@ -526,19 +526,26 @@ static void page_patch(W *w, const PPage *pp, char *s) {
     }
 }
 
+void mkl__pdf_utf16be_bytes(mkl_buf *b, const char *s, size_t n) {
+    mkl__buf_add(b, "\xFE\xFF", 2);
+    size_t i = 0;
+    while (i < n) {
+        uint32_t units[2];
+        int nu = mkl__utf16(mkl__utf8_next(s, n, &i), units);
+        for (int k = 0; k < nu; k++) {
+            char two[2] = {(char)(units[k] >> 8), (char)(units[k] & 0xFF)};
+            mkl__buf_add(b, two, 2);
+        }
+    }
+}
+
 void mkl__pdf_utf16be(mkl_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
     size_t i = 0;
     while (i < n) {
         uint32_t cp = mkl__utf8_next(s, n, &i);
-        uint32_t units[2] = {cp, 0};
-        int nu = 1;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            units[0] = 0xD800 + (cp >> 10);
-            units[1] = 0xDC00 + (cp & 0x3FF);
-            nu = 2;
-        }
+        uint32_t units[2];
+        int nu = mkl__utf16(cp, units);
         for (int k = 0; k < nu; k++) {
             char h[4] = {hex[units[k] >> 12 & 15], hex[units[k] >> 8 & 15], hex[units[k] >> 4 & 15], hex[units[k] & 15]};
             mkl__buf_add(b, h, 4);
@@ -896,22 +903,7 @@ int mkl__pdfw_pages(const mkl_pdfw *w) { return w ? w->pages : 0; }
 static mkl_status info_text(W *w, const char *key, const char *value) {
     if (!value) return MKL_OK;
     mkl_buf b = {0};
-    mkl__buf_add(&b, "\xFE\xFF", 2);
-    size_t n = strlen(value), i = 0;
-    while (i < n) {
-        uint32_t cp = mkl__utf8_next(value, n, &i);
-        uint32_t u[2] = {cp, 0};
-        int k = 1;
-        if (cp >= 0x10000) {
-            u[0] = 0xD800 + ((cp - 0x10000) >> 10);
-            u[1] = 0xDC00 + ((cp - 0x10000) & 0x3FF);
-            k = 2;
-        }
-        for (int j = 0; j < k; j++) {
-            char two[2] = {(char)(u[j] >> 8), (char)(u[j] & 0xFF)};
-            mkl__buf_add(&b, two, 2);
-        }
-    }
+    mkl__pdf_utf16be_bytes(&b, value, strlen(value));
     if (b.oom) return mkl__pdf_oom(w);
     HPDF_Binary v = HPDF_Binary_New(w->pdf->mmgr, (HPDF_BYTE *)b.s, (HPDF_UINT)b.n);
     mkl__buf_free(&b);

@@ -139,6 +139,8 @@ mkl_status mkl__pdf_oom(W *w);
 mkl_status mkl__pdf_fail(W *w, const char *what);
 /* `n` bytes of UTF-8 at `s` as UTF-16BE hex digits. */
 void mkl__pdf_utf16be(mkl_buf *b, const char *s, size_t n);
+/* The same as the bytes of a text string: the BOM, then UTF-16BE. */
+void mkl__pdf_utf16be_bytes(mkl_buf *b, const char *s, size_t n);
 /* A new stream object, and its data (pdf.c explains the kept bytes). */
 HPDF_Dict mkl__pdf_stream_new(W *w);
 HPDF_STATUS mkl__pdf_stream_data(W *w, HPDF_Dict d, const void *data, size_t n, mkl_buf *z);

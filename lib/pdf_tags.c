@@ -175,12 +175,16 @@ static void put_padded_ref(mkl_buf *b, uint32_t obj, unsigned width) {
     mkl__buf_add(b, " 0 R", 4);
 }
 
+static int printable_ascii(const char *s, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] >= 0x7F) return 0;
+    return 1;
+}
+
 /* A text string: literal when it is printable ASCII, else UTF-16BE with its BOM. */
 static void put_text(mkl_buf *b, const char *s) {
     size_t n = strlen(s);
-    int ascii = 1;
-    for (size_t k = 0; k < n && ascii; k++) ascii = (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7F;
-    if (ascii) {
+    if (printable_ascii(s, n)) {
         put(b, "(");
         for (size_t k = 0; k < n; k++) {
             if (s[k] == '(' || s[k] == ')' || s[k] == '\\') put(b, "\\");
@@ -309,32 +313,16 @@ void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq) {
 
 /* For the annotation's /Contents (a libharu dictionary): as put_text. */
 static HPDF_STATUS add_text(mkl_tagger *t, HPDF_Dict d, const char *key, const char *s) {
-    size_t n = strlen(s), i = 0;
-    int ascii = 1;
-    for (size_t k = 0; k < n && ascii; k++) ascii = (unsigned char)s[k] >= 0x20 && (unsigned char)s[k] < 0x7F;
-    if (ascii) return HPDF_Dict_Add(d, key, HPDF_String_New(t->pdf->mmgr, s, NULL));
-    HPDF_BYTE *u = mkl__malloc(2 * 2 * n + 2);
-    if (!u) return HPDF_FAILD_TO_ALLOC_MEM;
-    size_t m = 0;
-    u[m++] = 0xFE;
-    u[m++] = 0xFF;
-    while (i < n) {
-        uint32_t cp = mkl__utf8_next(s, n, &i);
-        uint32_t units[2] = {cp, 0};
-        int nu = 1;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            units[0] = 0xD800 + (cp >> 10);
-            units[1] = 0xDC00 + (cp & 0x3FF);
-            nu = 2;
-        }
-        for (int k = 0; k < nu; k++) {
-            u[m++] = (HPDF_BYTE)(units[k] >> 8);
-            u[m++] = (HPDF_BYTE)(units[k] & 0xFF);
-        }
+    size_t n = strlen(s);
+    if (printable_ascii(s, n)) return HPDF_Dict_Add(d, key, HPDF_String_New(t->pdf->mmgr, s, NULL));
+    mkl_buf u = {0};
+    mkl__pdf_utf16be_bytes(&u, s, n);
+    if (u.oom) {
+        mkl__buf_free(&u);
+        return HPDF_FAILD_TO_ALLOC_MEM;
     }
-    HPDF_STATUS r = HPDF_Dict_Add(d, key, HPDF_Binary_New(t->pdf->mmgr, u, (HPDF_UINT)m));
-    mkl__free(u);
+    HPDF_STATUS r = HPDF_Dict_Add(d, key, HPDF_Binary_New(t->pdf->mmgr, (HPDF_BYTE *)u.s, (HPDF_UINT)u.n));
+    mkl__buf_free(&u);
     return r;
 }
 

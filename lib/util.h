@@ -81,6 +81,17 @@ size_t mkl__escape(const char *s, size_t n, char *out, size_t outsz);
 
 /* UTF-8: decode one code point at s[*i] (advancing *i); invalid bytes give 0xFFFD. */
 uint32_t mkl__utf8_next(const char *s, size_t len, size_t *i);
+/* Code point `cp` as UTF-16 code units in `units`; returns how many (1 or 2). */
+static inline int mkl__utf16(uint32_t cp, uint32_t units[2]) {
+    if (cp < 0x10000) {
+        units[0] = cp;
+        return 1;
+    }
+    cp -= 0x10000;
+    units[0] = 0xD800 + (cp >> 10);
+    units[1] = 0xDC00 + (cp & 0x3FF);
+    return 2;
+}
 int mkl__utf8_put(char *out, uint32_t cp);   /* writes 1-4 bytes, returns count */
 /* Offset of the first invalid byte, or (size_t)-1 if `s` is valid UTF-8. */
 size_t mkl__utf8_invalid(const char *s, size_t len);
