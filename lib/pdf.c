@@ -9,6 +9,7 @@
  * shared library. */
 #include "pdf_internal.h"
 #include "deflate.h"
+#include "glyphbase.h"
 #include "pack.h"
 #include "pdf_sign.h"
 
@@ -80,6 +81,8 @@ static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
     if (!f->hash || !z0 || !z1 || !z2) return mkl__pdf_oom(w);
+    if (!is_twin && !w->flat && (f->base_gids = mkl__glyph_base_of(w->base, face, &f->base_n, &f->base_bits)))
+        f->base_count = hb_face_get_glyph_count(face->face);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
     if (w->flat) {
         /* written at the end, under a number the pages refer to now */
@@ -141,8 +144,12 @@ static mkl_status twin_of(W *w, PFont **f) {
  * glyph has no text yet, or this one. Only CFF fonts have twins; and, in a
  * flat writer, TrueType fonts, whose code for a glyph is the glyph's id: a
  * glyph drawn for a second text (or none, after one) is drawn from a twin,
- * so that no CIDToGIDMap is needed. */
+ * so that no CIDToGIDMap is needed. A merge copy's base font (glyphbase.h)
+ * draws a glyph outside the base from its twin. */
 static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, uint32_t tlen) {
+    /* a glyph a merge copy's row brings: from the twin of its base font */
+    const PFont *b = *f;
+    if (b->base_bits && (gid >= b->base_count || !(b->base_bits[gid >> 3] & (1 << (gid & 7))))) return twin_of(w, f);
     if (w->flat && !(*f)->face->cff) {
         for (;;) {
             PFont *g = *f;
@@ -790,6 +797,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     w->fail_mark = mark;
     w->subsets = info->subsets;
+    w->base = info->subsets ? info->base : NULL;   /* (its subset is kept by the renderer) */
     w->objstreams = info->objstreams;
     w->e = e;
     w->pdfa = info->pdfa;
@@ -1007,7 +1015,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL, NULL};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {
