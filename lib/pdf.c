@@ -984,7 +984,7 @@ static mkl_status finish(W *w) {
         size_t n = fin.n;
         if (!w->pdfa && n) {
             z.n = 0;
-            if (mkl__deflate(&z, data, n, MKL_DEFLATE_CONTENT)) {
+            if (mkl__deflate(&z, data, n, MKL_DEFLATE_PAGES)) {
                 st = mkl__pdf_oom(w);
                 break;
             }

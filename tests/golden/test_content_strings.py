@@ -9,7 +9,9 @@ line read as LF), is whole codes; the five bytes that must be escaped
 ('(', ')', '\\', CR, LF) occur as halves of codes in these letters and are
 never bare; and the text read back by pdftotext and by mutool is the
 letter's. For the seed letter, the Korean example, and a combined file of a
-merge (the writer that writes its pages as it goes).
+merge (the writer that writes its pages as it goes). Page content is
+deflated at the fastest level (deflate.h: every copy of a merge pays for
+it), fonts at the default: the zlib header says so (FLEVEL, RFC 1950).
 
 usage: test_content_strings.py MKLETTER REPO_ROOT
 """
@@ -41,6 +43,21 @@ def contents(pdf):
             s = objs["obj:" + ref]["stream"]
             out.append(base64.b64decode(s.get("data", "")))
     return out
+
+
+def zlib_levels(pdf):
+    """The FLEVEL (RFC 1950: 0 fastest .. 3 best) of the raw page content
+    streams, and of the font programs."""
+    r = run(["qpdf", "--json", "--json-stream-data=inline", "--decode-level=none", pdf])
+    if r.returncode != 0:
+        return set(), set()
+    d = json.loads(r.stdout)
+    objs = d["qpdf"][1]
+    level = lambda ref: base64.b64decode(objs["obj:" + ref]["stream"].get("data", ""))[1:2][0] >> 6  # noqa
+    pages = {level(ref) for page in d["pages"] for ref in page["contents"]}
+    fonts = {level(v["value"][k]) for v in objs.values() if isinstance(v.get("value"), dict)
+             for k in ("/FontFile2", "/FontFile3") if k in v["value"]}
+    return pages, fonts
 
 
 def literal(data, i):
@@ -138,6 +155,9 @@ def main():
             if not check(r.returncode == 0, f"{src} renders", r.returncode):
                 continue
             look(pdf, src, halves)
+            pages, fonts = zlib_levels(pdf)
+            check(pages == {0}, f"{src}: page content deflated at the fastest level", pages)
+            check(fonts == {2}, f"{src}: fonts deflated at the default level", fonts)
             a = words(text(run(["pdftotext", pdf, "-"]).stdout))
             b = words(text(run(["mutool", "draw", "-q", "-F", "txt", "-o", "-", pdf]).stdout))
             if src == "open-letter.md":
@@ -163,6 +183,8 @@ def main():
         r = subprocess.run([mkl, "-q", "m.md", "--merge", "m.csv", "-o", out], cwd=tmp, env=ENV)
         if check(r.returncode == 0, "a combined merge renders", r.returncode):
             look(out, "combined file", set())
+            pages, fonts = zlib_levels(out)
+            check(pages == {0}, "combined file: page content deflated at the fastest level", pages)
             a = words(text(run(["pdftotext", out, "-"]).stdout))
             check("Dear Anna (Berg)," in a and "Dear John \\ Smith," in a, "combined file: pdftotext reads each copy's name",
                   a[:200])
