@@ -10,8 +10,8 @@ bytes in every copy, the other a few glyphs; a row with no new glyph has
 the base alone; the text read back (pdftotext, mutool) names each row; each
 copy is byte for byte the file its row makes alone (--rows N); qpdf --check
 passes. The base is every glyph the blank template draws, even one a copy
-does not (conjoining jamo that compose to 가 only when the field between
-them is empty): both copies still embed the same base program. A Latin face (2,602 glyphs) has no base: a name with letters the
+does not (a middle dot after the field, drawn in Nanum after a Hangul name
+and in Liberation after a Latin one): both copies embed the same base. A Latin face (2,602 glyphs) has no base: a name with letters the
 letter lacks still makes one subset; and a letter rendered alone (no
 merge) has one subset of each face.
 
@@ -107,20 +107,25 @@ def main():
               "every copy embeds the same base font program, byte for byte", [len(b) for b in bases])
 
         # the base holds every glyph the blank template draws, even one a copy
-        # does not: here conjoining jamo that make 가 when the field between
-        # them is empty (HarfBuzz composes them) and not when it holds ᄂ
-        with open(os.path.join(tmp, "jamo.md"), "w", encoding="utf-8") as f:
-            f.write("---\nlang: ko\nto: 홍길동\nsubject: 시험 {{name}}\n---\n\n정의 \u1100{{x?}}\u1161 로 씁니다 {{name}}.\n")
-        with open(os.path.join(tmp, "jamo.csv"), "w", encoding="utf-8") as f:
-            f.write("name,x\n뷁,\n횽,\u1102\n")
-        os.makedirs(os.path.join(tmp, "jamo"))
-        r = subprocess.run([mkl, "jamo.md", "--merge", "jamo.csv", "-o", "jamo/{{name}}.pdf", "-q", "-j", "1"], cwd=tmp, env=ENV)
-        if check(r.returncode == 0, "the jamo merge renders", r.returncode):
-            one, two = (os.path.join(tmp, "jamo", n + ".pdf") for n in ("뷁", "횽"))
-            check("정의\u1100\u1161로" in words(one, "pdftotext") and "정의\u1100\u1102\u1161로" in words(two, "pdftotext"),
-                  "jamo: the first copy draws 가, the second ᄀ나", (words(one, "pdftotext")[:40], words(two, "pdftotext")[:40]))
-            a_, b_ = (sorted(programs(p).get("NanumMyeongjo", []), key=len) for p in (one, two))
-            check(a_ and b_ and a_[-1] == b_[-1], "jamo: both copies embed the same base program, 가 in it or not drawn",
+        # does not: a middle dot after the field is drawn with the font of what
+        # comes before it, Nanum Myeongjo after a Hangul name (or none),
+        # Liberation Serif after a Latin one
+        with open(os.path.join(tmp, "dot.md"), "w", encoding="utf-8") as f:
+            f.write("---\nlang: ko\nto: 홍길동\nsubject: 시험\n---\n\n정의 가나 {{name}}\u00b7 다라 씁니다.\n")
+        with open(os.path.join(tmp, "dot.csv"), "w", encoding="utf-8") as f:
+            f.write("name\nKim\n뷁\n")
+        os.makedirs(os.path.join(tmp, "dot"))
+        r = subprocess.run([mkl, "dot.md", "--merge", "dot.csv", "-o", "dot/{{name}}.pdf", "-q", "-j", "1"], cwd=tmp, env=ENV)
+        if check(r.returncode == 0, "the middle-dot merge renders", r.returncode):
+            latin, hangul = (os.path.join(tmp, "dot", n + ".pdf") for n in ("Kim", "뷁"))
+            trace = text(run(["mutool", "trace", latin]).stdout)
+            dot = trace.find('unicode="\u00b7"')
+            span = trace.rfind("<span", 0, dot)
+            check(dot > 0 and "LiberationSerif" in trace[span:dot], "middle dot: after Kim, drawn in Liberation Serif")
+            check("가나Kim\u00b7다라" in words(latin, "pdftotext") and "가나뷁\u00b7다라" in words(hangul, "pdftotext"),
+                  "middle dot: each copy reads its name", (words(latin, "pdftotext")[:40], words(hangul, "pdftotext")[:40]))
+            a_, b_ = (sorted(programs(p).get("NanumMyeongjo", []), key=len) for p in (latin, hangul))
+            check(a_ and b_ and a_[-1] == b_[-1], "middle dot: both copies embed the same base program, the dot drawn from it or not",
                   ([len(x) for x in a_], [len(x) for x in b_]))
 
         # a Latin face has no base; a letter alone has none
