@@ -340,7 +340,7 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     if (!st) {
         r->pages = (int)L.pages.n;
         mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams, 0};
         st = mkl__pdf_write(&L, &info, out, &r->err);
     }
     mkl__layout_free(&L);
