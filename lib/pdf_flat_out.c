@@ -18,6 +18,7 @@
  * output, and when the queue is full it deflates a waiting job itself. Only
  * the thread that adds copies touches the writer; the helpers touch a job's
  * bytes, under the queue's lock while they take and return it. */
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include "pdf_internal.h"
 #include "deflate.h"
 
@@ -144,7 +145,8 @@ mkl_status mkl__flat_out_start(W *w, int threads) {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     for (int i = 0; i < threads; i++)
-        if (pthread_create(&j->threads[j->nthreads], NULL, helper, j) == 0) j->nthreads++;
+        if (pthread_create(&j->threads[j->nthreads], NULL, helper, j) == 0)
+            pthread_setname_np(j->threads[j->nthreads++], "mkl-deflate");   /* (as top and /proc show it) */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     /* no helper at all: the adding thread deflates every job itself */
     return MKL_OK;
