@@ -390,16 +390,17 @@ MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
  * to MKL_BATCH_MAX_JOBS; 1, the default, is the calling thread alone) for a
  * file streamed with mkl_fileset_stream_batch(): the calling thread lays
  * out each copy and makes its objects, and `jobs` - 1 threads the batch
- * starts deflate its page content and object streams meanwhile (more than
- * half of a combined file's time), the calling thread too when they lag
- * behind. The file is the same, byte for byte, for every `jobs`: every
- * stream is deflated at the same level and written in its place. Errors
- * stay those of the copy being added (a stream of an earlier copy that
- * runs out of memory as it is deflated fails the batch at a later call,
- * and the batch leaves no file). A batch made whole (PDF/A, signed, or
- * written by mkl_batch_write) uses the calling thread only. The threads are
- * joined when the batch is written or freed. MKL_ERR_ARGUMENT for a
- * `jobs` out of range or a batch that has copies already. */
+ * starts (named "mkl-deflate") deflate its page content and object streams
+ * meanwhile (some 37 % of a combined file's time), the calling thread too
+ * when they lag behind. The file is the same, byte for byte, for every
+ * `jobs`: every stream is deflated at the same level and written in its
+ * place. Errors stay those of the copy being added (a stream of an earlier
+ * copy that runs out of memory as it is deflated fails the batch at a later
+ * call, and the batch leaves no file). A batch made whole (PDF/A, signed,
+ * or written by mkl_batch_write) uses the calling thread only. The threads
+ * take no signal, and are joined when the file is finished or the batch
+ * freed. MKL_ERR_ARGUMENT for a `jobs` out of range or a batch that has
+ * copies already. */
 MKL_API mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs);
 /** Lay out `l` and add its pages; `l` may be freed afterwards. */
 MKL_API mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l);
