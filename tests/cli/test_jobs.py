@@ -111,7 +111,7 @@ with tempfile.TemporaryDirectory() as work:
     res = {}
     for j in ("1", "2"):
         write(os.path.join(work, "out", "all.pdf"), "older file")
-        r = mk(["seed.md", "--merge", "bad.csv", "-o", "out/all.pdf", "-j", j], work)
+        r = mk(["-q", "seed.md", "--merge", "bad.csv", "-o", "out/all.pdf", "-j", j], work)   # (-q: no progress line, whose rate differs)
         res[j] = (r.returncode, text(r.stderr))
         check(os.listdir(os.path.join(work, "out")) == ["all.pdf"] and
               read(os.path.join(work, "out", "all.pdf")) == b"older file",
