@@ -38,6 +38,8 @@ typedef struct mkl_pdf_info {
     const char *sink_name;
     struct mkl_pack_cache *objstreams;  /* object streams kept from one document to the next (pack.h; the
                                            renderer's), or NULL */
+    const struct mkl_glyph_base *base;  /* a merge copy: its template's fixed glyphs of big faces, drawn from
+                                           a subset of exactly them (glyphbase.h; not for a combined file) */
     int jobs;              /* a writer with a sink: threads that may deflate its streams (the
                               calling one among them); 0 or 1: the calling thread only */
 } mkl_pdf_info;

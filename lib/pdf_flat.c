@@ -358,7 +358,7 @@ mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, mkl_buf *content) {
     void *stub = mkl__flat_stub(w, num, 1);
     if (!stub) return flat_oom(w);
     if (HPDF_Dict_Add(page, "Contents", stub) != HPDF_OK) return mkl__pdf_fail(w, "writing a page");
-    return mkl__flat_put_stream(w, num, "", " /Filter /FlateDecode", content, MKL_DEFLATE_CONTENT);
+    return mkl__flat_put_stream(w, num, "", " /Filter /FlateDecode", content, MKL_DEFLATE_PAGES);
 }
 
 mkl_status mkl__flat_link(W *w, HPDF_Dict page, const mkl_plink *lk, double page_height, HPDF_Dict *out) {
