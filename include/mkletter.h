@@ -391,7 +391,7 @@ MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
  * file streamed with mkl_fileset_stream_batch(): the calling thread lays
  * out each copy and makes its objects, and `jobs` - 1 threads the batch
  * starts (named "mkl-deflate") deflate its page content and object streams
- * meanwhile (some 37 % of a combined file's time), the calling thread too
+ * meanwhile (a fifth of a combined file's time), the calling thread too
  * when they lag behind. The file is the same, byte for byte, for every
  * `jobs`: every stream is deflated at the same level and written in its
  * place. Errors stay those of the copy being added (a stream of an earlier

@@ -2,13 +2,13 @@
  * order, and its deflated streams (page content, object streams) deflated on
  * other threads when the batch has some (mkl_batch_set_jobs).
  *
- * Deflating is a good part of a combined file's time (measured with perf on
- * a 300-copy merge of the seed letter, tagged: 37 %; layout 32 %, content
- * 22 %), and it needs nothing but its bytes; everything else a copy costs
+ * Deflating is a part of a combined file's time (measured with perf on a
+ * 300-copy merge of the seed letter, tagged, page content at level 1: 20 %;
+ * layout 38 %, content 31 %), and it needs nothing but its bytes; everything else a copy costs
  * (its layout, its content, its objects) stays on the thread that adds the
  * copies, so the file is the same, byte for byte, however many threads
  * deflate: a stream is written where it was made, deflated at the same
- * level. (That thread is then what limits -j: some 63 % of the work.)
+ * level. (That thread is then what limits -j: some 80 % of the work.)
  *
  * Without threads a stream is deflated and written at once. With them, a
  * stream to deflate is a job in a queue of pieces of the output, in order:
