@@ -481,7 +481,7 @@ static mkl_status write_xref(W *w) {
      * them, deflated by the 64 KB: whole, they would take 8 bytes an object
      * (30 MB for 20,000 copies of the seed letter, tagged) */
     mkl_buf rows = {0}, z = {0}, t = {0};
-    mkl_deflater *d = mkl__deflater_new(MKL_DEFLATE_BEST);
+    mkl_deflater *d = mkl__deflater_new(MKL_DEFLATER_ROWS);
     if (!d) st = flat_oom(w);
     unsigned char row[2][16] = {{0}};
     size_t run = 0;

@@ -46,9 +46,13 @@ static uint32_t kid_page_type(uint32_t page, unsigned type) { return page | (uin
  * = 0), the object `at`. */
 typedef struct Num { uint32_t key; uint32_t n; size_t at; } Num;
 
-/* A layout's root: its object, its language (0: the document's), and its
- * kids, formatted ("6 0 R 10 0 R"), in roots_k[k_at, k_at + k_len), k_n of them. */
-typedef struct Root { uint32_t obj; uint8_t lang; size_t k_at, k_len, k_n; } Root;
+/* The root of the last layout added: its object, its language (0: the
+ * document's), and its kids, formatted ("6 0 R 10 0 R") in roots_k, k_n of
+ * them. It is the Document itself when it is the only one; once a second
+ * layout begins, each is a Part of a Document, formatted as soon as its
+ * kids are known, so that a copy of a combined file leaves only its Part's
+ * number here (`parts`). */
+typedef struct Root { uint32_t obj; uint8_t lang; size_t k_n; } Root;
 
 struct mkl_tagger {
     HPDF_Doc pdf;
@@ -59,8 +63,10 @@ struct mkl_tagger {
     uint32_t root;             /* the layout's root element's object number */
     unsigned numw;             /* the digits of the layout's largest object number (padded_u) */
     MKL_VEC(Kid) kids;
-    MKL_VEC(Root) copies;      /* each layout added */
-    mkl_buf roots_k;
+    MKL_VEC(uint32_t) parts;   /* each layout's root object, in order */
+    Root last;                 /* the last layout's root */
+    mkl_buf roots_k;           /* its kids */
+    uint32_t doc;              /* the Document's object, from the second layout on */
     MKL_VEC(Num) nums;
     MKL_VEC(uint32_t) mcids;   /* the pages' parent tree values */
     uint32_t next_key;
@@ -108,7 +114,7 @@ static void layout_clear(mkl_tagger *t) {
 void mkl__tagger_free(mkl_tagger *t) {
     if (!t) return;
     layout_clear(t);
-    mkl__free(t->copies.v);
+    mkl__free(t->parts.v);
     mkl__buf_free(&t->roots_k);
     mkl__free(t->nums.v);
     mkl__free(t->mcids.v);
@@ -218,6 +224,8 @@ static void obj_end(mkl_tagger *t) {
 
 /* ---- marks --------------------------------------------------------------- */
 
+static void put_part(mkl_tagger *t);
+
 static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
     if (tag > 0 && MKL_TAG_INDEX(tag) < s->elems.n) used[MKL_TAG_INDEX(tag)] = 1;
 }
@@ -227,7 +235,7 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
     size_t n = s->elems.n;
     layout_clear(t);
     t->L = L;
-    if (!t->copies.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
+    if (!t->parts.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
     t->obj = mkl__calloc(n + 1, sizeof *t->obj);
     t->up = mkl__calloc(n + 1, sizeof *t->up);
     t->lang = mkl__calloc(n + 1, 1);
@@ -259,11 +267,17 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
         int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : copy_lang;
         t->lang[i] = (uint8_t)(el->lang ? el->lang : up);
     }
-    Root *c = MKL_PUSH(&t->copies);
-    if (!c) return MKL_ERR_NOMEM;
-    memset(c, 0, sizeof *c);
-    c->obj = t->root;
-    c->lang = (uint8_t)(copy_lang != t->doc_lang ? copy_lang : 0);
+    uint32_t *part = MKL_PUSH(&t->parts);
+    if (!part) return MKL_ERR_NOMEM;
+    *part = t->root;
+    if (t->parts.n == 2) {   /* a second layout: the first is a Part of a Document */
+        if (!(t->doc = reserve(t))) return MKL_ERR_PDF;
+        put_part(t);
+    }
+    t->last.obj = t->root;
+    t->last.lang = (uint8_t)(copy_lang != t->doc_lang ? copy_lang : 0);
+    t->last.k_n = 0;
+    t->roots_k.n = 0;
     return MKL_OK;
 }
 
@@ -488,6 +502,22 @@ static void put_k(mkl_buf *b, const char *items, size_t len, size_t count) {
     if (count > 1) put(b, "]");
 }
 
+/* The last layout's root as a Part of the Document. */
+static void put_part(mkl_tagger *t) {
+    mkl_buf *b = &t->bytes;
+    obj_begin(t, t->last.obj);
+    put(b, "<</S/Part");
+    put_k(b, t->roots_k.s, t->roots_k.n, t->last.k_n);
+    if (t->last.lang) {
+        put(b, "/Lang");
+        put_text(b, mkl__tags_lang(t->last.lang));
+    }
+    put(b, "/P ");
+    put_ref(b, t->doc);
+    put(b, ">>");
+    obj_end(t);
+}
+
 /* Element i's dictionary, its kids' items in `items`. */
 static void put_element(mkl_tagger *t, size_t i, uint32_t pg, const mkl_buf *items, size_t count) {
     const mkl_structure *s = &t->L->structure;
@@ -554,12 +584,10 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         if (p) {
             put_element(t, p - 1, pg, &items, count);
             done[p - 1] = 1;
-        } else {   /* the root's: written at the end (a Document, or a Part of one) */
-            Root *c = &t->copies.v[t->copies.n - 1];
-            c->k_at = t->roots_k.n;
+        } else {   /* the root's: a Part's now, a Document's at the end */
+            t->roots_k.n = 0;
             mkl__buf_add(&t->roots_k, items.s, items.n);
-            c->k_len = items.n;
-            c->k_n = count;
+            t->last.k_n = count;
         }
         a = e;
     }
@@ -568,6 +596,7 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
             items.n = 0;
             put_element(t, i, 0, &items, 0);
         }
+    if (!st && t->doc) put_part(t);
     mkl__free(done);
     mkl__buf_free(&items);
     if (!st && (items.oom || t->bytes.oom || t->roots_k.oom || t->failed)) st = MKL_ERR_NOMEM;
@@ -679,8 +708,9 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_MMgr mm = pdf->mmgr;
     mkl_buf *b = &t->bytes;
     HPDF_Null tree = reserve_obj(t);
-    if (!tree || !t->copies.n) return MKL_ERR_PDF;
-    uint32_t tree_obj = obj_num(tree), doc = t->copies.n == 1 ? t->copies.v[0].obj : reserve(t), form = 0;
+    if (!tree || !t->parts.n) return MKL_ERR_PDF;
+    size_t nparts = t->parts.n;
+    uint32_t tree_obj = obj_num(tree), doc = nparts == 1 ? t->last.obj : t->doc, form = 0;
     if (!doc) return MKL_ERR_PDF;
     if (widget) {
         /* the signature's widget: a Form element, the Document's last child
@@ -706,17 +736,17 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
         if (HPDF_Dict_AddNumber(widget, "StructParent", (HPDF_INT32)nm->key) != HPDF_OK) return MKL_ERR_PDF;
     }
     /* the Document: one letter's root itself, or the Document of a combined
-     * file's Parts, one a copy */
+     * file's Parts, one a copy (written as their copies were) */
     obj_begin(t, doc);
     put(b, "<</S/Document");
-    size_t nk = (t->copies.n == 1 ? t->copies.v[0].k_n : t->copies.n) + (form != 0);
+    size_t nk = (nparts == 1 ? t->last.k_n : nparts) + (form != 0);
     if (nk) put(b, nk > 1 ? "/K[" : "/K ");
-    if (t->copies.n == 1) {
-        mkl__buf_add(b, t->roots_k.s + t->copies.v[0].k_at, t->copies.v[0].k_len);
+    if (nparts == 1) {
+        mkl__buf_add(b, t->roots_k.s, t->roots_k.n);
     } else {
-        for (size_t i = 0; i < t->copies.n; i++) {
+        for (size_t i = 0; i < nparts; i++) {
             if (i) put(b, " ");
-            put_ref(b, t->copies.v[i].obj);
+            put_ref(b, t->parts.v[i]);
         }
     }
     if (form) {
@@ -728,20 +758,6 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     put_ref(b, tree_obj);
     put(b, ">>");
     obj_end(t);
-    for (size_t i = 0; i < t->copies.n && t->copies.n > 1; i++) {
-        const Root *c = &t->copies.v[i];
-        obj_begin(t, c->obj);
-        put(b, "<</S/Part");
-        put_k(b, t->roots_k.s + c->k_at, c->k_len, c->k_n);
-        if (c->lang) {
-            put(b, "/Lang");
-            put_text(b, mkl__tags_lang(c->lang));
-        }
-        put(b, "/P ");
-        put_ref(b, doc);
-        put(b, ">>");
-        obj_end(t);
-    }
     uint32_t ptree = 0;
     if ((t->nums.n > LEAF || t->leaves.n) && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
     obj_begin(t, tree_obj);
