@@ -1,4 +1,5 @@
 /* sign.c - signing keys and CMS signatures through OpenSSL 3. See sign.h. */
+#define _DEFAULT_SOURCE 1 /* explicit_bzero */
 #include "sign.h"
 
 #include <openssl/bio.h>
@@ -12,6 +13,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
+
+#include "sign_openssl.h"   /* after OpenSSL's headers: its names become the loaded pointers */
 
 /* A key file is a few KB; more than this is not one. */
 #define KEY_FILE_MAX ((size_t)1 << 20)
@@ -186,6 +189,8 @@ mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const ch
     mkl_error *e = err ? err : &local;
     if (!out || !key_path) return mkl__err(e, MKL_ERR_ARGUMENT, NULL, 0, 0, "no key file");
     *out = NULL;
+    mkl_status loaded = mkl__openssl_load(key_path, e);
+    if (loaded) return loaded;
     const char *pw = password ? password : "";
     mkl_signer *s = mkl__calloc(1, sizeof *s);
     if (!s) return mkl__err(e, MKL_ERR_NOMEM, key_path, 0, 0, "out of memory");
@@ -236,9 +241,10 @@ mkl_status mkl_signer_load(const char *key_path, const char *cert_path, const ch
 
 int mkl_signer_needs_password(const char *path) {
     if (!path) return 0;
+    mkl_error e;
+    if (mkl__openssl_load(path, &e)) return 0;   /* mkl_signer_load() says why */
     char *data = NULL;
     size_t n = 0;
-    mkl_error e;
     if (mkl__read_file(path, KEY_FILE_MAX, "key file", &data, &n, &e)) return 0;
     const unsigned char *p = (const unsigned char *)data;
     PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)n);
@@ -303,7 +309,7 @@ mkl_status mkl_signer_read_password(const char *path, char *buf, size_t size, mk
     mkl_status st = mkl__read_file(path, PASSWORD_FILE_MAX, "password file", &data, &n, e);
     if (st) return st;
     st = mkl__password_line(data, n, path, buf, size, e);
-    OPENSSL_cleanse(data, n);
+    explicit_bzero(data, n);   /* as OPENSSL_cleanse, without loading libcrypto for a password */
     mkl__free(data);
     return st;
 }

@@ -370,4 +370,44 @@ with tempfile.TemporaryDirectory() as tmp:
     r = run("letter.md", "-o", "none/x.pdf", "--sign-cert", "rsa.pem")
     check(r.returncode == 2 and not os.path.exists("none/x.pdf"), "--sign-cert without --sign: usage error")
 
+    # libcrypto is loaded when a letter is first signed, not when the program
+    # starts: neither the program nor the library names it, an unsigned run
+    # never opens it, a signed one does
+    if check(shutil.which("strace") is not None and shutil.which("readelf") is not None,
+             "strace and readelf are installed (scripts/deps installs them)") and not VG:
+        libs = [mkletter] + [p for p in re.findall(r"=> (\S+)", sh("ldd", mkletter).stdout.decode())
+                             if "mkletter" in os.path.basename(p)]
+        needed = "".join(sh("readelf", "-d", p).stdout.decode() for p in libs)
+        check("libcrypto" not in needed and "libhpdf" in needed, "the program does not link libcrypto", needed)
+
+        def opened(*args):
+            t = sh("strace", "-f", "-e", "trace=openat,open", "-o", "trace.txt", mkletter, *args,
+                   # (LeakSanitizer cannot run under ptrace: a sanitizer build leaves leaks to the other runs)
+                   env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, MKLETTER_SIGN_PASSWORD=PASSWORD,
+                            ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"),
+                   stdin=subprocess.DEVNULL, start_new_session=True)
+            return t.returncode, re.findall(r'"([^"]*libcrypto[^"]*)"', open("trace.txt").read())
+
+        code, crypto = opened("letter.md", "-o", "plain-trace.pdf", "-q")
+        check(code == 0 and not crypto, "an unsigned letter never opens libcrypto", crypto)
+        code, crypto = opened("letter.md", "-o", "signed-trace.pdf", "-q", "--sign", "rsa.p12")
+        check(code == 0 and any(c.endswith("libcrypto.so.3") for c in crypto) and valid(pdfsig("signed-trace.pdf")),
+              "a signed letter loads libcrypto and is valid", crypto)
+    # a libcrypto.so.3 that lacks what signing needs: a clear error, no file
+    fake = os.environ.get("MKL_TEST_FAKE_LIBCRYPTO", "")
+    if check(os.path.exists(os.path.join(fake, "libcrypto.so.3")), "the test's fake libcrypto.so.3 is built", fake):
+        path = os.pathsep.join([fake] + [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p])
+        r = run("letter.md", "-o", "none/x.pdf", "--sign", "rsa.p12", extra_env={"LD_LIBRARY_PATH": path})
+        check(r.returncode == 1 and not os.path.exists("none/x.pdf") and r.stderr.startswith("rsa.p12:")
+              and "signing needs OpenSSL's libcrypto.so.3" in r.stderr and "has no function" in r.stderr,
+              "a libcrypto without the functions signing needs: exit 1 naming it, no file", r.stderr)
+        r = run("letter.md", "-o", "none/x.pdf", "--sign", "rsa.p12",
+                extra_env={"LD_LIBRARY_PATH": path, "MKL_FAKE_OPENSSL_VERSION": "1010117f"})
+        check(r.returncode == 1 and not os.path.exists("none/x.pdf")
+              and "libcrypto.so.3 is OpenSSL 1, not 3" in r.stderr,
+              "a libcrypto of another OpenSSL version: exit 1 naming it, no file", r.stderr)
+        r = run("letter.md", "-o", "fake-plain.pdf", "-q", extra_env={"LD_LIBRARY_PATH": path})
+        check(r.returncode == 0 and b"Unification Minister" in text("fake-plain.pdf"), "... and an unsigned letter still renders",
+              r.stderr)
+
 finish()
