@@ -401,7 +401,7 @@ static int render_parallel(Run *run, const mkl_letter *tmpl, const mkl_data *dat
         if (!d.st && d.row < j.fail_row && (d.st = mkl_fileset_add_pdf(files, d.pdf, d.len, names[d.row - first])))
             d.err = *mkl_renderer_error(run->r);
         mkl_free(d.pdf);
-        progress(p, ++done);
+        if (++done < p->total) progress(p, done);   /* 100 % once the files are in place */
         pthread_mutex_lock(&j.lock);
         if (d.st && d.row < j.fail_row) {
             j.fail_row = d.row;
@@ -546,8 +546,8 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
             st = per_file ? mkl_fileset_add(files, copy, names[row - first]) : mkl_batch_add(batch, copy);
             mkl_letter_free(copy);
             if (st) rc = fail(mkl_renderer_error(r), st);
-            /* a combined file is done when it is written: its last step waits for that */
-            if (!batch || row + 1 < last) progress(&p, row - first + 1);
+            /* the run is done when its files are in place: its last step waits for that */
+            if (row + 1 < last) progress(&p, row - first + 1);
         }
         if (!rc && batch && is_stdio(out)) {
             st = mkl_batch_write(batch, write_stdout, &out_errno);
@@ -558,7 +558,7 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
             rc = fail(mkl_renderer_error(r), st);
         }
         if (!rc && (st = commit(files))) rc = fail(mkl_renderer_error(r), st);
-        if (!rc && batch) progress(&p, last - first);
+        if (!rc) progress(&p, last - first);
         end_progress();
         pending = NULL;
     }

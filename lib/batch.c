@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fill.h"
+#include "glyphbase.h"
 #include "merge.h"
 #include "pdf.h"
 #include "renderer.h"
@@ -38,6 +39,38 @@ void *mkl__batch_sink_user(const mkl_batch *b) { return b ? b->sink_user : NULL;
 
 int mkl_letter_has_fields(const mkl_letter *l) { return l && mkl__doc_has_fields(l->doc); }
 
+uint64_t mkl__letter_serial(void) {
+    static uint64_t last;
+    return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
+static const char *empty_get(void *user, const char *name, size_t len) {
+    (void)user;
+    (void)name;
+    (void)len;
+    return "";
+}
+
+/* The renderer's base for the template (glyphbase.h): made the first time
+ * a copy of it is filled, from the template alone, laid out with every
+ * field empty; none when that fails (a copy is then written as without). */
+static void make_base(mkl_renderer *r, const mkl_letter *tmpl) {
+    if (r->base_of == tmpl->serial) return;
+    mkl__glyph_base_free(r->base);
+    r->base = NULL;
+    r->base_of = tmpl->serial;
+    mkl_lookup empty = {empty_get, NULL, NULL, 0, 0};
+    mkl_error e = {0};
+    mkl_letter blank = {0};
+    if (!mkl__doc_fill(tmpl->doc, &empty, &blank.doc, &e)) {
+        mkl_layout L = {0};
+        if (!mkl__render_layout(r, &blank, &L)) r->base = mkl__glyph_base_new(&L);
+        mkl__layout_free(&L);
+    }
+    mkl__doc_free(blank.doc);
+    mkl__err_clear(&r->err);   /* (what the blank letter's layout said is no copy's error) */
+}
+
 /* A copy of the template's document filled through `lk`, as a new letter. */
 static mkl_status fill_letter(mkl_renderer *r, const mkl_letter *tmpl, const mkl_lookup *lk, mkl_letter **out) {
     mkl_letter *l = mkl__calloc(1, sizeof *l);
@@ -47,6 +80,9 @@ static mkl_status fill_letter(mkl_renderer *r, const mkl_letter *tmpl, const mkl
         mkl__free(l);
         return st;
     }
+    l->serial = mkl__letter_serial();
+    l->filled_from = tmpl->serial;
+    make_base(r, tmpl);
     *out = l;
     return MKL_OK;
 }
@@ -243,7 +279,7 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     if (!b->w) {
         /* the document's title and author are the first letter's */
         mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL, NULL};
         if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
     }
     mkl_layout L = {0};

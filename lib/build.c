@@ -65,6 +65,7 @@ mkl_status mkl_letter_new(mkl_renderer *r, mkl_letter **out) {
         return MKL_ERR_NOMEM;
     }
     l->doc = d;
+    l->serial = mkl__letter_serial();
     d->lang = "en";
     d->font_size = 11;
     d->syllable = MKL_HANGUL_AUTO;

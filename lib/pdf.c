@@ -9,6 +9,7 @@
  * shared library. */
 #include "pdf_internal.h"
 #include "deflate.h"
+#include "glyphbase.h"
 #include "pack.h"
 #include "pdf_sign.h"
 
@@ -80,6 +81,8 @@ static mkl_status font_new(W *w, mkl_face *face, int is_twin) {
     f->hash = mkl__calloc(f->hcap, sizeof *f->hash);
     uint32_t *z0 = MKL_PUSH(&f->cid_gid), *z1 = MKL_PUSH(&f->cid_toff), *z2 = MKL_PUSH(&f->cid_tlen); /* CID 0 */
     if (!f->hash || !z0 || !z1 || !z2) return mkl__pdf_oom(w);
+    if (!is_twin && !w->flat && (f->base_gids = mkl__glyph_base_of(w->base, face, &f->base_n, &f->base_bits)))
+        f->base_count = hb_face_get_glyph_count(face->face);
     f->type0 = HPDF_Dict_New(w->pdf->mmgr);
     if (w->flat) {
         /* written at the end, under a number the pages refer to now */
@@ -141,8 +144,12 @@ static mkl_status twin_of(W *w, PFont **f) {
  * glyph has no text yet, or this one. Only CFF fonts have twins; and, in a
  * flat writer, TrueType fonts, whose code for a glyph is the glyph's id: a
  * glyph drawn for a second text (or none, after one) is drawn from a twin,
- * so that no CIDToGIDMap is needed. */
+ * so that no CIDToGIDMap is needed. A merge copy's base font (glyphbase.h)
+ * draws a glyph outside the base from its twin. */
 static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, uint32_t tlen) {
+    /* a glyph a merge copy's row brings: from the twin of its base font */
+    const PFont *b = *f;
+    if (b->base_bits && (gid >= b->base_count || !(b->base_bits[gid >> 3] & (1 << (gid & 7))))) return twin_of(w, f);
     if (w->flat && !(*f)->face->cff) {
         for (;;) {
             PFont *g = *f;
@@ -227,11 +234,30 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     return MKL_OK;
 }
 
-/* Four upper-case hex digits (a CID): printf is a fifth of the time of a render. */
+/* Four upper-case hex digits (a provisional code): printf is a fifth of the
+ * time of a render. */
 static void hex4(mkl_buf *b, uint32_t v) {
     static const char d[] = "0123456789ABCDEF";
     char s[4] = {d[(v >> 12) & 15], d[(v >> 8) & 15], d[(v >> 4) & 15], d[v & 15]};
     mkl__buf_add(b, s, 4);
+}
+
+/* A final code (a CID) in a literal string of the page's content: its two
+ * bytes, high first (Identity-H), a backslash before '(', ')' and '\', and
+ * CR and LF as \r and \n (a reader turns a bare end of line in a string
+ * into LF). Written so rather than as hex digits, a page's content is a
+ * third smaller: deflated in a third of the time and about 9% smaller
+ * (measured on the seed letter's pages). */
+static void code_bytes(mkl_buf *b, uint32_t v) {
+    char s[6], *p = s;
+    for (int i = 0; i < 2; i++) {
+        char c = (char)(i ? v & 0xFF : (v >> 8) & 0xFF);
+        if (c == '(' || c == ')' || c == '\\') { *p++ = '\\'; *p++ = c; }
+        else if (c == '\r') { *p++ = '\\'; *p++ = 'r'; }
+        else if (c == '\n') { *p++ = '\\'; *p++ = 'n'; }
+        else *p++ = c;
+    }
+    mkl__buf_add(b, s, (size_t)(p - s));
 }
 
 /* Shortest decimal for a coordinate: up to 3 decimals, no trailing zeros. */
@@ -431,7 +457,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             curf = curf ? &w->fonts.v[curf_at] : NULL;
             if (f != curf) {
                 /* a twin (or back): the same metrics, another font resource */
-                if (open) mkl__buf_adds(b, ">] TJ\n");
+                if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
                 open = 0;
                 char buf[32];
                 const char *name = font_name(w, pp, f, buf);
@@ -451,14 +477,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 while (j < end && fabs(L->glyphs.v[j].y - g->y) <= 0.0005) j++;
                 double want = line_tc(L, f->face, i, j, size, hz, tc);
                 if (want != tc) {
-                    if (open) mkl__buf_adds(b, ">] TJ\n");
+                    if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
                     open = 0;
                     ops(b, "# Tc\n", want);
                     tc = want;
                 }
             }
             if (newline) {
-                if (open) mkl__buf_adds(b, ">] TJ\n");
+                if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
                 double dx = as_written(g->x - lx), dy = as_written(H - g->y - ly);
                 ops(b, "# # Td\n", dx, dy);
                 lx += dx;
@@ -481,18 +507,21 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                     site->font = (uint32_t)(f - w->fonts.v);
                 }
                 if (adj != 0) num(b, adj);
-                mkl__buf_adds(b, "<");
+                mkl__buf_adds(b, w->flat ? "(" : "<");
                 open = 1;
             } else if (adj != 0) {
-                mkl__buf_adds(b, ">");
+                mkl__buf_adds(b, w->flat ? ")" : ">");
                 num(b, adj);
-                mkl__buf_adds(b, "<");
+                mkl__buf_adds(b, w->flat ? "(" : "<");
             }
             pen -= adj * size * hz / 1000;
-            hex4(b, w->flat ? f->codes.v[cid] : cid);
+            /* a flat writer's codes are final; others are provisional (hex,
+             * for page_final) */
+            if (w->flat) code_bytes(b, f->codes.v[cid]);
+            else hex4(b, cid);
             pen += (glyph_w1000(f->face, g->gid) * size / 1000 + tc) * hz;
         }
-        if (open) mkl__buf_adds(b, ">] TJ\n");
+        if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
     }
     if (T) mkl__tags_close(T, b);
     if (text) mkl__buf_adds(b, "ET\n");
@@ -505,25 +534,34 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     return b->oom ? mkl__pdf_oom(w) : MKL_OK;
 }
 
-/* Replace the provisional codes in `s`, the content of a finished page, by
- * the final CIDs. */
-static void page_patch(W *w, const PPage *pp, char *s) {
-    static const char d[] = "0123456789ABCDEF";
+/* The content of a finished page (`s`, `n` bytes, as page_content wrote it)
+ * into `out` with the final CIDs: each TJ array's provisional hex strings
+ * (<code...>) as literal strings of the final codes (code_bytes). */
+static void page_final(W *w, const PPage *pp, const char *s, size_t n, mkl_buf *out) {
+    size_t at = 0;
     for (size_t k = 0; k < pp->sites.n; k++) {
         const uint32_t *final = w->fonts.v[pp->sites.v[k].font].final;
-        int hex = 0;
-        for (char *c = s + pp->sites.v[k].off; *c != ']'; c++) {
-            if (*c == '<') hex = 1;
-            else if (*c == '>') hex = 0;
-            else if (hex) {
-                uint32_t v = 0;
-                for (int i = 0; i < 4; i++) v = v << 4 | (uint32_t)(c[i] <= '9' ? c[i] - '0' : c[i] - 'A' + 10);
-                v = final[v];
-                for (int i = 3; i >= 0; i--, v >>= 4) c[i] = d[v & 15];
-                c += 3;
+        size_t c = pp->sites.v[k].off;
+        mkl__buf_add(out, s + at, c - at);
+        while (s[c] != ']') {
+            if (s[c] != '<') {
+                size_t from = c;
+                while (s[c] != '<' && s[c] != ']') c++;
+                mkl__buf_add(out, s + from, c - from);
+                continue;
             }
+            mkl__buf_add(out, "(", 1);
+            for (c++; s[c] != '>'; c += 4) {
+                uint32_t v = 0;
+                for (int i = 0; i < 4; i++) v = v << 4 | (uint32_t)(s[c + i] <= '9' ? s[c + i] - '0' : s[c + i] - 'A' + 10);
+                code_bytes(out, final[v]);
+            }
+            mkl__buf_add(out, ")", 1);
+            c++;
         }
+        at = c;
     }
+    mkl__buf_add(out, s + at, n - at);
 }
 
 void mkl__pdf_utf16be_bytes(mkl_buf *b, const char *s, size_t n) {
@@ -759,6 +797,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     if (!w) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
     w->fail_mark = mark;
     w->subsets = info->subsets;
+    w->base = info->subsets ? info->base : NULL;   /* (its subset is kept by the renderer) */
     w->objstreams = info->objstreams;
     w->e = e;
     w->pdfa = info->pdfa;
@@ -921,7 +960,7 @@ static mkl_status finish(W *w) {
     /* now that every CID is known, the pages' content goes to libharu:
      * deflated here, so that libharu holds it compressed (pack.c writes its
      * /Filter; see pack.h), but for PDF/A, which is not packed */
-    mkl_buf raw = {0}, z = {0};   /* scratch, reused from page to page */
+    mkl_buf raw = {0}, fin = {0}, z = {0};   /* scratch, reused from page to page */
     for (size_t p = 0; p < w->pending.n; p++) {
         PPage *pp = &w->pending.v[p];
         mkl_buf *content = &pp->content;
@@ -934,13 +973,18 @@ static mkl_status finish(W *w) {
             }
             content = &raw;
         }
-        page_patch(w, pp, content->s);
+        fin.n = 0;
+        if (content->n) page_final(w, pp, content->s, content->n, &fin);
+        if (fin.oom) {
+            st = mkl__pdf_oom(w);
+            break;
+        }
         HPDF_Dict contents = ((HPDF_PageAttr)pp->page->attr)->contents;
-        const char *data = content->s;
-        size_t n = content->n;
+        const char *data = fin.s;
+        size_t n = fin.n;
         if (!w->pdfa && n) {
             z.n = 0;
-            if (mkl__deflate(&z, data, n, MKL_DEFLATE_CONTENT)) {
+            if (mkl__deflate(&z, data, n, MKL_DEFLATE_PAGES)) {
                 st = mkl__pdf_oom(w);
                 break;
             }
@@ -959,6 +1003,7 @@ static mkl_status finish(W *w) {
         page_free(pp);
     }
     mkl__buf_free(&raw);
+    mkl__buf_free(&fin);
     mkl__buf_free(&z);
     if (st) return st;
     if ((st = info_text(w, "Title", w->title)) || (st = info_text(w, "Author", w->author)) ||
@@ -970,7 +1015,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL, NULL};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {

@@ -38,6 +38,8 @@ typedef struct mkl_pdf_info {
     const char *sink_name;
     struct mkl_pack_cache *objstreams;  /* object streams kept from one document to the next (pack.h; the
                                            renderer's), or NULL */
+    const struct mkl_glyph_base *base;  /* a merge copy: its template's fixed glyphs of big faces, drawn from
+                                           a subset of exactly them (glyphbase.h; not for a combined file) */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

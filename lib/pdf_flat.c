@@ -400,7 +400,7 @@ mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, const mkl_buf *content) 
     if (!stub) return flat_oom(w);
     if (HPDF_Dict_Add(page, "Contents", stub) != HPDF_OK) return mkl__pdf_fail(w, "writing a page");
     mkl_buf z = {0}, head = {0};
-    if (mkl__deflate(&z, content->s, content->n, MKL_DEFLATE_CONTENT)) {
+    if (mkl__deflate(&z, content->s, content->n, MKL_DEFLATE_PAGES)) {
         mkl__buf_free(&z);
         return flat_oom(w);
     }

@@ -312,17 +312,27 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     HPDF_MMgr mm = w->pdf->mmgr;
     mkl_face *face = f->face;
     mkl_status st = MKL_OK;
-    /* the glyphs used, sorted and unique */
-    uint32_t *gids = mkl__malloc(f->cid_gid.n * sizeof *gids);
+    /* the glyphs used, sorted and unique; a base font's: the base's, all of
+     * them (the glyphs drawn are among them), so that every copy has the
+     * same subset, kept deflated */
+    size_t ng = 0, nfrom = f->base_gids ? f->base_n : f->cid_gid.n;
+    uint32_t *gids = mkl__malloc((nfrom ? nfrom : 1) * sizeof *gids);
     if (!gids) return mkl__pdf_oom(w);
-    memcpy(gids, f->cid_gid.v, f->cid_gid.n * sizeof *gids);
-    qsort(gids, f->cid_gid.n, sizeof *gids, cmp_u32);
-    size_t ng = 0;
-    for (size_t i = 0; i < f->cid_gid.n; i++)
-        if (!ng || gids[ng - 1] != gids[i]) gids[ng++] = gids[i];
+    if (f->base_gids) {
+        memcpy(gids, f->base_gids, nfrom * sizeof *gids);
+        ng = nfrom;
+    } else {
+        memcpy(gids, f->cid_gid.v, nfrom * sizeof *gids);
+        qsort(gids, nfrom, sizeof *gids, cmp_u32);
+        for (size_t i = 0; i < nfrom; i++)
+            if (!ng || gids[ng - 1] != gids[i]) gids[ng++] = gids[i];
+    }
     SubEntry own = {0}, *e = NULL;
     mkl_subsets *cache = w->subsets;
     if (w->flat) cache = NULL;   /* (its subsets keep glyph ids: they serve no other document) */
+    /* the twin of a base font holds the glyphs one copy's row brings: its
+     * subset serves no other copy, and would push the base's out */
+    int keep = cache && !(f->is_twin && !face->cff);
     for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !e; i++)
         if (cache->e[i].face == face && cache->e[i].n == ng && !memcmp(cache->e[i].gids, gids, ng * sizeof *gids))
             e = &cache->e[i];
@@ -339,7 +349,7 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
             return st;
         }
         e = &own;
-        if (cache) {   /* kept for the next copies, in place of the oldest */
+        if (keep) {   /* kept for the next copies, in place of the oldest */
             SubEntry *slot = &cache->e[cache->next++ % (sizeof cache->e / sizeof *cache->e)];
             sub_clear(slot);
             *slot = own;

@@ -59,6 +59,13 @@ typedef struct PFont {
     uint8_t *gid_taken;        /* TrueType: a bit per glyph of the face that has its code */
     uint16_t *face_cid;        /* CID-keyed CFF: the face's CID of each glyph */
     int used_on_page;          /* a flat writer: drawn on the page being written */
+    /* a merge copy's big TrueType face (glyphbase.h): this font is subset to
+     * exactly the template's glyphs of the face (`base_gids`, a bit each in
+     * `base_bits`), and a glyph outside them is drawn from the twin */
+    const uint32_t *base_gids;
+    size_t base_n;
+    const uint8_t *base_bits;
+    uint32_t base_count;       /* the face's glyphs (bits in base_bits) */
 } PFont;
 
 /* Where a TJ array starts in a page's content (just after its '['), and
@@ -127,6 +134,7 @@ typedef struct mkl_pdfw {
     int pages;
     long fail_mark;        /* mkl__alloc_failures() when the writer was made */
     mkl_subsets *subsets;  /* the renderer's subset fonts, or NULL */
+    const struct mkl_glyph_base *base;  /* a merge copy's fixed glyphs (glyphbase.h), or NULL */
     struct mkl_pack_cache *objstreams;  /* the renderer's kept object streams, or NULL */
     const mkl_signer *signer;  /* sign the document, or NULL */
     HPDF_Page first;       /* the first page: the signature's widget is there */

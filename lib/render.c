@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "font.h"
+#include "glyphbase.h"
 #include "image.h"
 #include "layout.h"
 #include "letter.h"
@@ -171,6 +172,7 @@ void mkl_renderer_free(mkl_renderer *r) {
     mkl__shaper_free(r->sh);
     mkl__parcache_free(r->cache);
     mkl__subsets_free(r->subsets);
+    mkl__glyph_base_free(r->base);
     mkl__pack_cache_free(r->objstreams);
     mkl__fontdb_free(r->db);
     mkl__free(r->font_dir);
@@ -194,6 +196,7 @@ mkl_status mkl_letter_parse(mkl_renderer *r, const char *text, size_t len, const
     mkl__err_clear(&r->err);
     mkl_letter *l = mkl__calloc(1, sizeof *l);
     if (!l) return mkl__err(&r->err, MKL_ERR_NOMEM, name, 0, 0, "out of memory");
+    l->serial = mkl__letter_serial();
     mkl_parse_opts po = {r->style, "", NULL, NULL};
     mkl_status st = mkl__parse_letter_opts(text ? text : "", len, name, base_dir, &po, &l->doc, &r->err);
     if (st) {
@@ -340,7 +343,9 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     if (!st) {
         r->pages = (int)L.pages.n;
         mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams, NULL};
+        /* a copy of a merge: its template's fixed glyphs (glyphbase.h) */
+        if (letter->filled_from && letter->filled_from == r->base_of) info.base = r->base;
         /* the layout goes once its pages are added, before the file is
          * finished and packed: a petition's 100,000 signatories have 30 MB
          * of glyphs, which would wait beside the whole file */

@@ -22,6 +22,8 @@ struct mkl_renderer {
     MKL_VEC(CachedImage *) images;   /* decoded once, shared by every copy; stable addresses */
     mkl_parcache *cache;             /* shaped paragraphs, shared by every copy */
     struct mkl_subsets *subsets;     /* subset fonts, shared by copies with the same glyphs */
+    struct mkl_glyph_base *base;     /* the fixed glyphs of the template `base_of` (glyphbase.h), or NULL */
+    uint64_t base_of;                /* the serial of the template `base` was made for; 0: none yet */
     struct mkl_pack_cache *objstreams;   /* the last documents' object streams, deflated (pack.h) */
     char *font_dir;
     mkl_fontdb *db;

