@@ -48,8 +48,8 @@ static void usage(FILE *f) {
             "                        A-, -B and A also work; B past the end is cut to it),\n"
             "                        to split a batch over machines\n"
             "      --duplex          in a combined file, start every copy on a front side\n"
-            "  -j, --jobs N          threads for a merge of one file per row (default: the\n"
-            "                        cores this process may use); the files are the same\n"
+            "  -j, --jobs N          threads for a merge (default: the cores this process\n"
+            "                        may use); the files are the same as with -j 1\n"
             "      --check           check the letter (with --merge: fill and lay out every\n"
             "                        row, make every output name) and write nothing; prints\n"
             "                        every problem found, up to %d, and exits 1 if any\n"
@@ -148,7 +148,7 @@ static int fail(const mkl_error *err, mkl_status st) {
 typedef struct Run {
     mkl_renderer *r;
     const mkl_options *opts;   /* for the renderers of other threads */
-    int jobs;                  /* threads for a merge of one file per row */
+    int jobs;                  /* threads for a merge */
     int check;
     int quiet;
     int problems;
@@ -530,6 +530,9 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
     if (!rc && !run->check) {
         p = (Progress){now(), 0, last - first, run->quiet, "made"};
         if ((st = mkl_fileset_new(r, &files)) || (!per_file && (st = mkl_batch_new(r, duplex, &batch))))
+            rc = fail(mkl_renderer_error(r), st);
+        /* a combined file: this thread lays the copies out, the others deflate */
+        if (!rc && batch && (st = mkl_batch_set_jobs(batch, run->jobs < MKL_BATCH_MAX_JOBS ? run->jobs : MKL_BATCH_MAX_JOBS)))
             rc = fail(mkl_renderer_error(r), st);
         /* a combined file: its pages go to its temporary file as they are made */
         if (!rc && batch && !is_stdio(out) && (st = mkl_fileset_stream_batch(files, batch, out)))

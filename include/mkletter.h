@@ -384,6 +384,24 @@ typedef struct mkl_batch mkl_batch;
 
 /** Start a batch rendered with `r` (which must outlive it). Free with mkl_batch_free(). */
 MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
+/** The most threads mkl_batch_set_jobs() takes. */
+#define MKL_BATCH_MAX_JOBS 256
+/** Let the batch `b`, before its first copy is added, use `jobs` threads (1
+ * to MKL_BATCH_MAX_JOBS; 1, the default, is the calling thread alone) for a
+ * file streamed with mkl_fileset_stream_batch(): the calling thread lays
+ * out each copy and makes its objects, and `jobs` - 1 threads the batch
+ * starts (named "mkl-deflate") deflate its page content and object streams
+ * meanwhile (a fifth of a combined file's time), the calling thread too
+ * when they lag behind. The file is the same, byte for byte, for every
+ * `jobs`: every stream is deflated at the same level and written in its
+ * place. Errors stay those of the copy being added (a stream of an earlier
+ * copy that runs out of memory as it is deflated fails the batch at a later
+ * call, and the batch leaves no file). A batch made whole (PDF/A, signed,
+ * or written by mkl_batch_write) uses the calling thread only. The threads
+ * take no signal, and are joined when the file is finished or the batch
+ * freed. MKL_ERR_ARGUMENT for a `jobs` out of range or a batch that has
+ * copies already. */
+MKL_API mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs);
 /** Lay out `l` and add its pages; `l` may be freed afterwards. */
 MKL_API mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l);
 /** The number of pages so far, blank ones included. */

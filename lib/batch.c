@@ -21,6 +21,7 @@ struct mkl_batch {
     mkl_pdfw *w;
     int duplex;
     int written;
+    int jobs;          /* threads that may deflate a streamed file's streams (mkl_batch_set_jobs) */
     /* a batch streamed to a file set's temporary file (mkl__batch_stream) */
     int (*sink)(void *user, const char *data, size_t n);
     void *sink_user;
@@ -271,6 +272,12 @@ mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out) {
     return MKL_OK;
 }
 
+mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs) {
+    if (!b || b->w || b->written || jobs < 1 || jobs > MKL_BATCH_MAX_JOBS) return MKL_ERR_ARGUMENT;
+    b->jobs = jobs;
+    return MKL_OK;
+}
+
 mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     if (!b || !l || b->written) return MKL_ERR_ARGUMENT;
     mkl_renderer *r = b->r;
@@ -279,7 +286,8 @@ mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
     if (!b->w) {
         /* the document's title and author are the first letter's */
         mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL, NULL};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL, NULL,
+                             b->jobs};
         if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
     }
     mkl_layout L = {0};

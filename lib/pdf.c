@@ -1015,7 +1015,7 @@ static mkl_status finish(W *w) {
         HPDF_Date d = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, 'Z', 0, 0};
         if (HPDF_SetInfoDateAttr(pdf, HPDF_INFO_CREATION_DATE, d) != HPDF_OK) return mkl__pdf_fail(w, "setting the date");
     }
-    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL, NULL};
+    mkl_pdf_info info = {w->title, w->author, w->ctime, w->pdfa, NULL, NULL, w->tags != NULL, w->pdfua, NULL, NULL, NULL, NULL, NULL, 0};
     if (w->pdfa) {
         if ((st = pdfa(w, &info, &tm))) return st;
     } else if (w->pdfua) {

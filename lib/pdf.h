@@ -40,6 +40,8 @@ typedef struct mkl_pdf_info {
                                            renderer's), or NULL */
     const struct mkl_glyph_base *base;  /* a merge copy: its template's fixed glyphs of big faces, drawn from
                                            a subset of exactly them (glyphbase.h; not for a combined file) */
+    int jobs;              /* a writer with a sink: threads that may deflate its streams (the
+                              calling one among them); 0 or 1: the calling thread only */
 } mkl_pdf_info;
 
 /* Write the PDF for `l` into `out` (appended). */

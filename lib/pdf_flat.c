@@ -23,42 +23,18 @@
 /* libharu keeps an object's number in 23 bits */
 #define MAX_OBJ 0x7FFFFFu
 
-/* A cross-reference entry: an object at an offset, or the index-th in an
- * object stream. */
-#define FLAT_AT(off) (((uint64_t)(off) << 2) | 1)
-#define FLAT_IN(stm, idx) ((((uint64_t)(stm) << 16 | (idx)) << 2) | 2)
-
 /* An object stream being filled. */
 typedef struct Stm { mkl_buf hdr, data; uint32_t num[PER_STREAM]; unsigned n; } Stm;
 
 static mkl_status flat_oom(W *w) { return mkl__pdf_oom(w); }
 
-static mkl_status drain(W *w) {
-    PFlat *f = w->flat;
-    if (f->out.oom) return flat_oom(w);
-    if (!f->out.n) return MKL_OK;
-    int err = f->sink(f->user, f->out.s, f->out.n);
-    if (err)
-        return mkl__err(w->e, MKL_ERR_WRITE, f->name, 0, 0, "cannot write: %s", strerror(err));
-    f->off += f->out.n;
-    f->out.n = 0;
-    return MKL_OK;
-}
-
-/* Append to the output; hand it over by the megabyte. */
-static mkl_status put(W *w, const char *s, size_t n) {
-    PFlat *f = w->flat;
-    mkl__buf_add(&f->out, s, n);
-    if (f->out.oom) return flat_oom(w);
-    return f->out.n >= ((size_t)1 << 20) ? drain(w) : MKL_OK;
-}
-
-static uint64_t here(const W *w) { return w->flat->off + w->flat->out.n; }
+/* The output (pdf_flat_out.c). */
+static mkl_status put(W *w, const char *s, size_t n) { return mkl__flat_put(w, s, n); }
 
 /* The next entry of a run: the next object in the same object stream. */
 static uint64_t run_step(uint64_t entry) { return (entry & 3) == 2 ? entry + 4 : 0; }
 
-static mkl_status set_entry(W *w, uint32_t num, uint64_t entry) {
+mkl_status mkl__flat_entry(W *w, uint32_t num, uint64_t entry) {
     PFlat *f = w->flat;
     FlatRun *last = f->runs.n ? &f->runs.v[f->runs.n - 1] : NULL;
     if (last && last->first + last->n == num && run_step(last->entry + 4 * (uint64_t)(last->n - 1)) == entry) {
@@ -155,7 +131,7 @@ static mkl_status write_stream_obj(W *w, void *obj) {
         const char *mark = NULL;
         for (const char *p = b.s + start; kw && p + strlen(MARK) <= kw && !mark; p++)
             if (!memcmp(p, MARK, strlen(MARK))) mark = p;
-        st = set_entry(w, num, FLAT_AT(here(w)));
+        st = mkl__flat_put_here(w, num);
         if (!st && mark) {
             size_t at = (size_t)(mark - b.s);
             if (!st) st = put(w, b.s, at);
@@ -178,20 +154,14 @@ static mkl_status stm_flush(W *w, Stm *s) {
     if (st) return st;
     size_t first = s->hdr.n;
     mkl__buf_add(&s->hdr, s->data.s, s->data.n);
-    mkl_buf z = {0}, head = {0};
-    if (s->hdr.oom || mkl__deflate(&z, s->hdr.s, s->hdr.n, MKL_DEFLATE_BEST)) st = flat_oom(w);
-    for (unsigned i = 0; i < s->n && !st; i++) st = set_entry(w, s->num[i], FLAT_IN(num, i));
-    if (!st) st = set_entry(w, num, FLAT_AT(here(w)));
-    if (!st) {
-        mkl__buf_printf(&head, "%u 0 obj\n<< /Type /ObjStm /N %u /First %zu /Filter /FlateDecode /Length %zu >>\nstream\n",
-                        (unsigned)num, s->n, first, z.n);
-        st = head.oom ? flat_oom(w) : put(w, head.s, head.n);
-    }
-    if (!st) st = put(w, z.s, z.n);
-    if (!st) st = put(w, "\nendstream\nendobj\n", 18);
-    mkl__buf_free(&z);
-    mkl__buf_free(&head);
-    s->hdr.n = s->data.n = 0;
+    if (s->hdr.oom) st = flat_oom(w);
+    for (unsigned i = 0; i < s->n && !st; i++) st = mkl__flat_entry(w, s->num[i], FLAT_IN(num, i));
+    char before[96];
+    snprintf(before, sizeof before, "/Type /ObjStm /N %u /First %zu /Filter /FlateDecode ", s->n, first);
+    /* (the header and data are the stream's, taken) */
+    if (!st) st = mkl__flat_put_stream(w, num, before, "", &s->hdr, MKL_DEFLATE_OBJECTS);
+    mkl__buf_free(&s->hdr);
+    s->data.n = 0;
     s->n = 0;
     return st;
 }
@@ -240,6 +210,7 @@ mkl_status mkl__flat_new(W *w, const mkl_pdf_info *info) {
     /* the numbers libharu gave the document's own objects are taken */
     f->next = (uint32_t)f->main->entries->count;
     mkl_status st = mkl__flat_reserve(w, &f->root);
+    if (!st) st = mkl__flat_out_start(w, info->jobs - 1);
     if (st) return st;
     return put(w, "%PDF-1.5\n%\xE2\xE3\xCF\xD3\n", 15);
 }
@@ -247,6 +218,7 @@ mkl_status mkl__flat_new(W *w, const mkl_pdf_info *info) {
 void mkl__flat_free(W *w) {
     PFlat *f = w->flat;
     if (!f) return;
+    mkl__flat_out_free(f);
     if (w->pdf) w->pdf->xref = f->main;
     if (f->copy) HPDF_Xref_Free(f->copy);
     free_transient(f);
@@ -366,7 +338,7 @@ mkl_status mkl__flat_page(W *w, double width, double height, HPDF_Dict *out) {
     return MKL_OK;
 }
 
-mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, const mkl_buf *content) {
+mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, mkl_buf *content) {
     HPDF_MMgr mm = w->pdf->mmgr;
     HPDF_Dict res = HPDF_Dict_New(mm), fonts = NULL, xobjects = NULL;
     if (!res || HPDF_Dict_Add(page, "Resources", res) != HPDF_OK) return mkl__pdf_fail(w, "writing a page");
@@ -392,26 +364,14 @@ mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, const mkl_buf *content) 
     }
     if (r != HPDF_OK) return mkl__pdf_fail(w, "writing a page");
     if (!content || !content->n) return MKL_OK;
-    /* the content: deflated and written now */
+    /* the content: deflated (perhaps on another thread) and written in its place */
     uint32_t num = 0;
     mkl_status st = mkl__flat_reserve(w, &num);
     if (st) return st;
     void *stub = mkl__flat_stub(w, num, 1);
     if (!stub) return flat_oom(w);
     if (HPDF_Dict_Add(page, "Contents", stub) != HPDF_OK) return mkl__pdf_fail(w, "writing a page");
-    mkl_buf z = {0}, head = {0};
-    if (mkl__deflate(&z, content->s, content->n, MKL_DEFLATE_PAGES)) {
-        mkl__buf_free(&z);
-        return flat_oom(w);
-    }
-    mkl__buf_printf(&head, "%u 0 obj\n<< /Length %zu /Filter /FlateDecode >>\nstream\n", (unsigned)num, z.n);
-    st = head.oom ? flat_oom(w) : set_entry(w, num, FLAT_AT(here(w)));
-    if (!st) st = put(w, head.s, head.n);
-    if (!st) st = put(w, z.s, z.n);
-    if (!st) st = put(w, "\nendstream\nendobj\n", 18);
-    mkl__buf_free(&z);
-    mkl__buf_free(&head);
-    return st;
+    return mkl__flat_put_stream(w, num, "", " /Filter /FlateDecode", content, MKL_DEFLATE_PAGES);
 }
 
 mkl_status mkl__flat_link(W *w, HPDF_Dict page, const mkl_plink *lk, double page_height, HPDF_Dict *out) {
@@ -465,10 +425,12 @@ static void put_be(unsigned char *p, uint64_t v, int width) {
 static mkl_status write_xref(W *w) {
     PFlat *f = w->flat;
     uint32_t num = 0;
-    mkl_status st = mkl__flat_reserve(w, &num);
+    /* every stream written, so that every offset is known */
+    mkl_status st = mkl__flat_drain(w);
+    if (!st) st = mkl__flat_reserve(w, &num);
     if (st) return st;
-    uint64_t xoff = here(w);
-    if ((st = set_entry(w, num, FLAT_AT(xoff)))) return st;
+    uint64_t xoff = mkl__flat_here(w);
+    if ((st = mkl__flat_entry(w, num, FLAT_AT(xoff)))) return st;
     size_t size = f->copy ? f->copy->start_offset + f->copy->entries->count : f->next;
     qsort(f->runs.v, f->runs.n, sizeof *f->runs.v, cmp_run);
     uint64_t big = xoff;
@@ -552,7 +514,8 @@ mkl_status mkl__flat_finish(W *w) {
     if (!st) st = stm_flush(w, &s);
     stm_free(&s);
     if (!st) st = write_xref(w);
-    if (!st) st = drain(w);
+    if (!st) st = mkl__flat_drain(w);
+    mkl__flat_out_free(f);   /* (the helper threads joined: nothing is left to deflate) */
     w->pdf->xref = f->main;
     f->copy = NULL;
     if (x) HPDF_Xref_Free(x);

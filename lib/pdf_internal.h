@@ -115,7 +115,13 @@ typedef struct PFlat {
     MKL_VEC(void *) transient;   /* stubs of the copy being added */
     MKL_VEC(HPDF_Dict) copy_pages;   /* the copy's pages, numbered when it is written */
     int broken;              /* a copy failed halfway: the file cannot be finished */
+    struct FlatJobs *jobs;   /* threads that deflate its streams (pdf_flat_out.c), or NULL */
 } PFlat;
+
+/* A cross-reference entry: an object at an offset, or the index-th in an
+ * object stream. */
+#define FLAT_AT(off) (((uint64_t)(off) << 2) | 1)
+#define FLAT_IN(stm, idx) ((((uint64_t)(stm) << 16 | (idx)) << 2) | 2)
 
 /* The writer: one libharu document that layouts are added to, page by page. */
 typedef struct mkl_pdfw {
@@ -172,12 +178,29 @@ mkl_status mkl__flat_copy_end(W *w, mkl_status st);
 /* A page: its dictionary (in the copy's objects), made now; its content,
  * written now; its resources, from the fonts and images used on it. */
 mkl_status mkl__flat_page(W *w, double width, double height, HPDF_Dict *out);
-mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, const mkl_buf *content);
+mkl_status mkl__flat_page_content(W *w, HPDF_Dict page, mkl_buf *content);   /* (content is taken) */
 /* A link annotation on `page`. */
 mkl_status mkl__flat_link(W *w, HPDF_Dict page, const mkl_plink *lk, double page_height, HPDF_Dict *out);
 /* Before the fonts and the document's last objects are made, and after:
  * write them, the page tree and the cross-reference stream. */
 mkl_status mkl__flat_final_begin(W *w);
 mkl_status mkl__flat_finish(W *w);
+/* Object `num`'s cross-reference entry (FLAT_AT, FLAT_IN). */
+mkl_status mkl__flat_entry(W *w, uint32_t num, uint64_t entry);
+
+/* The flat writer's output (pdf_flat_out.c): bytes in order, the streams it
+ * deflates perhaps deflated on `threads` helper threads (started by
+ * mkl__flat_out_start; none: at once). The output is the same either way. */
+mkl_status mkl__flat_out_start(W *w, int threads);
+void mkl__flat_out_free(PFlat *f);
+/* Append bytes; object `num` starts here; the stream object `num`, its
+ * dictionary "<< BEFORE/Length N AFTER >>", `data` (taken) deflated at `level`. */
+mkl_status mkl__flat_put(W *w, const char *s, size_t n);
+mkl_status mkl__flat_put_here(W *w, uint32_t num);
+mkl_status mkl__flat_put_stream(W *w, uint32_t num, const char *before, const char *after, mkl_buf *data, int level);
+/* Every stream deflated and written, what is held handed to the sink; then
+ * the offset the next byte is written at. */
+mkl_status mkl__flat_drain(W *w);
+uint64_t mkl__flat_here(W *w);
 
 #endif

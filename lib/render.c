@@ -343,7 +343,7 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
     if (!st) {
         r->pages = (int)L.pages.n;
         mkl_pdf_info info = {letter->doc->subject, letter->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
-                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams, NULL};
+                             r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams, NULL, 0};
         /* a copy of a merge: its template's fixed glyphs (glyphbase.h) */
         if (letter->filled_from && letter->filled_from == r->base_of) info.base = r->base;
         /* the layout goes once its pages are added, before the file is

@@ -1,0 +1,153 @@
+/* test_jobs.c - a combined file deflated on several threads
+ * (mkl_batch_set_jobs): the arguments it takes, the threads it starts (and
+ * joins), and the same bytes for every number of them, with copies whose
+ * rows bring new glyphs (Hangul names) and a failing copy that leaves no file. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "mkletter.h"
+
+/* This thread and the batches' deflating threads ("mkl-deflate"), from /proc. */
+static int threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    int n = 1;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[300], name[32] = {0};
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        if (f && fgets(name, sizeof name, f) && !strncmp(name, "mkl-deflate", 11)) n++;
+        if (f) fclose(f);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+static const char *LETTER =
+    "---\nsubject: Notice {{n}}\nto: |\n  {{name}}\n  Seoul\nopening: \"Dear {{name}},\"\n---\n\n"
+    "We write to you, {{name}}, about the [notice](https://example.org/{{n}}).\n\n"
+    "## Details\n\nA second paragraph, so that a copy has some text to deflate.\n";
+
+typedef struct Row { char n[16], name[64]; } Row;
+
+static const char *get(void *user, const char *name) {
+    Row *r = user;
+    return !strcmp(name, "n") ? r->n : !strcmp(name, "name") ? r->name : NULL;
+}
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return s;
+}
+
+/* A combined file of `copies` copies made with `jobs` threads into `path`;
+ * the copy `bad` (or none: -1) has a character no font has. Returns the
+ * status of the whole; *during: the threads while copies were added. */
+static mkl_status combined(int jobs, int copies, int bad, const char *path, int *during) {
+    mkl_options o;
+    mkl_options_init(&o);
+    o.font_dir = MKL_TEST_FONT_DIR;
+    o.creation_time = 1600000000;   /* (not now: the two files are made seconds apart) */
+    mkl_renderer *r = NULL;
+    mkl_letter *tmpl = NULL;
+    mkl_batch *b = NULL;
+    mkl_fileset *s = NULL;
+    mkl_status st = mkl_renderer_new(&o, &r);
+    if (!st) st = mkl_letter_parse(r, LETTER, strlen(LETTER), "jobs.md", NULL, &tmpl);
+    if (!st) st = mkl_fileset_new(r, &s);
+    if (!st) st = mkl_batch_new(r, 0, &b);
+    if (!st) st = mkl_batch_set_jobs(b, jobs);
+    if (!st) st = mkl_fileset_stream_batch(s, b, path);
+    *during = 0;
+    for (int i = 0; i < copies && !st; i++) {
+        Row row;
+        snprintf(row.n, sizeof row.n, "%d", i + 1);
+        /* a new Hangul syllable in every copy: glyphs the earlier copies did not draw */
+        char syl[4] = {(char)(0xEA + (i * 37 % 3)), (char)(0xB0 + (i * 13 % 16)), (char)(0x80 + (i * 7 % 64)), 0};
+        snprintf(row.name, sizeof row.name, i == bad ? "Bad \xF4\x8F\xBF\xBD" : "Person %d %s", i + 1, syl);
+        mkl_letter *l = NULL;
+        st = mkl_letter_fill(r, tmpl, get, &row, &l);
+        if (!st) st = mkl_batch_add(b, l);
+        mkl_letter_free(l);
+        if (!st && threads() > *during) *during = threads();
+    }
+    if (!st) st = mkl_fileset_add_batch(s, b, path);
+    if (!st) CHECK_MSG(threads() == 1, "the batch's threads are joined once it is written: %d left", threads());
+    if (!st) st = mkl_fileset_commit(s);
+    mkl_fileset_free(s);
+    mkl_batch_free(b);
+    mkl_letter_free(tmpl);
+    mkl_renderer_free(r);
+    CHECK(threads() == 1);
+    return st;
+}
+
+static void test_arguments(void) {
+    mkl_renderer *r = NULL;
+    mkl_batch *b = NULL;
+    CHECK(mkl_batch_set_jobs(NULL, 2) == MKL_ERR_ARGUMENT);
+    CHECK(mkl_renderer_new(NULL, &r) == MKL_OK && mkl_batch_new(r, 0, &b) == MKL_OK);
+    CHECK(mkl_batch_set_jobs(b, 0) == MKL_ERR_ARGUMENT);
+    CHECK(mkl_batch_set_jobs(b, MKL_BATCH_MAX_JOBS + 1) == MKL_ERR_ARGUMENT);
+    CHECK(mkl_batch_set_jobs(b, 1) == MKL_OK);
+    CHECK(mkl_batch_set_jobs(b, MKL_BATCH_MAX_JOBS) == MKL_OK);
+    /* a batch made whole (no file set streams it) starts no thread */
+    mkl_letter *l = NULL;
+    const char *t = "---\nto: A\n---\n\nHello.\n";
+    CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &l) == MKL_OK && mkl_batch_add(b, l) == MKL_OK);
+    CHECK(threads() == 1);
+    CHECK(mkl_batch_set_jobs(b, 2) == MKL_ERR_ARGUMENT);   /* it has copies already */
+    mkl_letter_free(l);
+    mkl_batch_free(b);
+    mkl_renderer_free(r);
+}
+
+int main(void) {
+    test_arguments();
+    char dir[] = "/tmp/mkl-jobs-XXXXXX";
+    if (!mkdtemp(dir)) return 2;
+    char p1[64], p3[64], pb[64];
+    snprintf(p1, sizeof p1, "%s/j1.pdf", dir);
+    snprintf(p3, sizeof p3, "%s/j3.pdf", dir);
+    snprintf(pb, sizeof pb, "%s/bad.pdf", dir);
+    int during1 = 0, during3 = 0, during_bad = 0;
+    CHECK(combined(1, 40, -1, p1, &during1) == MKL_OK);
+    CHECK(combined(3, 40, -1, p3, &during3) == MKL_OK);
+    CHECK_MSG(during1 == 1, "one job: no other thread (%d)", during1);
+    CHECK_MSG(during3 == 3, "three jobs: two threads beside this one (%d)", during3);
+    size_t n1 = 0, n3 = 0;
+    char *a = slurp(p1, &n1), *c = slurp(p3, &n3);
+    CHECK_MSG(a && c && n1 > 10000 && n1 == n3 && !memcmp(a, c, n1), "-j 3 writes the bytes of -j 1 (%zu and %zu bytes)", n1, n3);
+    free(a);
+    free(c);
+    /* copy 30 of 40 fails, with streams of the copies before it still being deflated: no file */
+    CHECK(combined(3, 40, 29, pb, &during_bad) == MKL_ERR_FONT);
+    struct stat sb;
+    CHECK_MSG(stat(pb, &sb) != 0, "a failed batch leaves no file");
+    DIR *d = opendir(dir);
+    int left = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "j1.pdf") && strcmp(e->d_name, "j3.pdf"))
+            left++;
+    if (d) closedir(d);
+    CHECK_MSG(left == 0, "no other file, temporary or not, is left (%d)", left);
+    unlink(p1);
+    unlink(p3);
+    rmdir(dir);
+    return check_done();
+}
