@@ -51,6 +51,7 @@ struct mkl_subsets {
     size_t next;
     Reduced red[4];
     size_t next_red;
+    size_t twins;   /* twin subsets of base fonts made (glyphbase.h) */
 };
 
 static void sub_clear(SubEntry *e) {
@@ -342,6 +343,10 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
         /* a second subset of a face in this renderer: its rows bring new glyphs */
         int reduce = 0;
         for (size_t i = 0; cache && i < sizeof cache->e / sizeof *cache->e && !reduce; i++) reduce = cache->e[i].face == face;
+        /* the first twin of a base font: from the face itself (3 ms for Nanum
+         * Myeongjo) rather than by making its cut-down face (32 ms) for what
+         * may be a merge of one row (--rows N) */
+        if (cache && f->is_twin && !face->cff && !cache->twins++) reduce = 0;
         /* a flat writer's codes are the face's glyph ids (a CID-keyed CFF
          * subset keeps the face's CIDs whatever it does with glyph ids) */
         if ((st = make_subset(w, face, gids, ng, reduce, w->flat && !face->cid_keyed, &own))) {
