@@ -65,3 +65,49 @@ int mkl__inflate(mkl_buf *out, const void *src, size_t n, size_t rawlen) {
     return rc;
 }
 
+
+struct mkl_deflater { z_stream z; };
+
+mkl_deflater *mkl__deflater_new(int level) {
+    mkl_deflater *d = mkl__calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->z.zalloc = zalloc;
+    d->z.zfree = zfree;
+    if (deflateInit(&d->z, level < 1 || level > 9 ? Z_DEFAULT_COMPRESSION : level) != Z_OK) {
+        mkl__free(d);
+        return NULL;
+    }
+    return d;
+}
+
+int mkl__deflater_add(mkl_deflater *d, mkl_buf *out, const void *src, size_t n, int finish) {
+    z_stream *z = &d->z;
+    const unsigned char *p = src;
+    for (;;) {
+        uInt piece = (uInt)MKL_MIN(n, (size_t)1 << 20);
+        z->next_in = (Bytef *)p;
+        z->avail_in = piece;
+        int last = finish && piece == n;
+        int r;
+        do {
+            if (mkl__buf_reserve(out, MKL_MAX((size_t)65536, out->n / 2))) return -1;
+            size_t room = out->cap - out->n - 1;
+            if (room > UINT32_MAX) room = UINT32_MAX;
+            z->next_out = (Bytef *)out->s + out->n;
+            z->avail_out = (uInt)room;
+            r = deflate(z, last ? Z_FINISH : Z_NO_FLUSH);
+            out->n += room - z->avail_out;
+            out->s[out->n] = 0;
+            if (r == Z_STREAM_ERROR) return -1;
+        } while (last ? r != Z_STREAM_END : z->avail_out == 0);
+        p += piece;
+        n -= piece;
+        if (!n && (!finish || last)) return 0;
+    }
+}
+
+void mkl__deflater_free(mkl_deflater *d) {
+    if (!d) return;
+    deflateEnd(&d->z);
+    mkl__free(d);
+}

@@ -251,16 +251,29 @@ static mkl_status xref_begin(W *w) {
 
 mkl_status mkl__flat_copy_begin(W *w) { return xref_begin(w); }
 
+static int cmp_obj(const void *a, const void *b) {
+    uint32_t x = ((const mkl_pack_obj *)a)->num, y = ((const mkl_pack_obj *)b)->num;
+    return (x > y) - (x < y);
+}
+
 /* The structure's objects the tagger formatted since the last time: written
- * now, and dropped from the tagger. */
+ * now, and dropped from the tagger. In their numbers' order: objects that
+ * follow in number and in the object stream are one run of the
+ * cross-reference (set_entry), where the tagger's order (parents first)
+ * made a run of nearly each one, ~170 a copy of the seed letter. */
 static mkl_status write_tag_objects(W *w, Stm *s) {
     if (!w->tags) return MKL_OK;
     mkl_status ls = mkl__tags_flat_leaves(w->tags);
     if (ls) return ls == MKL_ERR_NOMEM ? flat_oom(w) : mkl__pdf_fail(w, "tagging");
     mkl_pack_subst sub;
     mkl__tags_subst(w->tags, &sub);
+    mkl_pack_obj *order = mkl__malloc((sub.n ? sub.n : 1) * sizeof *order);
+    if (!order) return flat_oom(w);
+    if (sub.n) memcpy(order, sub.v, sub.n * sizeof *order);
+    qsort(order, sub.n, sizeof *order, cmp_obj);
     mkl_status st = MKL_OK;
-    for (size_t i = 0; i < sub.n && !st; i++) st = stm_add(w, s, sub.v[i].num, NULL, sub.bytes + sub.v[i].off, sub.v[i].len);
+    for (size_t i = 0; i < sub.n && !st; i++) st = stm_add(w, s, order[i].num, NULL, sub.bytes + order[i].off, order[i].len);
+    mkl__free(order);
     if (!st) mkl__tags_written(w->tags);
     return st;
 }
@@ -426,11 +439,15 @@ static mkl_status write_xref(W *w) {
     int wd = 1;
     while (wd < 8 && (big >> (8 * wd)) != 0) wd++;
     int cols = 1 + wd + 2;
-    /* rows as the difference to the row before (PNG "Up"), as pack.c writes them */
-    mkl_buf rows = {0};
+    /* rows as the difference to the row before (PNG "Up"), as pack.c writes
+     * them, deflated by the 64 KB: whole, they would take 8 bytes an object
+     * (30 MB for 20,000 copies of the seed letter, tagged) */
+    mkl_buf rows = {0}, z = {0}, t = {0};
+    mkl_deflater *d = mkl__deflater_new(MKL_DEFLATER_ROWS);
+    if (!d) st = flat_oom(w);
     unsigned char row[2][16] = {{0}};
     size_t run = 0;
-    for (size_t c = 0; c < size; c++) {
+    for (size_t c = 0; c < size && !st; c++) {
         unsigned char *cur = row[c & 1], *prev = row[!(c & 1)];
         memset(cur, 0, (size_t)cols);
         while (run < f->runs.n && f->runs.v[run].first + f->runs.v[run].n <= c) run++;
@@ -450,9 +467,15 @@ static mkl_status write_xref(W *w) {
         up[0] = 2;
         for (int b = 0; b < cols; b++) up[1 + b] = (char)(cur[b] - prev[b]);
         mkl__buf_add(&rows, up, (size_t)cols + 1);
+        int last = c + 1 == size;
+        if (rows.oom) {
+            st = flat_oom(w);
+        } else if (rows.n >= 65536 || last) {
+            if (mkl__deflater_add(d, &z, rows.s, rows.n, last)) st = flat_oom(w);
+            rows.n = 0;
+        }
     }
-    mkl_buf z = {0}, t = {0};
-    if (rows.oom || mkl__deflate(&z, rows.s, rows.n, MKL_DEFLATE_BEST)) st = flat_oom(w);
+    mkl__deflater_free(d);
     if (!st) {
         mkl__buf_printf(&t, "%u 0 obj\n<< /Type /XRef /Size %zu /W [1 %d 2] /Root %u 0 R /Info %u 0 R", (unsigned)num, size,
                         wd, (unsigned)num_of(w->pdf->catalog), (unsigned)num_of(w->pdf->info));

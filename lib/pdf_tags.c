@@ -27,26 +27,32 @@
 #include <string.h>
 
 /* A child of an element: another element, a marked-content sequence or a
- * link annotation. */
+ * link annotation. 16 bytes: a petition's 100,000 co-signers have 300,000
+ * of them (an LI's LBody, an LBody's MCID, the list's LI). */
 enum { KID_ELEM, KID_MCID, KID_OBJR };
 typedef struct Kid {
     uint32_t parent;       /* element index + 1 in the layout; 0: the layout's root */
     uint32_t seq;
-    uint8_t type;
-    int32_t mcid;          /* KID_MCID */
-    uint32_t elem;         /* KID_ELEM: the element's index */
-    uint32_t page;         /* KID_MCID, KID_OBJR: the page's object number */
-    uint32_t obj;          /* KID_OBJR: the annotation's */
+    uint32_t what;         /* KID_ELEM: the element's index; KID_MCID: the MCID; KID_OBJR: the annotation's object */
+    uint32_t page_type;    /* the page's object number (KID_MCID, KID_OBJR; 23 bits) | the type << 30 */
 } Kid;
+
+static unsigned kid_type(const Kid *k) { return k->page_type >> 30; }
+static uint32_t kid_page(const Kid *k) { return k->page_type & 0x3FFFFFFFu; }
+static uint32_t kid_page_type(uint32_t page, unsigned type) { return page | (uint32_t)type << 30; }
 
 /* A parent tree entry: the page's (or annotation's) key and its value: for
  * a page, the objects of mcids[at, at + n), by MCID; for an annotation (n
  * = 0), the object `at`. */
 typedef struct Num { uint32_t key; uint32_t n; size_t at; } Num;
 
-/* A layout's root: its object, its language (0: the document's), and its
- * kids, formatted ("6 0 R 10 0 R"), in roots_k[k_at, k_at + k_len), k_n of them. */
-typedef struct Root { uint32_t obj; uint8_t lang; size_t k_at, k_len, k_n; } Root;
+/* The root of the last layout added: its object, its language (0: the
+ * document's), and its kids, formatted ("6 0 R 10 0 R") in roots_k, k_n of
+ * them. It is the Document itself when it is the only one; once a second
+ * layout begins, each is a Part of a Document, formatted as soon as its
+ * kids are known, so that a copy of a combined file leaves only its Part's
+ * number here (`parts`). */
+typedef struct Root { uint32_t obj; uint8_t lang; size_t k_n; } Root;
 
 struct mkl_tagger {
     HPDF_Doc pdf;
@@ -57,8 +63,10 @@ struct mkl_tagger {
     uint32_t root;             /* the layout's root element's object number */
     unsigned numw;             /* the digits of the layout's largest object number (padded_u) */
     MKL_VEC(Kid) kids;
-    MKL_VEC(Root) copies;      /* each layout added */
-    mkl_buf roots_k;
+    MKL_VEC(uint32_t) parts;   /* each layout's root object, in order */
+    Root last;                 /* the last layout's root */
+    mkl_buf roots_k;           /* its kids */
+    uint32_t doc;              /* the Document's object, from the second layout on */
     MKL_VEC(Num) nums;
     MKL_VEC(uint32_t) mcids;   /* the pages' parent tree values */
     uint32_t next_key;
@@ -98,15 +106,15 @@ static void layout_clear(mkl_tagger *t) {
     mkl__free(t->lang);
     t->obj = t->up = NULL;
     t->lang = NULL;
-    t->kids.n = 0;
+    mkl__free(t->kids.v);   /* (not kept for the next copy: a letter's are written by then) */
+    memset(&t->kids, 0, sizeof t->kids);
     t->L = NULL;
 }
 
 void mkl__tagger_free(mkl_tagger *t) {
     if (!t) return;
     layout_clear(t);
-    mkl__free(t->kids.v);
-    mkl__free(t->copies.v);
+    mkl__free(t->parts.v);
     mkl__buf_free(&t->roots_k);
     mkl__free(t->nums.v);
     mkl__free(t->mcids.v);
@@ -216,6 +224,8 @@ static void obj_end(mkl_tagger *t) {
 
 /* ---- marks --------------------------------------------------------------- */
 
+static void put_part(mkl_tagger *t);
+
 static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
     if (tag > 0 && MKL_TAG_INDEX(tag) < s->elems.n) used[MKL_TAG_INDEX(tag)] = 1;
 }
@@ -225,7 +235,7 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
     size_t n = s->elems.n;
     layout_clear(t);
     t->L = L;
-    if (!t->copies.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
+    if (!t->parts.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
     t->obj = mkl__calloc(n + 1, sizeof *t->obj);
     t->up = mkl__calloc(n + 1, sizeof *t->up);
     t->lang = mkl__calloc(n + 1, 1);
@@ -257,11 +267,17 @@ mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
         int up = el->parent > 0 ? t->lang[MKL_TAG_INDEX(el->parent)] : copy_lang;
         t->lang[i] = (uint8_t)(el->lang ? el->lang : up);
     }
-    Root *c = MKL_PUSH(&t->copies);
-    if (!c) return MKL_ERR_NOMEM;
-    memset(c, 0, sizeof *c);
-    c->obj = t->root;
-    c->lang = (uint8_t)(copy_lang != t->doc_lang ? copy_lang : 0);
+    uint32_t *part = MKL_PUSH(&t->parts);
+    if (!part) return MKL_ERR_NOMEM;
+    *part = t->root;
+    if (t->parts.n == 2) {   /* a second layout: the first is a Part of a Document */
+        if (!(t->doc = reserve(t))) return MKL_ERR_PDF;
+        put_part(t);
+    }
+    t->last.obj = t->root;
+    t->last.lang = (uint8_t)(copy_lang != t->doc_lang ? copy_lang : 0);
+    t->last.k_n = 0;
+    t->roots_k.n = 0;
     return MKL_OK;
 }
 
@@ -301,13 +317,12 @@ void mkl__tags_mark(mkl_tagger *t, mkl_buf *b, mkl_tag tag, uint32_t seq) {
     *slot = t->obj[i];
     k->parent = (uint32_t)tag;
     k->seq = seq;
-    k->type = KID_MCID;
-    k->mcid = (int32_t)(t->mcids.n - 1 - t->page_mcids);
-    k->page = t->page_obj;
+    k->what = (uint32_t)(t->mcids.n - 1 - t->page_mcids);
+    k->page_type = kid_page_type(t->page_obj, KID_MCID);
     mkl__buf_adds(b, "/");
     mkl__buf_adds(b, mkl__skind_name((mkl_skind)s->elems.v[i].kind));
     mkl__buf_adds(b, "<</MCID ");
-    put_u(b, (uint64_t)k->mcid);
+    put_u(b, k->what);
     mkl__buf_adds(b, ">>BDC\n");
 }
 
@@ -336,9 +351,8 @@ mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk)
     if (!k || !nm) return MKL_ERR_NOMEM;
     k->parent = (uint32_t)lk->tag;
     k->seq = lk->seq;
-    k->type = KID_OBJR;
-    k->page = t->page_obj;
-    k->obj = obj_num(a);
+    k->what = obj_num(a);
+    k->page_type = kid_page_type(t->page_obj, KID_OBJR);
     nm->key = t->next_key++;
     nm->n = 0;
     nm->at = t->obj[MKL_TAG_INDEX(lk->tag)];
@@ -361,31 +375,51 @@ mkl_status mkl__tags_page_end(mkl_tagger *t) {
     return hpdf(r);
 }
 
-static int kid_before(const Kid *x, const Kid *y) { return x->seq != y->seq ? x->seq < y->seq : x->type < y->type; }
+static int kid_before(const Kid *x, const Kid *y) {
+    return x->seq != y->seq ? x->seq < y->seq : kid_type(x) < kid_type(y);
+}
 
-/* Order the kids by parent (a counting sort: parents are element indexes),
- * then by sequence number within each parent (an insertion sort: a parent's
- * kids come in order but for its child elements, pushed last). */
-static mkl_status sort_kids(mkl_tagger *t, size_t nelems) {
-    size_t n = t->kids.n, *start = mkl__calloc(nelems + 2, sizeof *start);
+/* The elements something is drawn for, each its parent's kid: made here,
+ * not kept beside the structure's own record of them. */
+static Kid element_kid(const mkl_selem *el, size_t i) {
+    Kid k = {el->parent > 0 ? (uint32_t)el->parent : 0, el->seq, (uint32_t)i, kid_page_type(0, KID_ELEM)};
+    return k;
+}
+
+/* The kids (the marks' and links' pushed, then each element's) ordered by
+ * parent (a counting sort: parents are element indexes), then by sequence
+ * number within each parent (an insertion sort: a parent's kids come in
+ * order but for its child elements, put last), into a new t->kids. */
+static mkl_status sort_kids(mkl_tagger *t, const mkl_structure *s) {
+    size_t nelems = s->elems.n, n = t->kids.n;
+    for (size_t i = 0; i < nelems; i++) n += t->obj[i] != 0;
+    uint32_t *start = mkl__calloc(nelems + 2, sizeof *start);
     Kid *out = mkl__malloc((n ? n : 1) * sizeof *out);
     if (!start || !out) {
         mkl__free(start);
         mkl__free(out);
         return MKL_ERR_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) start[t->kids.v[i].parent + 1]++;
+    for (size_t i = 0; i < t->kids.n; i++) start[t->kids.v[i].parent + 1]++;
+    for (size_t i = 0; i < nelems; i++)
+        if (t->obj[i]) start[element_kid(&s->elems.v[i], i).parent + 1]++;
     for (size_t p = 1; p < nelems + 2; p++) start[p] += start[p - 1];
-    for (size_t i = 0; i < n; i++) out[start[t->kids.v[i].parent]++] = t->kids.v[i];
+    for (size_t i = 0; i < t->kids.n; i++) out[start[t->kids.v[i].parent]++] = t->kids.v[i];
+    for (size_t i = 0; i < nelems; i++)
+        if (t->obj[i]) {
+            Kid k = element_kid(&s->elems.v[i], i);
+            out[start[k.parent]++] = k;
+        }
     for (size_t i = 1; i < n; i++) {
         Kid k = out[i];
         size_t j = i;
         for (; j > 0 && out[j - 1].parent == k.parent && kid_before(&k, &out[j - 1]); j--) out[j] = out[j - 1];
         out[j] = k;
     }
-    memcpy(t->kids.v, out, n * sizeof *out);
     mkl__free(start);
-    mkl__free(out);
+    mkl__free(t->kids.v);
+    t->kids.v = out;
+    t->kids.n = t->kids.cap = n;
     return MKL_OK;
 }
 
@@ -395,22 +429,23 @@ static void put_kids(const mkl_tagger *t, mkl_buf *b, const Kid *kids, size_t a,
     unsigned width = e - a == 1 ? t->numw : 0;   /* one kid: padded */
     for (size_t k = a; k < e; k++) {
         const Kid *kd = &kids[k];
+        unsigned type = kid_type(kd);
         if (k > a) put(b, " ");
-        if (kd->type == KID_ELEM) {
-            put_padded_ref(b, t->obj[kd->elem], width);
-        } else if (kd->type == KID_MCID && kd->page == pg) {
-            put_padded(b, (uint64_t)kd->mcid, width);
-        } else if (kd->type == KID_MCID) {
+        if (type == KID_ELEM) {
+            put_padded_ref(b, t->obj[kd->what], width);
+        } else if (type == KID_MCID && kid_page(kd) == pg) {
+            put_padded(b, kd->what, width);
+        } else if (type == KID_MCID) {
             put(b, "<</Type/MCR/Pg ");
-            put_ref(b, kd->page);
+            put_ref(b, kid_page(kd));
             put(b, "/MCID ");
-            put_u(b, (uint64_t)kd->mcid);
+            put_u(b, kd->what);
             put(b, ">>");
         } else {
             put(b, "<</Type/OBJR/Obj ");
-            put_ref(b, kd->obj);
+            put_ref(b, kd->what);
             put(b, "/Pg ");
-            put_ref(b, kd->page);
+            put_ref(b, kid_page(kd));
             put(b, ">>");
         }
     }
@@ -423,13 +458,13 @@ static void put_kids(const mkl_tagger *t, mkl_buf *b, const Kid *kids, size_t a,
 static mkl_status put_groups(mkl_tagger *t, mkl_buf *items, const char *role, uint32_t parent, const Kid *kids,
                              size_t a, size_t e, size_t *count) {
     for (size_t k = a; k < e; k++)
-        if (kids[k].type != KID_ELEM) return MKL_ERR_PDF;   /* content too: not what a letter makes */
+        if (kid_type(&kids[k]) != KID_ELEM) return MKL_ERR_PDF;   /* content too: not what a letter makes */
     *count = 0;
     for (size_t g = a; g < e; g += MAX_KIDS) {
         size_t ge = MKL_MIN(g + MAX_KIDS, e);
         uint32_t grp = reserve(t);
         if (!grp) return MKL_ERR_PDF;
-        for (size_t k = g; k < ge; k++) t->up[kids[k].elem] = grp;
+        for (size_t k = g; k < ge; k++) t->up[kids[k].what] = grp;
         obj_begin(t, grp);
         put(&t->bytes, "<</S/");
         put(&t->bytes, role);
@@ -453,7 +488,7 @@ static mkl_status element_kids(mkl_tagger *t, mkl_buf *items, const char *role, 
     *pg = 0;
     if (e - a > MAX_KIDS) return put_groups(t, items, role, self, kids, a, e, count);
     for (size_t k = a; k < e && !*pg; k++)
-        if (kids[k].type == KID_MCID) *pg = kids[k].page;
+        if (kid_type(&kids[k]) == KID_MCID) *pg = kid_page(&kids[k]);
     put_kids(t, items, kids, a, e, *pg);
     *count = e - a;
     return MKL_OK;
@@ -465,6 +500,22 @@ static void put_k(mkl_buf *b, const char *items, size_t len, size_t count) {
     put(b, count > 1 ? "/K[" : "/K ");
     mkl__buf_add(b, items, len);
     if (count > 1) put(b, "]");
+}
+
+/* The last layout's root as a Part of the Document. */
+static void put_part(mkl_tagger *t) {
+    mkl_buf *b = &t->bytes;
+    obj_begin(t, t->last.obj);
+    put(b, "<</S/Part");
+    put_k(b, t->roots_k.s, t->roots_k.n, t->last.k_n);
+    if (t->last.lang) {
+        put(b, "/Lang");
+        put_text(b, mkl__tags_lang(t->last.lang));
+    }
+    put(b, "/P ");
+    put_ref(b, t->doc);
+    put(b, ">>");
+    obj_end(t);
 }
 
 /* Element i's dictionary, its kids' items in `items`. */
@@ -506,18 +557,12 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
     for (size_t i = 0; i < n; i++) {
         if (!t->obj[i]) continue;
         const mkl_selem *el = &s->elems.v[i];
-        Kid *k = MKL_PUSH(&t->kids);
-        if (!k) return MKL_ERR_NOMEM;
-        k->parent = el->parent > 0 ? (uint32_t)el->parent : 0;
-        k->seq = el->seq;
-        k->type = KID_ELEM;
-        k->elem = (uint32_t)i;
         t->up[i] = el->parent > 0 ? t->obj[MKL_TAG_INDEX(el->parent)] : t->root;
     }
-    if (sort_kids(t, n)) return MKL_ERR_NOMEM;
+    if (sort_kids(t, s)) return MKL_ERR_NOMEM;
     uint32_t most = t->root;
     for (size_t i = 0; i < n; i++) most = MKL_MAX(most, t->obj[i]);
-    for (size_t k = 0; k < t->kids.n; k++) most = MKL_MAX(most, t->kids.v[k].page);
+    for (size_t k = 0; k < t->kids.n; k++) most = MKL_MAX(most, kid_page(&t->kids.v[k]));
     t->numw = 1;
     for (uint32_t x = most; x >= 10; x /= 10) t->numw++;
     /* parents in index order, each before its children (a child is made
@@ -539,12 +584,10 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
         if (p) {
             put_element(t, p - 1, pg, &items, count);
             done[p - 1] = 1;
-        } else {   /* the root's: written at the end (a Document, or a Part of one) */
-            Root *c = &t->copies.v[t->copies.n - 1];
-            c->k_at = t->roots_k.n;
+        } else {   /* the root's: a Part's now, a Document's at the end */
+            t->roots_k.n = 0;
             mkl__buf_add(&t->roots_k, items.s, items.n);
-            c->k_len = items.n;
-            c->k_n = count;
+            t->last.k_n = count;
         }
         a = e;
     }
@@ -553,6 +596,7 @@ mkl_status mkl__tags_layout_end(mkl_tagger *t) {
             items.n = 0;
             put_element(t, i, 0, &items, 0);
         }
+    if (!st && t->doc) put_part(t);
     mkl__free(done);
     mkl__buf_free(&items);
     if (!st && (items.oom || t->bytes.oom || t->roots_k.oom || t->failed)) st = MKL_ERR_NOMEM;
@@ -664,8 +708,9 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_MMgr mm = pdf->mmgr;
     mkl_buf *b = &t->bytes;
     HPDF_Null tree = reserve_obj(t);
-    if (!tree || !t->copies.n) return MKL_ERR_PDF;
-    uint32_t tree_obj = obj_num(tree), doc = t->copies.n == 1 ? t->copies.v[0].obj : reserve(t), form = 0;
+    if (!tree || !t->parts.n) return MKL_ERR_PDF;
+    size_t nparts = t->parts.n;
+    uint32_t tree_obj = obj_num(tree), doc = nparts == 1 ? t->last.obj : t->doc, form = 0;
     if (!doc) return MKL_ERR_PDF;
     if (widget) {
         /* the signature's widget: a Form element, the Document's last child
@@ -691,17 +736,17 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
         if (HPDF_Dict_AddNumber(widget, "StructParent", (HPDF_INT32)nm->key) != HPDF_OK) return MKL_ERR_PDF;
     }
     /* the Document: one letter's root itself, or the Document of a combined
-     * file's Parts, one a copy */
+     * file's Parts, one a copy (written as their copies were) */
     obj_begin(t, doc);
     put(b, "<</S/Document");
-    size_t nk = (t->copies.n == 1 ? t->copies.v[0].k_n : t->copies.n) + (form != 0);
+    size_t nk = (nparts == 1 ? t->last.k_n : nparts) + (form != 0);
     if (nk) put(b, nk > 1 ? "/K[" : "/K ");
-    if (t->copies.n == 1) {
-        mkl__buf_add(b, t->roots_k.s + t->copies.v[0].k_at, t->copies.v[0].k_len);
+    if (nparts == 1) {
+        mkl__buf_add(b, t->roots_k.s, t->roots_k.n);
     } else {
-        for (size_t i = 0; i < t->copies.n; i++) {
+        for (size_t i = 0; i < nparts; i++) {
             if (i) put(b, " ");
-            put_ref(b, t->copies.v[i].obj);
+            put_ref(b, t->parts.v[i]);
         }
     }
     if (form) {
@@ -713,20 +758,6 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     put_ref(b, tree_obj);
     put(b, ">>");
     obj_end(t);
-    for (size_t i = 0; i < t->copies.n && t->copies.n > 1; i++) {
-        const Root *c = &t->copies.v[i];
-        obj_begin(t, c->obj);
-        put(b, "<</S/Part");
-        put_k(b, t->roots_k.s + c->k_at, c->k_len, c->k_n);
-        if (c->lang) {
-            put(b, "/Lang");
-            put_text(b, mkl__tags_lang(c->lang));
-        }
-        put(b, "/P ");
-        put_ref(b, doc);
-        put(b, ">>");
-        obj_end(t);
-    }
     uint32_t ptree = 0;
     if ((t->nums.n > LEAF || t->leaves.n) && !(ptree = parent_tree(t))) return MKL_ERR_PDF;
     obj_begin(t, tree_obj);

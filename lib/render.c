@@ -346,7 +346,15 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
                              r->opts.signer, r->opts.tags, r->opts.pdfua, NULL, NULL, NULL, r->objstreams, NULL, 0};
         /* a copy of a merge: its template's fixed glyphs (glyphbase.h) */
         if (letter->filled_from && letter->filled_from == r->base_of) info.base = r->base;
-        st = mkl__pdf_write(&L, &info, out, &r->err);
+        /* the layout goes once its pages are added, before the file is
+         * finished and packed: a petition's 100,000 signatories have 30 MB
+         * of glyphs, which would wait beside the whole file */
+        mkl_pdfw *w = NULL;
+        st = mkl__pdfw_new(&info, &w, &r->err);
+        if (!st) st = mkl__pdfw_add(w, &L, 0, &r->err);
+        mkl__layout_free(&L);
+        if (!st) st = mkl__pdfw_finish(w, out, &r->err);
+        mkl__pdfw_free(w);
     }
     mkl__layout_free(&L);
     if (st && !r->err.code) r->err.code = st;
