@@ -541,12 +541,19 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         int parallel = per_file && run->jobs > 1 && last - first > 1;
         if (!rc && parallel) rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
         for (size_t row = first; row < last && !rc && !parallel; row++) {
+            if (batch) {
+                /* (with -j, the rows are laid out ahead on a thread of the batch's) */
+                if ((st = mkl_batch_add_row(batch, tmpl, data, row))) rc = fail(mkl_renderer_error(r), st);
+                /* the run is done when its file is in place: its last step waits for that */
+                if (row + 1 < last) progress(&p, row + 1 - first);
+                continue;
+            }
             mkl_letter *copy;
             if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
                 rc = fail(mkl_renderer_error(r), st);
                 break;
             }
-            st = per_file ? mkl_fileset_add(files, copy, names[row - first]) : mkl_batch_add(batch, copy);
+            st = mkl_fileset_add(files, copy, names[row - first]);
             mkl_letter_free(copy);
             if (st) rc = fail(mkl_renderer_error(r), st);
             /* the run is done when its files are in place: its last step waits for that */

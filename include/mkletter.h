@@ -388,8 +388,9 @@ MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
 #define MKL_BATCH_MAX_JOBS 256
 /** Let the batch `b`, before its first copy is added, use `jobs` threads (1
  * to MKL_BATCH_MAX_JOBS; 1, the default, is the calling thread alone) for a
- * file streamed with mkl_fileset_stream_batch(): the calling thread lays
- * out each copy and makes its objects, and `jobs` - 1 threads the batch
+ * file streamed with mkl_fileset_stream_batch(): the calling thread makes
+ * each copy's content and objects (and, with mkl_batch_add_row(), a thread
+ * of the batch's lays the rows out ahead), and `jobs` - 1 threads the batch
  * starts (named "mkl-deflate") deflate its page content and object streams
  * meanwhile (a fifth of a combined file's time), the calling thread too
  * when they lag behind. The file is the same, byte for byte, for every
@@ -404,6 +405,22 @@ MKL_API mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out);
 MKL_API mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs);
 /** Lay out `l` and add its pages; `l` may be freed afterwards. */
 MKL_API mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l);
+/** Add the copy of `tmpl` for data row `row` of `d`, as mkl_letter_fill_row()
+ * makes it and mkl_batch_add() adds it. With mkl_batch_set_jobs() above 1
+ * and a file streamed with mkl_fileset_stream_batch() (not PDF/A, not
+ * signed), the rows are filled and laid out ahead, up to 4 of them, on a
+ * thread the batch starts ("mkl-layout"), with the batch's renderer, while
+ * the calling thread writes those laid out before: the file is the same,
+ * byte for byte, as with one thread. The copies come in the order of the
+ * calls. An error is returned by the call that meets it (this one, a later
+ * one, or mkl_fileset_add_batch()): the first failing row's, in the order
+ * of the calls, naming the row, on the renderer as mkl_renderer_error()
+ * reads it; after it the batch takes no more rows. Until the batch is
+ * written or freed, `tmpl` and `d` must stay as they are, every call must
+ * pass the same ones (else MKL_ERR_ARGUMENT), mkl_batch_add() is
+ * MKL_ERR_ARGUMENT, and the renderer must not be used but through the
+ * batch and mkl_renderer_error() after a failed call. */
+MKL_API mkl_status mkl_batch_add_row(mkl_batch *b, const mkl_letter *tmpl, const mkl_data *d, size_t row);
 /** The number of pages so far, blank ones included. */
 MKL_API int mkl_batch_page_count(const mkl_batch *b);
 /** Finish the PDF and write it to `path` atomically, or hand it to `write`.

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "batch_internal.h"
 #include "fill.h"
 #include "glyphbase.h"
 #include "merge.h"
@@ -14,18 +15,6 @@
 struct mkl_data {
     mkl_table *t;
     char *path;
-};
-
-struct mkl_batch {
-    mkl_renderer *r;
-    mkl_pdfw *w;
-    int duplex;
-    int written;
-    int jobs;          /* threads that may deflate a streamed file's streams (mkl_batch_set_jobs) */
-    /* a batch streamed to a file set's temporary file (mkl__batch_stream) */
-    int (*sink)(void *user, const char *data, size_t n);
-    void *sink_user;
-    char *sink_name;
 };
 
 mkl_status mkl__batch_stream(mkl_batch *b, int (*sink)(void *user, const char *data, size_t n), void *user, const char *name) {
@@ -273,34 +262,61 @@ mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out) {
 }
 
 mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs) {
-    if (!b || b->w || b->written || jobs < 1 || jobs > MKL_BATCH_MAX_JOBS) return MKL_ERR_ARGUMENT;
+    if (!b || b->w || b->rows || b->written || jobs < 1 || jobs > MKL_BATCH_MAX_JOBS) return MKL_ERR_ARGUMENT;
     b->jobs = jobs;
     return MKL_OK;
 }
 
-mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
-    if (!b || !l || b->written) return MKL_ERR_ARGUMENT;
+mkl_status mkl__batch_write_copy(mkl_batch *b, const mkl_letter *l, const mkl_layout *L, mkl_error *e) {
     mkl_renderer *r = b->r;
-    mkl__err_clear(&r->err);
     mkl_status st = MKL_OK;
     if (!b->w) {
         /* the document's title and author are the first letter's */
         mkl_pdf_info info = {l->doc->subject, l->doc->lh_name, mkl__creation_time(r), r->opts.pdfa, r->subsets,
                              r->opts.signer, r->opts.tags, r->opts.pdfua, b->sink, b->sink_user, b->sink_name, NULL, NULL,
                              b->jobs};
-        if ((st = mkl__pdfw_new(&info, &b->w, &r->err))) return st;
+        if ((st = mkl__pdfw_new(&info, &b->w, e))) return st;
     }
+    st = mkl__pdfw_add(b->w, L, b->duplex, e);
+    if (st == MKL_ERR_NOMEM) mkl__err_default_file(e, l->doc->file);   /* not a bare "out of memory" */
+    return mkl__err_in_row(e, l->row_label, st);
+}
+
+mkl_status mkl_batch_add(mkl_batch *b, const mkl_letter *l) {
+    if (!b || !l || b->written || b->rows) return MKL_ERR_ARGUMENT;
+    mkl_renderer *r = b->r;
+    mkl__err_clear(&r->err);
     mkl_layout L = {0};
-    st = mkl__render_layout(r, l, &L);
-    if (!st) st = mkl__pdfw_add(b->w, &L, b->duplex, &r->err);
+    mkl_status st = mkl__render_layout(r, l, &L);
+    if (!st) st = mkl__batch_write_copy(b, l, &L, &r->err);
+    else if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);
     mkl__layout_free(&L);
-    if (st == MKL_ERR_NOMEM) mkl__err_default_file(&r->err, l->doc->file);   /* not a bare "out of memory" */
-    return mkl__err_in_row(&r->err, l->row_label, st);
+    return st ? mkl__err_in_row(&r->err, l->row_label, st) : st;
+}
+
+mkl_status mkl_batch_add_row(mkl_batch *b, const mkl_letter *tmpl, const mkl_data *d, size_t row) {
+    if (!b || !tmpl || !d || b->written) return MKL_ERR_ARGUMENT;
+    /* rows ahead on a thread of the batch's: for a file streamed, with jobs */
+    if (b->rows || (b->jobs > 1 && b->sink && !b->r->opts.pdfa && !b->r->opts.signer))
+        return mkl__batch_rows_add(b, tmpl, d, row);
+    mkl_letter *copy = NULL;
+    mkl_status st = mkl_letter_fill_row(b->r, tmpl, d, row, &copy);
+    if (!st) st = mkl_batch_add(b, copy);
+    mkl_letter_free(copy);
+    return st;
 }
 
 int mkl_batch_page_count(const mkl_batch *b) { return b ? mkl__pdfw_pages(b->w) : 0; }
 
 static mkl_status finish(mkl_batch *b, mkl_buf *out) {
+    if (b && !b->written && b->rows) {
+        /* the rows still queued written first, the thread joined */
+        mkl_status st = mkl__batch_rows_finish(b);
+        if (st) {
+            b->written = 1;
+            return st;
+        }
+    }
     if (!b || b->written || !b->w) return MKL_ERR_ARGUMENT;
     b->written = 1;
     mkl__err_clear(&b->r->err);
@@ -344,6 +360,7 @@ mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const char *path)
 
 void mkl_batch_free(mkl_batch *b) {
     if (!b) return;
+    mkl__batch_rows_free(b);
     mkl__pdfw_free(b->w);
     mkl__free(b->sink_name);
     mkl__free(b);

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""-j N for a merge into one combined file: the copies are laid out by one
-thread and their streams deflated by N - 1 more (and that one).
+"""-j N for a merge into one combined file: the rows are filled and laid out
+ahead by a thread of the batch's, written in order by the main thread, and
+their streams deflated by N - 1 more (and the main thread).
 
 - The file is byte for byte that of -j 1: the seed letter (tagged, the
   default), the Korean letter whose rows each bring a new Hangul name (new
-  glyphs in every copy) with -j 2 and -j 3, and with --duplex.
+  glyphs in every copy) with -j 2 and -j 3, with --duplex, and a Korean
+  official document with a seal and a signature image (images decoded by
+  the thread that lays the rows out, written by the main one).
 - qpdf --check passes the -j 3 file; pdftotext reads the last copy's name.
-- The threads are there: a -j 3 run has 3 while it writes, a -j 1 run one.
+- The threads are there: a -j 3 run has 2 that deflate and one that lays
+  rows out, a -j 1 run none.
 - A row that fails in the middle gives, with -j 2, the message and exit
   status of -j 1, and leaves no file (an older one is kept as it was).
 
@@ -45,19 +49,22 @@ def write(path, content):
 
 
 def most_threads(args, cwd):
-    """Run the command; the most threads it had at once (the main one and its
-    "mkl-deflate" ones, from /proc), and its exit status."""
+    """Run the command; the most threads it had at once of each name ("mkl-deflate",
+    "mkl-layout", from /proc), and its exit status."""
     p = subprocess.Popen([mkl] + args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    most = 0
+    most = {"mkl-deflate": 0, "mkl-layout": 0}
     while p.poll() is None:
-        n = 1
+        seen = dict.fromkeys(most, 0)
         try:
             for t in os.listdir(f"/proc/{p.pid}/task"):
                 with open(f"/proc/{p.pid}/task/{t}/comm") as f:
-                    n += f.read().startswith("mkl-deflate")
+                    name = f.read().strip()
+                if name in seen:
+                    seen[name] += 1
         except OSError:
             pass
-        most = max(most, n)
+        for k in most:
+            most[k] = max(most[k], seen[k])
         time.sleep(0.001)
     return most, p.returncode
 
@@ -70,6 +77,12 @@ with tempfile.TemporaryDirectory() as work:
     ko = ko.replace("  대통령 문재인 귀하\n", "  {{name}} 귀하\n  {{title}}\n", 1)
     ko = ko.replace("opening: 존경하는 문재인 대통령님께", "opening: 존경하는 {{name}} 님께", 1)
     check("{{name}}" in seed and "{{name}}" in ko, "the example letters take a name")
+    # a Korean official document with a seal and a signature image, addressed by row
+    off = read(os.path.join(root, "examples", "official-request.ko.md")).decode().replace("\nto: 통일부장관\n", "\nto: \"{{name}}\"\n", 1)
+    check("{{name}}" in off, "the official example takes a name")
+    write(os.path.join(work, "off.md"), off)
+    for png in ("official-seal.png", "official-sign.png"):
+        shutil.copy(os.path.join(root, "examples", png), work)
     write(os.path.join(work, "seed.md"), seed)
     write(os.path.join(work, "ko.md"), ko)
     write(os.path.join(work, "latin.csv"),
@@ -82,7 +95,8 @@ with tempfile.TemporaryDirectory() as work:
     # the same bytes for every -j
     for letter, csv, rows, js, extra in (("seed.md", "latin.csv", "1-30", ("1", "2"), []),
                                          ("ko.md", "hangul.csv", "1-24", ("1", "2", "3"), []),
-                                         ("ko.md", "hangul.csv", "1-9", ("1", "2"), ["--duplex"])):
+                                         ("ko.md", "hangul.csv", "1-9", ("1", "2"), ["--duplex"]),
+                                         ("off.md", "hangul.csv", "1-8", ("1", "3"), [])):
         files = {}
         for j in js:
             out = f"{letter}-{j}{''.join(extra)}.pdf"
@@ -99,10 +113,10 @@ with tempfile.TemporaryDirectory() as work:
     t = text(run(["pdftotext", last, "-"]).stdout)
     check(names[0] in t and names[-1] in t, "pdftotext reads the first and the last copy's Hangul name")
 
-    # the threads: N while the file is written
-    for j, want in (("1", 1), ("3", 3)):
+    # the threads: with -j N, N - 1 that deflate and one that lays the rows out ahead
+    for j, want in (("1", {"mkl-deflate": 0, "mkl-layout": 0}), ("3", {"mkl-deflate": 2, "mkl-layout": 1})):
         most, rc = most_threads(["seed.md", "--merge", "latin.csv", "-o", f"t{j}.pdf", "-q", "-j", j], work)
-        check(rc == 0 and most == want, f"a combined file with -j {j} is made by {want} thread(s)", (rc, most))
+        check(rc == 0 and most == want, f"a combined file with -j {j}: besides the main thread {want}", (rc, most))
 
     # a failing row in the middle: the same message and status, no file
     rows = "".join(f"{i},{'Bad ' + chr(0x10FFFD) if i == 17 else f'Person {i}'},T\n" for i in range(1, 31))

@@ -12,20 +12,23 @@
 #include "check.h"
 #include "mkletter.h"
 
-/* This thread and the batches' deflating threads ("mkl-deflate"), from /proc. */
-static int threads(void) {
+/* Threads of this process named `name` (from /proc). */
+static int named(const char *name) {
     DIR *d = opendir("/proc/self/task");
-    int n = 1;
+    int n = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
-        char path[300], name[32] = {0};
+        char path[300], comm[32] = {0};
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
-        if (f && fgets(name, sizeof name, f) && !strncmp(name, "mkl-deflate", 11)) n++;
+        if (f && fgets(comm, sizeof comm, f) && !strncmp(comm, name, strlen(name))) n++;
         if (f) fclose(f);
     }
     if (d) closedir(d);
     return n;
 }
+
+/* This thread and the batches' deflating threads. */
+static int threads(void) { return 1 + named("mkl-deflate"); }
 
 static const char *LETTER =
     "---\nsubject: Notice {{n}}\nto: |\n  {{name}}\n  Seoul\nopening: \"Dear {{name}},\"\n---\n\n"
@@ -117,10 +120,96 @@ static void test_arguments(void) {
     mkl_renderer_free(r);
 }
 
+/* A combined file of the rows of `csv` (mkl_batch_add_row) with `jobs`
+ * threads into `path`; the error's message into `msg`; *layout: the layout
+ * threads seen. */
+static mkl_status combined_rows(int jobs, const char *csv, const char *path, char *msg, size_t size, int *layout) {
+    mkl_options o;
+    mkl_options_init(&o);
+    o.font_dir = MKL_TEST_FONT_DIR;
+    o.creation_time = 1600000000;
+    mkl_renderer *r = NULL;
+    mkl_letter *tmpl = NULL, *other = NULL;
+    mkl_data *d = NULL;
+    mkl_batch *b = NULL;
+    mkl_fileset *s = NULL;
+    mkl_status st = mkl_renderer_new(&o, &r);
+    if (!st) st = mkl_letter_parse(r, LETTER, strlen(LETTER), "rows.md", NULL, &tmpl);
+    if (!st) st = mkl_letter_parse(r, LETTER, strlen(LETTER), "other.md", NULL, &other);
+    if (!st) st = mkl_data_load(r, csv, &d);
+    if (!st) st = mkl_fileset_new(r, &s);
+    if (!st) st = mkl_batch_new(r, 0, &b);
+    if (!st) st = mkl_batch_set_jobs(b, jobs);
+    if (!st) st = mkl_fileset_stream_batch(s, b, path);
+    *layout = 0;
+    for (size_t i = 0; !st && i < mkl_data_rows(d); i++) {
+        st = mkl_batch_add_row(b, tmpl, d, i);
+        if (named("mkl-layout") > *layout) *layout = named("mkl-layout");
+        if (!st && i == 2 && jobs > 1) {
+            /* rows ahead: one letter and one data file, and no mkl_batch_add meanwhile */
+            CHECK(mkl_batch_add_row(b, other, d, 3) == MKL_ERR_ARGUMENT);
+            CHECK(mkl_batch_add(b, tmpl) == MKL_ERR_ARGUMENT);
+            CHECK(mkl_batch_set_jobs(b, 2) == MKL_ERR_ARGUMENT);
+        }
+    }
+    if (!st) st = mkl_fileset_add_batch(s, b, path);
+    if (!st) CHECK_MSG(named("mkl-layout") == 0, "the layout thread is joined once the batch is written");
+    if (!st) st = mkl_fileset_commit(s);
+    snprintf(msg, size, "%s", st ? mkl_renderer_error(r)->message : "");
+    mkl_fileset_free(s);
+    mkl_batch_free(b);
+    CHECK(named("mkl-layout") == 0 && threads() == 1);
+    mkl_data_free(d);
+    mkl_letter_free(tmpl);
+    mkl_letter_free(other);
+    mkl_renderer_free(r);
+    return st;
+}
+
+static void test_rows(const char *dir) {
+    char csv[96], bad[96], p1[96], p3[96], pb[96], m1[1024], m3[1024];
+    snprintf(csv, sizeof csv, "%s/rows.csv", dir);
+    snprintf(bad, sizeof bad, "%s/bad.csv", dir);
+    snprintf(p1, sizeof p1, "%s/r1.pdf", dir);
+    snprintf(p3, sizeof p3, "%s/r3.pdf", dir);
+    snprintf(pb, sizeof pb, "%s/rbad.pdf", dir);
+    FILE *f = fopen(csv, "w"), *g = fopen(bad, "w");
+    if (!f || !g) return;
+    fputs("n,name\n", f);
+    fputs("n,name\n", g);
+    for (int i = 1; i <= 30; i++) {
+        /* a new Hangul syllable in every row */
+        fprintf(f, "%d,Person %d \xEB%c%c\n", i, i, (char)(0xB0 + i % 16), (char)(0x80 + i * 7 % 64));
+        fprintf(g, i == 20 ? "%d,Bad \xF4\x8F\xBF\xBD\n" : "%d,Person %d\n", i, i);
+    }
+    fclose(f);
+    fclose(g);
+    int lay1 = 0, lay3 = 0, layb = 0;
+    CHECK(combined_rows(1, csv, p1, m1, sizeof m1, &lay1) == MKL_OK);
+    CHECK(combined_rows(3, csv, p3, m3, sizeof m3, &lay3) == MKL_OK);
+    CHECK_MSG(lay1 == 0 && lay3 == 1, "rows laid out ahead by one thread with 3 jobs, none with 1 (%d, %d)", lay1, lay3);
+    size_t n1 = 0, n3 = 0;
+    char *a = slurp(p1, &n1), *c = slurp(p3, &n3);
+    CHECK_MSG(a && c && n1 > 10000 && n1 == n3 && !memcmp(a, c, n1), "rows: -j 3 writes the bytes of -j 1 (%zu, %zu)", n1, n3);
+    free(a);
+    free(c);
+    /* row 20 fails: the same error with 1 and 3 jobs, no file */
+    CHECK(combined_rows(1, bad, pb, m1, sizeof m1, &layb) == MKL_ERR_FONT);
+    CHECK(combined_rows(3, bad, pb, m3, sizeof m3, &layb) == MKL_ERR_FONT);
+    CHECK_MSG(strstr(m1, "row 20 (") && !strcmp(m1, m3), "the failing row's error, the same with 3 jobs: '%s' and '%s'", m1, m3);
+    struct stat sb;
+    CHECK_MSG(stat(pb, &sb) != 0, "a failing row leaves no file");
+    unlink(csv);
+    unlink(bad);
+    unlink(p1);
+    unlink(p3);
+}
+
 int main(void) {
     test_arguments();
     char dir[] = "/tmp/mkl-jobs-XXXXXX";
     if (!mkdtemp(dir)) return 2;
+    test_rows(dir);
     char p1[64], p3[64], pb[64];
     snprintf(p1, sizeof p1, "%s/j1.pdf", dir);
     snprintf(p3, sizeof p3, "%s/j3.pdf", dir);
