@@ -14,7 +14,10 @@ Each figure is the median of --runs runs (3) of the whole command, timed from
 outside (wall clock; peak memory from the kernel's accounting of the child).
 With --vs, the two programs run in turn, A B A B ..., side by side on the same
 input, and the ratio A/B is printed: this is how before/after is measured on a
-shared, noisy machine. --quick makes 200 rows and 5,000 copies instead.
+shared, noisy machine. Before each run what earlier runs wrote is synced to
+disk (untimed), and each run writes into a new, empty folder (all removed at
+the end), so that no run pays for another's data or deleted files.
+--quick makes 200 rows and 5,000 copies instead.
 The targets of issue 15 are printed beside the figures, met or not.
 """
 import os
@@ -57,6 +60,9 @@ ENV = dict(os.environ, SOURCE_DATE_EPOCH="1600000000")
 
 def timed(prog, argv, cwd):
     """One whole command: (wall seconds, peak KB, exit status)."""
+    # what earlier runs wrote goes to disk first, untimed: else a run's own
+    # fsync()/syncfs() would wait for the run before's data (the other program's)
+    os.sync()
     t0 = time.monotonic()
     p = subprocess.Popen([prog] + argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
@@ -134,11 +140,19 @@ def main():
         write_inputs(work)
         outs = [os.path.join(work, f"out{i}") for i in range(len(progs))]
 
-        def clean():
-            for o in outs:
-                shutil.rmtree(o, ignore_errors=True)
-                os.makedirs(o)
+        fresh = [0]
 
+        def clean():
+            """A new, empty folder for each run's output, all removed at the
+            end: deleting the last run's files just before a run would time
+            ext4's search for inodes not freed in the last 30 s (a quarter of
+            a 1,000-file run here), not mkletter."""
+            fresh[0] += 1
+            for i in range(len(outs)):
+                outs[i] = os.path.join(work, f"out{i}-{fresh[0]}")
+                os.makedirs(outs[i])
+
+        clean()
         print(f"machine: {os.cpu_count()} cores, {CORES} usable; median of {runs} runs of the whole command")
         for i, p in enumerate(progs):
             print(f"{'AB'[i]}: {p}")
