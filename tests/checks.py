@@ -36,6 +36,14 @@ def run(args, env=None):
         return subprocess.CompletedProcess(args, 127, b"", str(e).encode())
 
 
+def peak_kb(args, cwd, env=None):
+    """(exit code, peak memory in KB: the kernel's max RSS) of a command whose
+    output is thrown away."""
+    pr = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, ru = os.wait4(pr.pid, 0)
+    return os.waitstatus_to_exitcode(status), ru.ru_maxrss
+
+
 def text(data):
     return data.decode("utf-8", errors="replace")
 

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish, run, text  # noqa: E402
+from checks import check, finish, peak_kb, run, text  # noqa: E402
 import tagged  # noqa: E402
 
 mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -42,9 +42,7 @@ def mk(args, cwd):
 
 
 def maxrss_kb(args, cwd):
-    pr = subprocess.Popen([mkl] + args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    _, status, ru = os.wait4(pr.pid, 0)
-    return os.waitstatus_to_exitcode(status), ru.ru_maxrss
+    return peak_kb([mkl] + args, cwd, ENV)
 
 
 def write(path, content):
