@@ -159,7 +159,7 @@ static mkl_status stm_flush(W *w, Stm *s) {
     char before[96];
     snprintf(before, sizeof before, "/Type /ObjStm /N %u /First %zu /Filter /FlateDecode ", s->n, first);
     /* (the header and data are the stream's, taken) */
-    if (!st) st = mkl__flat_put_stream(w, num, before, "", &s->hdr, MKL_DEFLATE_OBJECTS);
+    if (!st) st = mkl__flat_put_stream(w, num, before, "", &s->hdr, MKL_DEFLATE_FLAT_OBJECTS);
     mkl__buf_free(&s->hdr);
     s->data.n = 0;
     s->n = 0;

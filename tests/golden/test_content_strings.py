@@ -11,7 +11,9 @@ never bare; and the text read back by pdftotext and by mutool is the
 letter's. For the seed letter, the Korean example, and a combined file of a
 merge (the writer that writes its pages as it goes). Page content is
 deflated at the fastest level (deflate.h: every copy of a merge pays for
-it), fonts at the default: the zlib header says so (FLEVEL, RFC 1950).
+it), fonts at the default, object streams at 7 (libdeflate writes FLEVEL 2
+for 6-7) in a letter and at 5 (FLEVEL 1) in a combined file, whose every copy deflates its
+structure tree: the zlib header says so (FLEVEL, RFC 1950).
 
 usage: test_content_strings.py MKLETTER REPO_ROOT
 """
@@ -58,6 +60,18 @@ def zlib_levels(pdf):
     fonts = {level(v["value"][k]) for v in objs.values() if isinstance(v.get("value"), dict)
              for k in ("/FontFile2", "/FontFile3") if k in v["value"]}
     return pages, fonts
+
+
+def objstm_levels(pdf):
+    """The FLEVEL of the raw object streams (read from the file: qpdf's JSON
+    shows them unpacked)."""
+    data = open(pdf, "rb").read()
+    out = set()
+    for m in re.finditer(rb"/Type\s*/ObjStm\b", data):
+        body = re.compile(rb">>\s*stream\r?\n").search(data, m.end())
+        if body:
+            out.add(data[body.end() + 1] >> 6)
+    return out
 
 
 def literal(data, i):
@@ -158,6 +172,7 @@ def main():
             pages, fonts = zlib_levels(pdf)
             check(pages == {0}, f"{src}: page content deflated at the fastest level", pages)
             check(fonts == {2}, f"{src}: fonts deflated at the default level", fonts)
+            check(objstm_levels(pdf) == {2}, f"{src}: object streams deflated at a default level (7)", objstm_levels(pdf))
             a = words(text(run(["pdftotext", pdf, "-"]).stdout))
             b = words(text(run(["mutool", "draw", "-q", "-F", "txt", "-o", "-", pdf]).stdout))
             if src == "open-letter.md":
@@ -185,6 +200,8 @@ def main():
             look(out, "combined file", set())
             pages, fonts = zlib_levels(out)
             check(pages == {0}, "combined file: page content deflated at the fastest level", pages)
+            check(objstm_levels(out) == {1}, "combined file: object streams deflated at a fast level (5)",
+                  objstm_levels(out))
             a = words(text(run(["pdftotext", out, "-"]).stdout))
             check("Dear Anna (Berg)," in a and "Dear John \\ Smith," in a, "combined file: pdftotext reads each copy's name",
                   a[:200])
