@@ -44,6 +44,19 @@ def peak_kb(args, cwd, env=None):
     return os.waitstatus_to_exitcode(status), ru.ru_maxrss
 
 
+def example_template(root, name, *changes):
+    """The text of examples/`name` made into a merge template: each (old, new)
+    of `changes` replaced once. An `old` the example no longer has stops the
+    test, naming it (the example changed under the test)."""
+    with open(os.path.join(root, "examples", name), encoding="utf-8") as f:
+        s = f.read()
+    for old, new in changes:
+        if old not in s:
+            raise SystemExit(f"examples/{name} no longer has {old!r}: the test must follow it")
+        s = s.replace(old, new, 1)
+    return s
+
+
 def text(data):
     return data.decode("utf-8", errors="replace")
 

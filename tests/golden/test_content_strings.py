@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish, run, text  # noqa: E402
+from checks import check, example_template, finish, run, text  # noqa: E402
 
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1600000000")
 SPECIAL = {0x28: "(", 0x29: ")", 0x5C: "\\", 0x0D: "CR", 0x0A: "LF"}
@@ -188,8 +188,8 @@ def main():
         for byte, what in SPECIAL.items():
             check(byte in halves, f"the letters draw a glyph whose code has the byte {what} (its escape is exercised)")
         # a combined file: its pages written as they are made
-        seed = open(os.path.join(root, "examples", "open-letter.md"), encoding="utf-8").read()
-        seed = seed.replace("opening: President Moon Jae-in,", "opening: Dear {{name}},", 1)
+        seed = example_template(root, "open-letter.md",
+                                ("opening: President Moon Jae-in,", "opening: Dear {{name}},"))
         with open(os.path.join(tmp, "m.md"), "w", encoding="utf-8") as f:
             f.write(seed)
         with open(os.path.join(tmp, "m.csv"), "w", encoding="utf-8") as f:

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish, run, text  # noqa: E402
+from checks import check, example_template, finish, run, text  # noqa: E402
 
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1600000000")
 # rare syllables no Korean letter has, then a name of the letter's own syllables
@@ -61,9 +61,9 @@ def words(pdf, tool):
 def main():
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix="mkletter-base-") as tmp:
-        ko = open(os.path.join(root, "examples", "open-letter.ko.md"), encoding="utf-8").read()
-        ko = ko.replace("  대통령 문재인 귀하\n", "  {{name}} 귀하\n", 1)
-        ko = ko.replace("opening: 존경하는 문재인 대통령님께", "opening: 존경하는 {{name}} 님께", 1)
+        ko = example_template(root, "open-letter.ko.md",
+                              ("  대통령 문재인 귀하\n", "  {{name}} 귀하\n"),
+                              ("opening: 존경하는 문재인 대통령님께", "opening: 존경하는 {{name}} 님께"))
         check("{{name}}" in ko, "the Korean letter has its field")
         with open(os.path.join(tmp, "ko.md"), "w", encoding="utf-8") as f:
             f.write(ko)
@@ -129,8 +129,8 @@ def main():
                   ([len(x) for x in a_], [len(x) for x in b_]))
 
         # a Latin face has no base; a letter alone has none
-        seed = open(os.path.join(root, "examples", "open-letter.md"), encoding="utf-8").read()
-        seed = seed.replace("opening: President Moon Jae-in,", "opening: Dear {{name}},", 1)
+        seed = example_template(root, "open-letter.md",
+                                ("opening: President Moon Jae-in,", "opening: Dear {{name}},"))
         with open(os.path.join(tmp, "seed.md"), "w", encoding="utf-8") as f:
             f.write(seed)
         with open(os.path.join(tmp, "seed.csv"), "w", encoding="utf-8") as f:

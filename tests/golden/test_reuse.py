@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from checks import check, finish  # noqa: E402
+from checks import check, example_template, finish  # noqa: E402
 
 ENV = dict(os.environ, SOURCE_DATE_EPOCH="1600000000")
 # names of one length, a letter apart: the same glyph runs, another text
@@ -36,15 +36,15 @@ def pdftext(path):
 def main():
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix="mkletter-reuse-") as tmp:
-        seed = open(os.path.join(root, "examples", "open-letter.md"), encoding="utf-8").read()
-        seed = seed.replace("opening: President Moon Jae-in,", "opening: Dear {{name}},", 1)
-        seed = seed.replace("\n  Moon Jae-in\n", "\n  {{name}}\n", 1)
+        seed = example_template(root, "open-letter.md",
+                                ("opening: President Moon Jae-in,", "opening: Dear {{name}},"),
+                                ("\n  Moon Jae-in\n", "\n  {{name}}\n"))
         # a body paragraph with the field in it, hyphenated and justified like the rest
         seed = seed.replace("\n---\n", "\n---\n\nWe write to you, {{name}}, on behalf of the undersigned "
                             "organizations, representatives and individuals concerned with accountability.\n", 1)
-        ko = open(os.path.join(root, "examples", "open-letter.ko.md"), encoding="utf-8").read()
-        ko = ko.replace("  대통령 문재인 귀하\n", "  {{name}} 귀하\n", 1)
-        ko = ko.replace("opening: 존경하는 문재인 대통령님께", "opening: 존경하는 {{name}} 님께", 1)
+        ko = example_template(root, "open-letter.ko.md",
+                              ("  대통령 문재인 귀하\n", "  {{name}} 귀하\n"),
+                              ("opening: 존경하는 문재인 대통령님께", "opening: 존경하는 {{name}} 님께"))
         for stem, text, names in (("seed", seed, LATIN), ("ko", ko, HANGUL)):
             check("{{name}}" in text and text.count("{{name}}") >= 2, f"{stem}: the letter has its fields")
             with open(os.path.join(tmp, f"{stem}.md"), "w", encoding="utf-8") as f:
