@@ -53,6 +53,10 @@ typedef mkl_status (*mkl_image_loader)(void *user, const char *path, const struc
 typedef struct mkl_parcache mkl_parcache;
 mkl_parcache *mkl__parcache_new(void);
 void mkl__parcache_free(mkl_parcache *c);
+/* Paragraphs made with a cached paragraph's glyphs (not copied) so far; the
+ * entries kept before the cache is cleared (tests lower it). */
+size_t mkl__parcache_lent(const mkl_parcache *c);
+extern size_t mkl__parcache_max_entries;
 
 typedef struct mkl_layout_opts {
     const char *const *font_dirs;

@@ -34,6 +34,9 @@ typedef struct Par {
     int align;
     const float *rgb;
     char *own;         /* text owned by the paragraph, or NULL */
+    /* the paragraph cache's glyphs `s.g` points into (s.cap 0), held until
+     * the paragraph is made again or freed; NULL: s.g is the paragraph's */
+    struct CGlyphs *held;
 } Par;
 
 /* Keeping the close with what it closes (mkl__layout): the last two lines of

@@ -8,7 +8,32 @@
 #include "linebreak.h"
 #include "parse.h"
 
+/* A cache entry's glyphs, shared with the paragraphs made from it: the
+ * cache holds a reference, and so does each paragraph that points into
+ * them, so that the entry's glyphs outlive a clearing of the cache while a
+ * paragraph still uses them. Paragraphs are made from the cache thousands
+ * of times a merge copy (each trial of a page break makes them all again):
+ * a copy of the glyphs each time was a tenth of the copy's time. */
+typedef struct CGlyphs {
+    size_t refs;
+    mkl_glyph g[];
+} CGlyphs;
+
+static void glyphs_release(CGlyphs *cg) {
+    if (cg && !--cg->refs) mkl__free(cg);
+}
+
+/* The paragraph's glyphs its own again (none): what it held let go. */
+static void par_unhold(Par *p) {
+    if (!p->held) return;
+    glyphs_release(p->held);
+    p->held = NULL;
+    p->s.g = NULL;
+    p->s.n = p->s.cap = 0;
+}
+
 void mkl__par_free(Par *p) {
+    par_unhold(p);
     mkl__shaped_free(&p->s);
     mkl__free(p->lines.v);
     mkl__free(p->own);
@@ -21,7 +46,7 @@ typedef struct CEntry {
     uint64_t hash;
     char *key;
     size_t keylen;
-    mkl_glyph *g;
+    CGlyphs *g;        /* (a reference held) */
     size_t ng;
     mkl_line *lines;
     size_t nl;
@@ -30,11 +55,18 @@ typedef struct CEntry {
 struct mkl_parcache {
     CEntry *slots;
     size_t cap, n, bytes;
+    size_t lent;   /* paragraphs made with the glyphs of an entry */
     mkl_buf key;   /* the key of the paragraph being made: its memory reused */
 };
 
 #define CACHE_SLOTS 2048      /* at most half of them used */
 #define CACHE_BYTES (4u << 20)
+
+/* The entries kept before the cache is cleared: a variable, so that a test
+ * can clear it while paragraphs hold its glyphs. */
+size_t mkl__parcache_max_entries = CACHE_SLOTS / 2;
+
+size_t mkl__parcache_lent(const mkl_parcache *c) { return c ? c->lent : 0; }
 
 mkl_parcache *mkl__parcache_new(void) {
     mkl_parcache *c = mkl__calloc(1, sizeof *c);
@@ -50,7 +82,7 @@ static void cache_clear(mkl_parcache *c) {
     for (size_t i = 0; i < c->cap; i++) {
         CEntry *e = &c->slots[i];
         mkl__free(e->key);
-        mkl__free(e->g);
+        glyphs_release(e->g);
         mkl__free(e->lines);
         memset(e, 0, sizeof *e);
     }
@@ -103,11 +135,11 @@ static CEntry *cache_find(mkl_parcache *c, const mkl_buf *k, uint64_t h) {
 /* Keep a copy of the paragraph (a failed allocation only means no caching). */
 static void cache_put(mkl_parcache *c, const mkl_buf *k, uint64_t h, const Par *p) {
     size_t bytes = k->n + p->s.n * sizeof *p->s.g + p->lines.n * sizeof *p->lines.v;
-    if (c->n + 1 > c->cap / 2 || c->bytes + bytes > CACHE_BYTES) cache_clear(c);
+    if (c->n + 1 > MKL_MIN(mkl__parcache_max_entries, c->cap / 2) || c->bytes + bytes > CACHE_BYTES) cache_clear(c);
     CEntry *e = cache_find(c, k, h);
     if (e->hash) return;
     e->key = mkl__malloc(k->n ? k->n : 1);
-    e->g = mkl__malloc((p->s.n ? p->s.n : 1) * sizeof *e->g);
+    e->g = mkl__malloc(sizeof *e->g + p->s.n * sizeof *p->s.g);
     e->lines = mkl__malloc((p->lines.n ? p->lines.n : 1) * sizeof *e->lines);
     if (!e->key || !e->g || !e->lines) {
         mkl__free(e->key);
@@ -116,8 +148,9 @@ static void cache_put(mkl_parcache *c, const mkl_buf *k, uint64_t h, const Par *
         memset(e, 0, sizeof *e);
         return;
     }
+    e->g->refs = 1;
     memcpy(e->key, k->s, k->n);
-    if (p->s.n) memcpy(e->g, p->s.g, p->s.n * sizeof *e->g);
+    if (p->s.n) memcpy(e->g->g, p->s.g, p->s.n * sizeof *p->s.g);
     if (p->lines.n) memcpy(e->lines, p->lines.v, p->lines.n * sizeof *e->lines);
     e->keylen = k->n;
     e->ng = p->s.n;
@@ -127,24 +160,24 @@ static void cache_put(mkl_parcache *c, const mkl_buf *k, uint64_t h, const Par *
     c->bytes += bytes;
 }
 
-/* Fill p from a cache entry: the glyphs' text offsets point into r->text,
- * which is byte for byte the text the entry was made from. (A trial of a page
- * break takes the glyphs too: the letterhead breaks its lines again.) */
-static mkl_status cache_get(Composer *c, const CEntry *e, const mkl_rich *r, Par *p) {
-    if (p->s.cap < e->ng) {
-        mkl_glyph *ng = mkl__realloc(p->s.g, (e->ng ? e->ng : 1) * sizeof *ng);
-        if (!ng) return mkl__lay_oom(c);
-        p->s.g = ng;
-        p->s.cap = e->ng;
-    }
+/* Fill p from a cache entry: its glyphs (held, not copied), whose text
+ * offsets point into r->text, which is byte for byte the text the entry was
+ * made from; a copy of its lines, which the letterhead breaks again. */
+static mkl_status cache_get(Composer *c, const CEntry *e, mkl_parcache *cache, const mkl_rich *r, Par *p) {
     if (p->lines.cap < e->nl) {
         mkl_line *nl = mkl__realloc(p->lines.v, (e->nl ? e->nl : 1) * sizeof *nl);
         if (!nl) return mkl__lay_oom(c);
         p->lines.v = nl;
         p->lines.cap = e->nl;
     }
-    if (e->ng) memcpy(p->s.g, e->g, e->ng * sizeof *e->g);
     if (e->nl) memcpy(p->lines.v, e->lines, e->nl * sizeof *e->lines);
+    par_unhold(p);
+    mkl__shaped_free(&p->s);
+    e->g->refs++;
+    cache->lent++;
+    p->held = e->g;
+    p->s.g = e->g->g;
+    p->s.cap = 0;
     p->s.n = e->ng;
     p->lines.n = e->nl;
     p->s.text = r->text;
@@ -173,9 +206,10 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
         if (cache_key(&cache->key, fs, r, &so, w1, w)) {
             h = key_hash(cache->key.s, cache->key.n);
             CEntry *e = cache_find(cache, &cache->key, h);
-            if (e->hash) return cache_get(c, e, r, p);
+            if (e->hash) return cache_get(c, e, cache, r, p);
         }
     }
+    par_unhold(p);   /* (the glyphs are made into the paragraph's own) */
     mkl_status st = mkl__shape(c->sh, fs, r, &so, &p->s, c->e);
     if (!st) st = mkl__break_lines(&p->s, w1, w, align == AL_JUSTIFY, &p->lines, c->e);
     if (!st && cache && h) cache_put(cache, &cache->key, h, p);

@@ -1,0 +1,71 @@
+/* What a merge copy reuses instead of making it again (issue 15, a copy's
+ * CPU): the paragraph cache lends its glyphs to the paragraphs made from it,
+ * and the glyphs stay while a paragraph holds them, even when the cache is
+ * cleared; a renderer's output never depends on what it kept. */
+#include <mkletter.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "layout.h"
+#include "renderer.h"
+
+static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len) {
+    mkl_letter *l = NULL;
+    unsigned char *pdf = NULL;
+    *len = 0;
+    CHECK(mkl_letter_parse(r, text, strlen(text), "copy.md", NULL, &l) == MKL_OK);
+    if (l) CHECK(mkl_render_to_memory(r, l, &pdf, len) == MKL_OK);
+    mkl_letter_free(l);
+    return pdf;
+}
+
+static mkl_renderer *renderer(void) {
+    mkl_options o;
+    mkl_options_init(&o);
+    o.creation_time = 1582243200;
+    mkl_renderer *r = NULL;
+    CHECK(mkl_renderer_new(&o, &r) == MKL_OK);
+    return r;
+}
+
+/* The letterhead's lines are all made before they are placed: the second
+ * line, the first one's text again, is made from the cache's entry; then
+ * the name is made, and with a cache of one entry that clears the cache.
+ * The second line must still have its own glyphs (a cleared entry's glyphs
+ * freed under it would be the name's, whose glyphs are as many and take
+ * the freed memory). Three renders, the cache's limit 1 and then the usual
+ * one: the same bytes each time, and the same as a fresh renderer's. */
+static void test_held_through_clear(void) {
+    static const char letter[] =
+        "---\nletterhead:\n  name: Grey Owl Press\n  lines:\n    - Grey Owl Lane\n    - Grey Owl Lane\n"
+        "    - Seoul 03170\nsubject: Held\ndate: 2020-02-21\nclosing: Yours,\n---\n"
+        "Dear friends,\n\nThe quick brown fox jumps over the lazy dog.\n";
+    mkl_renderer *fresh = renderer(), *shared = renderer();
+    if (!fresh || !shared) return;
+    size_t want_n = 0;
+    unsigned char *want = render_text(fresh, letter, &want_n);
+    size_t lent0 = mkl__parcache_lent(shared->cache);
+    size_t saved = mkl__parcache_max_entries;
+    for (int round = 0; round < 3; round++) {
+        mkl__parcache_max_entries = round < 2 ? 1 : saved;
+        size_t n = 0;
+        unsigned char *got = render_text(shared, letter, &n);
+        CHECK_MSG(want && got && n == want_n && !memcmp(got, want, n),
+                  "round %d: the letter with a cache of %zu entries is not the fresh renderer's (%zu and %zu bytes)",
+                  round, mkl__parcache_max_entries, n, want_n);
+        mkl_free(got);
+    }
+    mkl__parcache_max_entries = saved;
+    /* the paragraphs were made from the cache's glyphs, not copies */
+    CHECK_MSG(mkl__parcache_lent(shared->cache) > lent0, "no paragraph was made with the cache's glyphs");
+    mkl_free(want);
+    mkl_renderer_free(fresh);
+    mkl_renderer_free(shared);
+}
+
+int main(void) {
+    test_held_through_clear();
+    return check_done();
+}
