@@ -191,8 +191,22 @@ static mkl_status font_for_text(W *w, PFont **f, uint32_t gid, const char *t, ui
     }
 }
 
+/* The `n` bytes at a and b are the same (a glyph's text is a byte or a few:
+ * memcmp's call cost more than the compare). */
+static inline int same_text(const char *a, const char *b, uint32_t n) {
+    if (n > 8) return !memcmp(a, b, n);
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 /* The CID of (gid, text) in font f, allocated on first use. */
 static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t tlen, uint32_t *cid) {
+    uint32_t *recent = &f->recent[gid & (sizeof f->recent / sizeof *f->recent - 1)], r = *recent;
+    if (r && f->cid_gid.v[r] == gid && f->cid_tlen.v[r] == tlen && same_text(f->text.s + f->cid_toff.v[r], t, tlen)) {
+        *cid = r;
+        return MKL_OK;
+    }
     if (f->cid_gid.n * 2 >= f->hcap) {
         size_t ncap = f->hcap * 2;
         uint32_t *nh = mkl__calloc(ncap, sizeof *nh);
@@ -210,8 +224,9 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     for (;;) {
         uint32_t c = f->hash[h];
         if (!c) break;
-        if (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && !memcmp(f->text.s + f->cid_toff.v[c], t, tlen)) {
+        if (f->cid_gid.v[c] == gid && f->cid_tlen.v[c] == tlen && same_text(f->text.s + f->cid_toff.v[c], t, tlen)) {
             *cid = c;
+            *recent = c;
             return MKL_OK;
         }
         h = (h + 1) & (f->hcap - 1);
@@ -227,6 +242,7 @@ static mkl_status cid_for(W *w, PFont *f, uint32_t gid, const char *t, uint32_t 
     if (f->text.oom) return mkl__pdf_oom(w);
     *cid = (uint32_t)(f->cid_gid.n - 1);
     f->hash[h] = *cid;
+    *recent = *cid;
     if (w->flat) {
         uint32_t *code = MKL_PUSH(&f->codes);
         if (!code) return mkl__pdf_oom(w);
@@ -275,7 +291,7 @@ static void code_bytes(mkl_buf *b, uint32_t v) {
 
 /* Shortest decimal for a coordinate: up to 3 decimals, no trailing zeros. */
 static void num(mkl_buf *b, double v) {
-    long long m = llround(v * 1000);
+    long long m = mkl__round_away(v * 1000);
     char s[32], *e = s + sizeof s, *p = e;
     int neg = m < 0;
     unsigned long long u = (unsigned long long)(neg ? -m : m);
@@ -312,7 +328,11 @@ static void ops(mkl_buf *b, const char *fmt, ...) {
 /* The glyph's width as written in /W: whole 1/1000 em (some viewers read
  * /DW only as an integer). The content stream tracks the pen with the same
  * value and corrects the difference to HarfBuzz's advance with TJ numbers. */
-static int glyph_w1000(mkl_face *f, uint32_t gid) { return mkl__face_w1000(f, gid); }
+static inline int glyph_w1000(mkl_face *f, uint32_t gid) {
+    /* (font.c's cache, read here: a call per glyph, twice, was a fiftieth of a merge copy) */
+    if (f->w1000 && gid < f->nw1000 && f->w1000[gid]) return f->w1000[gid] - 1;
+    return mkl__face_w1000(f, gid);
+}
 
 static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out);
 
@@ -354,7 +374,7 @@ static mkl_status page_image(W *w, PPage *pp, const mkl_pimage *im) {
 #define PEN_SLACK 0.01
 
 /* A coordinate as written (3 decimals), so the pen can be tracked exactly. */
-static double as_written(double v) { return (double)llround(v * 1000) / 1000; }
+static double as_written(double v) { return (double)mkl__round_away(v * 1000) / 1000; }
 
 /* The character spacing (Tc, pt) for glyphs [i, j) of a run, one line: the
  * commonest gap between neighbours beyond their /W widths (the space a
@@ -371,7 +391,7 @@ static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, d
     for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
         const mkl_pglyph *a = &L->glyphs.v[k];
         gap[n] = (L->glyphs.v[k + 1].x - a->x) / hz - glyph_w1000(face, a->gid) * size / 1000;
-        long u = units[n] = lround(gap[n] * 1000 / size);
+        long u = units[n] = (long)mkl__round_away(gap[n] * 1000 / size);
         size_t v = 0;
         while (v < nv && val[v] != u) v++;
         if (v < nv) cnt[v]++;
@@ -470,7 +490,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             curf = curf ? &w->fonts.v[curf_at] : NULL;
             if (f != curf) {
                 /* a twin (or back): the same metrics, another font resource */
-                if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
+                if (open) mkl__buf_add(b, w->flat ? ")] TJ\n" : ">] TJ\n", 6);
                 open = 0;
                 char buf[32];
                 const char *name = font_name(w, pp, f, buf);
@@ -490,14 +510,14 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 while (j < end && fabs(L->glyphs.v[j].y - g->y) <= 0.0005) j++;
                 double want = line_tc(L, f->face, i, j, size, hz, tc);
                 if (want != tc) {
-                    if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
+                    if (open) mkl__buf_add(b, w->flat ? ")] TJ\n" : ">] TJ\n", 6);
                     open = 0;
                     ops(b, "# Tc\n", want);
                     tc = want;
                 }
             }
             if (newline) {
-                if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
+                if (open) mkl__buf_add(b, w->flat ? ")] TJ\n" : ">] TJ\n", 6);
                 double dx = as_written(g->x - lx), dy = as_written(H - g->y - ly);
                 ops(b, "# # Td\n", dx, dy);
                 lx += dx;
@@ -510,9 +530,9 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             /* move the pen to the glyph's place when it is off by PEN_SLACK or
              * more (a font whose em is not 1000 units, like Nanum Myeongjo's
              * 1024, has widths /W can only round: the pen drifts slowly) */
-            double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : round(-(g->x - pen) * 1000 / (size * hz));
+            double adj = fabs(g->x - pen) < PEN_SLACK ? 0 : (double)mkl__round_away(-(g->x - pen) * 1000 / (size * hz));
             if (!open) {
-                mkl__buf_adds(b, "[");
+                mkl__buf_add(b, "[", 1);
                 if (!w->flat) {   /* (a flat writer's codes are final) */
                     PSite *site = MKL_PUSH(&pp->sites);
                     if (!site) return mkl__pdf_oom(w);
@@ -520,12 +540,12 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                     site->font = (uint32_t)(f - w->fonts.v);
                 }
                 if (adj != 0) num(b, adj);
-                mkl__buf_adds(b, w->flat ? "(" : "<");
+                mkl__buf_add(b, w->flat ? "(" : "<", 1);
                 open = 1;
             } else if (adj != 0) {
-                mkl__buf_adds(b, w->flat ? ")" : ">");
+                mkl__buf_add(b, w->flat ? ")" : ">", 1);
                 num(b, adj);
-                mkl__buf_adds(b, w->flat ? "(" : "<");
+                mkl__buf_add(b, w->flat ? "(" : "<", 1);
             }
             pen -= adj * size * hz / 1000;
             /* a flat writer's codes are final; others are provisional (hex,
@@ -534,7 +554,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             else hex4(b, cid);
             pen += (glyph_w1000(f->face, g->gid) * size / 1000 + tc) * hz;
         }
-        if (open) mkl__buf_adds(b, w->flat ? ")] TJ\n" : ">] TJ\n");
+        if (open) mkl__buf_add(b, w->flat ? ")] TJ\n" : ">] TJ\n", 6);
     }
     if (T) mkl__tags_close(T, b);
     if (text) mkl__buf_adds(b, "ET\n");

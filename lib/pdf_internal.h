@@ -8,6 +8,7 @@
 #include "pdf_tags.h"
 
 #include <hpdf.h>
+#include <math.h>
 #include <hpdf_doc.h>
 #include <hpdf_objects.h>
 
@@ -42,6 +43,10 @@ typedef struct PFont {
     uint32_t *hash;            /* open addressing: 0 = empty, else pair */
     size_t hcap;
     uint32_t *final;           /* pair -> CID, once the font is finished */
+    /* the pair last found or made for a glyph, by its id's low bits (0:
+     * none): most glyphs of a page are drawn for the text they were drawn
+     * for last, found without hashing the text */
+    uint32_t recent[512];
     /* CFF fonts: a CIDFontType0 has no CIDToGIDMap, so one glyph has one CID
      * and one text. A glyph drawn for a second text (Noto CJK draws 豈
      * U+F900 with the glyph of U+8C48) is drawn from a twin: another subset
@@ -146,6 +151,19 @@ typedef struct mkl_pdfw {
     HPDF_Page first;       /* the first page: the signature's widget is there */
     PFlat *flat;           /* pages go to the output as they are made (pdf_flat.c), or NULL */
 } W;
+
+/* llround(x), inline: the nearest integer, halves away from zero. (libm's
+ * took a twentieth of a merge copy's time: every coordinate and every gap
+ * of a page is rounded.) trunc(|x| + 0.5) is that integer or, when the sum
+ * rounded up to the next integer, one more; r - 0.5 is exact. Beyond
+ * 2^52 (never a coordinate), and for NaN, libm's. */
+static inline long long mkl__round_away(double x) {
+    if (!(fabs(x) < 4503599627370496.0)) return llround(x);
+    double a = fabs(x);
+    long long r = (long long)(a + 0.5);
+    if (a < (double)r - 0.5) r--;
+    return x < 0 ? -r : r;
+}
 
 /* "out of memory" on the writer's error. */
 mkl_status mkl__pdf_oom(W *w);

@@ -2,6 +2,7 @@
  * CPU): the paragraph cache lends its glyphs to the paragraphs made from it,
  * and the glyphs stay while a paragraph holds them, even when the cache is
  * cleared; a renderer's output never depends on what it kept. */
+#include <math.h>
 #include <mkletter.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "layout.h"
+#include "pdf_internal.h"
 #include "renderer.h"
 
 static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len) {
@@ -65,7 +67,34 @@ static void test_held_through_clear(void) {
     mkl_renderer_free(shared);
 }
 
+/* The page content's rounding (inline) is libm's llround for every value:
+ * halves away from zero, the doubles next to a half on either side (where
+ * |x| + 0.5 rounds up to the next integer), and values a page has. */
+static void test_round_away(void) {
+    unsigned long bad = 0, n = 0;
+    double first_bad = 0;
+    for (long k = -200000; k <= 200000; k++) {
+        double half = k + 0.5, xs[5] = {half, nextafter(half, -1e300), nextafter(half, 1e300), k * 0.001 * 997, k / 7.0};
+        for (int i = 0; i < 5; i++, n++)
+            if (mkl__round_away(xs[i]) != llround(xs[i]) && !bad++) first_bad = xs[i];
+    }
+    static const double edge[] = {0.49999999999999994, -0.49999999999999994, 0.5, -0.5, 1.5, 2.5, -2.5, 0.0, -0.0,
+                                  4503599627370495.5, 4503599627370497.0, -4503599627370497.0, 1e17, -1e17,
+                                  2251799813685247.5, 6e15};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++, n++)
+        if (mkl__round_away(edge[i]) != llround(edge[i]) && !bad++) first_bad = edge[i];
+    unsigned seed = 15;
+    for (int i = 0; i < 1000000; i++, n++) {
+        seed = seed * 1103515245u + 12345u;
+        double x = ((double)seed / 4294967296.0 - 0.5) * 2e6;
+        if (mkl__round_away(x) != llround(x) && !bad++) first_bad = x;
+    }
+    CHECK_MSG(!bad, "%lu of %lu values rounded unlike llround, the first %.17g: %lld, not %lld", bad, n, first_bad,
+              mkl__round_away(first_bad), llround(first_bad));
+}
+
 int main(void) {
+    test_round_away();
     test_held_through_clear();
     return check_done();
 }
