@@ -56,6 +56,9 @@ void mkl__parcache_free(mkl_parcache *c);
 /* Paragraphs made with a cached paragraph's glyphs (not copied) so far; the
  * entries kept before the cache is cleared (tests lower it). */
 size_t mkl__parcache_lent(const mkl_parcache *c);
+/* Strings of the front matter whose smart punctuation was found kept. */
+size_t mkl__parcache_smart_hits(const mkl_parcache *c);
+extern size_t mkl__parcache_smart_slots;
 extern size_t mkl__parcache_max_entries;
 
 typedef struct mkl_layout_opts {

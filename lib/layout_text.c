@@ -52,11 +52,25 @@ typedef struct CEntry {
     size_t nl;
 } CEntry;
 
+/* A string of the front matter and the same with smart punctuation (by
+ * cmark: a tenth of a merge copy's layout, each string made again for each
+ * trial of a page break and each copy). */
+typedef struct SmartMemo {
+    uint64_t hash;     /* 0: empty */
+    char *in, *out;    /* (NUL-terminated) */
+    size_t inlen, outlen;
+} SmartMemo;
+
+#define SMART_SLOTS 256       /* by the string's hash: a later string takes a slot */
+#define SMART_MAX 4096        /* longer strings are not kept */
+
 struct mkl_parcache {
     CEntry *slots;
     size_t cap, n, bytes;
     size_t lent;   /* paragraphs made with the glyphs of an entry */
+    size_t smart_hits;   /* strings whose smart punctuation was kept */
     mkl_buf key;   /* the key of the paragraph being made: its memory reused */
+    SmartMemo smart[SMART_SLOTS];
 };
 
 #define CACHE_SLOTS 2048      /* at most half of them used */
@@ -67,6 +81,10 @@ struct mkl_parcache {
 size_t mkl__parcache_max_entries = CACHE_SLOTS / 2;
 
 size_t mkl__parcache_lent(const mkl_parcache *c) { return c ? c->lent : 0; }
+size_t mkl__parcache_smart_hits(const mkl_parcache *c) { return c ? c->smart_hits : 0; }
+/* The memo's slots used (a power of two up to SMART_SLOTS): a variable, so
+ * that a test can put every string in one slot. */
+size_t mkl__parcache_smart_slots = SMART_SLOTS;
 
 mkl_parcache *mkl__parcache_new(void) {
     mkl_parcache *c = mkl__calloc(1, sizeof *c);
@@ -92,6 +110,10 @@ static void cache_clear(mkl_parcache *c) {
 void mkl__parcache_free(mkl_parcache *c) {
     if (!c) return;
     cache_clear(c);
+    for (size_t i = 0; i < SMART_SLOTS; i++) {
+        mkl__free(c->smart[i].in);
+        mkl__free(c->smart[i].out);
+    }
     mkl__free(c->slots);
     mkl__buf_free(&c->key);
     mkl__free(c);
@@ -216,6 +238,49 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
     return st;
 }
 
+/* A copy of `text` with smart punctuation (its length in *n), from the
+ * cache's memo when it has the string; NULL when out of memory. */
+static char *smart_copy(mkl_parcache *cache, const char *text, size_t *n) {
+    size_t len = strlen(text);
+    if (!mkl__smart_changes(text, len)) {
+        *n = len;
+        return mkl__strndup(text, len);
+    }
+    SmartMemo *m = NULL;
+    uint64_t h = 0;
+    if (cache && len <= SMART_MAX) {
+        h = key_hash(text, len);
+        m = &cache->smart[h & (MKL_MIN(mkl__parcache_smart_slots, SMART_SLOTS) - 1)];
+        if (m->hash == h && m->inlen == len && !memcmp(m->in, text, len)) {
+            cache->smart_hits++;
+            *n = m->outlen;
+            return mkl__strndup(m->out, m->outlen);
+        }
+    }
+    mkl_buf b = {0};
+    mkl__smart_append(&b, text, len);
+    char *copy = b.oom ? NULL : mkl__strndup(b.s ? b.s : "", b.n);
+    *n = b.n;
+    if (copy && m) {
+        /* kept in the slot (a failed allocation only means it is not kept) */
+        char *in = mkl__strndup(text, len), *out = mkl__strndup(copy, b.n);
+        if (in && out) {
+            mkl__free(m->in);
+            mkl__free(m->out);
+            m->in = in;
+            m->out = out;
+            m->inlen = len;
+            m->outlen = b.n;
+            m->hash = h;
+        } else {
+            mkl__free(in);
+            mkl__free(out);
+        }
+    }
+    mkl__buf_free(&b);
+    return copy;
+}
+
 /* A paragraph of one plain string whose lines after the first are indented
  * by `hang`. The text is copied into the paragraph, so the caller's string
  * may go away before the lines are placed. */
@@ -225,12 +290,9 @@ static mkl_status par_string(Composer *c, Par *p, mkl_fontset *fs, const char *t
     if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
     c->src_file = mkl__doc_file_of(c->doc, text);
     /* with smart punctuation, as the body has it */
-    mkl_buf b = {0};
-    mkl__smart_append(&b, text, strlen(text));
-    char *copy = b.oom ? NULL : mkl__strndup(b.s ? b.s : "", b.n);
-    size_t n = b.n;
-    mkl__buf_free(&b);
-    if (!copy) return mkl__lay_oom(c);
+    char *copy;
+    size_t n;
+    if ((copy = smart_copy(c->o->cache, text, &n)) == NULL) return mkl__lay_oom(c);
     mkl__free(p->own);
     p->own = copy;
     mkl_srun run = {0, (uint32_t)n, 0, -1, 0};

@@ -57,11 +57,15 @@ static void smart_line(mkl_buf *out, const char *s, size_t n) {
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-void mkl__smart_append(mkl_buf *out, const char *s, size_t n) {
+int mkl__smart_changes(const char *s, size_t n) {
     int any = 0;
     for (size_t i = 0; i < n && !any; i++) any = s[i] == '\'' || s[i] == '"' || s[i] == '\\' || (s[i] == '-' && i + 1 < n && s[i + 1] == '-') ||
                                           (s[i] == '.' && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.');
-    if (!any) {
+    return any;
+}
+
+void mkl__smart_append(mkl_buf *out, const char *s, size_t n) {
+    if (!mkl__smart_changes(s, n)) {
         mkl__buf_add(out, s, n);
         return;
     }

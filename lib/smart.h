@@ -14,4 +14,8 @@
  * punctuation. Running out of memory sets out->oom. */
 void mkl__smart_append(mkl_buf *out, const char *s, size_t n);
 
+/* Could smart punctuation change `s` (n bytes)? 0: mkl__smart_append
+ * appends it as it is. */
+int mkl__smart_changes(const char *s, size_t n);
+
 #endif

@@ -93,8 +93,45 @@ static void test_round_away(void) {
               mkl__round_away(first_bad), llround(first_bad));
 }
 
+/* A front-matter string with quotes, made with smart punctuation once and
+ * then kept: letters whose strings differ by a letter (of one length) each
+ * get their own, the same bytes as from a fresh renderer, twice each and
+ * in turn; with the memo's usual slots, and with one slot for every string
+ * (each letter has one string that smart punctuation changes: the other's
+ * is in the slot when a letter's comes after it). */
+static void test_smart_kept(void) {
+    static const char *const letters[] = {
+        "---\nto: Anna's office\ndate: 2020-02-21\n---\nDear friend,\n\nThank you.\n",
+        "---\nto: Anne's office\ndate: 2020-02-21\n---\nDear friend,\n\nThank you.\n",
+    };
+    size_t saved = mkl__parcache_smart_slots;
+    for (int slots = 0; slots < 2; slots++) {
+        mkl__parcache_smart_slots = slots ? 1 : saved;
+        mkl_renderer *shared = renderer();
+        if (!shared) break;
+        size_t hits0 = mkl__parcache_smart_hits(shared->cache);
+        static const int order[] = {0, 0, 1, 1, 0, 1};
+        for (int round = 0; round < 6; round++) {
+            const char *text = letters[order[round]];
+            mkl_renderer *fresh = renderer();
+            if (!fresh) break;
+            size_t a = 0, b = 0;
+            unsigned char *pa = render_text(shared, text, &a), *pb = render_text(fresh, text, &b);
+            CHECK_MSG(pa && pb && a == b && !memcmp(pa, pb, a), "%zu slots, round %d: letter %d is not the fresh renderer's",
+                      mkl__parcache_smart_slots, round, order[round]);
+            mkl_free(pa);
+            mkl_free(pb);
+            mkl_renderer_free(fresh);
+        }
+        CHECK_MSG(mkl__parcache_smart_hits(shared->cache) > hits0, "no string's smart punctuation was kept");
+        mkl_renderer_free(shared);
+    }
+    mkl__parcache_smart_slots = saved;
+}
+
 int main(void) {
     test_round_away();
+    test_smart_kept();
     test_held_through_clear();
     return check_done();
 }
