@@ -84,13 +84,13 @@ static mkl_status entry_par(Composer *c, const mkl_entry *en, Par *p, double tsi
     mkl_buf b = {0};
     mkl__free(p->own);   /* the last entry's text: it is placed */
     p->own = NULL;
-    mkl__smart_append(&b, en->name, strlen(en->name));
+    mkl__par_smart_append(c, &b, en->name, strlen(en->name));
     mkl_srun runs[2];
     size_t nr = 1;
     runs[0] = (mkl_srun){0, (uint32_t)b.n, en->note ? MKL_STYLE_BOLD : 0, -1, 0};
     if (en->note) {
         mkl__buf_adds(&b, ", ");
-        mkl__smart_append(&b, en->note, strlen(en->note));
+        mkl__par_smart_append(c, &b, en->note, strlen(en->note));
         runs[1] = (mkl_srun){runs[0].end, (uint32_t)b.n, 0, -1, 0};
         nr = 2;
     }

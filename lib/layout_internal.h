@@ -133,6 +133,9 @@ mkl_status mkl__par_plain(Composer *c, Par *p, mkl_fontset *fs, const char *text
  * title, a footer line, the P.S.). */
 mkl_status mkl__par_flush(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
                           double w, int align, const float *rgb);
+/* `n` bytes at `text` appended to `b` with smart punctuation (smart.h), as
+ * the paragraph cache kept them when it has (b->oom when out of memory). */
+void mkl__par_smart_append(Composer *c, mkl_buf *b, const char *text, size_t n);
 /* Put line `li` of `p` with its baseline at `baseline`, its box starting at x. */
 mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double baseline);
 

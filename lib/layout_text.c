@@ -119,10 +119,33 @@ void mkl__parcache_free(mkl_parcache *c) {
     mkl__free(c);
 }
 
+/* One 8-byte step of key_hash's lanes. */
+static inline uint64_t key_mix(uint64_t h, const char *s) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    return h ^ (h >> 29);
+}
+
 /* Eight bytes at a time (a byte at a time took a tenth of a merge copy's
- * time): it only picks the slot, the whole key is compared. */
+ * time), in four lanes that do not wait for each other (one lane, like
+ * mkl__hash64's, was a thirtieth of a copy: each step waits for the last
+ * multiplication): it only picks the slot, the whole key is compared. */
 static uint64_t key_hash(const char *s, size_t n) {
-    return mkl__hash64(s, n) | 1;   /* 0 marks an empty slot */
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ (uint64_t)n, b = 0xC2B2AE3D27D4EB4Full, c = 0x165667B19E3779F9ull,
+             d = 0x27D4EB2F165667C5ull;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a = key_mix(a, s + i);
+        b = key_mix(b, s + i + 8);
+        c = key_mix(c, s + i + 16);
+        d = key_mix(d, s + i + 24);
+    }
+    for (; i + 8 <= n; i += 8) a = key_mix(a, s + i);
+    for (; i < n; i++) a = (a ^ (unsigned char)s[i]) * 0x100000001B3ull;
+    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC2B2AE3D27D4EB4Full) ^ (d * 0x165667B19E3779F9ull);
+    h ^= h >> 32;
+    return h | 1;   /* 0 marks an empty slot */
 }
 
 /* Everything the shaped and broken paragraph depends on. */
@@ -238,13 +261,12 @@ mkl_status mkl__par_make(Composer *c, Par *p, mkl_fontset *fs, const mkl_rich *r
     return st;
 }
 
-/* A copy of `text` with smart punctuation (its length in *n), from the
- * cache's memo when it has the string; NULL when out of memory. */
-static char *smart_copy(mkl_parcache *cache, const char *text, size_t *n) {
-    size_t len = strlen(text);
+/* `n` bytes at `text` appended to `b` with smart punctuation, from the
+ * cache's memo when it has the string (b->oom when out of memory). */
+static void smart_into(mkl_parcache *cache, mkl_buf *b, const char *text, size_t len) {
     if (!mkl__smart_changes(text, len)) {
-        *n = len;
-        return mkl__strndup(text, len);
+        mkl__buf_add(b, text, len);
+        return;
     }
     SmartMemo *m = NULL;
     uint64_t h = 0;
@@ -253,32 +275,31 @@ static char *smart_copy(mkl_parcache *cache, const char *text, size_t *n) {
         m = &cache->smart[h & (MKL_MIN(mkl__parcache_smart_slots, SMART_SLOTS) - 1)];
         if (m->hash == h && m->inlen == len && !memcmp(m->in, text, len)) {
             cache->smart_hits++;
-            *n = m->outlen;
-            return mkl__strndup(m->out, m->outlen);
+            mkl__buf_add(b, m->out, m->outlen);
+            return;
         }
     }
-    mkl_buf b = {0};
-    mkl__smart_append(&b, text, len);
-    char *copy = b.oom ? NULL : mkl__strndup(b.s ? b.s : "", b.n);
-    *n = b.n;
-    if (copy && m) {
-        /* kept in the slot (a failed allocation only means it is not kept) */
-        char *in = mkl__strndup(text, len), *out = mkl__strndup(copy, b.n);
-        if (in && out) {
-            mkl__free(m->in);
-            mkl__free(m->out);
-            m->in = in;
-            m->out = out;
-            m->inlen = len;
-            m->outlen = b.n;
-            m->hash = h;
-        } else {
-            mkl__free(in);
-            mkl__free(out);
-        }
+    size_t at = b->n;
+    mkl__smart_append(b, text, len);
+    if (b->oom || !m) return;
+    /* kept in the slot (a failed allocation only means it is not kept) */
+    char *in = mkl__strndup(text, len), *out = mkl__strndup(b->s + at, b->n - at);
+    if (in && out) {
+        mkl__free(m->in);
+        mkl__free(m->out);
+        m->in = in;
+        m->out = out;
+        m->inlen = len;
+        m->outlen = b->n - at;
+        m->hash = h;
+    } else {
+        mkl__free(in);
+        mkl__free(out);
     }
-    mkl__buf_free(&b);
-    return copy;
+}
+
+void mkl__par_smart_append(Composer *c, mkl_buf *b, const char *text, size_t len) {
+    smart_into(c->o->cache, b, text, len);
 }
 
 /* A paragraph of one plain string whose lines after the first are indented
@@ -286,13 +307,20 @@ static char *smart_copy(mkl_parcache *cache, const char *text, size_t *n) {
  * may go away before the lines are placed. */
 static mkl_status par_string(Composer *c, Par *p, mkl_fontset *fs, const char *text, double size, double lead, int style,
                              double w, double hang, int align, const float *rgb) {
-    /* a string of the front matter: errors point at it */
-    if (!mkl__doc_pos(c->doc, text, &c->src_line, &c->src_col)) c->src_line = c->src_col = 0;
-    c->src_file = mkl__doc_file_of(c->doc, text);
+    /* a string of the front matter: errors point at it (its place and file
+     * found once, as mkl__doc_pos and mkl__doc_file_of find them) */
+    const struct mkl_srcpos *at = mkl__doc_srcpos(c->doc, text);
+    c->src_line = at ? at->line : 0;
+    c->src_col = at ? at->col : 0;
+    c->src_file = at && at->origin > 0 && (size_t)at->origin <= c->doc->nstyles ? c->doc->styles[at->origin - 1].file
+                                                                                 : c->doc->file;
     /* with smart punctuation, as the body has it */
-    char *copy;
-    size_t n;
-    if ((copy = smart_copy(c->o->cache, text, &n)) == NULL) return mkl__lay_oom(c);
+    mkl_buf b = {0};
+    smart_into(c->o->cache, &b, text, strlen(text));
+    char *copy = b.oom ? NULL : mkl__strndup(b.s ? b.s : "", b.n);
+    size_t n = b.n;
+    mkl__buf_free(&b);
+    if (!copy) return mkl__lay_oom(c);
     mkl__free(p->own);
     p->own = copy;
     mkl_srun run = {0, (uint32_t)n, 0, -1, 0};
@@ -334,6 +362,10 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
     mkl_layout *L = c->L;
     mkl_page *pg = mkl__cur_page(c);
     mkl_prun *run = NULL;
+    mkl_face *run_face = NULL;   /* run's face, size, colour (as given), tag and expansion */
+    float run_size = 0, run_expand = 0;
+    const float *run_rgb = NULL;
+    mkl_tag run_tag = 0;
     mkl_plink *lk = NULL;
     int32_t lk_id = -1;
     /* right-to-left runs are set in visual order */
@@ -380,16 +412,19 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         }
         if (!other) c->span_lang = 0;
         float gexp = MKL_EXPANDS(g) ? (float)expand : 0;
-        if (!run || run->face != g->face || run->size != g->size || memcmp(run->rgb, rgb, sizeof run->rgb) ||
-            run->tag != tag || (run->expand != gexp && !(g->flags & MKL_G_SPACE))) {
+        /* (the run's fields compared as kept here: read from the run, each
+         * was read again after every glyph written, which might be it) */
+        if (!run || run_face != g->face || run_size != g->size || (rgb != run_rgb && memcmp(run_rgb, rgb, sizeof run->rgb)) ||
+            run_tag != tag || (run_expand != gexp && !(g->flags & MKL_G_SPACE))) {
             if (!(run = MKL_PUSH(&pg->runs))) goto nomem;
-            run->face = g->face;
-            run->size = g->size;
+            run->face = run_face = g->face;
+            run->size = run_size = g->size;
             memcpy(run->rgb, rgb, sizeof run->rgb);
+            run_rgb = rgb;
             run->first = L->glyphs.n;
-            run->tag = tag;
+            run->tag = run_tag = tag;
             run->seq = mkl__struct_seq(&L->structure);
-            run->expand = gexp;
+            run->expand = run_expand = gexp;
         }
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
         if (!pgl) goto nomem;

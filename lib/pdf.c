@@ -503,7 +503,10 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
             if ((st = cid_for(w, f, g->gid, gt, g->tlen, &cid))) return st;
             /* on the pen's baseline and near it: a TJ number moves the pen;
              * elsewhere Td starts a new line there */
-            int newline = !havepen || fabs(g->y - peny) > 0.0005 || fabs(g->x - pen) * 1000 / size > 30000;
+            /* (more than 30000 TJ units away needs 29 ems at least: the
+             * division, a glyph's, only then) */
+            double off = fabs(g->x - pen);
+            int newline = !havepen || fabs(g->y - peny) > 0.0005 || (off >= 29 * size && off * 1000 / size > 30000);
             if (i == run->first || newline) {
                 /* a new line of this run: the character spacing that suits it */
                 size_t j = i + 1;

@@ -58,10 +58,16 @@ static void smart_line(mkl_buf *out, const char *s, size_t n) {
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 int mkl__smart_changes(const char *s, size_t n) {
-    int any = 0;
-    for (size_t i = 0; i < n && !any; i++) any = s[i] == '\'' || s[i] == '"' || s[i] == '\\' || (s[i] == '-' && i + 1 < n && s[i + 1] == '-') ||
-                                          (s[i] == '.' && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.');
-    return any;
+    /* the bytes that may start a change, one test a byte (a layout asks for
+     * every string of the letter, each time it is laid out) */
+    static const unsigned char starts[256] = {['\''] = 1, ['"'] = 1, ['\\'] = 1, ['-'] = 2, ['.'] = 3};
+    for (size_t i = 0; i < n; i++) {
+        unsigned k = starts[(unsigned char)s[i]];
+        if (!k) continue;
+        if (k == 1 || (k == 2 && i + 1 < n && s[i + 1] == '-') || (k == 3 && i + 2 < n && s[i + 1] == '.' && s[i + 2] == '.'))
+            return 1;
+    }
+    return 0;
 }
 
 void mkl__smart_append(mkl_buf *out, const char *s, size_t n) {
