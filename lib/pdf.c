@@ -390,7 +390,8 @@ static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, d
     size_t cnt[MAXV], nv = 0, n = 0;
     for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
         const mkl_pglyph *a = &L->glyphs.v[k];
-        gap[n] = (L->glyphs.v[k + 1].x - a->x) / hz - glyph_w1000(face, a->gid) * size / 1000;
+        double dx = L->glyphs.v[k + 1].x - a->x;
+        gap[n] = (hz == 1 ? dx : dx / hz) - glyph_w1000(face, a->gid) * size / 1000;   /* (x / 1 is x) */
         long u = units[n] = (long)mkl__round_away(gap[n] * 1000 / size);
         size_t v = 0;
         while (v < nv && val[v] != u) v++;
@@ -570,6 +571,11 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
     return b->oom ? mkl__pdf_oom(w) : MKL_OK;
 }
 
+/* The value of an upper-case hex digit (hex4's). */
+static const unsigned char hex_value[256] = {['1'] = 1, ['2'] = 2, ['3'] = 3, ['4'] = 4, ['5'] = 5, ['6'] = 6, ['7'] = 7,
+                                             ['8'] = 8, ['9'] = 9, ['A'] = 10, ['B'] = 11, ['C'] = 12, ['D'] = 13,
+                                             ['E'] = 14, ['F'] = 15};
+
 /* The content of a finished page (`s`, `n` bytes, as page_content wrote it)
  * into `out` with the final CIDs: each TJ array's provisional hex strings
  * (<code...>) as literal strings of the final codes (code_bytes). */
@@ -591,8 +597,8 @@ static void page_final(W *w, const PPage *pp, const char *s, size_t n, mkl_buf *
             }
             *o++ = '(';
             for (c++; s[c] != '>'; c += 4) {
-                uint32_t v = 0;
-                for (int i = 0; i < 4; i++) v = v << 4 | (uint32_t)(s[c + i] <= '9' ? s[c + i] - '0' : s[c + i] - 'A' + 10);
+                uint32_t v = (uint32_t)hex_value[(unsigned char)s[c]] << 12 | (uint32_t)hex_value[(unsigned char)s[c + 1]] << 8 |
+                             (uint32_t)hex_value[(unsigned char)s[c + 2]] << 4 | hex_value[(unsigned char)s[c + 3]];
                 o = code_put(o, final[v]);
             }
             *o++ = ')';

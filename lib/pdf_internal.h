@@ -154,14 +154,15 @@ typedef struct mkl_pdfw {
 
 /* llround(x), inline: the nearest integer, halves away from zero. (libm's
  * took a twentieth of a merge copy's time: every coordinate and every gap
- * of a page is rounded.) trunc(|x| + 0.5) is that integer or, when the sum
- * rounded up to the next integer, one more; r - 0.5 is exact. Beyond
+ * of a page is rounded.) |x| truncated, and one more when what is left is
+ * a half or more: that remainder is exact (below 2^52 an integer and |x|
+ * are within a factor of two of each other, or the integer is 0). Beyond
  * 2^52 (never a coordinate), and for NaN, libm's. */
 static inline long long mkl__round_away(double x) {
     if (!(fabs(x) < 4503599627370496.0)) return llround(x);
     double a = fabs(x);
-    long long r = (long long)(a + 0.5);
-    if (a < (double)r - 0.5) r--;
+    long long r = (long long)a;
+    r += a - (double)r >= 0.5;
     return x < 0 ? -r : r;
 }
 
