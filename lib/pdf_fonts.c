@@ -258,20 +258,27 @@ static void cmap_block(mkl_buf *tb, mkl_buf *from, size_t *n, const char *kind) 
     from->n = *n = 0;
 }
 
-/* The ToUnicode CMap of a finished font (who[cid]: its pair, 0 for none).
+/* The ToUnicode CMap of a finished font (who[cid]: its pair, 0 for none;
+ * used[nused]: the CIDs drawn, ascending: a twin subset keeping glyph ids
+ * has tens of thousands of CIDs and a few drawn).
  * CIDs follow the font's glyph order, so neighbouring CIDs with a text are
  * written as one bfrange: "<lo> <hi> <u>" when their texts are consecutive
  * code points, else "<lo> <hi> [<t1> <t2> ...]" (a range stays within one
  * high byte, as the CMap format requires); a CID alone is a bfchar. */
-static mkl_status to_unicode(W *w, const PFont *f, const uint32_t *who, uint32_t ncid, mkl_buf *tb) {
+static mkl_status to_unicode(W *w, const PFont *f, const uint32_t *who, uint32_t ncid, const uint32_t *used, size_t nused,
+                             mkl_buf *tb) {
     mkl_buf ch = {0}, rg = {0};
     size_t nch = 0, nrg = 0;
     mkl__buf_adds(tb, "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
                       "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
                       "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
                       "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    size_t k = 0;   /* used[k]: the first CID drawn at lo or after */
     for (uint32_t lo = 1; lo < ncid;) {
-        if (!who[lo] || !f->cid_tlen.v[who[lo]]) { lo++; continue; }
+        while (k < nused && used[k] < lo) k++;
+        if (k == nused) break;
+        lo = used[k];
+        if (!f->cid_tlen.v[who[lo]]) { lo++; continue; }
         uint32_t hi = lo;
         while (hi + 1 < ncid && (hi + 1) >> 8 == lo >> 8 && who[hi + 1] && f->cid_tlen.v[who[hi + 1]]) hi++;
         if (hi == lo) {
@@ -366,7 +373,8 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     unsigned blen = 0;
     const char *bdata = hb_blob_get_data(e->blob, &blen);
     mkl_buf tb = {0};
-    uint32_t *who = NULL;
+    uint32_t *who = NULL, *used = NULL;
+    size_t nused = 0;
     unsigned char *taken = NULL;
 
     /* final CIDs: the pair's glyph id in the subset (a CID-keyed CFF: the
@@ -412,12 +420,17 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
         st = mkl__err(w->e, MKL_ERR_LIMIT, NULL, 0, 0, "more than 65,535 distinct glyphs in one font");
         goto out;
     }
-    /* who[cid]: the pair drawn with it (0: none) */
-    if (!(who = mkl__calloc(ncid, sizeof *who))) { st = mkl__pdf_oom(w); goto out; }
+    /* who[cid]: the pair drawn with it (0: none); used: the CIDs drawn */
+    if (!(who = mkl__calloc(ncid, sizeof *who)) || !(used = mkl__malloc((npair ? npair : 1) * sizeof *used))) {
+        st = mkl__pdf_oom(w);
+        goto out;
+    }
     for (size_t p = 1; p < npair; p++) {
         uint32_t *c = &who[f->final[p]];
+        if (!*c) used[nused++] = f->final[p];
         if (!*c || (!f->cid_tlen.v[*c] && f->cid_tlen.v[p])) *c = (uint32_t)p;
     }
+    qsort(used, nused, sizeof *used, cmp_u32);
 
     /* subset tag: six letters from the glyph set, so identical input gives identical output */
     char tag[8], base[256];
@@ -483,13 +496,10 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_Add(cf, "FontDescriptor", fd);
     /* /DW is the most common width (every Hangul syllable, in a Korean font);
      * /W lists the others as runs "c [w1 w2 ...]" */
-    int *wv = mkl__malloc(ncid * sizeof *wv), *sorted = mkl__malloc(ncid * sizeof *sorted);
+    int *wv = mkl__malloc(ncid * sizeof *wv), *sorted = mkl__malloc((nused ? nused : 1) * sizeof *sorted);
     if (!wv || !sorted) { mkl__free(wv); mkl__free(sorted); st = mkl__pdf_oom(w); goto out; }
-    size_t nused = 0;
-    for (uint32_t c = 0; c < ncid; c++) {
-        wv[c] = who[c] ? mkl__face_w1000(face, f->cid_gid.v[who[c]]) : 0;
-        if (who[c]) sorted[nused++] = wv[c];
-    }
+    /* (wv is read only where a CID is drawn) */
+    for (size_t k = 0; k < nused; k++) sorted[k] = wv[used[k]] = mkl__face_w1000(face, f->cid_gid.v[who[used[k]]]);
     qsort(sorted, nused, sizeof *sorted, cmp_int);
     int dw = nused ? sorted[0] : 1000;
     for (size_t a = 0, best = 0; a < nused;) {
@@ -502,8 +512,12 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     r |= HPDF_Dict_AddNumber(cf, "DW", dw);
     HPDF_Array wa = HPDF_Array_New(mm);
     if (!wa || HPDF_Dict_Add(cf, "W", wa) != HPDF_OK) r |= HPDF_FAILD_TO_ALLOC_MEM;
+    size_t next = 0;   /* used[next]: the first CID drawn at c or after */
     for (uint32_t c = 1; c < ncid && r == HPDF_OK;) {
-        if (!who[c] || wv[c] == dw) { c++; continue; }
+        while (next < nused && used[next] < c) next++;
+        if (next == nused) break;
+        c = used[next];
+        if (wv[c] == dw) { c++; continue; }
         r |= HPDF_Array_AddNumber(wa, (HPDF_INT32)c);
         HPDF_Array ws = HPDF_Array_New(mm);
         if (!ws || HPDF_Array_Add(wa, ws) != HPDF_OK) { r |= HPDF_FAILD_TO_ALLOC_MEM; break; }
@@ -532,7 +546,7 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
     /* ToUnicode */
     HPDF_Dict tu = mkl__pdf_stream_new(w);
     if (!tu) { st = mkl__pdf_fail(w, "creating a ToUnicode map"); goto out; }
-    if ((st = to_unicode(w, f, who, ncid, &tb))) goto out;
+    if ((st = to_unicode(w, f, who, ncid, used, nused, &tb))) goto out;
     r |= mkl__pdf_stream_kept(w, tu, &tb, &e->tu_raw, &e->tu_z);
 
     /* Type0 */
@@ -548,6 +562,7 @@ mkl_status mkl__pdf_font_finish(W *w, PFont *f, int index) {
 out:
     mkl__buf_free(&tb);
     mkl__free(who);
+    mkl__free(used);
     mkl__free(taken);
     sub_clear(&own);
     return st;
