@@ -160,7 +160,31 @@ static void face_free(mkl_face *f) {
     mkl__free(f->family);
     mkl__free(f->psname);
     mkl__free(f->w1000);
+    mkl__free(f->adv);
+    for (size_t i = 0; i < sizeof f->cmap_page / sizeof *f->cmap_page; i++) mkl__free(f->cmap_page[i]);
     mkl__free(f);
+}
+
+hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid) {
+    if (!f->adv && f->nadv == 0) {
+        unsigned n = hb_face_get_glyph_count(f->face);
+        f->adv = n ? mkl__calloc(n, sizeof *f->adv) : NULL;
+        f->nadv = f->adv ? n : UINT_MAX;   /* UINT_MAX: no cache (no memory for it) */
+    }
+    int32_t *slot = f->adv && gid < f->nadv ? &f->adv[gid] : NULL;
+    if (slot && *slot) return (hb_position_t)*slot - 1;
+    hb_position_t a = hb_font_get_glyph_h_advance(f->font, gid);
+    if (slot && a >= 0 && a < INT32_MAX) *slot = a + 1;
+    return a;
+}
+
+hb_codepoint_t mkl__face_cover(mkl_face *f, uint32_t cp) {
+    if (cp > 0xFFFF) return mkl__face_glyph(f, cp);
+    uint32_t **page = &f->cmap_page[cp >> 8];
+    if (!*page && !(*page = mkl__calloc(256, sizeof **page))) return mkl__face_glyph(f, cp);
+    uint32_t *slot = &(*page)[cp & 255];
+    if (!*slot) *slot = mkl__face_glyph(f, cp) + 1;
+    return *slot - 1;
 }
 
 int mkl__face_w1000(mkl_face *f, uint32_t gid) {

@@ -137,7 +137,7 @@ static int is_invisible(uint32_t c) {
 
 static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     for (size_t f = 0; f < fs->nfaces[style]; f++)
-        if (mkl__face_glyph(fs->faces[style][f], cp)) return (int)f;
+        if (mkl__face_cover(fs->faces[style][f], cp)) return (int)f;
     return -1;
 }
 
@@ -520,7 +520,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         int chosen = -1;
         for (int k = 0; k < 2 && chosen < 0; k++)
             if (want[k] >= 0 && (size_t)want[k] < fs->nall[style] &&
-                (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
+                (mkl__face_cover(fs->faces[style][want[k]], probe) || is_invisible(c)))
                 chosen = want[k];
         if (chosen < 0 && is_invisible(c)) chosen = 0;
         if (chosen < 0 && (st = cover(fs, style, probe, lang_at(r, cur, sh->offs.v[i], o->lang), &chosen, e))) return st;
@@ -600,7 +600,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->endw = G->adv;
                 if (!(level & 1) && gp[g].x_advance > 0) {
                     /* kerning with the next glyph (the space a line end drops, or the letter after a hyphen) */
-                    double nominal = hb_font_get_glyph_h_advance(face->font, gi[g].codepoint) * scale;
+                    double nominal = mkl__face_advance(face, gi[g].codepoint) * scale;
                     if (nominal > G->adv && nominal < 1.5 * G->adv) G->endw = (float)nominal;
                 }
                 G->xoff = (float)(gp[g].x_offset * scale);
@@ -632,7 +632,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                     if (b == 3) {
                         /* the hyphen is set in the font of the letter before the break */
                         G->flags |= MKL_G_HYPH;
-                        hb_position_t hadv = hb_font_get_glyph_h_advance(face->font, mkl__face_glyph(face, '-'));
+                        hb_position_t hadv = mkl__face_advance(face, mkl__face_cover(face, '-'));
                         G->hyw = (float)(hadv * scale);
                     }
                     char c0 = text[cs];
