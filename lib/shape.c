@@ -6,11 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unicode/ubidi.h>
-#include <unicode/ubrk.h>
-#include <unicode/uchar.h>
-#include <unicode/uscript.h>
-#include <unicode/utext.h>
+
+#include "icu.h"
 
 struct mkl_shaper {
     hb_buffer_t *buf;
@@ -41,14 +38,25 @@ mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e) {
         mkl__shaper_free(sh);
         return MKL_ERR_NOMEM;
     }
+    /* ICU is still loading (icu.h): its line breaker is opened by the
+     * first text shaped */
+    *out = sh;
+    return MKL_OK;
+}
+
+/* ICU, and its line breaker, the first time text is shaped. */
+static mkl_status shaper_ready(mkl_shaper *sh, mkl_error *e) {
+    if (sh->brk) return MKL_OK;
+    mkl_status st = mkl__icu_load(e);
+    if (st) return st;
     UErrorCode uerr = U_ZERO_ERROR;
     sh->brk = ubrk_open(UBRK_LINE, "en", NULL, 0, &uerr);
     if (U_FAILURE(uerr)) {
-        mkl__shaper_free(sh);
+        if (sh->brk) ubrk_close(sh->brk);
+        sh->brk = NULL;
         return mkl__err(e, uerr == U_MEMORY_ALLOCATION_ERROR ? MKL_ERR_NOMEM : MKL_ERR_PDF, NULL, 0, 0,
                         "ICU line breaker: %s", u_errorName(uerr));
     }
-    *out = sh;
     return MKL_OK;
 }
 
@@ -467,6 +475,8 @@ static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *lin
 
 mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
                       mkl_error *e) {
+    mkl_status ready = shaper_ready(sh, e);
+    if (ready) return ready;
     const char *text = r->text;
     size_t len = r->len;
     out->text = text;
