@@ -1,5 +1,6 @@
 /* font.c - font database: font folders first, then Fontconfig. See font.h. */
 #include "font.h"
+#include "fc.h"
 
 #include <limits.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_CID_H
@@ -163,6 +163,13 @@ static void face_free(mkl_face *f) {
     mkl__free(f->adv);
     for (size_t i = 0; i < sizeof f->cmap_page / sizeof *f->cmap_page; i++) mkl__free(f->cmap_page[i]);
     mkl__free(f);
+}
+
+const char *mkl__fontconfig_said(char *buf, size_t size) {
+    const char *why = mkl__fc_trouble();
+    if (!why) return "Fontconfig";
+    snprintf(buf, size, "not Fontconfig, which cannot be used: %s", why);
+    return buf;
 }
 
 hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid) {
@@ -488,7 +495,7 @@ static mkl_status load_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
 /* Ask Fontconfig for `family`; add the matching file if it really is that family. */
 static mkl_status fc_lookup(mkl_fontdb *db, const char *family, const char *want, int bold, int italic) {
     if (!db->fc_ready) {
-        if (!FcInit()) return MKL_OK;
+        if (mkl__fc_load() || !FcInit()) return MKL_OK;
         db->fc_ready = 1;
     }
     FcPattern *pat = FcPatternCreate();
@@ -602,8 +609,9 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
                             "embedded",
                             family, file);
         }
-        return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and Fontconfig)",
-                        family);
+        char fc[400];
+        return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and %s)",
+                        family, mkl__fontconfig_said(fc, sizeof fc));
     }
     if ((st = load_face(db, f, e))) return st;
     *out = f;
@@ -657,7 +665,7 @@ static mkl_face *folder_pick(mkl_fontdb *db, uint32_t cp, int sans, int bold, in
 static void rank_ask(mkl_fontdb *db, FbRank *r) {
     r->asked = 1;
     if (!db->fc_ready) {
-        if (!FcInit()) return;
+        if (mkl__fc_load() || !FcInit()) return;
         db->fc_ready = 1;
     }
     FcPattern *pat = FcPatternCreate();

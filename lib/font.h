@@ -85,6 +85,10 @@ mkl_status mkl__fontdb_weighted(mkl_fontdb *db, uint32_t cp, const char *lang, i
  * every glyph it draws, in every copy of a merge. */
 int mkl__face_w1000(mkl_face *f, uint32_t gid);
 
+/* Where a message says Fontconfig was asked: "Fontconfig", or why it cannot
+ * be used (its library could not be loaded: fc.h). */
+const char *mkl__fontconfig_said(char *buf, size_t size);
+
 /* The nominal advance of glyph `gid` in font units (without kerning), and
  * the glyph of code point `cp` (0: not covered), as mkl__face_glyph: kept on
  * the face, for shaping (a letter asks for each character, a merge for each

@@ -2,14 +2,13 @@
 #define MKL_ICU_LOADER
 #include "icu.h"
 
-#include <dlfcn.h>
+#include "dynload.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#define MKL_STR2(x) #x
-#define MKL_STR(x) MKL_STR2(x)
 /* The soname of the ICU the library was built against: its functions carry
  * the version in their names (u_isspace_72), so no other version has them. */
 #ifndef MKL_LIBICUUC_SONAME
@@ -24,28 +23,17 @@ static int g_started;
 static char g_failed[320];   /* empty when loaded */
 
 static void load(void) {
-    /* RTLD_LAZY: libstdc++'s functions are bound when first called, as at
-     * start-up (RTLD_NOW binds all of them: 3 ms more, measured) */
-    void *lib = dlopen(MKL_LIBICUUC_SONAME, RTLD_LAZY | RTLD_LOCAL | RTLD_NODELETE);
-    if (!lib) {
-        const char *why = dlerror();
-        snprintf(g_failed, sizeof g_failed, "%s", why ? why : "not found");
+#define MKL_ICU_NAME(name) MKL_STR(name),
+    static const char *const names[] = {MKL_ICU_FUNCTIONS(MKL_ICU_NAME)};
+#undef MKL_ICU_NAME
+    void *at[sizeof names / sizeof *names];
+    if (mkl__dl_open_all(MKL_LIBICUUC_SONAME, names, sizeof names / sizeof *names, at, g_failed, sizeof g_failed))
         return;
-    }
     mkl__icu_api got;
-    const char *missing = NULL;
-#define MKL_ICU_SYMBOL(name)                                         \
-    if (!missing) {                                                  \
-        void *at = dlsym(lib, MKL_STR(name));                        \
-        if (at) memcpy(&got.f_##name, &at, sizeof got.f_##name);     \
-        else missing = MKL_STR(name);                                \
-    }
-    MKL_ICU_FUNCTIONS(MKL_ICU_SYMBOL)
-#undef MKL_ICU_SYMBOL
-    if (missing) {
-        snprintf(g_failed, sizeof g_failed, "%s has no function %s", MKL_LIBICUUC_SONAME, missing);
-        return;   /* the library stays mapped (NODELETE): ICU keeps caches of its own */
-    }
+    size_t i = 0;
+#define MKL_ICU_SET(name) memcpy(&got.f_##name, &at[i++], sizeof got.f_##name);
+    MKL_ICU_FUNCTIONS(MKL_ICU_SET)
+#undef MKL_ICU_SET
     mkl__icu_fns = got;
 }
 

@@ -282,11 +282,12 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
     }
     const char *script;
     const char *pkg = package_for(c, &script);
+    char fc[400];
     return mkl__err(e, MKL_ERR_FONT, o->file, line, col,
                     "no installed font covers the character U+%04X '%s' (fonts tried: %s, then the font folders and "
-                    "Fontconfig): install a font with the %s script%s%s",
-                    (unsigned)c, utf8, tried, script, pkg ? ", e.g. the Debian package " : " (no Debian 12 font package has one)",
-                    pkg ? pkg : "");
+                    "%s): install a font with the %s script%s%s",
+                    (unsigned)c, utf8, tried, mkl__fontconfig_said(fc, sizeof fc), script,
+                    pkg ? ", e.g. the Debian package " : " (no Debian 12 font package has one)", pkg ? pkg : "");
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
