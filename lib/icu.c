@@ -43,7 +43,15 @@ static void *loader(void *unused) {
     return NULL;
 }
 
+static void finish(void);
+
+/* Before a fork: the loader done. A child has only the forking thread, so it
+ * could never join the loader, and a loader inside dlopen() at the fork
+ * would leave the child the loader's lock held for ever. */
+static void before_fork(void) { pthread_once(&g_wait, finish); }
+
 static void start(void) {
+    if (pthread_atfork(before_fork, NULL, NULL) != 0) return;   /* (no thread: loaded when first needed) */
     /* the thread takes no signal: they stay the caller's threads' */
     sigset_t all, old;
     sigfillset(&all);
