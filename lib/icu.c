@@ -18,8 +18,11 @@
 mkl__icu_api mkl__icu_fns;
 
 static pthread_once_t g_start = PTHREAD_ONCE_INIT, g_wait = PTHREAD_ONCE_INIT;
-static pthread_t g_thread;
-static int g_started;
+/* the loader thread is detached (nothing of it is left once it is done, even
+ * if no letter is ever shaped): it says it is done under g_lock */
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_loaded = PTHREAD_COND_INITIALIZER;
+static int g_started, g_done;
 static char g_failed[320];   /* empty when loaded */
 
 static void load(void) {
@@ -40,14 +43,18 @@ static void load(void) {
 static void *loader(void *unused) {
     (void)unused;
     load();
+    pthread_mutex_lock(&g_lock);
+    g_done = 1;
+    pthread_cond_broadcast(&g_loaded);
+    pthread_mutex_unlock(&g_lock);
     return NULL;
 }
 
 static void finish(void);
 
-/* Before a fork: the loader done. A child has only the forking thread, so it
- * could never join the loader, and a loader inside dlopen() at the fork
- * would leave the child the loader's lock held for ever. */
+/* Before a fork: the loader done. A child has only the forking thread, so
+ * the loader would never finish there, and one inside dlopen() at the fork
+ * would leave the child dlopen's lock held for ever. */
 static void before_fork(void) { pthread_once(&g_wait, finish); }
 
 static void start(void) {
@@ -56,7 +63,13 @@ static void start(void) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    g_started = pthread_create(&g_thread, NULL, loader, NULL) == 0;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) == 0) {
+        pthread_t thread;
+        g_started = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                    pthread_create(&thread, &attr, loader, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -64,8 +77,13 @@ static void no_thread(void) { g_started = 0; }
 
 static void finish(void) {
     /* the prefetch's thread, or (none was started: none will be) here */
-    if (pthread_once(&g_start, no_thread) == 0 && g_started) pthread_join(g_thread, NULL);
-    else load();
+    if (pthread_once(&g_start, no_thread) == 0 && g_started) {
+        pthread_mutex_lock(&g_lock);
+        while (!g_done) pthread_cond_wait(&g_loaded, &g_lock);
+        pthread_mutex_unlock(&g_lock);
+    } else {
+        load();
+    }
 }
 
 void mkl__icu_prefetch(void) { pthread_once(&g_start, start); }
