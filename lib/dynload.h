@@ -6,10 +6,14 @@
 #include <stddef.h>
 
 /* Open `soname` (the usual search; it stays mapped: RTLD_NODELETE, its
- * functions bound when first called: RTLD_LAZY) and find each of the n
- * `names`, at[i]. 0, or -1 with why (what cannot be opened, or the first
- * function it lacks) in `why`. */
-int mkl__dl_open_all(const char *soname, const char *const *names, size_t n, void **at, char *why, size_t whysz);
+ * functions bound when first called: RTLD_LAZY), find each of the n `names`
+ * and copy their addresses, in order, into `table` (a struct of n function
+ * pointers, `size` bytes: a function pointer is the size of the void * dlsym
+ * gives, as POSIX has it), which is left as it was unless all are found.
+ * 0, or -1 with why (what cannot be opened, or the first function it lacks)
+ * in `why`. */
+int mkl__dl_load_table(const char *soname, const char *const *names, size_t n, void *table, size_t size, char *why,
+                       size_t whysz);
 
 #define MKL_STR2(x) #x
 #define MKL_STR(x) MKL_STR2(x)

@@ -31,16 +31,8 @@ static void load_functions(void) {
 #define MKL_FC_NAME(name) #name,
     static const char *const names[] = {MKL_FC_FUNCTIONS(MKL_FC_NAME)};
 #undef MKL_FC_NAME
-    void *at[sizeof names / sizeof *names];
-    if (mkl__dl_open_all(MKL_LIBFONTCONFIG_SONAME, names, sizeof names / sizeof *names, at, g_failed,
-                         sizeof g_failed))
-        return;
-    mkl__fc_api got;
-    size_t i = 0;
-#define MKL_FC_SET(name) memcpy(&got.f_##name, &at[i++], sizeof got.f_##name);
-    MKL_FC_FUNCTIONS(MKL_FC_SET)
-#undef MKL_FC_SET
-    mkl__fc_fns = got;
+    mkl__dl_load_table(MKL_LIBFONTCONFIG_SONAME, names, sizeof names / sizeof *names, &mkl__fc_fns,
+                       sizeof mkl__fc_fns, g_failed, sizeof g_failed);
 }
 
 int mkl__fc_load(void) {

@@ -172,13 +172,20 @@ const char *mkl__fontconfig_said(char *buf, size_t size) {
     return buf;
 }
 
-hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid) {
-    if (!f->adv && f->nadv == 0) {
-        unsigned n = hb_face_get_glyph_count(f->face);
-        f->adv = n ? mkl__calloc(n, sizeof *f->adv) : NULL;
-        f->nadv = f->adv ? n : UINT_MAX;   /* UINT_MAX: no cache (no memory for it) */
+/* Glyph gid's slot in one of a face's per-glyph tables (made, zeroed, the
+ * first time: *n its length, UINT_MAX when there was no memory for it), or
+ * NULL (no table). */
+static int32_t *glyph_slot(const mkl_face *f, int32_t **table, unsigned *n, uint32_t gid) {
+    if (!*table && *n == 0) {
+        unsigned count = hb_face_get_glyph_count(f->face);
+        *table = count ? mkl__calloc(count, sizeof **table) : NULL;
+        *n = *table ? count : UINT_MAX;
     }
-    int32_t *slot = f->adv && gid < f->nadv ? &f->adv[gid] : NULL;
+    return *table && gid < *n ? &(*table)[gid] : NULL;
+}
+
+hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid) {
+    int32_t *slot = glyph_slot(f, &f->adv, &f->nadv, gid);
     if (slot && *slot) return (hb_position_t)*slot - 1;
     hb_position_t a = hb_font_get_glyph_h_advance(f->font, gid);
     if (slot && a >= 0 && a < INT32_MAX) *slot = a + 1;
@@ -195,12 +202,7 @@ hb_codepoint_t mkl__face_cover(mkl_face *f, uint32_t cp) {
 }
 
 int mkl__face_w1000(mkl_face *f, uint32_t gid) {
-    if (!f->w1000 && f->nw1000 == 0) {
-        unsigned n = hb_face_get_glyph_count(f->face);
-        f->w1000 = n ? mkl__calloc(n, sizeof *f->w1000) : NULL;
-        f->nw1000 = f->w1000 ? n : UINT_MAX;   /* UINT_MAX: no cache (no memory for it) */
-    }
-    int32_t *slot = f->w1000 && gid < f->nw1000 ? &f->w1000[gid] : NULL;
+    int32_t *slot = glyph_slot(f, &f->w1000, &f->nw1000, gid);
     if (slot && *slot) return *slot - 1;
     int w = (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
     if (slot && w >= 0) *slot = w + 1;

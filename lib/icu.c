@@ -29,15 +29,8 @@ static void load(void) {
 #define MKL_ICU_NAME(name) MKL_STR(name),
     static const char *const names[] = {MKL_ICU_FUNCTIONS(MKL_ICU_NAME)};
 #undef MKL_ICU_NAME
-    void *at[sizeof names / sizeof *names];
-    if (mkl__dl_open_all(MKL_LIBICUUC_SONAME, names, sizeof names / sizeof *names, at, g_failed, sizeof g_failed))
-        return;
-    mkl__icu_api got;
-    size_t i = 0;
-#define MKL_ICU_SET(name) memcpy(&got.f_##name, &at[i++], sizeof got.f_##name);
-    MKL_ICU_FUNCTIONS(MKL_ICU_SET)
-#undef MKL_ICU_SET
-    mkl__icu_fns = got;
+    mkl__dl_load_table(MKL_LIBICUUC_SONAME, names, sizeof names / sizeof *names, &mkl__icu_fns, sizeof mkl__icu_fns,
+                       g_failed, sizeof g_failed);
 }
 
 static void *loader(void *unused) {
