@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
-
 int mkl__dl_load_table(const char *soname, const char *const *names, size_t n, void *table, size_t size, char *why,
                        size_t whysz) {
-    void **at = size == n * sizeof(void *) ? mkl__calloc(n ? n : 1, sizeof *at) : NULL;
-    if (!at) {
-        snprintf(why, whysz, "%s", size == n * sizeof(void *) ? "out of memory" : "its table is not one pointer a function");
+    /* on the stack: the ICU loader runs beside the caller's threads, and the
+     * library's allocator (its allocation-failure hook for tests) is not
+     * for two threads at once */
+    void *at[MKL_DL_MAX_FUNCTIONS];
+    if (n > MKL_DL_MAX_FUNCTIONS || size != n * sizeof(void *)) {
+        snprintf(why, whysz, "%s: its table is not one pointer a function, or too long", soname);
         return -1;
     }
     /* RTLD_LAZY: a library's own dependencies (libstdc++ for ICU) bind their
@@ -31,6 +32,5 @@ int mkl__dl_load_table(const char *soname, const char *const *names, size_t n, v
             rc = -1;
         }
     if (!rc) memcpy(table, at, size);
-    mkl__free(at);
     return rc;
 }
