@@ -66,5 +66,8 @@ typedef struct mkl_layout_opts {
 mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
                        mkl_error *e);
 void mkl__layout_free(mkl_layout *l);
+/* Free the pages, their glyphs and texts, keeping the structure (for a
+ * writer whose structure tree waits: mkl__pdfw_defer_structure). */
+void mkl__layout_free_pages(mkl_layout *l);
 
 #endif
