@@ -14,6 +14,7 @@
 
 #include "font.h"
 #include "glyphbase.h"
+#include "icu.h"
 #include "image.h"
 #include "layout.h"
 #include "letter.h"
@@ -144,6 +145,9 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
             break;
         }
     nd = keep;
+    /* ICU loads while the fonts are found and the letter is read (icu.h);
+     * after dladdr(), which would wait for the loader's lock */
+    mkl__icu_prefetch();
     mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
     if (!st && !(r->cache = mkl__parcache_new())) st = MKL_ERR_NOMEM;
