@@ -240,7 +240,7 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     return st;
 }
 
-void mkl__layout_free(mkl_layout *l) {
+void mkl__layout_free_pages(mkl_layout *l) {
     for (size_t i = 0; i < l->pages.n; i++) {
         mkl__free(l->pages.v[i].runs.v);
         mkl__free(l->pages.v[i].rules.v);
@@ -250,6 +250,12 @@ void mkl__layout_free(mkl_layout *l) {
     mkl__free(l->pages.v);
     mkl__free(l->glyphs.v);
     mkl__buf_free(&l->text);
+    memset(&l->pages, 0, sizeof l->pages);
+    memset(&l->glyphs, 0, sizeof l->glyphs);
+}
+
+void mkl__layout_free(mkl_layout *l) {
+    mkl__layout_free_pages(l);
     mkl__struct_free(&l->structure);
     memset(l, 0, sizeof *l);
 }
