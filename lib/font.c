@@ -1,5 +1,6 @@
 /* font.c - font database: font folders first, then Fontconfig. See font.h. */
 #include "font.h"
+#include "fc.h"
 
 #include <limits.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <fontconfig/fontconfig.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include FT_CID_H
@@ -160,16 +160,49 @@ static void face_free(mkl_face *f) {
     mkl__free(f->family);
     mkl__free(f->psname);
     mkl__free(f->w1000);
+    mkl__free(f->adv);
+    for (size_t i = 0; i < sizeof f->cmap_page / sizeof *f->cmap_page; i++) mkl__free(f->cmap_page[i]);
     mkl__free(f);
 }
 
-int mkl__face_w1000(mkl_face *f, uint32_t gid) {
-    if (!f->w1000 && f->nw1000 == 0) {
-        unsigned n = hb_face_get_glyph_count(f->face);
-        f->w1000 = n ? mkl__calloc(n, sizeof *f->w1000) : NULL;
-        f->nw1000 = f->w1000 ? n : UINT_MAX;   /* UINT_MAX: no cache (no memory for it) */
+const char *mkl__fontconfig_said(char *buf, size_t size) {
+    const char *why = mkl__fc_trouble();
+    if (!why) return "Fontconfig";
+    snprintf(buf, size, "not Fontconfig, which cannot be used: %s", why);
+    return buf;
+}
+
+/* Glyph gid's slot in one of a face's per-glyph tables (made, zeroed, the
+ * first time: *n its length, UINT_MAX when there was no memory for it), or
+ * NULL (no table). */
+static int32_t *glyph_slot(const mkl_face *f, int32_t **table, unsigned *n, uint32_t gid) {
+    if (!*table && *n == 0) {
+        unsigned count = hb_face_get_glyph_count(f->face);
+        *table = count ? mkl__calloc(count, sizeof **table) : NULL;
+        *n = *table ? count : UINT_MAX;
     }
-    int32_t *slot = f->w1000 && gid < f->nw1000 ? &f->w1000[gid] : NULL;
+    return *table && gid < *n ? &(*table)[gid] : NULL;
+}
+
+hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid) {
+    int32_t *slot = glyph_slot(f, &f->adv, &f->nadv, gid);
+    if (slot && *slot) return (hb_position_t)*slot - 1;
+    hb_position_t a = hb_font_get_glyph_h_advance(f->font, gid);
+    if (slot && a >= 0 && a < INT32_MAX) *slot = a + 1;
+    return a;
+}
+
+hb_codepoint_t mkl__face_cover(mkl_face *f, uint32_t cp) {
+    if (cp > 0xFFFF) return mkl__face_glyph(f, cp);
+    uint32_t **page = &f->cmap_page[cp >> 8];
+    if (!*page && !(*page = mkl__calloc(256, sizeof **page))) return mkl__face_glyph(f, cp);
+    uint32_t *slot = &(*page)[cp & 255];
+    if (!*slot) *slot = mkl__face_glyph(f, cp) + 1;
+    return *slot - 1;
+}
+
+int mkl__face_w1000(mkl_face *f, uint32_t gid) {
+    int32_t *slot = glyph_slot(f, &f->w1000, &f->nw1000, gid);
     if (slot && *slot) return *slot - 1;
     int w = (int)lround(hb_font_get_glyph_h_advance(f->font, gid) * 1000.0 / f->upem);
     if (slot && w >= 0) *slot = w + 1;
@@ -464,7 +497,7 @@ static mkl_status load_face(mkl_fontdb *db, mkl_face *f, mkl_error *e) {
 /* Ask Fontconfig for `family`; add the matching file if it really is that family. */
 static mkl_status fc_lookup(mkl_fontdb *db, const char *family, const char *want, int bold, int italic) {
     if (!db->fc_ready) {
-        if (!FcInit()) return MKL_OK;
+        if (mkl__fc_load() || !FcInit()) return MKL_OK;
         db->fc_ready = 1;
     }
     FcPattern *pat = FcPatternCreate();
@@ -578,8 +611,9 @@ mkl_status mkl__fontdb_find(mkl_fontdb *db, const char *family, int bold, int it
                             "embedded",
                             family, file);
         }
-        return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and Fontconfig)",
-                        family);
+        char fc[400];
+        return mkl__err(e, MKL_ERR_FONT, NULL, 0, 0, "font family '%s' not found (looked in the font folders and %s)",
+                        family, mkl__fontconfig_said(fc, sizeof fc));
     }
     if ((st = load_face(db, f, e))) return st;
     *out = f;
@@ -633,7 +667,7 @@ static mkl_face *folder_pick(mkl_fontdb *db, uint32_t cp, int sans, int bold, in
 static void rank_ask(mkl_fontdb *db, FbRank *r) {
     r->asked = 1;
     if (!db->fc_ready) {
-        if (!FcInit()) return;
+        if (mkl__fc_load() || !FcInit()) return;
         db->fc_ready = 1;
     }
     FcPattern *pat = FcPatternCreate();

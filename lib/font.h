@@ -38,6 +38,12 @@ typedef struct mkl_face {
     int in_folder;            /* found in a font folder (bundled), not through Fontconfig */
     int32_t *w1000;           /* mkl__face_w1000's cache: width + 1, 0 = not yet known */
     unsigned nw1000;
+    /* shaping's caches (mkl__face_advance, mkl__face_cover), touched only by
+     * the thread that lays out (batch_rows.c): advance + 1, glyph + 1 of the
+     * BMP's code points in pages of 256; 0 = not yet known */
+    int32_t *adv;
+    unsigned nadv;
+    uint32_t *cmap_page[256];
 } mkl_face;
 
 typedef struct mkl_fontdb mkl_fontdb;
@@ -78,6 +84,17 @@ mkl_status mkl__fontdb_weighted(mkl_fontdb *db, uint32_t cp, const char *lang, i
  * number (as a PDF's /W gives it). Kept on the face: the PDF writer asks for
  * every glyph it draws, in every copy of a merge. */
 int mkl__face_w1000(mkl_face *f, uint32_t gid);
+
+/* Where a message says Fontconfig was asked: "Fontconfig", or why it cannot
+ * be used (its library could not be loaded: fc.h). */
+const char *mkl__fontconfig_said(char *buf, size_t size);
+
+/* The nominal advance of glyph `gid` in font units (without kerning), and
+ * the glyph of code point `cp` (0: not covered), as mkl__face_glyph: kept on
+ * the face, for shaping (a letter asks for each character, a merge for each
+ * copy's). */
+hb_position_t mkl__face_advance(mkl_face *f, uint32_t gid);
+hb_codepoint_t mkl__face_cover(mkl_face *f, uint32_t cp);
 
 /* Glyph of code point `cp` in `f`, or 0 if the face does not cover it. */
 static inline hb_codepoint_t mkl__face_glyph(const mkl_face *f, uint32_t cp) {

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <unicode/uchar.h>
+
+#include "icu.h"
 
 #ifndef MKL_HYPHEN_DIR
 #define MKL_HYPHEN_DIR "/usr/share/hyphen"
@@ -117,6 +118,7 @@ int mkl__hyph_word(mkl_hyph *h, const char *lang, const char *w, size_t n, uint8
     Dict *dict = dict_for(h, lang, &oom);
     if (oom) return -1;
     if (!dict || (!dict->d && !dict->liang)) return 0;
+    if (mkl__icu_load(NULL)) return 0;   /* (text is shaped with ICU: loaded by then) */
     /* lower-case copy with the same byte layout; a letter whose lower case has
      * another length, or anything but a letter, means "not a plain word" */
     char low[MAX_WORD + 1];

@@ -62,8 +62,9 @@ static mkl_status resolve_named(mkl_fontset *fs, const mkl_fontspec *spec, const
 static int trial_over(const CloseKeep *k) { return k->trial && k->follow_page >= 0; }
 
 static mkl_status lay_once(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
-                           CloseKeep *close, mkl_error *e) {
+                           CloseKeep *close, LayoutMemo *memo, mkl_error *e) {
     Composer c = {0};
+    c.memo = memo;
     close->body_lines = 0;
     close->last_pages[0] = close->last_pages[1] = close->close_page = close->follow_page = -1;
     close->bad = 0;
@@ -186,8 +187,8 @@ static int close_together(const CloseKeep *k) {
 /* Breaks tried: before the body's last 2 .. CLOSE_MAX_PUSH lines. */
 #define CLOSE_MAX_PUSH 8
 
-mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
-                       mkl_error *e) {
+static mkl_status lay_letter(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o,
+                             mkl_layout *out, LayoutMemo *memo, mkl_error *e) {
     /* the page breaker: the letter as it flows, and if its close falls on two
      * pages, the page breaks before its last body lines that keep it on one,
      * each costed by the lines it leaves empty; the cheapest wins. The breaks
@@ -200,7 +201,7 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     int trial_first = doc->closing && doc->layout != MKL_LAYOUT_KR_OFFICIAL;
     CloseKeep k = {-1, 0, {-1, -1}, -1, -1, 0, 0, trial_first};
     mkl_layout first = {0}, trial = {0};
-    mkl_status st = lay_once(doc, db, sh, o, trial_first ? &first : out, &k, e);
+    mkl_status st = lay_once(doc, db, sh, o, trial_first ? &first : out, &k, memo, e);
     mkl__layout_free(&first);
     if (st) return st;
     long lines = k.body_lines, best = -1;
@@ -209,7 +210,7 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
         for (long push = 2; push <= CLOSE_MAX_PUSH && push <= lines; push++) {
             mkl__layout_free(&trial);
             CloseKeep t = {lines - push, 0, {-1, -1}, -1, -1, 0, 0, 1};
-            if ((st = lay_once(doc, db, sh, o, &trial, &t, e))) break;
+            if ((st = lay_once(doc, db, sh, o, &trial, &t, memo, e))) break;
             if (t.break_at >= 0 || t.bad || !close_together(&t)) continue;   /* not taken, or an orphan or widow */
             if (t.hole < best_cost - 1e-6) {
                 best_cost = t.hole;
@@ -224,10 +225,22 @@ mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const
     if (best < 0 && !trial_first) return MKL_OK;
     mkl__layout_free(out);
     CloseKeep f = {best >= 0 ? lines - best : -1, 0, {-1, -1}, -1, -1, 0, 0, 0};
-    return lay_once(doc, db, sh, o, out, &f, e);
+    return lay_once(doc, db, sh, o, out, &f, memo, e);
 }
 
-void mkl__layout_free(mkl_layout *l) {
+mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
+                       mkl_error *e) {
+    LayoutMemo memo = {0};
+    if (doc->ngroups && !(memo.group_lines = mkl__calloc(doc->ngroups, sizeof *memo.group_lines)))
+        return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    memo.ngroups = doc->ngroups;
+    mkl_status st = lay_letter(doc, db, sh, o, out, &memo, e);
+    for (size_t i = 0; i < memo.ngroups; i++) mkl__free(memo.group_lines[i]);
+    mkl__free(memo.group_lines);
+    return st;
+}
+
+void mkl__layout_free_pages(mkl_layout *l) {
     for (size_t i = 0; i < l->pages.n; i++) {
         mkl__free(l->pages.v[i].runs.v);
         mkl__free(l->pages.v[i].rules.v);
@@ -237,6 +250,12 @@ void mkl__layout_free(mkl_layout *l) {
     mkl__free(l->pages.v);
     mkl__free(l->glyphs.v);
     mkl__buf_free(&l->text);
+    memset(&l->pages, 0, sizeof l->pages);
+    memset(&l->glyphs, 0, sizeof l->glyphs);
+}
+
+void mkl__layout_free(mkl_layout *l) {
+    mkl__layout_free_pages(l);
     mkl__struct_free(&l->structure);
     memset(l, 0, sizeof *l);
 }

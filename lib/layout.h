@@ -10,7 +10,11 @@
 #include "shape.h"
 #include "structure.h"
 
-typedef struct mkl_pglyph { uint32_t gid; float x, y; uint32_t toff, tlen; } mkl_pglyph;
+/* A glyph placed on a page, 16 bytes (a petition's 100,000 signatories
+ * have 1.7 million): a glyph id is 16-bit in OpenType, and the text a glyph
+ * stands for (toff, tlen in the layout's text) is at most 65,535 bytes
+ * (mkl__emit_line cuts a longer cluster's at a character). */
+typedef struct mkl_pglyph { float x, y; uint32_t toff; uint16_t gid, tlen; } mkl_pglyph;
 /* Every mark has the tag of what it belongs to and its sequence number (see
  * structure.h). A run with `hyphen` is the hyphen a line break added. A run's
  * glyphs are drawn (1 + expand) times as wide as designed (glyph expansion,
@@ -73,5 +77,8 @@ typedef struct mkl_layout_opts {
 mkl_status mkl__layout(const mkl_doc *doc, mkl_fontdb *db, mkl_shaper *sh, const mkl_layout_opts *o, mkl_layout *out,
                        mkl_error *e);
 void mkl__layout_free(mkl_layout *l);
+/* Free the pages, their glyphs and texts, keeping the structure (for a
+ * writer whose structure tree waits: mkl__pdfw_defer_structure). */
+void mkl__layout_free_pages(mkl_layout *l);
 
 #endif

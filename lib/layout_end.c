@@ -112,15 +112,25 @@ static mkl_status group_table(Composer *c, const mkl_group *g, int last) {
     double tsize = c->size - 1, tlead = round(tsize * 1.27), gutter = 2 * tsize;
     int cols = g->columns;
     double cw = (c->text_width - (cols - 1) * gutter) / cols, hang = tsize;
-    size_t n = g->nentries;
-    uint32_t *nlines = mkl__calloc(n ? n : 1, sizeof *nlines);
+    size_t n = g->nentries, gi = (size_t)(g - c->doc->groups);
     Par h = {0}, e = {0};
-    if (!nlines) return mkl__lay_oom(c);
-    for (size_t i = 0; i < n && !st; i++) {
-        st = entry_par(c, &g->entries[i], &e, tsize, tlead, cw, cw - hang, hang);
-        nlines[i] = (uint32_t)MKL_MIN(e.lines.n, (size_t)UINT32_MAX);
+    /* each entry measured once for all the letter's layouts: a trial of a
+     * page break measured all 76 of the seed letter's again (a seventh of
+     * the letter's time, measured) */
+    uint32_t *nlines = c->memo->group_lines[gi];
+    if (!nlines) {
+        if (!(nlines = mkl__calloc(n ? n : 1, sizeof *nlines))) return mkl__lay_oom(c);
+        for (size_t i = 0; i < n && !st; i++) {
+            st = entry_par(c, &g->entries[i], &e, tsize, tlead, cw, cw - hang, hang);
+            nlines[i] = (uint32_t)MKL_MIN(e.lines.n, (size_t)UINT32_MAX);
+        }
+        if (st) {
+            mkl__free(nlines);
+            mkl__par_free(&e);
+            return st;
+        }
+        c->memo->group_lines[gi] = nlines;   /* the memo frees it */
     }
-    if (st) goto out;
     mkl__snap(c);
     if (g->heading &&
         (st = mkl__par_plain(c, &h, &c->head, g->heading, c->size, c->lead, MKL_STYLE_BOLD, c->text_width, AL_LEFT, BLACK)))
@@ -205,7 +215,6 @@ static mkl_status group_table(Composer *c, const mkl_group *g, int last) {
     }
 out:
     mkl__par_free(&e);
-    mkl__free(nlines);
     mkl__par_free(&h);
     return st;
 }

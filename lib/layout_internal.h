@@ -55,6 +55,15 @@ typedef struct CloseKeep {
     int trial;            /* a trial of a break: only where the lines fall is wanted, no line is set */
 } CloseKeep;
 
+/* What the layouts of one letter (mkl__layout: the trials of its page
+ * breaks and the one kept) learn once and share: the number of lines of
+ * each co-signer entry, which no page break changes (group_lines[i] is
+ * group i's, or NULL until a layout measured it). */
+typedef struct LayoutMemo {
+    uint32_t **group_lines;
+    size_t ngroups;
+} LayoutMemo;
+
 /* The state of composing one letter: where the cursor is, on which page, in
  * which fonts and language. */
 typedef struct Composer {
@@ -96,6 +105,7 @@ typedef struct Composer {
     int span_lang;
     int join_lines;       /* the last line of a paragraph keeps a space after it (mkl__emit_line) */
     CloseKeep *close;     /* where the close falls (never NULL while laying out) */
+    LayoutMemo *memo;     /* shared by the letter's layouts (never NULL while laying out) */
     int in_body;          /* body paragraphs are being placed: their lines are counted */
 } Composer;
 

@@ -428,12 +428,14 @@ mkl_status mkl__emit_line(Composer *c, const Par *p, size_t li, double x, double
         }
         mkl_pglyph *pgl = MKL_PUSH(&L->glyphs);
         if (!pgl) goto nomem;
-        pgl->gid = g->gid;
         pgl->x = (float)(pen + g->xoff * (1 + gexp));
         pgl->y = (float)(baseline - g->yoff);
         pgl->toff = (uint32_t)L->text.n;
-        pgl->tlen = g->tlen;
-        if (g->tlen) mkl__buf_add(&L->text, s->text + g->toff, g->tlen);
+        uint32_t tlen = MKL_MIN(g->tlen, UINT16_MAX);
+        while (tlen < g->tlen && tlen && ((unsigned char)s->text[g->toff + tlen] & 0xC0) == 0x80) tlen--;
+        pgl->gid = (uint16_t)g->gid;
+        pgl->tlen = (uint16_t)tlen;
+        if (tlen) mkl__buf_add(&L->text, s->text + g->toff, tlen);
         if (L->text.oom) goto nomem;
         run->count++;
         double adv = g->adv * (1 + gexp) + ((g->flags & MKL_G_SPACE) ? extra : 0);

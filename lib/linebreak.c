@@ -10,6 +10,8 @@
  * with h = 0, 1, 2 hyphenated lines in a row just before it (never 3). */
 typedef struct Cand {
     size_t pos;
+    size_t trimmed;     /* pos with the spaces before it dropped (trim_end from the segment's start) */
+    double trimmed_extra;   /* end_extra of a line ending at `trimmed` */
     double penalty;
     int hyph;           /* breaking here adds a hyphen of width hyw */
     double hyw;
@@ -134,8 +136,13 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         lastpos = k;
         word_cands = c.n;
     }
-    for (size_t j = 0; j < c.n; j++)
+    for (size_t j = 0; j < c.n; j++) {
         for (int h = 0; h < 3; h++) { c.v[j].cost[h] = INF_COST; c.v[j].prev[h] = j ? j - 1 : 0; c.v[j].prevh[h] = 0; }
+        /* where a line ending here ends, whatever its start: trimmed from a
+         * later start it stops at the same glyph, or at the start itself */
+        c.v[j].trimmed = trim_end(s, a, c.v[j].pos);
+        c.v[j].trimmed_extra = end_extra(s, a, c.v[j].trimmed);
+    }
     c.v[0].cost[0] = 0;
     for (size_t j = 1; j < c.n; j++) {
         Cand *cj = &c.v[j];
@@ -145,7 +152,11 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
         int feasible = 0;
         for (size_t i = j; i-- > 0;) {
             Cand *ci = &c.v[i];
-            size_t ls = ci->pos, le = cj->hyph ? cj->pos : trim_end(s, ls, cj->pos);
+            size_t ls = ci->pos, le;
+            double le_extra;   /* the hyphen, or what the line's last glyph loses of its kerning */
+            if (cj->hyph) le = cj->pos, le_extra = cj->hyw;
+            else if (cj->trimmed > ls) le = cj->trimmed, le_extra = cj->trimmed_extra;
+            else le = ls, le_extra = 0;
             double lw = (i == 0 && first_line) ? w1 : w;
             if (cj->syl) {
                 /* the eojeol split only to save the line from going loose: the
@@ -156,7 +167,7 @@ static mkl_status break_segment(const mkl_shaped *s, const Sums *S, size_t a, si
                 if (nat0 > lw && !(first_line && w1 > w)) break;   /* earlier starts are only wider */
                 if (stretch_ratio(S, ls, we, nat0, lw) <= MKL_HANGUL_LOOSE) continue;
             }
-            double nat = S->w[le] - S->w[ls] + (cj->hyph ? cj->hyw : end_extra(s, ls, le));
+            double nat = S->w[le] - S->w[ls] + le_extra;
             double spc = S->sw[le] - S->sw[ls];
             double cost;
             if (nat > lw) {

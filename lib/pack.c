@@ -9,18 +9,26 @@
 
 /* Objects a stream holds: more would make a reader inflate a lot to reach one
  * page of a combined batch; fewer compress worse. */
-#define PER_STREAM 200
+#define PER_STREAM 200   /* (at most 256: Obj.idx) */
 
+/* An object of the input: 20 bytes, as a petition has 200,000 of them (its
+ * signatories' LI and LBody), where 80 were most of the memory packing took.
+ * Offsets are 32-bit: libharu's streams are (HPDF_GetStreamSize). What only a
+ * stream or a TOP object has is in a Big of its own. */
 typedef struct Obj {
-    size_t off;              /* "N 0 obj" in the input */
-    size_t body, end;        /* the object, without "N 0 obj" and "endobj", trimmed */
-    size_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
-    size_t mark;             /* a stream's MARK (see pack.h), or 0 */
-    uint32_t len_obj;        /* K */
+    uint32_t off;            /* "N 0 obj" in the input */
+    uint32_t body, end;      /* the object, without "N 0 obj" and "endobj", trimmed */
+    uint32_t stm;            /* PLAIN: its object stream; STREAM, TOP: its Big */
     uint8_t kind;            /* FREE, PLAIN, STREAM, TOP (TOP_MARK) or GONE (a /Length now written in place) */
-    uint32_t stm, idx;       /* PLAIN: its object stream and place there */
-    size_t newoff;           /* STREAM, TOP: where it is in the output */
+    uint8_t idx;             /* PLAIN: its place in its object stream */
 } Obj;
+typedef struct Big {
+    uint32_t len_at, len_end;  /* a stream's "K 0 R" after /Length, or 0 */
+    uint32_t mark;             /* a stream's MARK (see pack.h), TOP's TOP_MARK, or 0 */
+    uint32_t len_obj;          /* K */
+    size_t newoff;             /* where it is in the output */
+} Big;
+typedef MKL_VEC(Big) Bigs;
 enum { FREE, PLAIN, STREAM, GONE, TOP };
 
 /* Bytes of an object written in place of in[at..end). */
@@ -80,11 +88,11 @@ static int cmp_off(const void *a, const void *b) {
 }
 
 /* Read the cross-reference table and every object's extent. */
-static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t *out_count, size_t *trailer,
-                               size_t *trailer_end) {
+static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t *out_count, Bigs *bigs,
+                               size_t *trailer, size_t *trailer_end) {
     size_t i = rfind(in, n > 1024 ? n - 1024 : 0, n, "startxref");
     uint64_t x, first, count;
-    if (i == n) return MKL_ERR_PDF;
+    if (i == n || n > UINT32_MAX) return MKL_ERR_PDF;
     i += 9;
     skip_ws(in, n, &i);
     if (!num(in, n, &i, &x) || x >= n) return MKL_ERR_PDF;
@@ -115,7 +123,7 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
         if (in[j++] == 'n') {
             if (gen || !k || off >= xref) goto out;
             objs[k].kind = PLAIN;
-            objs[k].off = (size_t)off;
+            objs[k].off = (uint32_t)off;
             order[used++] = &objs[k];
         }
     }
@@ -141,15 +149,23 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
         size_t e = rfind(in, p, end, "endobj");
         if (e == end) goto out;
         while (e > p && ws(in[e - 1])) e--;
-        o->body = p;
-        o->end = e;
+        o->body = (uint32_t)p;
+        o->end = (uint32_t)e;
         size_t t = p;
-        if (lit(in, e, &t, "<<") && (skip_ws(in, e, &t), lit(in, e, &t, TOP_MARK))) {
+        int top = lit(in, e, &t, "<<") && (skip_ws(in, e, &t), lit(in, e, &t, TOP_MARK));
+        int stream = !top && e - p >= 9 && !memcmp(in + e - 9, "endstream", 9);
+        Big *big = top || stream ? MKL_PUSH(bigs) : NULL;
+        if ((top || stream) && !big) {
+            st = MKL_ERR_NOMEM;
+            goto out;
+        }
+        if (big) o->stm = (uint32_t)(bigs->n - 1);
+        if (top) {
             o->kind = TOP;
-            o->mark = t - strlen(TOP_MARK);
+            big->mark = (uint32_t)(t - strlen(TOP_MARK));
             continue;
         }
-        if (e - p >= 9 && !memcmp(in + e - 9, "endstream", 9)) {
+        if (stream) {
             /* the dictionary ends at the first "stream" keyword after ">>" */
             size_t kw = p;
             for (;;) {
@@ -164,14 +180,14 @@ static mkl_status read_objects(const char *in, size_t n, Obj **out_objs, size_t 
             }
             o->kind = STREAM;
             size_t mk = find(in, p, kw, MARK);
-            if (mk < kw) o->mark = mk;
+            if (mk < kw) big->mark = (uint32_t)mk;
             for (size_t l = find(in, p, kw, "/Length"); l < kw; l = find(in, l + 1, kw, "/Length")) {
                 size_t v = l + 7;
                 uint64_t lobj;
                 if (v < kw && ws(in[v]) && ref(in, kw, &v, &lobj) && lobj < count) {
-                    o->len_obj = (uint32_t)lobj;
-                    o->len_at = l + 8;   /* "/Length " stays, the reference goes */
-                    o->len_end = v;
+                    big->len_obj = (uint32_t)lobj;
+                    big->len_at = (uint32_t)(l + 8);   /* "/Length " stays, the reference goes */
+                    big->len_end = (uint32_t)v;
                 }
             }
         }
@@ -461,8 +477,10 @@ static mkl_status own_stream(const char *in, const Obj *objs, size_t from, size_
 
 mkl_status mkl__pdf_substitute(const char *in, size_t n, const mkl_pack_subst *subst, mkl_buf *out) {
     Obj *objs = NULL;
+    Bigs bigs = {0};
     size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
-    mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
+    mkl_status st = read_objects(in, n, &objs, &count, &bigs, &t0, &t1);
+    mkl__free(bigs.v);
     if (st) return st;
     uint32_t *sub = NULL;
     size_t *off = mkl__calloc(count, sizeof *off), first = n;
@@ -513,12 +531,17 @@ mkl_status mkl__pdf_pack_with(const char *in, size_t n, const mkl_pack_subst *su
 mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *subst, mkl_pack_cache *cache,
                               mkl_buf *out) {
     Obj *objs = NULL;
+    Bigs bigs = {0};
     size_t count = 0, t0 = 0, t1 = 0, keep = out->n;
-    mkl_status st = read_objects(in, n, &objs, &count, &t0, &t1);
-    if (st) return st;
+    mkl_status st = read_objects(in, n, &objs, &count, &bigs, &t0, &t1);
+    if (st) {
+        mkl__free(bigs.v);
+        return st;
+    }
     uint32_t *sub = NULL;
     if ((st = subst_index(subst, objs, count, &sub))) {
         mkl__free(objs);
+        mkl__free(bigs.v);
         return st;
     }
     uint64_t root = 0, info = 0;
@@ -542,12 +565,13 @@ mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *su
      * goes (a reference to anything else stays, and so does its object) */
     for (size_t k = 1; k < count; k++) {
         Obj *o = &objs[k];
-        if (o->kind != STREAM || !o->len_end) continue;
-        Obj *l = &objs[o->len_obj];
+        if (o->kind != STREAM || !bigs.v[o->stm].len_end) continue;
+        Big *b = &bigs.v[o->stm];
+        Obj *l = &objs[b->len_obj];
         size_t p = l->body;
         uint64_t v;
         if ((l->kind != PLAIN && l->kind != GONE) || !num(in, l->end, &p, &v) || p != l->end) {
-            o->len_end = 0;
+            b->len_end = 0;
             continue;
         }
         l->kind = GONE;
@@ -557,17 +581,18 @@ mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *su
     for (size_t k = 1; k < count; k++) {
         Obj *o = &objs[k];
         if (o->kind != STREAM && o->kind != TOP) continue;
-        o->newoff = out->n - keep;
+        Big *b = &bigs.v[o->stm];
+        b->newoff = out->n - keep;
         mkl__buf_printf(out, "%zu 0 obj\n", k);
         /* the object as it is but for its /Length reference and its MARK */
         Repl r[2];
         int nr = 0;
-        if (o->len_end) {
-            const Obj *l = &objs[o->len_obj];
-            r[nr++] = (Repl){o->len_at, o->len_end, in + l->body, l->end - l->body};
+        if (b->len_end) {
+            const Obj *l = &objs[b->len_obj];
+            r[nr++] = (Repl){b->len_at, b->len_end, in + l->body, l->end - l->body};
         }
-        if (o->kind == TOP) r[nr++] = (Repl){o->mark, o->mark + strlen(TOP_MARK), "", 0};
-        else if (o->mark) r[nr++] = (Repl){o->mark, o->mark + strlen(MARK), "/Filter /FlateDecode", 20};
+        if (o->kind == TOP) r[nr++] = (Repl){b->mark, b->mark + strlen(TOP_MARK), "", 0};
+        else if (b->mark) r[nr++] = (Repl){b->mark, b->mark + strlen(MARK), "/Filter /FlateDecode", 20};
         if (nr == 2 && r[1].at < r[0].at) {
             Repl t = r[0];
             r[0] = r[1];
@@ -609,7 +634,7 @@ mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *su
             Obj *o = &objs[k];
             if (o->kind != PLAIN || (in_rows && sub[k] != 0) != own) continue;
             o->stm = (uint32_t)(count + s);
-            o->idx = idx++;
+            o->idx = (uint8_t)idx++;
             if (own) continue;   /* (laid out below) */
             mkl__buf_printf(&hdr, "%zu %zu ", k, data.n);
             const char *body;
@@ -653,7 +678,7 @@ mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *su
             put_be(row + 1 + w, 0xFFFF, 2);
         } else if (c < count && (objs[c].kind == STREAM || objs[c].kind == TOP)) {
             row[0] = 1;
-            put_be(row + 1, objs[c].newoff, w);
+            put_be(row + 1, bigs.v[objs[c].stm].newoff, w);
         } else if (c < count && objs[c].kind == PLAIN) {
             row[0] = 2;
             put_be(row + 1, objs[c].stm, w);
@@ -692,6 +717,7 @@ mkl_status mkl__pdf_pack_kept(const char *in, size_t n, const mkl_pack_subst *su
     st = out->oom ? MKL_ERR_NOMEM : MKL_OK;
 out:
     mkl__free(objs);
+    mkl__free(bigs.v);
     mkl__free(sub);
     mkl__free(xrow);
     mkl__buf_free(&hdr);

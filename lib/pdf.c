@@ -833,7 +833,9 @@ static mkl_status image_for(W *w, const mkl_image *img, HPDF_Image *out) {
 }
 
 static void *hpdf_alloc(HPDF_UINT size) { return mkl__malloc(size); }
-static void hpdf_free(void *p) { mkl__free(p); }
+static void hpdf_free(void *p) {
+    if (!mkl__tags_is_placeholder(p)) mkl__free(p);   /* (the tagger's, shared: pdf_tags.c) */
+}
 
 mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e) {
     *out = NULL;
@@ -852,6 +854,7 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
     w->pdfua = info->pdfua;
     w->ctime = info->ctime;
     w->signer = info->signer;
+    w->keep_raw = mkl__pdf_keep_raw;
     if ((info->title && !(w->title = mkl__strdup(info->title))) || (info->author && !(w->author = mkl__strdup(info->author)))) {
         mkl__pdfw_free(w);
         return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -937,7 +940,7 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
         /* the content waits for finish(): deflated once there is much of it
          * (not for PDF/A, which libharu compresses itself), else with what the
          * buffer over-allocated given back */
-        if (!w->pdfa && w->kept + pp->content.n > mkl__pdf_keep_raw) {
+        if (!w->pdfa && w->kept + pp->content.n > w->keep_raw) {
             if (mkl__deflate(&pp->z, pp->content.s, pp->content.n, MKL_DEFLATE_FAST)) {
                 st = mkl__pdf_oom(w);
                 break;
@@ -972,6 +975,18 @@ mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *L, int to_even, mkl_erro
     w->L = NULL;
     if (w->flat) st = mkl__flat_copy_end(w, st);
     return st;
+}
+
+void mkl__pdfw_one_letter(mkl_pdfw *w) {
+    if (w->tags && !w->flat) mkl__tags_defer(w->tags);
+    /* (a petition of 100,000 signatories: 11 MB of content, 2.3 MB so; the
+     * time it takes is lost in the run's) */
+    w->keep_raw = MKL_MIN(w->keep_raw, MKL_LETTER_KEEP_RAW);
+}
+
+mkl_status mkl__pdfw_structure(mkl_pdfw *w, mkl_error *e) {
+    w->e = e;
+    return w->tags ? tags_status(w, mkl__tags_layout_flush(w->tags)) : MKL_OK;
 }
 
 static void page_free(PPage *pp) {

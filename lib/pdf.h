@@ -55,6 +55,18 @@ mkl_status mkl__pdfw_new(const mkl_pdf_info *info, mkl_pdfw **out, mkl_error *e)
  * page follows when `l` has an odd number of pages (duplex printing). */
 mkl_status mkl__pdfw_add(mkl_pdfw *w, const mkl_layout *l, int to_even, mkl_error *e);
 int mkl__pdfw_pages(const mkl_pdfw *w);
+/* A writer for one letter, which may be a petition of 100,000 signatories,
+ * set up to hold as little as it can while the letter waits for its fonts:
+ * its pages' content is deflated past MKL_LETTER_KEEP_RAW bytes (as a
+ * batch's is past mkl__pdf_keep_raw), and, tagged (not with a sink),
+ * mkl__pdfw_add leaves the layout's structure tree to
+ * mkl__pdfw_structure(), so that the caller can free the layout's pages in
+ * between (mkl__layout_free_pages): the glyphs then never wait beside the
+ * formatted structure. mkl__pdfw_structure comes before mkl__pdfw_finish;
+ * it needs the layout's structure. */
+#define MKL_LETTER_KEEP_RAW ((size_t)1 << 20)
+void mkl__pdfw_one_letter(mkl_pdfw *w);
+mkl_status mkl__pdfw_structure(mkl_pdfw *w, mkl_error *e);
 /* Finish the document and append its bytes to `out` (a writer with a sink
  * hands them to the sink instead: `out` stays as it is). */
 mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e);

@@ -150,6 +150,7 @@ typedef struct mkl_pdfw {
     const mkl_signer *signer;  /* sign the document, or NULL */
     HPDF_Page first;       /* the first page: the signature's widget is there */
     PFlat *flat;           /* pages go to the output as they are made (pdf_flat.c), or NULL */
+    size_t keep_raw;       /* mkl__pdf_keep_raw, or less for one letter (mkl__pdfw_one_letter) */
 } W;
 
 /* llround(x), inline: the nearest integer, halves away from zero. (libm's

@@ -80,6 +80,8 @@ struct mkl_tagger {
     size_t page_mcids;         /* where the page's MCIDs begin in mcids */
     mkl_tag open;              /* the open sequence's tag, or NONE_OPEN */
     int failed;                /* out of memory while writing marks */
+    int defer;                 /* layout_end leaves the structure to layout_flush (mkl__tags_defer) */
+    int waiting;               /* a layout's structure waits for layout_flush */
     MKL_VEC(uint32_t) leaves;  /* a file written as it is made: the parent tree's leaves written already */
 };
 
@@ -143,16 +145,40 @@ static mkl_status hpdf(HPDF_STATUS r) {
 static uint32_t obj_num(const void *o) { return ((const HPDF_Obj_Header *)o)->obj_id & 0x00FFFFFF; }
 
 /* A placeholder for an object formatted here: a null libharu writes and
- * pack.c replaces. NULL when libharu refused it (the xref frees it). */
+ * pack.c replaces. NULL when libharu refused it (the xref frees it). One
+ * that libharu refers to (the StructTreeRoot, from the catalog). */
 static HPDF_Null reserve_obj(mkl_tagger *t) {
     HPDF_Null o = HPDF_Null_New(t->pdf->mmgr);
     if (o && HPDF_Xref_Add(t->pdf->xref, o) != HPDF_OK) return NULL;
     return o;
 }
-/* Its number, or 0. */
+
+/* The null that holds the place of every object only this module refers
+ * to (the elements, the parent tree's nodes): libharu numbers an object by
+ * its entry's place in the cross-reference and writes the entry's object,
+ * so one null serves them all, where a null each took 32 bytes (64 a
+ * petition's signatory). The writer's allocator never frees it
+ * (mkl__tags_is_placeholder). */
+static HPDF_Null_Rec placeholder = {{0, 0, HPDF_OCLASS_NULL}};
+
+int mkl__tags_is_placeholder(const void *p) { return p == &placeholder; }
+
+/* A new entry in the cross-reference for an object formatted here: its
+ * number, or 0 when libharu refused it. */
 static uint32_t reserve(mkl_tagger *t) {
-    HPDF_Null o = reserve_obj(t);
-    return o ? obj_num(o) : 0;
+    HPDF_Xref x = t->pdf->xref;
+    if (x->entries->count >= HPDF_LIMIT_MAX_XREF_ELEMENT) return 0;
+    HPDF_XrefEntry e = HPDF_GetMem(t->pdf->mmgr, sizeof *e);
+    if (!e) return 0;
+    if (HPDF_List_Add(x->entries, e) != HPDF_OK) {
+        HPDF_FreeMem(t->pdf->mmgr, e);
+        return 0;
+    }
+    e->entry_typ = HPDF_IN_USE_ENTRY;
+    e->byte_offset = 0;
+    e->gen_no = 0;
+    e->obj = &placeholder;
+    return (uint32_t)(x->start_offset + x->entries->count - 1);
 }
 
 /* ---- formatting ------------------------------------------------------- */
@@ -233,6 +259,7 @@ static void mark_used(uint8_t *used, const mkl_structure *s, mkl_tag tag) {
 mkl_status mkl__tags_layout_begin(mkl_tagger *t, const mkl_layout *L) {
     const mkl_structure *s = &L->structure;
     size_t n = s->elems.n;
+    if (t->waiting) return MKL_ERR_PDF;   /* the last layout's structure was not flushed: a bug */
     layout_clear(t);
     t->L = L;
     if (!t->parts.n) t->doc_lang = s->lang ? s->lang : MKL_LANG_EN;
@@ -550,7 +577,25 @@ static void put_element(mkl_tagger *t, size_t i, uint32_t pg, const mkl_buf *ite
     obj_end(t);
 }
 
+void mkl__tags_defer(mkl_tagger *t) { t->defer = 1; }
+
+static mkl_status layout_format(mkl_tagger *t);
+
 mkl_status mkl__tags_layout_end(mkl_tagger *t) {
+    if (t->failed) return MKL_ERR_NOMEM;
+    if (!t->defer) return layout_format(t);
+    t->waiting = 1;
+    return MKL_OK;
+}
+
+mkl_status mkl__tags_layout_flush(mkl_tagger *t) {
+    if (!t->waiting) return MKL_OK;
+    t->waiting = 0;
+    return layout_format(t);
+}
+
+/* The structure of the layout added: its elements formatted, its kids forgotten. */
+static mkl_status layout_format(mkl_tagger *t) {
     if (t->failed) return MKL_ERR_NOMEM;
     const mkl_structure *s = &t->L->structure;
     size_t n = s->elems.n;
@@ -707,6 +752,7 @@ mkl_status mkl__tags_finish(mkl_tagger *t, HPDF_Dict widget, HPDF_Page page) {
     HPDF_Doc pdf = t->pdf;
     HPDF_MMgr mm = pdf->mmgr;
     mkl_buf *b = &t->bytes;
+    if (t->waiting) return MKL_ERR_PDF;   /* (a bug: see mkl__tags_defer) */
     HPDF_Null tree = reserve_obj(t);
     if (!tree || !t->parts.n) return MKL_ERR_PDF;
     size_t nparts = t->parts.n;

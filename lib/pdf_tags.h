@@ -33,6 +33,15 @@ void mkl__tags_close(mkl_tagger *t, mkl_buf *b);
 mkl_status mkl__tags_link(mkl_tagger *t, HPDF_Annotation a, const mkl_plink *lk);
 mkl_status mkl__tags_page_end(mkl_tagger *t);
 mkl_status mkl__tags_layout_end(mkl_tagger *t);
+/* A tagger that defers: layout_end only notes that the layout's pages are
+ * done, and layout_flush formats its structure tree, which needs the
+ * layout's structure (mkl_structure) but none of its pages: the caller may
+ * free the pages (a petition's glyphs, most of its memory) in between.
+ * layout_flush comes before the next layout_begin and before finish(),
+ * with no object made in between (the elements are numbered as they would
+ * be otherwise). */
+void mkl__tags_defer(mkl_tagger *t);
+mkl_status mkl__tags_layout_flush(mkl_tagger *t);
 
 /* The catalog's /StructTreeRoot, /MarkInfo, /Lang and /ViewerPreferences.
  * `widget`, when not NULL, is a signature field's widget on `page`: it is
@@ -57,6 +66,11 @@ mkl_status mkl__tags_flat_leaves(mkl_tagger *t);
  * pdfuaid:part 1 and, for PDF/A (pdfa = 1), the extension schema PDF/A-1
  * wants for a namespace it does not know. Appended to x. */
 void mkl__tags_xmp_pdfua(mkl_buf *x, int pdfa);
+
+/* Whether `p` is the placeholder the tagger puts in the cross-reference for
+ * the objects it formats: one for them all, which libharu must not free
+ * (the writer's allocator lets it be). */
+int mkl__tags_is_placeholder(const void *p);
 
 /* The language tag for MKL_LANG_* ("en", "ko-KR"). */
 const char *mkl__tags_lang(int lang);

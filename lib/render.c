@@ -14,6 +14,7 @@
 
 #include "font.h"
 #include "glyphbase.h"
+#include "icu.h"
 #include "image.h"
 #include "layout.h"
 #include "letter.h"
@@ -144,6 +145,9 @@ mkl_status mkl_renderer_new(const mkl_options *opts, mkl_renderer **out) {
             break;
         }
     nd = keep;
+    /* ICU loads while the fonts are found and the letter is read (icu.h);
+     * after dladdr(), which would wait for the loader's lock */
+    mkl__icu_prefetch();
     mkl_status st = mkl__fontdb_new(dirs, nd, &r->db, &r->err);
     if (!st) st = mkl__shaper_new(&r->sh, &r->err);
     if (!st && !(r->cache = mkl__parcache_new())) st = MKL_ERR_NOMEM;
@@ -348,10 +352,17 @@ mkl_status mkl__render_buf(mkl_renderer *r, const mkl_letter *letter, mkl_buf *o
         if (letter->filled_from && letter->filled_from == r->base_of) info.base = r->base;
         /* the layout goes once its pages are added, before the file is
          * finished and packed: a petition's 100,000 signatories have 30 MB
-         * of glyphs, which would wait beside the whole file */
+         * of glyphs, which would wait beside the whole file; and its pages
+         * go before its structure tree is formatted (~10 MB of
+         * dictionaries), which needs the structure only (pdf.h) */
         mkl_pdfw *w = NULL;
         st = mkl__pdfw_new(&info, &w, &r->err);
-        if (!st) st = mkl__pdfw_add(w, &L, 0, &r->err);
+        if (!st) {
+            mkl__pdfw_one_letter(w);
+            st = mkl__pdfw_add(w, &L, 0, &r->err);
+        }
+        mkl__layout_free_pages(&L);
+        if (!st) st = mkl__pdfw_structure(w, &r->err);
         mkl__layout_free(&L);
         if (!st) st = mkl__pdfw_finish(w, out, &r->err);
         mkl__pdfw_free(w);

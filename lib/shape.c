@@ -6,11 +6,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unicode/ubidi.h>
-#include <unicode/ubrk.h>
-#include <unicode/uchar.h>
-#include <unicode/uscript.h>
-#include <unicode/utext.h>
+
+#include "icu.h"
 
 struct mkl_shaper {
     hb_buffer_t *buf;
@@ -41,14 +38,25 @@ mkl_status mkl__shaper_new(mkl_shaper **out, mkl_error *e) {
         mkl__shaper_free(sh);
         return MKL_ERR_NOMEM;
     }
+    /* ICU is still loading (icu.h): its line breaker is opened by the
+     * first text shaped */
+    *out = sh;
+    return MKL_OK;
+}
+
+/* ICU, and its line breaker, the first time text is shaped. */
+static mkl_status shaper_ready(mkl_shaper *sh, mkl_error *e) {
+    if (sh->brk) return MKL_OK;
+    mkl_status st = mkl__icu_load(e);
+    if (st) return st;
     UErrorCode uerr = U_ZERO_ERROR;
     sh->brk = ubrk_open(UBRK_LINE, "en", NULL, 0, &uerr);
     if (U_FAILURE(uerr)) {
-        mkl__shaper_free(sh);
+        if (sh->brk) ubrk_close(sh->brk);
+        sh->brk = NULL;
         return mkl__err(e, uerr == U_MEMORY_ALLOCATION_ERROR ? MKL_ERR_NOMEM : MKL_ERR_PDF, NULL, 0, 0,
                         "ICU line breaker: %s", u_errorName(uerr));
     }
-    *out = sh;
     return MKL_OK;
 }
 
@@ -137,7 +145,7 @@ static int is_invisible(uint32_t c) {
 
 static int first_cover(const mkl_fontset *fs, int style, uint32_t cp) {
     for (size_t f = 0; f < fs->nfaces[style]; f++)
-        if (mkl__face_glyph(fs->faces[style][f], cp)) return (int)f;
+        if (mkl__face_cover(fs->faces[style][f], cp)) return (int)f;
     return -1;
 }
 
@@ -274,11 +282,12 @@ static mkl_status uncovered(const mkl_fontset *fs, int style, const mkl_shape_op
     }
     const char *script;
     const char *pkg = package_for(c, &script);
+    char fc[400];
     return mkl__err(e, MKL_ERR_FONT, o->file, line, col,
                     "no installed font covers the character U+%04X '%s' (fonts tried: %s, then the font folders and "
-                    "Fontconfig): install a font with the %s script%s%s",
-                    (unsigned)c, utf8, tried, script, pkg ? ", e.g. the Debian package " : " (no Debian 12 font package has one)",
-                    pkg ? pkg : "");
+                    "%s): install a font with the %s script%s%s",
+                    (unsigned)c, utf8, tried, mkl__fontconfig_said(fc, sizeof fc), script,
+                    pkg ? ", e.g. the Debian package " : " (no Debian 12 font package has one)", pkg ? pkg : "");
 }
 
 /* KLREQ (W3C Requirements for Hangul Text Layout) and UAX #14: characters
@@ -467,6 +476,8 @@ static int style_at(const mkl_rich *r, size_t byte, size_t *cursor, int32_t *lin
 
 mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const mkl_shape_opts *o, mkl_shaped *out,
                       mkl_error *e) {
+    mkl_status ready = shaper_ready(sh, e);
+    if (ready) return ready;
     const char *text = r->text;
     size_t len = r->len;
     out->text = text;
@@ -520,7 +531,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
         int chosen = -1;
         for (int k = 0; k < 2 && chosen < 0; k++)
             if (want[k] >= 0 && (size_t)want[k] < fs->nall[style] &&
-                (mkl__face_glyph(fs->faces[style][want[k]], probe) || is_invisible(c)))
+                (mkl__face_cover(fs->faces[style][want[k]], probe) || is_invisible(c)))
                 chosen = want[k];
         if (chosen < 0 && is_invisible(c)) chosen = 0;
         if (chosen < 0 && (st = cover(fs, style, probe, lang_at(r, cur, sh->offs.v[i], o->lang), &chosen, e))) return st;
@@ -600,7 +611,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                 G->endw = G->adv;
                 if (!(level & 1) && gp[g].x_advance > 0) {
                     /* kerning with the next glyph (the space a line end drops, or the letter after a hyphen) */
-                    double nominal = hb_font_get_glyph_h_advance(face->font, gi[g].codepoint) * scale;
+                    double nominal = mkl__face_advance(face, gi[g].codepoint) * scale;
                     if (nominal > G->adv && nominal < 1.5 * G->adv) G->endw = (float)nominal;
                 }
                 G->xoff = (float)(gp[g].x_offset * scale);
@@ -632,7 +643,7 @@ mkl_status mkl__shape(mkl_shaper *sh, mkl_fontset *fs, const mkl_rich *r, const 
                     if (b == 3) {
                         /* the hyphen is set in the font of the letter before the break */
                         G->flags |= MKL_G_HYPH;
-                        hb_position_t hadv = hb_font_get_glyph_h_advance(face->font, mkl__face_glyph(face, '-'));
+                        hb_position_t hadv = mkl__face_advance(face, mkl__face_cover(face, '-'));
                         G->hyw = (float)(hadv * scale);
                     }
                     char c0 = text[cs];

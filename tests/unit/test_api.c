@@ -1,10 +1,13 @@
 /* The public interface as a program uses it: building a letter in code,
  * sticky errors, output to memory, to a writer and to a file, and one
  * renderer reused for many letters. */
+#define _GNU_SOURCE 1 /* RTLD_NEXT */
 #include <mkletter.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -395,7 +398,47 @@ static void test_official_in_code(void) {
     mkl_renderer_free(r);
 }
 
+/* This program's dlopen (the library is linked into it, so its calls come
+ * here): opening ICU takes 300 ms more, so that a fork right after
+ * mkl_renderer_new finds the library's loader thread still loading. */
+void *dlopen(const char *file, int mode) {
+    void *(*real)(const char *, int);
+    void *at = dlsym(RTLD_NEXT, "dlopen");
+    memcpy(&real, &at, sizeof real);
+    if (file && strstr(file, "libicuuc")) usleep(300000);
+    return real(file, mode);
+}
+
+/* A program that forks right after making a renderer (a server's workers)
+ * renders in the child: the renderer's ICU loader thread (lib/icu.h) is
+ * not in the child, so the fork waits for it to finish. Without that the
+ * child went on with ICU not loaded and crashed (or, with the loader inside
+ * dlopen at the fork, would wait for ever for its lock: killed after 20 s). */
+static void test_fork_after_new(void) {
+    mkl_renderer *r;
+    if (mkl_renderer_new(NULL, &r) != MKL_OK) { CHECK(0); return; }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        static const char text[] = "---\nlang: en\ndate: 2020-02-21\nto: The Editor\nsubject: Fork\n"
+                                   "opening: Dear Editor,\nclosing: Sincerely,\n---\n\nA letter from a child.\n";
+        mkl_letter *l = NULL;
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        int ok = mkl_letter_parse(r, text, sizeof text - 1, NULL, NULL, &l) == MKL_OK &&
+                 mkl_render_to_memory(r, l, &pdf, &len) == MKL_OK && len > 1000;
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child of a fork after mkl_renderer_new: status %d",
+              status);
+    mkl_renderer_free(r);
+}
+
 int main(void) {
+    test_fork_after_new();
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
     test_build(r);

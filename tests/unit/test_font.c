@@ -153,8 +153,36 @@ static void test_cff(void) {
     remove(dir);
 }
 
+/* The caches shaping keeps on a face answer as HarfBuzz does: every code
+ * point of the BMP and a few above it, every glyph's advance, asked twice
+ * (the second answer from the cache), in a Latin and a Korean face. */
+static void test_face_caches(void) {
+    mkl_error e = {0};
+    const char *fams[] = {"Liberation Serif", "NanumMyeongjo"};
+    for (int k = 0; k < 2; k++) {
+        mkl_face *f = NULL;
+        CHECK(mkl__fontdb_find(fx_db, fams[k], 0, 0, &f, &e) == MKL_OK && f);
+        if (!f) continue;
+        int wrong_glyph = 0, wrong_adv = 0, covered = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            for (uint32_t cp = 0; cp < 0x10000 + 64; cp++) {
+                hb_codepoint_t want = mkl__face_glyph(f, cp), got = mkl__face_cover(f, cp);
+                wrong_glyph += got != want;
+                covered += pass == 0 && want != 0;
+            }
+            unsigned n = hb_face_get_glyph_count(f->face);
+            for (unsigned gid = 0; gid < n + 2; gid++)
+                wrong_adv += mkl__face_advance(f, gid) != hb_font_get_glyph_h_advance(f->font, gid);
+        }
+        CHECK_MSG(wrong_glyph == 0 && covered > (k ? 11000 : 2000), "%s: %d wrong glyphs, %d covered", fams[k],
+                  wrong_glyph, covered);
+        CHECK_MSG(wrong_adv == 0, "%s: %d wrong advances", fams[k], wrong_adv);
+    }
+}
+
 int main(void) {
     fx_init();
+    test_face_caches();
     test_bundled();
     test_unknown();
     test_fontset();
