@@ -388,15 +388,25 @@ static double line_tc(const mkl_layout *L, mkl_face *face, size_t i, size_t j, d
     double gap[MAXG];
     long val[MAXV], units[MAXG];
     size_t cnt[MAXV], nv = 0, n = 0;
+    /* the index + 1 in val of a gap of -64 to 63 units (most are): found
+     * without a search of val */
+    unsigned char near[128] = {0};
     for (size_t k = i; k + 1 < j && n < MAXG; k++, n++) {
         const mkl_pglyph *a = &L->glyphs.v[k];
         double dx = L->glyphs.v[k + 1].x - a->x;
         gap[n] = (hz == 1 ? dx : dx / hz) - glyph_w1000(face, a->gid) * size / 1000;   /* (x / 1 is x) */
         long u = units[n] = (long)mkl__round_away(gap[n] * 1000 / size);
+        unsigned char *slot = u >= -64 && u < 64 ? &near[u + 64] : NULL;
         size_t v = 0;
-        while (v < nv && val[v] != u) v++;
+        if (slot) v = *slot ? *slot - 1u : nv;
+        else
+            while (v < nv && val[v] != u) v++;
         if (v < nv) cnt[v]++;
-        else if (nv < MAXV) { val[nv] = u; cnt[nv++] = 1; }
+        else if (nv < MAXV) {
+            if (slot) *slot = (unsigned char)(nv + 1);
+            val[nv] = u;
+            cnt[nv++] = 1;
+        }
     }
     if (!n) return cur;
     size_t best = 0;
@@ -551,7 +561,7 @@ static mkl_status page_content(W *w, PPage *pp, const mkl_page *pg) {
                 num(b, adj);
                 mkl__buf_add(b, w->flat ? "(" : "<", 1);
             }
-            pen -= adj * size * hz / 1000;
+            if (adj != 0) pen -= adj * size * hz / 1000;   /* (a division the next glyph waited for, else) */
             /* a flat writer's codes are final; others are provisional (hex,
              * for page_final) */
             if (w->flat) code_bytes(b, f->codes.v[cid]);
