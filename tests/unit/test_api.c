@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -409,6 +411,60 @@ void *dlopen(const char *file, int mode) {
     return real(file, mode);
 }
 
+/* This program's pthread_create (the library's calls come here): with
+ * g_late_threads set, a new thread begins 2 s late, as one may on a machine
+ * whose cores are taken. */
+static int g_late_threads;
+typedef struct Late { void *(*run)(void *); void *arg; } Late;
+static void *late_start(void *p) {
+    Late l = *(Late *)p;
+    free(p);
+    sleep(2);
+    return l.run(l.arg);
+}
+int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*run)(void *), void *arg) {
+    int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    void *at = dlsym(RTLD_NEXT, "pthread_create");
+    memcpy(&real, &at, sizeof real);
+    Late *l = g_late_threads ? malloc(sizeof *l) : NULL;
+    if (!l) return real(t, attr, run, arg);
+    l->run = run;
+    l->arg = arg;
+    int rc = real(t, attr, late_start, l);
+    if (rc) free(l);
+    return rc;
+}
+
+/* A letter never waits for the ICU loader thread to be given a core: if the
+ * thread has not begun when the first text is shaped, the text loads ICU
+ * itself (lib/icu.c). In a child of its own, whose first renderer starts
+ * the loader 2 s late: the letter is made in well under a second. */
+static void test_loader_late(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20);
+        g_late_threads = 1;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        mkl_renderer *r = NULL;
+        mkl_letter *l = NULL;
+        unsigned char *pdf = NULL;
+        size_t len = 0;
+        static const char text[] = "---\nlang: en\ndate: 2020-02-21\nto: The Editor\nsubject: Late\n"
+                                   "opening: Dear Editor,\nclosing: Sincerely,\n---\n\nA letter on a busy machine.\n";
+        int ok = mkl_renderer_new(NULL, &r) == MKL_OK && mkl_letter_parse(r, text, sizeof text - 1, NULL, NULL, &l) == MKL_OK &&
+                 mkl_render_to_memory(r, l, &pdf, &len) == MKL_OK && len > 1000;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        _exit(!ok ? 1 : s < 1.0 ? 0 : 2);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "a letter whose ICU loader thread begins 2 s late: status %d (exit 2: it waited for the thread)", status);
+}
+
 /* A program that forks right after making a renderer (a server's workers)
  * renders in the child: the renderer's ICU loader thread (lib/icu.h) is
  * not in the child, so the fork waits for it to finish. Without that the
@@ -438,6 +494,7 @@ static void test_fork_after_new(void) {
 }
 
 int main(void) {
+    test_loader_late();   /* (first: the loader starts once a process, in the child here) */
     test_fork_after_new();
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) return 2;
