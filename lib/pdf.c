@@ -1109,6 +1109,29 @@ static mkl_status finish(W *w) {
     return MKL_OK;
 }
 
+/* The document's saved bytes (`size` of them) copied into `to` from
+ * libharu's memory stream, its buffers in order (each full, the last to
+ * w_pos): HPDF_ReadFromStream copies a byte at a time (HPDF_MemCpy), a
+ * fiftieth of a merge copy of the Hangul-names letter. 0, nothing
+ * copied, when the stream is not the memory stream of `size` bytes so laid
+ * out. */
+static int saved_bytes(HPDF_Doc pdf, HPDF_BYTE *to, HPDF_UINT32 size) {
+    HPDF_Stream st = pdf->stream;
+    if (!st || st->type != HPDF_STREAM_MEMORY || st->size != size || !st->attr) return 0;
+    HPDF_MemStreamAttr a = (HPDF_MemStreamAttr)st->attr;
+    HPDF_UINT32 n = 0, count = a->buf ? a->buf->count : 0;
+    for (HPDF_UINT32 i = 0; i < count; i++) n += i + 1 < count ? a->buf_siz : a->w_pos;
+    if (n != size || (count && a->w_pos > a->buf_siz)) return 0;
+    for (HPDF_UINT32 i = 0, at = 0; i < count; i++) {
+        HPDF_UINT k = i + 1 < count ? a->buf_siz : a->w_pos;
+        const HPDF_BYTE *chunk = HPDF_List_ItemAt(a->buf, i);
+        if (!chunk) return 0;   /* (before any byte is used: the caller reads them all again) */
+        memcpy(to + at, chunk, k);
+        at += k;
+    }
+    return 1;
+}
+
 mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     w->e = e;
     size_t start = out->n;
@@ -1121,8 +1144,10 @@ mkl_status mkl__pdfw_finish(mkl_pdfw *w, mkl_buf *out, mkl_error *e) {
     size_t at = dst->n;
     if (mkl__buf_reserve(dst, size)) return mkl__pdf_oom(w);
     HPDF_UINT32 got = size;
-    w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
-    HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)dst->s + at, &got);
+    if (!saved_bytes(w->pdf, (HPDF_BYTE *)dst->s + at, size)) {
+        w->ctx.quiet = 1; /* reading to the end reports "end of stream" */
+        HPDF_ReadFromStream(w->pdf, (HPDF_BYTE *)dst->s + at, &got);
+    }
     if (got != size) {
         mkl__buf_free(&raw);
         return mkl__err(e, MKL_ERR_PDF, NULL, 0, 0, "PDF back end returned %u of %u bytes", (unsigned)got, (unsigned)size);
