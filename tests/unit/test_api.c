@@ -403,11 +403,15 @@ static void test_official_in_code(void) {
 /* This program's dlopen (the library is linked into it, so its calls come
  * here): opening ICU takes 300 ms more, so that a fork right after
  * mkl_renderer_new finds the library's loader thread still loading. */
+static int g_icu_dlopen_entered;   /* (atomic) the loader is inside it */
 void *dlopen(const char *file, int mode) {
     void *(*real)(const char *, int);
     void *at = dlsym(RTLD_NEXT, "dlopen");
     memcpy(&real, &at, sizeof real);
-    if (file && strstr(file, "libicuuc")) usleep(300000);
+    if (file && strstr(file, "libicuuc")) {
+        __atomic_store_n(&g_icu_dlopen_entered, 1, __ATOMIC_SEQ_CST);
+        usleep(300000);
+    }
     return real(file, mode);
 }
 
@@ -467,12 +471,16 @@ static void test_loader_late(void) {
 
 /* A program that forks right after making a renderer (a server's workers)
  * renders in the child: the renderer's ICU loader thread (lib/icu.h) is
- * not in the child, so the fork waits for it to finish. Without that the
- * child went on with ICU not loaded and crashed (or, with the loader inside
- * dlopen at the fork, would wait for ever for its lock: killed after 20 s). */
+ * not in the child, so the fork waits for it to finish. Without that a
+ * child forked while the loader loads waits for ever for a load no thread
+ * of its own does (killed here after 20 s). */
 static void test_fork_after_new(void) {
     mkl_renderer *r;
     if (mkl_renderer_new(NULL, &r) != MKL_OK) { CHECK(0); return; }
+    /* the fork while the loader is loading (nothing here shapes text, so the
+     * loader thread takes the load; it may wait for a core) */
+    for (int i = 0; i < 10000 && !__atomic_load_n(&g_icu_dlopen_entered, __ATOMIC_SEQ_CST); i++) usleep(1000);
+    CHECK_MSG(__atomic_load_n(&g_icu_dlopen_entered, __ATOMIC_SEQ_CST), "the ICU loader began within 10 s");
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
