@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "render_text.h"
 #include <stddef.h>
 
 typedef struct Sink { size_t n, calls; int fail; } Sink;
@@ -197,7 +198,6 @@ static void test_data_rows(mkl_renderer *r) {
     remove(path);
 }
 
-static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len);
 
 static void test_errors(void) {
     mkl_error e;
@@ -251,15 +251,6 @@ static void test_errors(void) {
 /* Font subsets are kept on the renderer for later letters with the same
  * glyphs: output must be byte-identical to a fresh renderer's, whatever the
  * order of letters with different glyph sets. */
-static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len) {
-    mkl_letter *l = NULL;
-    unsigned char *pdf = NULL;
-    CHECK(mkl_letter_parse(r, text, strlen(text), "cache.md", NULL, &l) == MKL_OK);
-    if (l) CHECK(mkl_render_to_memory(r, l, &pdf, len) == MKL_OK);
-    mkl_letter_free(l);
-    return pdf;
-}
-
 static void test_subset_cache(void) {
     static const char *const texts[] = {
         "---\nsubject: Alpha\n---\nDear friends,\n\nThe quick brown fox.\n",

@@ -9,19 +9,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "render_text.h"
 #include "layout.h"
 #include "pdf_internal.h"
 #include "renderer.h"
-
-static unsigned char *render_text(mkl_renderer *r, const char *text, size_t *len) {
-    mkl_letter *l = NULL;
-    unsigned char *pdf = NULL;
-    *len = 0;
-    CHECK(mkl_letter_parse(r, text, strlen(text), "copy.md", NULL, &l) == MKL_OK);
-    if (l) CHECK(mkl_render_to_memory(r, l, &pdf, len) == MKL_OK);
-    mkl_letter_free(l);
-    return pdf;
-}
 
 static mkl_renderer *renderer(void) {
     mkl_options o;
