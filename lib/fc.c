@@ -20,19 +20,13 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static char g_failed[320];   /* empty when loaded */
 static int g_done;           /* load() has run (atomic: read without the once) */
 
-static void load_functions(void);
-
 static void load(void) {
-    load_functions();
-    __atomic_store_n(&g_done, 1, __ATOMIC_RELEASE);
-}
-
-static void load_functions(void) {
 #define MKL_FC_NAME(name) #name,
     static const char *const names[] = {MKL_FC_FUNCTIONS(MKL_FC_NAME)};
 #undef MKL_FC_NAME
     mkl__dl_load_table(MKL_LIBFONTCONFIG_SONAME, names, sizeof names / sizeof *names, &mkl__fc_fns,
                        sizeof mkl__fc_fns, g_failed, sizeof g_failed);
+    __atomic_store_n(&g_done, 1, __ATOMIC_RELEASE);
 }
 
 int mkl__fc_load(void) {

@@ -59,7 +59,8 @@ static void *loader(void *unused) {
     return NULL;
 }
 
-static void finish(void);
+/* What a text (or a fork) does the first time it needs ICU. */
+static void finish(void) { load_or_wait(); }
 
 /* Before a fork: the loader done. A child has only the forking thread, so
  * the loader would never finish there, and one inside dlopen() at the fork
@@ -81,8 +82,6 @@ static void start(void) {
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
-
-static void finish(void) { load_or_wait(); }
 
 void mkl__icu_prefetch(void) { pthread_once(&g_start, start); }
 

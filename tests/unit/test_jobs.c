@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "mkletter.h"
+#include "util.h"
 
 /* Threads of this process named `name` (from /proc). */
 static int named(const char *name) {
@@ -42,20 +43,10 @@ static const char *get(void *user, const char *name) {
     return !strcmp(name, "n") ? r->n : !strcmp(name, "name") ? r->name : NULL;
 }
 
+/* A whole file (NULL if it cannot be read), as the library reads one. */
 static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return s;
+    char *s = NULL;
+    return mkl__read_file(path, (size_t)1 << 30, "PDF", &s, len, NULL) == MKL_OK ? s : NULL;
 }
 
 /* A combined file of `copies` copies made with `jobs` threads into `path`;
