@@ -33,7 +33,13 @@ typedef struct Target {
     char *tmp;         /* its temporary file, or NULL when written through */
     mkl_buf through;   /* for a device or FIFO: the bytes, written at commit */
     Stream *stream;    /* open still, or NULL */
+    dev_t dev;         /* the file system of its folder (one syncfs() each) */
 } Target;
+
+/* The folder of the last target, as given and resolved: a merge's thousand
+ * names in one folder resolve it once, not a realpath() (a getcwd() and a
+ * readlink() for each part) a file; a stat() a file checks it is the same. */
+typedef struct FolderCache { char *given; char *real; dev_t dev; ino_t ino; } FolderCache;
 
 struct mkl_fileset {
     mkl_renderer *r;
@@ -44,6 +50,11 @@ struct mkl_fileset {
     char *volatile *volatile tmps;
     volatile sig_atomic_t ntmps;
     size_t tmps_cap;
+    /* the targets' resolved paths, hashed (target index + 1; 0 is free), so
+     * that a name twice is found in one look, not by comparing every pair */
+    size_t *by_path;
+    size_t by_path_cap, by_path_used;
+    FolderCache folder;
     int done;
 };
 
@@ -96,6 +107,9 @@ void mkl_fileset_free(mkl_fileset *s) {
     for (size_t i = 0; i < s->targets.n; i++) target_free(&s->targets.v[i]);
     mkl__free(s->targets.v);
     mkl__free((void *)s->tmps);
+    mkl__free(s->by_path);
+    mkl__free(s->folder.given);
+    mkl__free(s->folder.real);
     mkl__free(s);
 }
 
@@ -170,29 +184,114 @@ static void sweep_stale(mkl_fileset *s, const char *dir) {
     closedir(d);
 }
 
-/* Where `path` really is: a symlink followed to the file it names (so the
- * link stays a link), a new file's folder made absolute. */
-static char *resolve_target(const char *path) {
-    char *real = realpath(path, NULL);
-    if (real) {
-        char *r = mkl__strdup(real);
-        free(real);
-        return r;
+/* The folder `dir` (as given) resolved, and its file system: from the cache
+ * when it is the last target's folder still (the same name, and the same
+ * folder by inode: a chdir() or a link changed between two files is seen).
+ * NULL (errno set) when it cannot be. */
+static const char *resolve_folder(mkl_fileset *s, const char *dir, dev_t *dev) {
+    FolderCache *c = &s->folder;
+    struct stat sb;
+    if (stat(dir, &sb) != 0) return NULL;
+    if (c->given && !strcmp(c->given, dir) && c->dev == sb.st_dev && c->ino == sb.st_ino) {
+        *dev = c->dev;
+        return c->real;
     }
+    char *real = realpath(dir, NULL);
+    if (!real) return NULL;
+    char *given = mkl__strdup(dir), *copy = mkl__strdup(real);
+    free(real);
+    if (!given || !copy) {
+        mkl__free(given);
+        mkl__free(copy);
+        errno = ENOMEM;
+        return NULL;
+    }
+    mkl__free(c->given);
+    mkl__free(c->real);
+    c->given = given;
+    c->real = copy;
+    c->dev = sb.st_dev;
+    c->ino = sb.st_ino;
+    *dev = sb.st_dev;
+    return copy;
+}
+
+/* Where `path` really is: a symlink followed to the file it names (so the
+ * link stays a link), a new file's folder made absolute; `*exists` says
+ * whether `*sb` is the stat() of that file. NULL: out of memory. */
+static char *resolve_target(mkl_fileset *s, const char *path, struct stat *sb, int *exists, dev_t *dev) {
     const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    int plain_name = *name && strcmp(name, ".") && strcmp(name, "..");
+    int found = plain_name && lstat(path, sb) == 0;
+    *exists = 0;
+    *dev = 0;
+    if (!plain_name || (found && S_ISLNK(sb->st_mode))) {
+        /* a link, followed; or a name that is a folder's own ("out/..") */
+        char *real = realpath(path, NULL);
+        if (real) {
+            char *r = mkl__strdup(real);
+            free(real);
+            if (r && stat(r, sb) == 0) {
+                *exists = 1;
+                *dev = sb->st_dev;
+            }
+            return r;
+        }
+        found = 0;   /* a dangling link: replaced, as a new file would be */
+    }
     char *dir = slash ? mkl__strndup(path, slash == path ? 1 : (size_t)(slash - path)) : mkl__strdup(".");
     if (!dir) return NULL;
-    char *rdir = realpath(dir, NULL);
+    const char *rdir = resolve_folder(s, dir, dev);
     mkl__free(dir);
-    if (!rdir) return mkl__strdup(path);   /* the folder is missing: the write says so */
+    if (!rdir) return errno == ENOMEM ? NULL : mkl__strdup(path);   /* the folder is missing: the write says so */
     mkl_buf b = {0};
-    mkl__buf_printf(&b, "%s/%s", strcmp(rdir, "/") ? rdir : "", slash ? slash + 1 : path);
-    free(rdir);
+    mkl__buf_printf(&b, "%s/%s", strcmp(rdir, "/") ? rdir : "", name);
     if (b.oom) {
         mkl__buf_free(&b);
         return NULL;
     }
+    *exists = found;
     return b.s;
+}
+
+/* The target whose resolved path is `path`, or (size_t)-1 (and `*slot`,
+ * when asked, the free slot where it would go). */
+static size_t find_path(const mkl_fileset *s, const char *path, size_t *slot) {
+    if (!s->by_path_cap) return (size_t)-1;
+    size_t mask = s->by_path_cap - 1, i = (size_t)mkl__hash64(path, strlen(path)) & mask;
+    for (; s->by_path[i]; i = (i + 1) & mask) {
+        size_t k = s->by_path[i] - 1;
+        if (k < s->targets.n && !strcmp(s->targets.v[k].path, path)) return k;
+    }
+    if (slot) *slot = i;
+    return (size_t)-1;
+}
+
+/* Note target `k` under its path; -1: out of memory. */
+static int note_path(mkl_fileset *s, size_t k) {
+    if (2 * (s->by_path_used + 1) > s->by_path_cap) {
+        size_t cap = s->by_path_cap ? 2 * s->by_path_cap : 64;
+        size_t *grown = mkl__calloc(cap, sizeof *grown), *old = s->by_path, oldcap = s->by_path_cap;
+        if (!grown) return -1;
+        s->by_path = grown;
+        s->by_path_cap = cap;
+        s->by_path_used = 0;
+        for (size_t i = 0; i < oldcap; i++) {
+            size_t j = old[i] - 1, slot = 0;
+            if (old[i] && j < s->targets.n && find_path(s, s->targets.v[j].path, &slot) == (size_t)-1) {
+                s->by_path[slot] = old[i];
+                s->by_path_used++;
+            }
+        }
+        mkl__free(old);
+    }
+    size_t slot = 0;
+    if (find_path(s, s->targets.v[k].path, &slot) == (size_t)-1) {
+        s->by_path[slot] = k + 1;
+        s->by_path_used++;
+    }
+    return 0;
 }
 
 static mkl_status write_all(int fd, const char *data, size_t len) {
@@ -221,22 +320,25 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
                         strlen(path), PATH_MAX - 1);
     Target *t = MKL_PUSH(&s->targets);
     if (!t) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
-    if (!(t->shown = mkl__strdup(path)) || !(t->path = resolve_target(path))) {
+    struct stat sb;
+    int exists;
+    if (!(t->shown = mkl__strdup(path)) || !(t->path = resolve_target(s, path, &sb, &exists, &t->dev))) {
         target_free(t);
         s->targets.n--;
         return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
     }
-    for (size_t i = 0; i + 1 < s->targets.n; i++)
-        if (!strcmp(s->targets.v[i].path, t->path)) {
-            mkl_status st = mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "'%s' and '%s' are the same file; each copy needs its own",
-                                     s->targets.v[i].shown, path);
-            target_free(t);
-            s->targets.n--;
-            return st;
-        }
-    struct stat sb;
-    mode_t mode;
-    if (stat(t->path, &sb) == 0) {
+    size_t same = find_path(s, t->path, NULL);
+    if (same != (size_t)-1) {
+        mkl_status st = mkl__err(e, MKL_ERR_ARGUMENT, path, 0, 0, "'%s' and '%s' are the same file; each copy needs its own",
+                                 s->targets.v[same].shown, path);
+        target_free(t);
+        s->targets.n--;
+        return st;
+    }
+    if (note_path(s, s->targets.n - 1)) return mkl__err(e, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
+    int keep_mode = 0;
+    mode_t mode = 0;
+    if (exists) {
         if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)) {
             /* a device or a pipe (/dev/null, >(lpr)): written through at commit */
             if (data) mkl__buf_add(&t->through, data, len);
@@ -246,11 +348,8 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
         if (!S_ISREG(sb.st_mode))
             return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: '%s' is %s, not a regular file; it is left as it is",
                             path, S_ISDIR(sb.st_mode) ? "a folder" : S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
+        keep_mode = 1;
         mode = sb.st_mode & 07777;   /* a replaced file keeps its permissions */
-    } else {
-        mode_t um = umask(0);
-        umask(um);
-        mode = 0666 & ~um;
     }
     const char *slash = strrchr(t->path, '/');
     size_t dl = slash ? (size_t)(slash - t->path) : 0;
@@ -266,7 +365,8 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
     sweep_stale(s, dir);
     mkl__free(dir);
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    unsigned long seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16) ^ (unsigned long)(uintptr_t)tmp;
+    long pid = (long)getpid();
+    unsigned long seed = (unsigned long)time(NULL) ^ ((unsigned long)pid << 16) ^ (unsigned long)(uintptr_t)tmp;
     int fd = -1, err = 0;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
         char rnd[7];
@@ -275,13 +375,15 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
             rnd[k] = alnum[(seed >> 33) % (sizeof alnum - 1)];
         }
         rnd[6] = 0;
-        snprintf(tmp, tl, "%.*s%s" TMP_PREFIX "%ld-%s" TMP_SUFFIX, (int)dl, t->path, slash ? "/" : "", (long)getpid(), rnd);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        snprintf(tmp, tl, "%.*s%s" TMP_PREFIX "%ld-%s" TMP_SUFFIX, (int)dl, t->path, slash ? "/" : "", pid, rnd);
+        /* a new file: 0666 less the umask, as open() makes it; a replaced
+         * one: private until it has the old file's mode */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, keep_mode ? 0600 : 0666);
         err = fd < 0 ? errno : 0;
         if (fd < 0 && err != EEXIST) break;
     }
     if (fd < 0) return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: %s", strerror(err));
-    if (fchmod(fd, mode) != 0) {
+    if (keep_mode && fchmod(fd, mode) != 0) {
         err = errno;
         close(fd);
         unlink(tmp);
@@ -388,18 +490,20 @@ mkl_status mkl_fileset_commit(mkl_fileset *s) {
     mkl_status st = MKL_OK;
     dev_t synced[8];
     size_t nsynced = 0;
+    int many = s->targets.n > 4;
     for (size_t i = 0; i < s->targets.n && !st; i++) {
         Target *t = &s->targets.v[i];
         if (!t->tmp) continue;
+        size_t k = 0;
+        while (many && k < nsynced && synced[k] != t->dev) k++;
+        if (many && k < nsynced) continue;   /* its file system is synced already */
         int fd = open(t->tmp, O_RDONLY | O_CLOEXEC), err = 0;
         struct stat sb;
         if (fd < 0 || fstat(fd, &sb) != 0) err = errno;
-        size_t k = 0;
-        while (!err && k < nsynced && synced[k] != sb.st_dev) k++;
-        if (!err && k == nsynced) {
-            int rc = s->targets.n > 4 ? syncfs(fd) : fsync(fd);
+        if (!err) {
+            int rc = many ? syncfs(fd) : fsync(fd);
             if (rc != 0 && errno != EINVAL && errno != EROFS) err = errno;
-            else if (s->targets.n > 4 && nsynced < sizeof synced / sizeof *synced) synced[nsynced++] = sb.st_dev;
+            else if (many && nsynced < sizeof synced / sizeof *synced && sb.st_dev == t->dev) synced[nsynced++] = sb.st_dev;
         }
         if (fd >= 0) close(fd);
         if (err) st = mkl__err(e, MKL_ERR_WRITE, t->shown, 0, 0, "cannot write: %s", strerror(err));

@@ -199,6 +199,96 @@ static void test_font_folder(void) {
     CHECK(system(cmd) == 0);
 }
 
+/* One file set of 50,000 outputs in a folder (a print run's merge): a later
+ * name for the same file, spelled another way, is found (the first target
+ * named, after the table has grown many times) in near-linear time, and
+ * nothing is left once the set is dropped. */
+static void test_many_targets(void) {
+    /* in memory where there is /dev/shm: on ext4 the font folder's 40,000
+     * files just removed make each new file a search past their inodes */
+    char odir[600] = "/dev/shm/mkl-outputs-XXXXXX";
+    if (!mkdtemp(odir)) {
+        snprintf(odir, sizeof odir, "%s/out", dir);
+        CHECK(mkdir(odir, 0700) == 0);
+    }
+    mkl_renderer *r = NULL;
+    CHECK(mkl_renderer_new(NULL, &r) == MKL_OK);
+    mkl_fileset *s = NULL;
+    CHECK(r && mkl_fileset_new(r, &s) == MKL_OK);
+    if (!s) {
+        mkl_renderer_free(r);
+        return;
+    }
+    static const unsigned char pdf[] = "%PDF-1.7\n%%EOF\n";
+    char p[700];
+    int added = 0;
+    double t0 = cpu_now();
+    for (int i = 0; i < 50000; i++) {
+        snprintf(p, sizeof p, "%s/copy-%05d.pdf", odir, i);
+        if (mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, p) == MKL_OK) added++;
+    }
+    double dt = cpu_now() - t0;
+    CHECK_MSG(added == 50000, "%d of 50,000 added", added);
+    printf("a file set of 50,000 outputs made in %.3f s of CPU time\n", dt);
+    /* 0.6 s here (the files' own creation); comparing every pair of names
+     * took 9 s. CPU time: this guards the order of growth, not a speed */
+    CHECK_MSG(dt < 4.0, "%.2f s of CPU time", dt);
+    struct { const char *name; const char *first; } same[] = {
+        {"/./copy-00000.pdf", "copy-00000.pdf"},
+        {"/../%s/copy-49999.pdf", "copy-49999.pdf"},
+    };
+    for (size_t k = 0; k < sizeof same / sizeof *same; k++) {
+        snprintf(p, sizeof p, "%s", odir);
+        size_t n = strlen(p);
+        snprintf(p + n, sizeof p - n, same[k].name, strrchr(odir, '/') + 1);
+        mkl_status st = mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, p);
+        const char *msg = mkl_renderer_error(r)->message;
+        CHECK_MSG(st == MKL_ERR_ARGUMENT && strstr(msg, "are the same file") && strstr(msg, same[k].first),
+                  "%s: %d %s", same[k].name, st, msg);
+    }
+    snprintf(p, sizeof p, "%s/copy-50000.pdf", odir);
+    CHECK(mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, p) == MKL_OK);   /* a new name still goes */
+    mkl_fileset_free(s);   /* not committed: every temporary file removed */
+    mkl_renderer_free(r);
+    CHECK_MSG(rmdir(odir) == 0, "the folder is empty once the set is dropped: %s", strerror(errno));
+}
+
+/* A relative output name means the folder it names when it is added: after a
+ * chdir(), "out/x.pdf" is another file (the set's folder cache sees that). */
+static void test_relative_after_chdir(void) {
+    char home[4096], a[600], b[600];
+    CHECK(getcwd(home, sizeof home) != NULL);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    char p[700];
+    const char *made[] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        CHECK(mkdir(made[k], 0700) == 0);
+        snprintf(p, sizeof p, "%s/out", made[k]);
+        CHECK(mkdir(p, 0700) == 0);
+    }
+    mkl_renderer *r = NULL;
+    mkl_fileset *s = NULL;
+    CHECK(mkl_renderer_new(NULL, &r) == MKL_OK && mkl_fileset_new(r, &s) == MKL_OK);
+    static const unsigned char pdf[] = "%PDF-1.7\n%%EOF\n";
+    CHECK(chdir(a) == 0);
+    CHECK(s && mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, "out/x.pdf") == MKL_OK);
+    CHECK(chdir(b) == 0);
+    mkl_status st = s ? mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, "out/x.pdf") : MKL_ERR_ARGUMENT;
+    CHECK_MSG(st == MKL_OK, "%s", r ? mkl_renderer_error(r)->message : "");
+    CHECK(s && mkl_fileset_commit(s) == MKL_OK);
+    CHECK(chdir(home) == 0);
+    mkl_fileset_free(s);
+    mkl_renderer_free(r);
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/out/x.pdf", made[k]);
+        CHECK_MSG(unlink(p) == 0, "%s was made", p);
+        snprintf(p, sizeof p, "%s/out", made[k]);
+        CHECK(rmdir(p) == 0);
+        CHECK(rmdir(made[k]) == 0);
+    }
+}
+
 /* Control characters, invisible reordering characters and invalid bytes are
  * escaped in every message and in mkl_error_format's line. */
 static void test_escaped_messages(void) {
@@ -268,6 +358,8 @@ int main(void) {
     test_limits();
     test_long_paths();
     test_font_folder();
+    test_many_targets();
+    test_relative_after_chdir();
     test_escaped_messages();
     test_oom_names_letter();
     rmdir(dir);
