@@ -312,11 +312,19 @@ static int cores(void) {
 /* One file per row on several threads, a renderer each: workers take rows
  * in order and render each copy to memory; this thread alone writes them to
  * the file set (so a signal, which only this thread takes, always finds every
- * temporary file registered). The first failing row (by row order) is
+ * temporary file registered). The workers start before this thread has
+ * checked every row and made every file name, and render ahead meanwhile
+ * (the copies kept until it is done): a check that fails stops them, and
+ * nothing has been written. The first failing row (by row order) is
  * reported and rows after it are not started; nothing is put in place unless
  * every copy was made. The bytes are those of one thread: a renderer's
  * caches never change its output. */
 typedef struct Done { size_t row; unsigned char *pdf; size_t len; mkl_status st; mkl_error err; } Done;
+
+/* copies rendered ahead and not yet written: at most this many, and past
+ * the first, at most this many bytes */
+enum { JOBS_AHEAD = 32 };
+#define JOBS_AHEAD_BYTES ((size_t)16 << 20)
 
 typedef struct Jobs {
     pthread_mutex_t lock;
@@ -327,8 +335,10 @@ typedef struct Jobs {
     size_t first, last, next;
     size_t fail_row;          /* the first row that failed, or (size_t)-1 */
     Done *queue;              /* copies made and not yet written, at most `cap` */
-    size_t nqueue, cap;
+    size_t nqueue, cap, queued_bytes;
     int workers;              /* still running */
+    pthread_t *threads;
+    size_t started;
 } Jobs;
 
 static void *job_worker(void *arg) {
@@ -352,8 +362,10 @@ static void *job_worker(void *arg) {
         else if (d.st) snprintf(d.err.message, sizeof d.err.message, "a renderer for a thread: %s", mkl_status_str(d.st));
         mkl_letter_free(copy);
         pthread_mutex_lock(&j->lock);
-        while (j->nqueue == j->cap) pthread_cond_wait(&j->changed, &j->lock);
+        while (j->nqueue == j->cap || (j->nqueue && j->queued_bytes + d.len > JOBS_AHEAD_BYTES))
+            pthread_cond_wait(&j->changed, &j->lock);
         j->queue[j->nqueue++] = d;
+        j->queued_bytes += d.len;
         pthread_cond_broadcast(&j->changed);
     }
     j->workers--;
@@ -363,58 +375,90 @@ static void *job_worker(void *arg) {
     return NULL;
 }
 
-static int render_parallel(Run *run, const mkl_letter *tmpl, const mkl_data *data, char **names, size_t first,
-                           size_t last, mkl_fileset *files, Progress *p) {
-    size_t n = (size_t)run->jobs < last - first ? (size_t)run->jobs : last - first, done = 0, started = 0;
-    Jobs j;
-    memset(&j, 0, sizeof j);
-    pthread_mutex_init(&j.lock, NULL);
-    pthread_cond_init(&j.changed, NULL);
-    j.opts = run->opts;
-    j.tmpl = tmpl;
-    j.data = data;
-    j.first = j.next = first;
-    j.last = last;
-    j.fail_row = (size_t)-1;
-    j.cap = 2 * n;
-    j.queue = calloc(j.cap, sizeof *j.queue);
-    pthread_t *threads = j.queue ? calloc(n, sizeof *threads) : NULL;
+/* Start the workers for rows [first, last); `j->started` says how many
+ * began (none: out of memory or threads). */
+static void jobs_start(Jobs *j, Run *run, const mkl_letter *tmpl, const mkl_data *data, size_t first, size_t last) {
+    size_t n = (size_t)run->jobs < last - first ? (size_t)run->jobs : last - first;
+    memset(j, 0, sizeof *j);
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->changed, NULL);
+    j->opts = run->opts;
+    j->tmpl = tmpl;
+    j->data = data;
+    j->first = j->next = first;
+    j->last = last;
+    j->fail_row = (size_t)-1;
+    j->cap = 2 * n > JOBS_AHEAD ? 2 * n : JOBS_AHEAD;
+    j->queue = calloc(j->cap, sizeof *j->queue);
+    j->threads = j->queue ? calloc(n, sizeof *j->threads) : NULL;
+    pthread_mutex_lock(&j->lock);
+    for (size_t i = 0; j->threads && i < n; i++)
+        if (pthread_create(&j->threads[j->started], NULL, job_worker, j) == 0) j->started++;
+    j->workers = (int)j->started;
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Wait for the workers to leave, then free what they shared. */
+static void jobs_end(Jobs *j) {
+    for (size_t i = 0; i < j->started; i++) pthread_join(j->threads[i], NULL);
+    free(j->threads);
+    free(j->queue);
+    pthread_cond_destroy(&j->changed);
+    pthread_mutex_destroy(&j->lock);
+}
+
+/* A row was refused before anything was written: no more rows, the copies
+ * made are dropped. */
+static void jobs_stop(Jobs *j) {
+    pthread_mutex_lock(&j->lock);
+    j->fail_row = 0;
+    while (j->workers || j->nqueue) {
+        if (!j->nqueue) {
+            pthread_cond_wait(&j->changed, &j->lock);
+            continue;
+        }
+        Done d = j->queue[--j->nqueue];
+        j->queued_bytes -= d.len;
+        mkl_free(d.pdf);
+        pthread_cond_broadcast(&j->changed);
+    }
+    pthread_mutex_unlock(&j->lock);
+    jobs_end(j);
+}
+
+/* Every row checked: the copies go to the file set as they come. */
+static int jobs_write(Jobs *j, Run *run, char **names, mkl_fileset *files, Progress *p) {
+    size_t done = 0;
     mkl_error fail_err;
     mkl_status fail_st = MKL_OK;
-    pthread_mutex_lock(&j.lock);
-    for (size_t i = 0; threads && i < n; i++)
-        if (pthread_create(&threads[started], NULL, job_worker, &j) == 0) started++;
-    j.workers = (int)started;
-    if (!j.workers) {
+    pthread_mutex_lock(&j->lock);
+    if (!j->workers && !j->started) {
         fail_st = MKL_ERR_NOMEM;
         memset(&fail_err, 0, sizeof fail_err);
         snprintf(fail_err.message, sizeof fail_err.message, "cannot start a thread for --jobs");
     }
-    while (j.workers || j.nqueue) {
-        if (!j.nqueue) {
-            pthread_cond_wait(&j.changed, &j.lock);
+    while (j->workers || j->nqueue) {
+        if (!j->nqueue) {
+            pthread_cond_wait(&j->changed, &j->lock);
             continue;
         }
-        Done d = j.queue[--j.nqueue];
-        pthread_cond_broadcast(&j.changed);
-        pthread_mutex_unlock(&j.lock);
-        if (!d.st && d.row < j.fail_row && (d.st = mkl_fileset_add_pdf(files, d.pdf, d.len, names[d.row - first])))
+        Done d = j->queue[--j->nqueue];
+        j->queued_bytes -= d.len;
+        pthread_cond_broadcast(&j->changed);
+        pthread_mutex_unlock(&j->lock);
+        if (!d.st && d.row < j->fail_row && (d.st = mkl_fileset_add_pdf(files, d.pdf, d.len, names[d.row - j->first])))
             d.err = *mkl_renderer_error(run->r);
         mkl_free(d.pdf);
         if (++done < p->total) progress(p, done);   /* 100 % once the files are in place */
-        pthread_mutex_lock(&j.lock);
-        if (d.st && d.row < j.fail_row) {
-            j.fail_row = d.row;
+        pthread_mutex_lock(&j->lock);
+        if (d.st && d.row < j->fail_row) {
+            j->fail_row = d.row;
             fail_err = d.err;
             fail_st = d.st;
         }
     }
-    pthread_mutex_unlock(&j.lock);
-    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
-    free(threads);
-    free(j.queue);
-    pthread_cond_destroy(&j.changed);
-    pthread_mutex_destroy(&j.lock);
+    pthread_mutex_unlock(&j->lock);
+    jobs_end(j);
     return fail_st ? fail(&fail_err, fail_st) : 0;
 }
 
@@ -499,6 +543,10 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
     }
     Progress p = {now(), 0, last - first, run->quiet, run->check ? "checked" : "made"};
     int stop = 0;
+    /* -j N, one file each: the workers render while this thread checks */
+    int parallel = per_file && run->jobs > 1 && last - first > 1 && !run->check;
+    Jobs jobs;
+    if (parallel) jobs_start(&jobs, run, tmpl, data, first, last);
     for (size_t row = first; row < last && !stop; row++) {
         mkl_letter *copy;
         if ((st = mkl_letter_fill_row(r, tmpl, data, row, &copy))) {
@@ -523,6 +571,10 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
     } else if (run->problems) {
         rc = run->first_exit;
     }
+    if (parallel && rc) {   /* a row was refused: nothing was written */
+        jobs_stop(&jobs);
+        parallel = 0;
+    }
     /* 2. render: every file to a temporary one, then all put in place */
     int out_errno = 0;
     mkl_batch *batch = NULL;
@@ -538,8 +590,8 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         if (!rc && batch && !is_stdio(out) && (st = mkl_fileset_stream_batch(files, batch, out)))
             rc = fail(mkl_renderer_error(r), st);
         pending = files;
-        int parallel = per_file && run->jobs > 1 && last - first > 1;
-        if (!rc && parallel) rc = render_parallel(run, tmpl, data, names, first, last, files, &p);
+        if (parallel && !rc) rc = jobs_write(&jobs, run, names, files, &p);
+        else if (parallel) jobs_stop(&jobs);   /* the file set or the batch could not be made */
         for (size_t row = first; row < last && !rc && !parallel; row++) {
             if (batch) {
                 /* (with -j, the rows are laid out ahead on a thread of the batch's) */

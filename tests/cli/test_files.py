@@ -11,6 +11,7 @@ Prints a line per failed check and ends with "N passed, N failed".
 import hashlib
 import os
 import random
+import shutil
 import signal
 import stat
 import subprocess
@@ -28,6 +29,13 @@ LETTER = "---\nsubject: Hi\n---\n\nHello.\n"
 
 def mk(mkl, args, cwd, **kw):
     return subprocess.run([mkl, *args], cwd=cwd, capture_output=True, **kw)
+
+
+def traced(args, cwd, env=None):
+    """mkletter under strace: LeakSanitizer (a sanitizer build) cannot run under ptrace."""
+    env = dict(env or os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return mk("strace", args, cwd, env=env)
 
 
 def write(path, content):
@@ -141,6 +149,12 @@ def check_targets(mkl, tmp):
     r = mk(mkl, ["a.md", "-o", "private.pdf"], work)
     check(r.returncode == 0 and stat.S_IMODE(os.stat(old).st_mode) == 0o600, "a replaced 0600 file stays 0600",
           oct(stat.S_IMODE(os.stat(old).st_mode)))
+    shared = os.path.join(work, "shared.pdf")
+    write(shared, "old")
+    os.chmod(shared, 0o751)
+    r = mk(mkl, ["a.md", "-o", "shared.pdf"], work)
+    check(r.returncode == 0 and stat.S_IMODE(os.stat(shared).st_mode) == 0o751, "a replaced 0751 file stays 0751",
+          oct(stat.S_IMODE(os.stat(shared).st_mode)))
     mask = os.umask(0o027)
     try:
         r = mk(mkl, ["a.md", "-o", "new.pdf"], work)
@@ -174,6 +188,35 @@ def check_all_or_nothing(mkl, tmp):
           sorted(set(snapshot(work)) ^ set(before)))
 
 
+def check_calls(mkl, tmp):
+    """A merge's files cost a few system calls each: the folder resolved once
+    (not a realpath() a file, whose getcwd() and readlink()s were 5 calls),
+    no umask() or fchmod() for a new file, each temporary file opened once,
+    and one syncfs() for the lot."""
+    if not shutil.which("strace"):
+        check(False, "strace is installed (README's set-up)")
+        return
+    work = os.path.join(tmp, "calls")
+    os.makedirs(os.path.join(work, "out"))
+    write(os.path.join(work, "m.md"), MERGE)
+    write(os.path.join(work, "d.csv"), "id,name\n" + "".join(f"{i},Person {i}\n" for i in range(1, 51)))
+    r = traced(["-f", "-o", "trace.txt", "-e", "trace=getcwd,readlink,umask,fchmod,openat,syncfs,fsync,rename",
+                      mkl, "m.md", "--merge", "d.csv", "-o", "out/{{id}}.pdf", "-q", "-j", "1"], work)
+    lines = open(os.path.join(work, "trace.txt"), encoding="utf-8", errors="replace").read().splitlines()
+
+    def count(call, arg=""):
+        return sum(1 for ln in lines if f" {call}(" in ln and arg in ln)
+    check(r.returncode == 0 and len(os.listdir(os.path.join(work, "out"))) == 50, "50 files made under strace", r.stderr)
+    check(count("getcwd") + count("readlink") <= 6, "the output folder is resolved once, not for each file",
+          (count("getcwd"), count("readlink")))
+    check(count("umask") == 0 and count("fchmod") == 0, "no umask() or fchmod() for new files",
+          (count("umask"), count("fchmod")))
+    check(count("openat", ".mkletter-") == 51, "each temporary file is opened once (and one again, for the syncfs())",
+          count("openat", ".mkletter-"))
+    check(count("syncfs") == 1 and count("fsync") == 0 and count("rename") == 50, "one syncfs() and a rename() a file",
+          (count("syncfs"), count("fsync"), count("rename")))
+
+
 def check_jobs(mkl, tmp):
     """-j N: the same bytes as one thread; the first bad row by row order; all or nothing."""
     work = os.path.join(tmp, "jobs")
@@ -204,6 +247,24 @@ def check_jobs(mkl, tmp):
               f"-j {j}: the first bad row is the one reported", err)
         check(snapshot(work) == before, f"-j {j}: a bad row leaves no file and no temporary file",
               sorted(set(snapshot(work)) ^ set(before)))
+    # the workers start before the rows are checked, and are stopped when a check fails
+    if shutil.which("strace"):
+        started = {}
+        for j in ("1", "2"):
+            r = traced(["-f", "-o", "jobs.trace", "-e", "trace=clone,clone3,access", mkl, "m.md", "--merge", "d.csv",
+                              "-o", "two/{{id}}.pdf", "-q", "-j", j], work, env=env)
+            lines = open(os.path.join(work, "jobs.trace"), encoding="utf-8", errors="replace").read().splitlines()
+            main = lines[0].split()[0] if lines else ""
+            at = next((i for i, ln in enumerate(lines) if ln.startswith(main + " ") and 'access("two"' in ln), None)
+            started[j] = (r.returncode, at is not None and sum(1 for ln in lines[:at] if ln.startswith(main + " ") and " clone" in ln and "resumed" not in ln))
+        check(started["1"][0] == 0 and started["2"][0] == 0 and started["2"][1] - started["1"][1] == 2,
+              "-j 2: both workers are started before the output folder is checked (threads started before it)", started)
+    write(os.path.join(work, "dup.csv"), "id,name\n" + "".join(f"{i % 35},Person {i}\n" for i in range(1, 41)))
+    before = snapshot(work)
+    r = mk(mkl, ["m.md", "--merge", "dup.csv", "-o", "bad/{{id}}.pdf", "-j", "2"], work, env=env, timeout=120)
+    check(r.returncode == 1 and b"same output file" in r.stderr and snapshot(work) == before,
+          "-j 2 and two rows with one file name: exit 1 once the workers are stopped, nothing written",
+          (r.returncode, r.stderr[-300:]))
     for bad in ["0", "-1", "x", "2x", "257", ""]:
         r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "x.pdf", "-j", bad], work)
         check(r.returncode == 2, f"-j '{bad}': exit 2", (r.returncode, r.stderr))
@@ -262,6 +323,7 @@ def main():
         check_names_from_data(mkl, tmp)
         check_same_file(mkl, tmp)
         check_targets(mkl, tmp)
+        check_calls(mkl, tmp)
         check_all_or_nothing(mkl, tmp)
         check_jobs(mkl, tmp)
         check_signals(mkl, tmp)
