@@ -267,7 +267,8 @@ def check_jobs(mkl, tmp):
           (r.returncode, r.stderr[-300:]))
     for bad in ["0", "-1", "x", "2x", "257", ""]:
         r = mk(mkl, ["m.md", "--merge", "d.csv", "-o", "x.pdf", "-j", bad], work)
-        check(r.returncode == 2, f"-j '{bad}': exit 2", (r.returncode, r.stderr))
+        check(r.returncode == 2 and b"is not a number of threads from 1 to" in r.stderr, f"-j '{bad}': exit 2, said why",
+              (r.returncode, r.stderr))
 
 
 def long_merge(work, n):
