@@ -407,21 +407,26 @@ static void jobs_end(Jobs *j) {
     pthread_mutex_destroy(&j->lock);
 }
 
+/* The next copy made, the lock held: 0 once every worker has left and
+ * every copy is taken. */
+static int jobs_next(Jobs *j, Done *d) {
+    while (!j->nqueue) {
+        if (!j->workers) return 0;
+        pthread_cond_wait(&j->changed, &j->lock);
+    }
+    *d = j->queue[--j->nqueue];
+    j->queued_bytes -= d->len;
+    pthread_cond_broadcast(&j->changed);
+    return 1;
+}
+
 /* A row was refused before anything was written: no more rows, the copies
  * made are dropped. */
 static void jobs_stop(Jobs *j) {
+    Done d;
     pthread_mutex_lock(&j->lock);
     j->fail_row = 0;
-    while (j->workers || j->nqueue) {
-        if (!j->nqueue) {
-            pthread_cond_wait(&j->changed, &j->lock);
-            continue;
-        }
-        Done d = j->queue[--j->nqueue];
-        j->queued_bytes -= d.len;
-        mkl_free(d.pdf);
-        pthread_cond_broadcast(&j->changed);
-    }
+    while (jobs_next(j, &d)) mkl_free(d.pdf);
     pthread_mutex_unlock(&j->lock);
     jobs_end(j);
 }
@@ -431,20 +436,14 @@ static int jobs_write(Jobs *j, Run *run, char **names, mkl_fileset *files, Progr
     size_t done = 0;
     mkl_error fail_err;
     mkl_status fail_st = MKL_OK;
+    Done d;
     pthread_mutex_lock(&j->lock);
     if (!j->workers && !j->started) {
         fail_st = MKL_ERR_NOMEM;
         memset(&fail_err, 0, sizeof fail_err);
         snprintf(fail_err.message, sizeof fail_err.message, "cannot start a thread for --jobs");
     }
-    while (j->workers || j->nqueue) {
-        if (!j->nqueue) {
-            pthread_cond_wait(&j->changed, &j->lock);
-            continue;
-        }
-        Done d = j->queue[--j->nqueue];
-        j->queued_bytes -= d.len;
-        pthread_cond_broadcast(&j->changed);
+    while (jobs_next(j, &d)) {
         pthread_mutex_unlock(&j->lock);
         if (!d.st && d.row < j->fail_row && (d.st = mkl_fileset_add_pdf(files, d.pdf, d.len, names[d.row - j->first])))
             d.err = *mkl_renderer_error(run->r);

@@ -143,18 +143,13 @@ def check_targets(mkl, tmp):
     r = mk(mkl, ["a.md", "-o", "dir.pdf"], work)
     check(r.returncode == 3 and b"folder" in r.stderr and os.path.isdir(os.path.join(work, "dir.pdf")),
           "a folder as the target: exit 3, left as it is", r.stderr)
-    old = os.path.join(work, "private.pdf")
-    write(old, "old")
-    os.chmod(old, 0o600)
-    r = mk(mkl, ["a.md", "-o", "private.pdf"], work)
-    check(r.returncode == 0 and stat.S_IMODE(os.stat(old).st_mode) == 0o600, "a replaced 0600 file stays 0600",
-          oct(stat.S_IMODE(os.stat(old).st_mode)))
-    shared = os.path.join(work, "shared.pdf")
-    write(shared, "old")
-    os.chmod(shared, 0o751)
-    r = mk(mkl, ["a.md", "-o", "shared.pdf"], work)
-    check(r.returncode == 0 and stat.S_IMODE(os.stat(shared).st_mode) == 0o751, "a replaced 0751 file stays 0751",
-          oct(stat.S_IMODE(os.stat(shared).st_mode)))
+    for name, mode in (("private.pdf", 0o600), ("shared.pdf", 0o751)):
+        old = os.path.join(work, name)
+        write(old, "old")
+        os.chmod(old, mode)
+        r = mk(mkl, ["a.md", "-o", name], work)
+        check(r.returncode == 0 and stat.S_IMODE(os.stat(old).st_mode) == mode, f"a replaced {mode:04o} file keeps its mode",
+              oct(stat.S_IMODE(os.stat(old).st_mode)))
     mask = os.umask(0o027)
     try:
         r = mk(mkl, ["a.md", "-o", "new.pdf"], work)
