@@ -262,7 +262,13 @@ mkl_status mkl_batch_new(mkl_renderer *r, int duplex, mkl_batch **out) {
 }
 
 mkl_status mkl_batch_set_jobs(mkl_batch *b, int jobs) {
-    if (!b || b->w || b->rows || b->written || jobs < 1 || jobs > MKL_BATCH_MAX_JOBS) return MKL_ERR_ARGUMENT;
+    if (!b) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&b->r->err);
+    if (jobs < 1 || jobs > MKL_BATCH_MAX_JOBS)
+        return mkl__err(&b->r->err, MKL_ERR_ARGUMENT, NULL, 0, 0, "%d threads for a batch: from 1 to %d", jobs,
+                        MKL_BATCH_MAX_JOBS);
+    if (b->w || b->rows || b->written)
+        return mkl__err(&b->r->err, MKL_ERR_ARGUMENT, NULL, 0, 0, "the batch has copies already: its threads are set before");
     b->jobs = jobs;
     return MKL_OK;
 }
