@@ -287,6 +287,29 @@ static void test_relative_after_chdir(void) {
     }
 }
 
+/* A rename that fails at commit (the target became a folder after it was
+ * added) is an error naming that output, and no temporary file is left. */
+static void test_rename_fails(void) {
+    char odir[600], p[700];
+    snprintf(odir, sizeof odir, "%s/renamed", dir);
+    CHECK(mkdir(odir, 0700) == 0);
+    mkl_renderer *r = NULL;
+    mkl_fileset *s = NULL;
+    CHECK(mkl_renderer_new(NULL, &r) == MKL_OK && mkl_fileset_new(r, &s) == MKL_OK);
+    static const unsigned char pdf[] = "%PDF-1.7\n%%EOF\n";
+    snprintf(p, sizeof p, "%s/b.pdf", odir);
+    CHECK(s && mkl_fileset_add_pdf(s, pdf, sizeof pdf - 1, p) == MKL_OK);
+    CHECK(mkdir(p, 0700) == 0);   /* after it was added: only the rename can find it */
+    mkl_status st = s ? mkl_fileset_commit(s) : MKL_ERR_ARGUMENT;
+    const char *msg = r ? mkl_renderer_error(r)->message : "";
+    CHECK_MSG(st == MKL_ERR_WRITE && strstr(msg, "cannot write"), "%d %s", st, msg);
+    CHECK(r && strstr(mkl_renderer_error(r)->file, "b.pdf"));
+    mkl_fileset_free(s);
+    mkl_renderer_free(r);
+    CHECK(rmdir(p) == 0);
+    CHECK_MSG(rmdir(odir) == 0, "no temporary file is left: %s", strerror(errno));
+}
+
 /* Control characters, invisible reordering characters and invalid bytes are
  * escaped in every message and in mkl_error_format's line. */
 static void test_escaped_messages(void) {
@@ -358,6 +381,7 @@ int main(void) {
     test_font_folder();
     test_many_targets();
     test_relative_after_chdir();
+    test_rename_fails();
     test_escaped_messages();
     test_oom_names_letter();
     rmdir(dir);
