@@ -190,19 +190,22 @@ static void test_wide_first_line(void) {
     fits = L.n > 2 && L.v[0].last;
     for (size_t i = 1; i < L.n; i++) fits &= L.v[i].width <= 200 + 1e-6;
     CHECK_MSG(fits, "a line after the hard break is wider than 200pt (%zu lines)", L.n);
-    /* ... and break as the same text alone at that width does, justified or not */
-    for (int justify = 0; justify < 2; justify++) {
+    /* ... and break as the same text alone at that width does, justified or
+     * not, whether the first line is wider (a hanging indent) or narrower
+     * (a first-line indent): only the paragraph's first line has its width */
+    for (int justify = 0; justify < 4; justify++) {
+        double first_width = justify < 2 ? 400 : 150;
         mkl_shaped alone = {0};
         mkl_lines_out A = {0};
         fx_shape(&fs, hard, "en", &s);
         fx_shape(&fs, TEXT, "en", &alone);
-        CHECK(mkl__break_lines(&s, 400, 200, justify, &L, &e) == MKL_OK);
-        CHECK(mkl__break_lines(&alone, 200, 200, justify, &A, &e) == MKL_OK);
+        CHECK(mkl__break_lines(&s, first_width, 200, justify & 1, &L, &e) == MKL_OK);
+        CHECK(mkl__break_lines(&alone, 200, 200, justify & 1, &A, &e) == MKL_OK);
         size_t off = s.n - alone.n;
         int same = L.n == A.n + 1;
         for (size_t i = 0; same && i < A.n; i++) same = L.v[i + 1].start - off == A.v[i].start && L.v[i + 1].end - off == A.v[i].end;
-        CHECK_MSG(same, "after a hard break, %zu lines where the text alone makes %zu, or other breaks (justify %d)",
-                  L.n ? L.n - 1 : 0, A.n, justify);
+        CHECK_MSG(same, "after a hard break, %zu lines where the text alone makes %zu, or other breaks (justify %d, "
+                  "first line %.0fpt)", L.n ? L.n - 1 : 0, A.n, justify & 1, first_width);
         mkl__free(A.v);
         mkl__shaped_free(&alone);
     }
