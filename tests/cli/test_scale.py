@@ -133,6 +133,14 @@ def petition(tmp, n=100000):
           f"{per:.0f} bytes ({kb4} KB for {n // 4:,}, {kb} KB for {n:,})")
     q = run(["qpdf", "--check", pdf])
     check(q.returncode == 0, "qpdf --check passes the petition", text(q.stdout + q.stderr)[-300:])
+    # the structure tree: an element's /K holds at most 8,191 kids (the array
+    # size readers keep to); the list's 100,000 items come in groups of them
+    qdf = os.path.join(work, "p-qdf.pdf")
+    run(["qpdf", "--qdf", "--object-streams=disable", pdf, qdf])
+    body = open(qdf, "rb").read().decode("latin-1") if os.path.exists(qdf) else ""
+    widest = max((len(re.findall(r"\d+ 0 R", k)) for k in re.findall(r"/K \[([^\]]*)\]", body)), default=0)
+    check(body and widest <= 8191 and (n <= 8191 or widest > 4000),
+          "no structure element has more than 8,191 kids (the signatories' list in groups)", widest)
     t = text(run(["pdftotext", pdf, "-"]).stdout)
     found = sum(1 for nm in (names[0], names[1], names[n // 2], names[-2], names[-1]) if nm in t)
     check(found == 5, "the first, middle and last signatories read back (pdftotext)", found)
