@@ -213,6 +213,29 @@ static void test_wide_first_line(void) {
     mkl__shaped_free(&s);
 }
 
+/* A line that ends at a space is as wide as its last glyph without the
+ * kerning with that space (endw): counted when the line is chosen, not only
+ * when it is measured afterwards. */
+static void test_line_end_kerning(void) {
+    mkl_fontset fs = fx_body();
+    mkl_shaped s = {0};
+    mkl_lines_out L = {0};
+    mkl_error e = {0};
+    fx_shape(&fs, "aaaa bbbb cccc", "en", &s);
+    size_t last_b = 8;   /* the glyph of the second word's last letter (one glyph a letter) */
+    CHECK(s.n == 14 && (s.g[last_b + 1].flags & MKL_G_SPACE));
+    if (s.n != 14) return;
+    double loses = s.g[last_b].endw - s.g[last_b].adv;
+    double w = mkl__shaped_width(&s, 0, last_b + 1) + loses + 1.5;   /* "aaaa bbbb" fits, by 1.5 pt */
+    s.g[last_b].endw += 3;   /* ... unless its end loses 3 pt more of kerning */
+    CHECK(mkl__break_lines(&s, w, w, 0, &L, &e) == MKL_OK);
+    int fits = L.n > 0;
+    for (size_t i = 0; i < L.n; i++) fits &= L.v[i].width <= w + 1e-6;
+    CHECK_MSG(fits, "%zu lines, the first %.2f pt in %.2f pt", L.n, L.n ? L.v[0].width : 0.0, w);
+    mkl__free(L.v);
+    mkl__shaped_free(&s);
+}
+
 /* The stretch ratio of a justified line of glyphs [a, b) set `w` wide, as
  * the breaker and mkl__justify count it (spaces and Hangul gaps). */
 static double ratio(const mkl_shaped *s, size_t a, size_t b, double w) {
@@ -301,6 +324,7 @@ int main(void) {
     test_emergency();
     test_expansion_counted();
     test_hard_break();
+    test_line_end_kerning();
     test_even_spacing();
     test_hyphen_fits();
     test_wide_first_line();
