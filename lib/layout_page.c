@@ -13,40 +13,76 @@ double mkl__band_top(const Composer *c) {
     return c->page_height - c->margin_bottom + 2 * c->lead - 12 - c->doc->lh_footer.n * 9.5 - 3;
 }
 
-/* The running header of pages 2+ as one line in `p`: the addressee's first
- * line and the date, "Name  ·  date". An addressee too long for the line is
- * shortened at a word (or, for one long word, at a character) and ends in
- * an ellipsis; the date stays whole. */
+/* The running header of pages 2+ is one line: the addressee's first line and
+ * the date, "Name  ·  date". What is too long for the line is shortened at a
+ * word (or, for one long word, at a character) and ends in an ellipsis: the
+ * addressee first, down to nothing; then the date, which stays whole while
+ * it fits alone. */
+typedef struct Header {
+    const char *part[2];   /* the addressee's first line, the date (NULL: none) */
+    size_t len[2], keep[2];
+} Header;
+
+static mkl_status header_set(Composer *c, Par *p, const Header *h, double fsize, int *fits) {
+    mkl_buf b = {0};
+    for (int i = 0; i < 2; i++) {
+        if (!h->part[i]) continue;
+        if (i == 1 && b.n) mkl__buf_adds(&b, "  \xC2\xB7  ");
+        mkl__buf_add(&b, h->part[i], h->keep[i]);
+        if (h->keep[i] < h->len[i]) mkl__buf_adds(&b, "\xE2\x80\xA6");   /* … */
+    }
+    if (b.oom) {
+        mkl__buf_free(&b);
+        return mkl__lay_oom(c);
+    }
+    mkl_status st = mkl__par_plain(c, p, &c->body, b.s ? b.s : "", fsize, fsize * 1.25, 0, 1e6, AL_LEFT, GRAY);
+    mkl__buf_free(&b);
+    *fits = !st && (!p->lines.n || p->lines.v[0].width <= c->text_width);
+    return st;
+}
+
+/* The start of the character at or before byte k of s. */
+static size_t char_start(const char *s, size_t k) {
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    return k;
+}
+
+/* Cuts part i of the header to the longest prefix that fits (the others as
+ * they are): found by halving, as the width grows with the prefix, then
+ * taken back to the end of a word, without the spaces and punctuation before
+ * the cut; inside the first word, at a character. A few shapings, not one a
+ * character, however long the part. */
+static mkl_status header_cut(Composer *c, Par *p, Header *h, int i, double fsize) {
+    const char *s = h->part[i];
+    size_t lo = 0, hi = h->len[i];   /* a cut at lo fits (or is 0), at hi it does not */
+    mkl_status st = MKL_OK;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        int fits = 0;
+        h->keep[i] = char_start(s, mid);
+        if ((st = header_set(c, p, h, fsize, &fits))) return st;
+        if (fits) lo = mid;
+        else hi = mid;
+    }
+    size_t cut = char_start(s, lo), k = cut;
+    if (s[k] != ' ') {
+        while (k > 0 && s[k - 1] != ' ') k--;
+        if (k == 0) k = cut;   /* one word: cut at a character */
+    }
+    while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == ',' || s[k - 1] == ';' || s[k - 1] == ':')) k--;
+    h->keep[i] = k;
+    return st;
+}
+
 static mkl_status running_header(Composer *c, Par *p, double fsize) {
     const mkl_doc *d = c->doc;
-    const char *to = d->to.n ? d->to.v[0] : "";
-    size_t keep = strlen(to);
-    mkl_status st = MKL_OK;
-    for (int shortened = 0;; shortened = 1) {
-        mkl_buf b = {0};
-        mkl__buf_add(&b, to, keep);
-        if (shortened) mkl__buf_adds(&b, "\xE2\x80\xA6");   /* … */
-        if (c->date) {
-            if (b.n) mkl__buf_adds(&b, "  \xC2\xB7  ");
-            mkl__buf_adds(&b, c->date);
-        }
-        if (b.oom) {
-            mkl__buf_free(&b);
-            return mkl__lay_oom(c);
-        }
-        st = mkl__par_plain(c, p, &c->body, b.s, fsize, fsize * 1.25, 0, 1e6, AL_LEFT, GRAY);
-        mkl__buf_free(&b);
-        if (st || !p->lines.n || p->lines.v[0].width <= c->text_width || keep == 0) break;
-        /* drop the last word (with the spaces and punctuation before it), or,
-         * with one word left, its last character */
-        size_t k = keep;
-        while (k > 0 && to[k - 1] != ' ') k--;
-        if (k == 0) {
-            k = keep - 1;
-            while (k > 0 && ((unsigned char)to[k] & 0xC0) == 0x80) k--;
-        }
-        while (k > 0 && (to[k - 1] == ' ' || to[k - 1] == ',' || to[k - 1] == ';' || to[k - 1] == ':')) k--;
-        keep = k;
+    Header h = {{d->to.n ? d->to.v[0] : "", c->date}, {0, 0}, {0, 0}};
+    for (int i = 0; i < 2; i++) h.keep[i] = h.len[i] = h.part[i] ? strlen(h.part[i]) : 0;
+    int fits = 0;
+    mkl_status st = header_set(c, p, &h, fsize, &fits);
+    for (int i = 0; i < 2 && !st && !fits; i++) {
+        if (!h.len[i]) continue;
+        if (!(st = header_cut(c, p, &h, i, fsize))) st = header_set(c, p, &h, fsize, &fits);
     }
     if (!st) {
         p->w1 = p->w = c->text_width;

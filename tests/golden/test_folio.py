@@ -22,6 +22,14 @@ def pages(pdf):
     return out.split("\f")[:-1] if out.endswith("\f") else out.split("\f")
 
 
+def words_of(pdf, page):
+    """(x0, y0, x1, word) of every word on a page, from pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", pdf, "-"],
+                         capture_output=True, text=True).stdout
+    return [(float(m[1]), float(m[2]), float(m[3]), m[4]) for m in
+            re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', out)]
+
+
 def main():
     mkl, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     with tempfile.TemporaryDirectory(prefix="mkletter-folio-") as tmp:
@@ -56,6 +64,21 @@ def main():
             head = texts[1].strip().splitlines()[0].strip() if texts[1].strip() else ""
             check(re.search(r"Word\d{3}\u2026\s+\u00b7\s+February 21, 2020$", head) is not None,
                   "a shortened addressee ends in an ellipsis after a whole word, and the date stays whole", head)
+        # a date set as written that is longer than the line alone: the
+        # addressee goes, then the date is shortened; nothing passes the margin
+        date = ", ".join(f"day{k:02d} of the long meeting" for k in range(40))
+        with open(letter, "w", encoding="utf-8") as f:
+            f.write(f"---\nsubject: Long date\ndate: {date}\nto: |\n  Moon Jae-in\n---\n\n{body}\n")
+        r = subprocess.run([mkl, letter, "-o", pdf], capture_output=True)
+        check(r.returncode == 0, "the long-date letter renders", r.stderr)
+        boxes = words_of(pdf, 2) if r.returncode == 0 else []
+        head = [w for w in boxes if w[1] < 60]
+        body_right = max((w[2] for w in boxes if w[1] >= 60), default=0)
+        check(head and body_right and max(w[2] for w in head) <= body_right + 0.5,
+              "page 2's header ends inside the text width", (head[-3:], body_right))
+        text = " ".join(w[3] for w in head)
+        check(re.fullmatch(r"\u2026 \u00b7 day00 of the long meeting, (day\d\d of the long meeting, )*day\d\d of the long\S*\u2026", text)
+              is not None, "the addressee is dropped and the date cut after a whole word, with an ellipsis", text)
     finish()
 
 
