@@ -588,6 +588,8 @@ static int merge(Run *run, const char *in, const mkl_letter *tmpl, const char *c
         /* a combined file: its pages go to its temporary file as they are made */
         if (!rc && batch && !is_stdio(out) && (st = mkl_fileset_stream_batch(files, batch, out)))
             rc = fail(mkl_renderer_error(r), st);
+        /* to standard output: to an unnamed temporary file, handed over whole */
+        if (!rc && batch && is_stdio(out) && (st = mkl_batch_spool(batch))) rc = fail(mkl_renderer_error(r), st);
         pending = files;
         if (parallel && !rc) rc = jobs_write(&jobs, run, names, files, &p);
         else if (parallel) jobs_stop(&jobs);   /* the file set or the batch could not be made */

@@ -427,6 +427,18 @@ MKL_API int mkl_batch_page_count(const mkl_batch *b);
  * A batch is written once. */
 MKL_API mkl_status mkl_batch_write_file(mkl_batch *b, const char *path);
 MKL_API mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user);
+/** Before the first copy: let mkl_batch_write() keep the batch flat in
+ * memory. Each copy's pages go, as the copy is added, to an unnamed
+ * temporary file in $TMPDIR (an absolute path; else /tmp), which is gone
+ * when the batch is freed, even if the program is killed; mkl_batch_write()
+ * still hands the file over only once it is whole, in pieces of up to
+ * 1 MiB, and mkl_batch_set_jobs() applies as for mkl_fileset_stream_batch()
+ * (the file is byte for byte that of mkl_batch_write_file()). A PDF/A or
+ * signed batch is made whole in memory all the same. MKL_ERR_WRITE (on the
+ * renderer, naming the folder) when no temporary file can be made there;
+ * MKL_ERR_ARGUMENT when `b` has copies or a file already. A write to the
+ * temporary file that fails (a full disk) fails the copy being added. */
+MKL_API mkl_status mkl_batch_spool(mkl_batch *b);
 MKL_API void mkl_batch_free(mkl_batch *b);
 
 /* ## Rendering */
@@ -488,8 +500,9 @@ MKL_API mkl_status mkl_fileset_add_batch(mkl_fileset *s, mkl_batch *b, const cha
  * mkl_fileset_add_batch(s, b, path) writes the rest (the fonts, the page
  * tree, the cross-reference) and closes the file, which the commit puts in
  * place as any other. A PDF/A or signed batch is still made whole and
- * written at the end (its file ID and signature cover all of it), and so is
- * one for a device or FIFO. A batch that fails (a copy that cannot be added)
+ * written at the end (its file ID and signature cover all of it). For a
+ * device or FIFO the file goes to an unnamed temporary file, as with
+ * mkl_batch_spool(), written through at commit. A batch that fails (a copy that cannot be added)
  * leaves no file. MKL_ERR_ARGUMENT when `b` has copies already. */
 MKL_API mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *path);
 /** Put every file in place. A target that is a file the renderer read (the

@@ -338,11 +338,24 @@ mkl_status mkl_batch_write_file(mkl_batch *b, const char *path) {
     return st;
 }
 
+mkl_status mkl_batch_spool(mkl_batch *b) {
+    if (!b) return MKL_ERR_ARGUMENT;
+    mkl__err_clear(&b->r->err);
+    if (b->w || b->rows || b->written || b->sink)
+        return mkl__err(&b->r->err, MKL_ERR_ARGUMENT, NULL, 0, 0,
+                        "the batch has copies or a file already: it is spooled before");
+    mkl_status st = mkl__spool_new(b->r, &b->spool);
+    if (!st && (st = mkl__batch_stream(b, mkl__spool_sink, b->spool, mkl__spool_name(b->spool))))
+        mkl__err(&b->r->err, st, NULL, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
+    return st;
+}
+
 mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user) {
     if (!write) return MKL_ERR_ARGUMENT;
     mkl_buf out = {0};
     mkl_status st = finish(b, &out);
-    if (!st && out.n && write(user, (const unsigned char *)out.s, out.n))
+    if (!st && b->spool) st = mkl__spool_hand_over(b->spool, out.s, out.n, write, user, &b->r->err);
+    else if (!st && out.n && write(user, (const unsigned char *)out.s, out.n))
         st = mkl__err(&b->r->err, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
     mkl__buf_free(&out);
     return st;
@@ -368,6 +381,7 @@ void mkl_batch_free(mkl_batch *b) {
     if (!b) return;
     mkl__batch_rows_free(b);
     mkl__pdfw_free(b->w);
+    mkl__spool_free(b->spool);
     mkl__free(b->sink_name);
     mkl__free(b);
 }

@@ -18,6 +18,7 @@ struct mkl_batch {
     int (*sink)(void *user, const char *data, size_t n);
     void *sink_user;
     char *sink_name;
+    mkl_spool *spool;   /* the sink's temporary file, for mkl_batch_write (mkl_batch_spool) */
     struct BatchRows *rows;   /* rows laid out ahead (batch_rows.c), or NULL */
 };
 

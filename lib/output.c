@@ -32,6 +32,8 @@ typedef struct Target {
     char *shown;       /* the name the caller gave, for messages */
     char *tmp;         /* its temporary file, or NULL when written through */
     mkl_buf through;   /* for a device or FIFO: the bytes, written at commit */
+    mkl_spool *spool;  /* or, for a batch streamed to one, where they wait */
+    int cancelled;     /* its batch failed: it cannot be committed */
     Stream *stream;    /* open still, or NULL */
     dev_t dev;         /* the file system of its folder (one syncfs() each) */
 } Target;
@@ -99,6 +101,7 @@ static void target_free(Target *t) {
     mkl__free(t->shown);
     mkl__free(t->tmp);
     mkl__buf_free(&t->through);
+    mkl__spool_free(t->spool);
 }
 
 void mkl_fileset_free(mkl_fileset *s) {
@@ -348,6 +351,7 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
         if (!S_ISREG(sb.st_mode))
             return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: '%s' is %s, not a regular file; it is left as it is",
                             path, S_ISDIR(sb.st_mode) ? "a folder" : S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
+
         keep_mode = 1;
         mode = sb.st_mode & 07777;   /* a replaced file keeps its permissions */
     }
@@ -420,6 +424,9 @@ static int stream_write(void *user, const char *data, size_t n) {
     return st->err;
 }
 
+/* stream_write() as a writer callback (a spool written through to a device) */
+static int write_stream(void *user, const unsigned char *data, size_t n) { return stream_write(user, (const char *)data, n); }
+
 mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *path) {
     if (!s || !b || !path) return MKL_ERR_ARGUMENT;
     mkl__err_clear(&s->r->err);
@@ -427,12 +434,19 @@ mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *pa
     if (!strm) return mkl__err(&s->r->err, MKL_ERR_NOMEM, path, 0, 0, "out of memory");
     int fd;
     mkl_status st = open_target(s, path, NULL, 0, &fd);
-    if (st || fd < 0) {   /* (a device or FIFO: the batch is made whole, then added) */
+    if (st) {
         mkl__free(strm);
-        if (!st) s->targets.n--, target_free(&s->targets.v[s->targets.n]);
         return st;
     }
     Target *t = &s->targets.v[s->targets.n - 1];
+    if (fd < 0) {
+        /* a device or FIFO: the batch waits in a spool, written through at commit */
+        mkl__free(strm);
+        if (!(st = mkl__spool_new(s->r, &t->spool)) && (st = mkl__batch_stream(b, mkl__spool_sink, t->spool, path)))
+            mkl__err(&s->r->err, st, path, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
+        if (st) s->targets.n--, target_free(t);
+        return st;
+    }
     strm->fd = fd;
     strm->err = 0;
     t->stream = strm;
@@ -442,8 +456,23 @@ mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *pa
 }
 
 mkl_status mkl__fileset_end_stream(mkl_fileset *s, void *user, const char *path, int ok, const char *data, size_t len) {
+    mkl_status st;
     for (size_t i = 0; i < s->targets.n; i++) {
         Target *t = &s->targets.v[i];
+        if (t->spool && t->spool == user) {
+            if (strcmp(t->shown, path))
+                return mkl__err(&s->r->err, MKL_ERR_ARGUMENT, path, 0, 0, "the batch goes to '%s', not '%s'", t->shown, path);
+            int err = ok && len ? mkl__spool_sink(t->spool, data, len) : 0;
+            if (!err) err = mkl__spool_error(t->spool);
+            st = err ? mkl__err(&s->r->err, MKL_ERR_WRITE, mkl__spool_name(t->spool), 0, 0, "cannot write: %s", strerror(err))
+                     : MKL_OK;
+            if (!ok || err) {   /* nothing of it is written */
+                mkl__spool_free(t->spool);
+                t->spool = NULL;
+                t->cancelled = 1;
+            }
+            return st;
+        }
         if (!t->stream || t->stream != user) continue;
         if (strcmp(t->shown, path))
             return mkl__err(&s->r->err, MKL_ERR_ARGUMENT, path, 0, 0, "the batch goes to '%s', not '%s'", t->shown, path);
@@ -516,11 +545,20 @@ mkl_status mkl_fileset_commit(mkl_fileset *s) {
         if (t->tmp) {
             if (rename(t->tmp, t->path) != 0) err = errno;
             else unregister_tmp(s, t->tmp);
+        } else if (t->cancelled) {
+            err = ECANCELED;
         } else {
             int fd = open(t->path, O_WRONLY | O_CLOEXEC);
             if (fd < 0) err = errno;
             else {
-                err = write_all(fd, t->through.s, t->through.n);
+                if (t->spool) {
+                    Stream to = {fd, 0};
+                    mkl_error ignore;
+                    if (mkl__spool_hand_over(t->spool, NULL, 0, write_stream, &to, &ignore) && !(err = to.err))
+                        err = ignore.code == MKL_ERR_NOMEM ? ENOMEM : EIO;
+                } else {
+                    err = write_all(fd, t->through.s, t->through.n);
+                }
                 if (close(fd) != 0 && !err) err = errno;
             }
         }
@@ -539,4 +577,75 @@ mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data
     if (!st) st = mkl_fileset_commit(s);
     mkl_fileset_free(s);
     return st;
+}
+
+/* ## Spools (mkl_batch_spool): a combined file for a writer callback, kept
+ * in an unnamed temporary file as it is made, so that memory stays flat and
+ * the writer still gets the file only once it is whole. */
+struct mkl_spool {
+    int fd;
+    Stream out;     /* (fd and the first write error: the batch's sink) */
+    char name[80];  /* "a temporary file in DIR", for messages */
+};
+
+mkl_status mkl__spool_new(mkl_renderer *r, mkl_spool **out) {
+    *out = NULL;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || dir[0] != '/') dir = "/tmp";
+    mkl_spool *sp = mkl__calloc(1, sizeof *sp);
+    if (!sp) return mkl__err(&r->err, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    int shown = (int)strlen(dir) > 48 ? 48 : (int)strlen(dir);
+    snprintf(sp->name, sizeof sp->name, "a temporary file in %.*s%s", shown, dir, shown < (int)strlen(dir) ? "..." : "");
+    /* unnamed from the start where the file system can (O_TMPFILE), else
+     * named for as long as it takes to remove the name */
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        char tmpl[PATH_MAX];
+        if (snprintf(tmpl, sizeof tmpl, "%s/" TMP_PREFIX "spool-XXXXXX", dir) >= (int)sizeof tmpl) errno = ENAMETOOLONG;
+        else if ((fd = mkostemp(tmpl, O_CLOEXEC)) >= 0) unlink(tmpl);
+    }
+    if (fd < 0) {
+        int err = errno;
+        mkl__free(sp);
+        return mkl__err(&r->err, MKL_ERR_WRITE, dir, 0, 0, "cannot make a temporary file for the combined file: %s",
+                        strerror(err));
+    }
+    sp->fd = sp->out.fd = fd;
+    *out = sp;
+    return MKL_OK;
+}
+
+int mkl__spool_sink(void *user, const char *data, size_t n) { return stream_write(&((mkl_spool *)user)->out, data, n); }
+
+const char *mkl__spool_name(const mkl_spool *sp) { return sp->name; }
+
+int mkl__spool_error(const mkl_spool *sp) { return sp->out.err; }
+
+mkl_status mkl__spool_hand_over(mkl_spool *sp, const char *tail, size_t len, mkl_write_fn write, void *user,
+                                mkl_error *e) {
+    const size_t piece = (size_t)1 << 20;
+    char *buf = mkl__malloc(piece);
+    if (!buf) return mkl__err(e, MKL_ERR_NOMEM, NULL, 0, 0, "out of memory");
+    mkl_status st = MKL_OK;
+    int err = sp->out.err;
+    for (off_t at = 0; !err && !st;) {
+        ssize_t n = pread(sp->fd, buf, piece, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) err = errno;
+        if (n <= 0) break;
+        at += n;
+        if (write(user, (const unsigned char *)buf, (size_t)n))
+            st = mkl__err(e, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
+    }
+    mkl__free(buf);
+    if (err) return mkl__err(e, MKL_ERR_WRITE, sp->name, 0, 0, "cannot read it back: %s", strerror(err));
+    if (!st && len && write(user, (const unsigned char *)tail, len))
+        st = mkl__err(e, MKL_ERR_WRITE, NULL, 0, 0, "the writer callback failed");
+    return st;
+}
+
+void mkl__spool_free(mkl_spool *sp) {
+    if (!sp) return;
+    close(sp->fd);
+    mkl__free(sp);
 }

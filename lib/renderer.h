@@ -64,6 +64,20 @@ void *mkl__batch_sink_user(const mkl_batch *b);
  * (mkl_fileset_stream_batch; `user` the stream): when `ok`, `data` appended
  * and the file closed; else (the batch failed) the file removed. */
 mkl_status mkl__fileset_end_stream(mkl_fileset *s, void *user, const char *path, int ok, const char *data, size_t len);
+/* A spool (output.c): an unnamed temporary file in $TMPDIR (or /tmp) that a
+ * batch written by mkl_batch_write() is streamed to (mkl__spool_sink, the
+ * user the spool; mkl__spool_name for messages), handed to the writer in
+ * pieces at the end with `tail` (the rest of the file) after it, and gone
+ * when freed. Errors on r->err (new) and `e` (hand over). */
+typedef struct mkl_spool mkl_spool;
+mkl_status mkl__spool_new(mkl_renderer *r, mkl_spool **out);
+int mkl__spool_sink(void *user, const char *data, size_t n);
+const char *mkl__spool_name(const mkl_spool *sp);
+/* The first write to the spool that failed (an errno), or 0. */
+int mkl__spool_error(const mkl_spool *sp);
+mkl_status mkl__spool_hand_over(mkl_spool *sp, const char *tail, size_t len, mkl_write_fn write, void *user,
+                                mkl_error *e);
+void mkl__spool_free(mkl_spool *sp);
 mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data, size_t len);
 
 #endif

@@ -49,10 +49,24 @@ static char *slurp(const char *path, size_t *len) {
     return mkl__read_file(path, (size_t)1 << 30, "PDF", &s, len, NULL) == MKL_OK ? s : NULL;
 }
 
-/* A combined file of `copies` copies made with `jobs` threads into `path`;
- * the copy `bad` (or none: -1) has a character no font has. Returns the
- * status of the whole; *during: the threads while copies were added. */
-static mkl_status combined(int jobs, int copies, int bad, const char *path, int *during) {
+/* What a writer callback was handed: the bytes, the pieces, the largest;
+ * `fail_at`: the piece it fails (0: none). */
+typedef struct Got { mkl_buf all; int pieces, fail_at; size_t largest; } Got;
+
+static int collect(void *user, const unsigned char *data, size_t len) {
+    Got *g = user;
+    if (++g->pieces == g->fail_at) return 1;
+    mkl__buf_add(&g->all, (const char *)data, len);
+    if (len > g->largest) g->largest = len;
+    return 0;
+}
+
+/* A combined file of `copies` copies made with `jobs` threads into `path`
+ * (or, when `spooled` is not NULL, spooled and handed to it by
+ * mkl_batch_write); the copy `bad` (or none: -1) has a character no font
+ * has. Returns the status of the whole; *during: the threads while copies
+ * were added. */
+static mkl_status combined_to(int jobs, int copies, int bad, const char *path, Got *spooled, int *during) {
     mkl_options o;
     mkl_options_init(&o);
     o.font_dir = MKL_TEST_FONT_DIR;
@@ -66,7 +80,7 @@ static mkl_status combined(int jobs, int copies, int bad, const char *path, int 
     if (!st) st = mkl_fileset_new(r, &s);
     if (!st) st = mkl_batch_new(r, 0, &b);
     if (!st) st = mkl_batch_set_jobs(b, jobs);
-    if (!st) st = mkl_fileset_stream_batch(s, b, path);
+    if (!st) st = spooled ? mkl_batch_spool(b) : mkl_fileset_stream_batch(s, b, path);
     *during = 0;
     for (int i = 0; i < copies && !st; i++) {
         Row row;
@@ -80,15 +94,55 @@ static mkl_status combined(int jobs, int copies, int bad, const char *path, int 
         mkl_letter_free(l);
         if (!st && threads() > *during) *during = threads();
     }
-    if (!st) st = mkl_fileset_add_batch(s, b, path);
+    if (!st) st = spooled ? mkl_batch_write(b, collect, spooled) : mkl_fileset_add_batch(s, b, path);
     if (!st) CHECK_MSG(threads() == 1, "the batch's threads are joined once it is written: %d left", threads());
-    if (!st) st = mkl_fileset_commit(s);
+    if (!st && !spooled) st = mkl_fileset_commit(s);
     mkl_fileset_free(s);
     mkl_batch_free(b);
     mkl_letter_free(tmpl);
     mkl_renderer_free(r);
     CHECK(threads() == 1);
     return st;
+}
+
+static mkl_status combined(int jobs, int copies, int bad, const char *path, int *during) {
+    return combined_to(jobs, copies, bad, path, NULL, during);
+}
+
+/* mkl_batch_spool: before the first copy only; the writer gets the bytes of
+ * the file streamed to a file set, in pieces of at most 1 MiB, with the
+ * threads of mkl_batch_set_jobs; a writer that fails is MKL_ERR_WRITE. */
+static void test_spool(const char *streamed, size_t streamed_len) {
+    mkl_renderer *r = NULL;
+    mkl_batch *b = NULL;
+    mkl_letter *l = NULL;
+    const char *t = "---\nto: A\n---\n\nHello.\n";
+    CHECK(mkl_batch_spool(NULL) == MKL_ERR_ARGUMENT);
+    CHECK(mkl_renderer_new(NULL, &r) == MKL_OK && mkl_batch_new(r, 0, &b) == MKL_OK);
+    CHECK(mkl_letter_parse(r, t, strlen(t), "t.md", NULL, &l) == MKL_OK && mkl_batch_add(b, l) == MKL_OK);
+    CHECK(mkl_batch_spool(b) == MKL_ERR_ARGUMENT && strstr(mkl_renderer_error(r)->message, "it is spooled before"));
+    mkl_letter_free(l);
+    mkl_batch_free(b);
+    mkl_renderer_free(r);
+    Got got = {0};
+    int during = 0;
+    CHECK(combined_to(3, 40, -1, NULL, &got, &during) == MKL_OK);
+    CHECK_MSG(during == 3, "spooled, three jobs: two threads beside this one (%d)", during);
+    CHECK_MSG(got.all.n == streamed_len && !memcmp(got.all.s, streamed, streamed_len),
+              "spooled: the writer gets the bytes of the file streamed to a file set (%zu and %zu bytes)", got.all.n,
+              streamed_len);
+    mkl__buf_free(&got.all);
+    /* 1,500 copies, some 1.7 MB: more than the spool's piece */
+    Got big = {0};
+    CHECK(combined_to(1, 1500, -1, NULL, &big, &during) == MKL_OK);
+    CHECK_MSG(big.pieces >= 2 && big.largest <= ((size_t)1 << 20) && big.all.n > ((size_t)1 << 20),
+              "in pieces of at most 1 MiB (%d, the largest %zu, %zu in all)", big.pieces, big.largest, big.all.n);
+    mkl__buf_free(&big.all);
+    for (int at = 1; at <= 2; at++) {
+        Got failing = {.fail_at = at};
+        CHECK_MSG(combined_to(1, 1500, -1, NULL, &failing, &during) == MKL_ERR_WRITE, "a writer failing piece %d", at);
+        mkl__buf_free(&failing.all);
+    }
 }
 
 static void test_arguments(void) {
@@ -216,6 +270,7 @@ int main(void) {
     size_t n1 = 0, n3 = 0;
     char *a = slurp(p1, &n1), *c = slurp(p3, &n3);
     CHECK_MSG(a && c && n1 > 10000 && n1 == n3 && !memcmp(a, c, n1), "-j 3 writes the bytes of -j 1 (%zu and %zu bytes)", n1, n3);
+    if (a) test_spool(a, n1);
     free(a);
     free(c);
     /* copy 30 of 40 fails, with streams of the copies before it still being deflated: no file */
