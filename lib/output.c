@@ -221,7 +221,10 @@ static const char *resolve_folder(mkl_fileset *s, const char *dir, dev_t *dev) {
 
 /* Where `path` really is: a symlink followed to the file it names (so the
  * link stays a link), a new file's folder made absolute; `*exists` says
- * whether `*sb` is the stat() of that file. NULL: out of memory. */
+ * whether `*sb` is the stat() of that file: 1, or 2 for a link that opens
+ * but names no path (/dev/stdout to a pipe: /proc/self/fd/1 reads
+ * "pipe:[...]"), kept as given, which can only be written through, never
+ * replaced. NULL: out of memory. */
 static char *resolve_target(mkl_fileset *s, const char *path, struct stat *sb, int *exists, dev_t *dev) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
@@ -240,6 +243,11 @@ static char *resolve_target(mkl_fileset *s, const char *path, struct stat *sb, i
                 *dev = sb->st_dev;
             }
             return r;
+        }
+        if (plain_name && stat(path, sb) == 0) {
+            *exists = 2;
+            *dev = sb->st_dev;
+            return mkl__strdup(path);
         }
         found = 0;   /* a dangling link: replaced, as a new file would be */
     }
@@ -351,7 +359,11 @@ static mkl_status open_target(mkl_fileset *s, const char *path, const char *data
         if (!S_ISREG(sb.st_mode))
             return mkl__err(e, MKL_ERR_WRITE, path, 0, 0, "cannot write: '%s' is %s, not a regular file; it is left as it is",
                             path, S_ISDIR(sb.st_mode) ? "a folder" : S_ISSOCK(sb.st_mode) ? "a socket" : "a device");
-
+        if (exists == 2)
+            return mkl__err(e, MKL_ERR_WRITE, path, 0, 0,
+                            "cannot write: '%s' opens a file that has no name in a folder (a deleted file); it is left as "
+                            "it is",
+                            path);
         keep_mode = 1;
         mode = sb.st_mode & 07777;   /* a replaced file keeps its permissions */
     }

@@ -139,6 +139,46 @@ def check_targets(mkl, tmp):
     reader.join(30)
     check(r.returncode == 0 and got and got[0].startswith(b"%PDF") and stat.S_ISFIFO(os.stat(fifo).st_mode),
           "a FIFO target gets the PDF through it and stays a FIFO", r.stderr)
+    # a link that opens but names no path, as /dev/stdout and /dev/fd/N do for
+    # a pipe (/proc/self/fd/N reads "pipe:[...]"): written through, the link
+    # kept (replacing it replaced /dev/stdout itself, as root); made here in
+    # the work folder, so that a failing run replaces nothing of the system's
+    write(os.path.join(work, "m.md"), MERGE)
+    write(os.path.join(work, "d.csv"), "name\n" + "".join(f"Person {i}\n" for i in range(1, 301)))
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1600000000")
+    for name in ("stdout.pdf", "fdN.pdf"):
+        for args, what in ((["a.md"], "a letter"), (["m.md", "--merge", "d.csv", "-q"], "a combined file of 300 copies"),
+                           (["m.md", "--merge", "d.csv", "--rows", "1-20", "--pdfa", "-q"],
+                            "a PDF/A combined file (made whole)")):
+            rd, wr = os.pipe()
+            fd = 1 if name == "stdout.pdf" else wr   # (standard output, or the pipe's own number, as >(lpr) gives)
+            link = os.path.join(work, name)
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(f"/proc/self/fd/{fd}", link)
+            p = subprocess.Popen([mkl, *args, "-o", name], cwd=work, stdout=wr if fd == 1 else subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, pass_fds=(wr,), env=env)
+            os.close(wr)
+            with os.fdopen(rd, "rb") as f:
+                got = f.read()
+            err = p.stderr.read()
+            p.wait(60)
+            p.stderr.close()
+            check(p.returncode == 0 and got.startswith(b"%PDF") and got.rstrip().endswith(b"%%EOF") and
+                  os.path.islink(link), f"a link to /proc/self/fd/N, {name}, a pipe: {what} through it, the link kept",
+                  (p.returncode, err, len(got), os.path.islink(link)))
+            if len(args) > 1:
+                r = mk(mkl, [*args, "-o", "whole.pdf"], work, env=env)
+                with open(os.path.join(work, "whole.pdf"), "rb") as f:
+                    check(r.returncode == 0 and f.read() == got, f"{what} through {name}: the bytes of -o FILE")
+    os.unlink(os.path.join(work, "stdout.pdf"))
+    os.symlink("/proc/self/fd/1", os.path.join(work, "stdout.pdf"))
+    # standard output a deleted file: it has no name to be replaced by
+    with tempfile.TemporaryFile(dir=work) as f:
+        r = subprocess.run([mkl, "a.md", "-o", "stdout.pdf"], cwd=work, stdout=f, stderr=subprocess.PIPE)
+    check(r.returncode == 3 and b"opens a file that has no name in a folder" in r.stderr and
+          os.path.islink(os.path.join(work, "stdout.pdf")) and not [n for n in os.listdir(work) if n.endswith(".tmp")],
+          "a link to a deleted file: exit 3, said, the link kept", (r.returncode, r.stderr))
     os.mkdir(os.path.join(work, "dir.pdf"))
     r = mk(mkl, ["a.md", "-o", "dir.pdf"], work)
     check(r.returncode == 3 and b"folder" in r.stderr and os.path.isdir(os.path.join(work, "dir.pdf")),
