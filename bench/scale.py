@@ -7,10 +7,10 @@ For the example letter merged with 1,000 rows (names in Latin letters) and
 the Korean example merged with 1,000 rows that each bring a new Hangul name:
 copies per second, one file each and one combined file, with -j 1 and with
 every core this process may use; the peak memory (max RSS) of a combined file
-of 1,000 and of 20,000 copies; a letter with 100,000 signatories (time and
-peak memory) and what a signatory costs (the peak's growth from 50,000 to
-100,000 signatories, per signatory); and the whole-command time of one
-letter (median of 21).
+of 1,000 and of 20,000 copies, and of 2,000 written to standard output; a
+letter with 100,000 signatories (time and peak memory) and what a signatory
+costs (the peak's growth from 50,000 to 100,000 signatories, per signatory);
+and the whole-command time of one letter (median of 21).
 
 Each figure is the median of --runs runs (3) of the whole command, timed from
 outside (wall clock; peak memory from the kernel's accounting of the child).
@@ -183,6 +183,11 @@ def main():
                                        f"{outs[i]}/all.pdf", "-q"], work, n=1 if n == BIG else runs, clean=clean)
             line(f"combined file of {n:,} copies: peak memory",
                  ["failed" if m is None else f"{m[1] / 1024:7.1f} MiB, {m[0]:5.1f} s" for m in ms], tgt)
+        # to standard output (a pipe, thrown away here): spooled, or made whole
+        ms, _ = measure(lambda i: ["seed.md", "--merge", "latin.csv", "--rows", f"1-{2 * ROWS}", "-o", "-", "-q"],
+                        work, clean=clean)
+        line(f"combined file of {2 * ROWS:,} copies to stdout: peak",
+             ["failed" if m is None else f"{m[1] / 1024:7.1f} MiB, {m[0]:5.1f} s" for m in ms])
         ms, _ = measure(lambda i: ["-q", "petition.md", "-o", f"{outs[i]}/p.pdf"], work, clean=clean)
         line("100,000 signatories: time, peak memory",
              ["refused/failed" if m is None else f"{m[0]:5.2f} s, {m[1] / 1024:6.1f} MiB" for m in ms],

@@ -11,7 +11,7 @@
   here) in a file of 600 copies with a link each.
 - Standard output gets the bytes of the -o file (-j 1 and 2), once whole:
   the file is streamed to an unnamed temporary file in $TMPDIR, gone after,
-  and memory stays as flat; with no folder for it, or a write to it that
+  and memory stays as flat (so for a device, /dev/null); with no folder for it, or a write to it that
   fails, the exit is 3, the problem said, and nothing is written.
 - All or nothing: a row that fails halfway leaves no file, no temporary file,
   and the older file as it was.
@@ -121,11 +121,24 @@ with tempfile.TemporaryDirectory() as work:
     w2 = to_stdout(["--merge", "d.csv", "--rows", "1-40", "-j", "2"])
     check(w2.returncode == 0 and w2.stdout == w.stdout, "standard output with -j 2: the same bytes")
     check(os.listdir(spool) == [], "the temporary file is gone (it never had a name)", os.listdir(spool))
+    # made whole (PDF/A): the spool holds nothing, the writer gets it all at the end
+    r = mk(["-q", "m.md", "--merge", "d.csv", "--rows", "1-20", "--pdfa", "-o", "a.pdf"], work)
+    w = to_stdout(["--merge", "d.csv", "--rows", "1-20", "--pdfa"])
+    with open(os.path.join(work, "a.pdf"), "rb") as f:
+        check(r.returncode == 0 and w.returncode == 0 and w.stdout == f.read() and len(w.stdout) > 10000,
+              "a PDF/A combined file to standard output: the bytes of the file", text(r.stderr + w.stderr))
     rc1, kb1 = peak_kb([mkl, "-q", "m.md", "--merge", "d.csv", "--rows", "1-200", "-o", "-"], work, senv)
     rc2, kb2 = peak_kb([mkl, "-q", "m.md", "--merge", "d.csv", "-o", "-"], work, senv)
     check(rc1 == 0 and rc2 == 0, "200 and 2,000 copies to standard output", (rc1, rc2))
     if not os.environ.get("MKL_TEST_SANITIZED"):
         check(kb2 - kb1 <= 6 * 1024, "to standard output, 2,000 copies take at most 6 MB more memory than 200",
+              f"{kb1} KB for 200, {kb2} KB for 2,000")
+    # to a device, written through at commit: spooled as well
+    rc1, kb1 = peak_kb([mkl, "-q", "m.md", "--merge", "d.csv", "--rows", "1-200", "-o", "/dev/null"], work, senv)
+    rc2, kb2 = peak_kb([mkl, "-q", "m.md", "--merge", "d.csv", "-o", "/dev/null"], work, senv)
+    check(rc1 == 0 and rc2 == 0 and os.listdir(spool) == [], "200 and 2,000 copies to /dev/null, no file left", (rc1, rc2))
+    if not os.environ.get("MKL_TEST_SANITIZED"):
+        check(kb2 - kb1 <= 6 * 1024, "to a device, 2,000 copies take at most 6 MB more memory than 200",
               f"{kb1} KB for 200, {kb2} KB for 2,000")
     # no temporary file to be had, or a write to it that fails: exit 3, nothing on standard output
     missing = os.path.join(work, "no-such-folder")
