@@ -595,8 +595,7 @@ mkl_status mkl__write_atomic(mkl_renderer *r, const char *path, const char *data
  * in an unnamed temporary file as it is made, so that memory stays flat and
  * the writer still gets the file only once it is whole. */
 struct mkl_spool {
-    int fd;
-    Stream out;     /* (fd and the first write error: the batch's sink) */
+    Stream out;     /* the file, and its first write error (the batch's sink) */
     char name[80];  /* "a temporary file in DIR", for messages */
 };
 
@@ -622,7 +621,7 @@ mkl_status mkl__spool_new(mkl_renderer *r, mkl_spool **out) {
         return mkl__err(&r->err, MKL_ERR_WRITE, dir, 0, 0, "cannot make a temporary file for the combined file: %s",
                         strerror(err));
     }
-    sp->fd = sp->out.fd = fd;
+    sp->out.fd = fd;
     *out = sp;
     return MKL_OK;
 }
@@ -641,7 +640,7 @@ mkl_status mkl__spool_hand_over(mkl_spool *sp, const char *tail, size_t len, mkl
     mkl_status st = MKL_OK;
     int err = sp->out.err;
     for (off_t at = 0; !err && !st;) {
-        ssize_t n = pread(sp->fd, buf, piece, at);
+        ssize_t n = pread(sp->out.fd, buf, piece, at);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) err = errno;
         if (n <= 0) break;
@@ -658,6 +657,6 @@ mkl_status mkl__spool_hand_over(mkl_spool *sp, const char *tail, size_t len, mkl
 
 void mkl__spool_free(mkl_spool *sp) {
     if (!sp) return;
-    close(sp->fd);
+    close(sp->out.fd);
     mkl__free(sp);
 }
