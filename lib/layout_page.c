@@ -16,8 +16,8 @@ double mkl__band_top(const Composer *c) {
 /* The running header of pages 2+ is one line: the addressee's first line and
  * the date, "Name  ·  date". What is too long for the line is shortened at a
  * word (or, for one long word, at a character) and ends in an ellipsis: the
- * addressee first, down to nothing; then the date, which stays whole while
- * it fits alone. */
+ * addressee first, down to nothing (then left out, with the separator);
+ * then the date, which stays whole while it fits alone. */
 typedef struct Header {
     const char *part[2];   /* the addressee's first line, the date (NULL: none) */
     size_t len[2], keep[2];
@@ -26,7 +26,7 @@ typedef struct Header {
 static mkl_status header_set(Composer *c, Par *p, const Header *h, double fsize, int *fits) {
     mkl_buf b = {0};
     for (int i = 0; i < 2; i++) {
-        if (!h->part[i]) continue;
+        if (!h->part[i] || (i == 0 && !h->keep[i])) continue;   /* an addressee cut to nothing goes, "…" too */
         if (i == 1 && b.n) mkl__buf_adds(&b, "  \xC2\xB7  ");
         mkl__buf_add(&b, h->part[i], h->keep[i]);
         if (h->keep[i] < h->len[i]) mkl__buf_adds(&b, "\xE2\x80\xA6");   /* … */
