@@ -344,10 +344,7 @@ mkl_status mkl_batch_spool(mkl_batch *b) {
     if (b->w || b->rows || b->written || b->sink)
         return mkl__err(&b->r->err, MKL_ERR_ARGUMENT, NULL, 0, 0,
                         "the batch has copies or a file already: it is spooled before");
-    mkl_status st = mkl__spool_new(b->r, &b->spool);
-    if (!st && (st = mkl__batch_stream(b, mkl__spool_sink, b->spool, mkl__spool_name(b->spool))))
-        mkl__err(&b->r->err, st, NULL, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
-    return st;
+    return mkl__spool_batch(b->r, b, NULL, &b->spool);
 }
 
 mkl_status mkl_batch_write(mkl_batch *b, mkl_write_fn write, void *user) {

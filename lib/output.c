@@ -454,9 +454,7 @@ mkl_status mkl_fileset_stream_batch(mkl_fileset *s, mkl_batch *b, const char *pa
     if (fd < 0) {
         /* a device or FIFO: the batch waits in a spool, written through at commit */
         mkl__free(strm);
-        if (!(st = mkl__spool_new(s->r, &t->spool)) && (st = mkl__batch_stream(b, mkl__spool_sink, t->spool, path)))
-            mkl__err(&s->r->err, st, path, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
-        if (st) s->targets.n--, target_free(t);
+        if ((st = mkl__spool_batch(s->r, b, path, &t->spool))) s->targets.n--, target_free(t);
         return st;
     }
     strm->fd = fd;
@@ -627,6 +625,14 @@ mkl_status mkl__spool_new(mkl_renderer *r, mkl_spool **out) {
 }
 
 int mkl__spool_sink(void *user, const char *data, size_t n) { return stream_write(&((mkl_spool *)user)->out, data, n); }
+
+mkl_status mkl__spool_batch(mkl_renderer *r, mkl_batch *b, const char *name, mkl_spool **out) {
+    mkl_status st = mkl__spool_new(r, out);
+    if (st || !(st = mkl__batch_stream(b, mkl__spool_sink, *out, name ? name : (*out)->name))) return st;
+    mkl__spool_free(*out);
+    *out = NULL;
+    return mkl__err(&r->err, st, name, 0, 0, st == MKL_ERR_NOMEM ? "out of memory" : "the batch has copies already");
+}
 
 const char *mkl__spool_name(const mkl_spool *sp) { return sp->name; }
 

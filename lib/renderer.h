@@ -72,6 +72,9 @@ mkl_status mkl__fileset_end_stream(mkl_fileset *s, void *user, const char *path,
 typedef struct mkl_spool mkl_spool;
 mkl_status mkl__spool_new(mkl_renderer *r, mkl_spool **out);
 int mkl__spool_sink(void *user, const char *data, size_t n);
+/* A new spool in *out with the batch `b` streamed to it (named `name` in
+ * messages, or the spool's own name when NULL); on an error, no spool. */
+mkl_status mkl__spool_batch(mkl_renderer *r, mkl_batch *b, const char *name, mkl_spool **out);
 const char *mkl__spool_name(const mkl_spool *sp);
 /* The first write to the spool that failed (an errno), or 0. */
 int mkl__spool_error(const mkl_spool *sp);
