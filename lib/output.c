@@ -562,10 +562,11 @@ mkl_status mkl_fileset_commit(mkl_fileset *s) {
             if (fd < 0) err = errno;
             else {
                 if (t->spool) {
+                    /* the device's write error, named by the target; or the spool's own (reading it back) */
                     Stream to = {fd, 0};
-                    mkl_error ignore;
-                    if (mkl__spool_hand_over(t->spool, NULL, 0, write_stream, &to, &ignore) && !(err = to.err))
-                        err = ignore.code == MKL_ERR_NOMEM ? ENOMEM : EIO;
+                    mkl_status hs = mkl__spool_hand_over(t->spool, NULL, 0, write_stream, &to, e);
+                    if (hs && to.err) err = to.err;
+                    else st = hs;
                 } else {
                     err = write_all(fd, t->through.s, t->through.n);
                 }
